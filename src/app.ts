@@ -1,0 +1,45 @@
+import { createYoga } from 'graphql-yoga';
+import { type Context, createContext } from './context.js';
+import type { Db } from './db/client.js';
+import { schema } from './graphql/schema.js';
+
+export interface AppDeps {
+  db: Db;
+}
+
+/** The query GraphiQL opens with: it works on the sample edition. */
+export const DEFAULT_QUERY = `# Welcome to the archive of "Important LLM Papers for the Week".
+# Press the run button (or Ctrl-Enter) to fetch the latest edition.
+query LatestIssue {
+  latestIssue {
+    title
+    weekStart
+    weekEnd
+    sections {
+      number
+      category { name slug }
+      papers { number title arxivId }
+    }
+  }
+}
+`;
+
+/**
+ * Builds the HTTP application (a Yoga instance). It never listens: the server
+ * entry point does, and tests call `app.fetch` directly.
+ */
+export function createApp(deps: AppDeps) {
+  return createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    // A new context, with new loaders, per request.
+    context: () => createContext(deps.db),
+    graphiql: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY },
+    landingPage: false,
+    batching: false,
+    maskedErrors: true,
+    logging: false,
+  });
+}
+
+export type App = ReturnType<typeof createApp>;

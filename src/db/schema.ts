@@ -1,0 +1,129 @@
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
+
+/** Publication state of an edition. Drafts are visible to editors only. */
+export const issueStatus = pgEnum('issue_status', ['draft', 'published']);
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+};
+
+/** A recurring section of the newsletter ("LLM Reasoning"). */
+export const categories = pgTable('categories', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  slug: text('slug').notNull().unique('categories_slug_key'),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  ...timestamps,
+});
+
+export interface Aside {
+  title: string;
+  body: string;
+}
+
+/** One weekly edition of the newsletter (called "issue" in the API). */
+export const issues = pgTable(
+  'issues',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    slug: text('slug').notNull().unique('issues_slug_key'),
+    title: text('title').notNull(),
+    subtitle: text('subtitle').notNull().default(''),
+    weekStart: date('week_start', { mode: 'string' }).notNull(),
+    weekEnd: date('week_end', { mode: 'string' }).notNull(),
+    intro: text('intro').notNull().default(''),
+    outro: text('outro').notNull().default(''),
+    asides: jsonb('asides').$type<Aside[]>().notNull().default([]),
+    status: issueStatus('status').notNull().default('draft'),
+    publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
+    /** Optimistic-concurrency version, bumped by every update. */
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    // Keyset pagination over editions: (week_start, id) in either direction.
+    index('issues_week_start_id_idx').on(t.weekStart, t.id),
+    check('issues_week_range_check', sql`${t.weekStart} <= ${t.weekEnd}`),
+  ],
+);
+
+/** A category as it appears, numbered, inside one edition. */
+export const sections = pgTable(
+  'sections',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    issueId: integer('issue_id')
+      .notNull()
+      .references(() => issues.id, { onDelete: 'cascade' }),
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id, { onDelete: 'restrict' }),
+    /** 1-based section number inside the edition. */
+    number: integer('number').notNull(),
+  },
+  (t) => [
+    unique('sections_issue_number_key').on(t.issueId, t.number),
+    unique('sections_issue_category_key').on(t.issueId, t.categoryId),
+    index('sections_category_id_idx').on(t.categoryId),
+    check('sections_number_check', sql`${t.number} between 1 and 999`),
+  ],
+);
+
+/**
+ * One numbered entry of an edition. `week_start` and `section_number` are
+ * copies of the issue's week and the section's number, kept in step by the
+ * writers, so that archive-wide orderings are served by one index.
+ */
+export const papers = pgTable(
+  'papers',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    issueId: integer('issue_id')
+      .notNull()
+      .references(() => issues.id, { onDelete: 'cascade' }),
+    sectionId: integer('section_id')
+      .notNull()
+      .references(() => sections.id, { onDelete: 'cascade' }),
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id, { onDelete: 'restrict' }),
+    weekStart: date('week_start', { mode: 'string' }).notNull(),
+    sectionNumber: integer('section_number').notNull(),
+    /** 1-based position inside the section: number "2.3" has position 3. */
+    position: integer('position').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    url: text('url'),
+    arxivId: text('arxiv_id'),
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    unique('papers_issue_number_key').on(t.issueId, t.sectionNumber, t.position),
+    index('papers_section_id_idx').on(t.sectionId, t.position),
+    index('papers_category_order_idx').on(t.categoryId, t.weekStart, t.issueId, t.sectionNumber, t.position),
+    index('papers_order_idx').on(t.weekStart, t.issueId, t.sectionNumber, t.position),
+    index('papers_arxiv_id_idx').on(t.arxivId),
+    check('papers_position_check', sql`${t.position} between 1 and 999`),
+  ],
+);
+
+export type CategoryRow = typeof categories.$inferSelect;
+export type IssueRow = typeof issues.$inferSelect;
+export type SectionRow = typeof sections.$inferSelect;
+export type PaperRow = typeof papers.$inferSelect;
+export type NewIssue = typeof issues.$inferInsert;
+export type NewPaper = typeof papers.$inferInsert;

@@ -1,0 +1,69 @@
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import { DateResolver, DateTimeResolver, URLResolver } from 'graphql-scalars';
+import type { Context } from '../context.js';
+import { decodeGlobalId, encodeGlobalId } from './global-id.js';
+
+/**
+ * The schema builder: plugins, scalars and empty root types only. Object
+ * types live in ./types, one file each.
+ */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  Scalars: {
+    Date: { Input: Date; Output: Date | string };
+    DateTime: { Input: Date; Output: Date | string };
+    URL: { Input: URL; Output: URL | string };
+  };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+  DefaultEdgesNullability: { list: false; items: false };
+  DefaultNodeNullability: false;
+}>({
+  plugins: [RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesOnConnection: {
+      description: 'The nodes of the page, without the edges (a shortcut for `edges { node }`).',
+    },
+    encodeGlobalID: encodeGlobalId,
+    decodeGlobalID: decodeGlobalId,
+    nodeTypeOptions: { description: 'An object with a globally unique, opaque ID; fetch it again with `Query.node`.' },
+    pageInfoTypeOptions: { description: 'Where a page sits in a connection, and the cursors to move on from it.' },
+    nodeQueryOptions: {
+      description: 'Fetches any object by its global ID. `null` when nothing (visible to you) has that ID.',
+      args: { id: { description: 'The global ID of the object.' } },
+    },
+    nodesQueryOptions: {
+      description: 'Fetches several objects by their global IDs, in the same order; `null` for those that do not exist.',
+      args: { ids: { description: 'Global IDs of the objects (at most 100).' } },
+    },
+    idFieldOptions: { description: 'Globally unique, opaque ID of this object.' },
+    cursorFieldOptions: { description: 'Opaque cursor of this edge: pass it as `after` or `before`.' },
+    nodeFieldOptions: { description: 'The item at the end of this edge.', nullable: false },
+    edgesFieldOptions: { description: 'The edges of the page, each with its cursor.', nullable: { list: false, items: false } },
+    pageInfoFieldOptions: { description: 'Information to fetch the next or previous page.' },
+    hasNextPageFieldOptions: { description: 'Whether more items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first item of the page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last item of the page.' },
+    firstArgOptions: { description: 'Return the first N items (1 to 100; default 20).' },
+    lastArgOptions: { description: 'Return the last N items (1 to 100).' },
+    afterArgOptions: { description: 'Return items after this cursor.' },
+    beforeArgOptions: { description: 'Return items before this cursor.' },
+    defaultConnectionTypeOptions: { description: 'A page of items.' },
+    defaultEdgeTypeOptions: { description: 'An item of a page, with its cursor.' },
+  },
+});
+
+builder.addScalarType('Date', DateResolver, {
+  description: 'A calendar date, as an ISO 8601 string: `2025-05-05`.',
+});
+builder.addScalarType('DateTime', DateTimeResolver, {
+  description: 'A point in time, as an ISO 8601 string in UTC: `2025-05-12T08:00:00.000Z`.',
+});
+builder.addScalarType('URL', URLResolver, { description: 'An absolute URL, e.g. `https://arxiv.org/abs/2505.03335`.' });
+
+builder.queryType({ description: 'Reading the archive: editions, categories and papers.' });

@@ -1,0 +1,124 @@
+import DataLoader from 'dataloader';
+import type { Db } from '../db/client.js';
+import { categoriesByIds, categoriesBySlugs } from '../db/queries/categories.js';
+import { issuesByIds, issuesBySlugs } from '../db/queries/issues.js';
+import {
+  type PaperFilterArgs,
+  type PaperKey,
+  type PaperParent,
+  type Visibility,
+  countPapersByParents,
+  pagePapersByParents,
+  papersByIds,
+  papersBySectionIds,
+} from '../db/queries/papers.js';
+import { sectionsByIssueIds } from '../db/queries/sections.js';
+import type { PageWindow } from '../db/queries/util.js';
+import type { CategoryRow, IssueRow, PaperRow, SectionRow } from '../db/schema.js';
+
+function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): Array<V | null> {
+  const map = new Map<K, V>();
+  for (const row of rows) map.set(keyOf(row), row);
+  return keys.map((k) => map.get(k) ?? null);
+}
+
+function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
+  const map = new Map<K, V[]>(keys.map((k) => [k, []]));
+  for (const row of rows) map.get(keyOf(row))?.push(row);
+  return keys.map((k) => map.get(k) ?? []);
+}
+
+/**
+ * Per-request DataLoaders. Every list or nested field goes through one of
+ * these, so a query costs one statement per nesting level, not per parent.
+ * Visibility (drafts or not) is fixed for the request.
+ */
+export function createLoaders(db: Db, vis: Visibility) {
+  const issueById = new DataLoader<number, IssueRow | null>(async (ids) =>
+    byKey(ids, await issuesByIds(db, ids, vis), (r) => r.id),
+  );
+  const issueBySlug = new DataLoader<string, IssueRow | null>(async (slugs) => {
+    const rows = await issuesBySlugs(db, slugs, vis);
+    for (const r of rows) issueById.prime(r.id, r);
+    return byKey(slugs, rows, (r) => r.slug);
+  });
+  const categoryById = new DataLoader<number, CategoryRow | null>(async (ids) =>
+    byKey(ids, await categoriesByIds(db, ids), (r) => r.id),
+  );
+  const categoryBySlug = new DataLoader<string, CategoryRow | null>(async (slugs) => {
+    const rows = await categoriesBySlugs(db, slugs);
+    for (const r of rows) categoryById.prime(r.id, r);
+    return byKey(slugs, rows, (r) => r.slug);
+  });
+  const sectionsByIssueId = new DataLoader<number, SectionRow[]>(async (ids) =>
+    groupBy(ids, await sectionsByIssueIds(db, ids), (r) => r.issueId),
+  );
+  const paperById = new DataLoader<number, PaperRow | null>(async (ids) =>
+    byKey(ids, await papersByIds(db, ids, vis), (r) => r.id),
+  );
+  const papersBySectionId = new DataLoader<number, PaperRow[]>(async (ids) => {
+    const rows = await papersBySectionIds(db, ids);
+    for (const r of rows) paperById.prime(r.id, r);
+    return groupBy(ids, rows, (r) => r.sectionId);
+  });
+
+  // Paged children: one loader per distinct (parent kind, arguments) in the
+  // request, batching all parents that asked for the same page shape.
+  const pageLoaders = new Map<string, DataLoader<number, PaperRow[]>>();
+  const countLoaders = new Map<string, DataLoader<number, number>>();
+
+  function papersPage(
+    parent: PaperParent,
+    filter: PaperFilterArgs | undefined,
+    window: PageWindow<PaperKey>,
+  ): DataLoader<number, PaperRow[]> {
+    const key = JSON.stringify([parent, filter ?? null, window]);
+    let loader = pageLoaders.get(key);
+    if (!loader) {
+      loader = new DataLoader<number, PaperRow[]>(async (ids) => {
+        const rows = await pagePapersByParents(db, parent, ids, filter, window, vis);
+        for (const r of rows) paperById.prime(r.id, r);
+        return groupBy(ids, rows, (r) => r.parentId);
+      });
+      pageLoaders.set(key, loader);
+    }
+    return loader;
+  }
+
+  function papersCount(parent: PaperParent, filter: PaperFilterArgs | undefined): DataLoader<number, number> {
+    const key = JSON.stringify([parent, filter ?? null]);
+    let loader = countLoaders.get(key);
+    if (!loader) {
+      loader = new DataLoader<number, number>(async (ids) => {
+        const counts = await countPapersByParents(db, parent, ids, filter, vis);
+        return ids.map((id) => counts.get(id) ?? 0);
+      });
+      countLoaders.set(key, loader);
+    }
+    return loader;
+  }
+
+  /** Forget everything cached (after a mutation, so the same request sees new data). */
+  function clearAll(): void {
+    for (const l of [issueById, issueBySlug, categoryById, categoryBySlug, sectionsByIssueId, paperById, papersBySectionId]) {
+      (l as DataLoader<unknown, unknown>).clearAll();
+    }
+    pageLoaders.clear();
+    countLoaders.clear();
+  }
+
+  return {
+    issueById,
+    issueBySlug,
+    categoryById,
+    categoryBySlug,
+    sectionsByIssueId,
+    paperById,
+    papersBySectionId,
+    papersPage,
+    papersCount,
+    clearAll,
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

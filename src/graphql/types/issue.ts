@@ -1,0 +1,130 @@
+import { countIssues, latestIssue, pageIssues } from '../../db/queries/issues.js';
+import { paperKey } from '../../db/queries/papers.js';
+import type { IssueRow } from '../../db/schema.js';
+import { builder } from '../builder.js';
+import { issueCursor, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
+import { IssueRef, SectionRef } from '../refs.js';
+import { IssueFilter, IssueOrder, IssueStatusEnum, PaperFilter, PaperOrder } from './inputs.js';
+import { PaperConnection, paperFilterArgs } from './paper.js';
+
+const AsideRef = builder.objectRef<{ title: string; body: string }>('Aside').implement({
+  description: 'A block of an edition that is not a numbered section, such as an announcement.',
+  fields: (t) => ({
+    title: t.exposeString('title', { description: 'Heading of the block.' }),
+    body: t.exposeString('body', { description: 'Text of the block, in Markdown.' }),
+  }),
+});
+
+builder.node(IssueRef, {
+  description: 'One weekly edition of the newsletter: an introduction, numbered sections of papers and an outro.',
+  id: { resolve: (i) => i.id },
+  loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.issueById.load(Number(id))),
+  fields: (t) => ({
+    slug: t.exposeString('slug', { description: 'URL-friendly unique name, e.g. `2025-05-05`.' }),
+    title: t.exposeString('title', { description: 'Title of the edition, as published.' }),
+    subtitle: t.exposeString('subtitle', { description: 'Subtitle (may be empty).' }),
+    weekStart: t.field({ type: 'Date', description: 'First day of the week the edition covers.', resolve: (i) => i.weekStart }),
+    weekEnd: t.field({ type: 'Date', description: 'Last day of the week the edition covers.', resolve: (i) => i.weekEnd }),
+    intro: t.exposeString('intro', { description: 'Introduction, in Markdown.' }),
+    outro: t.exposeString('outro', { description: 'Closing text after the last paper, in Markdown (may be empty).' }),
+    asides: t.field({
+      type: [AsideRef],
+      description: 'Blocks listed in the table of contents that are not numbered sections.',
+      resolve: (i) => i.asides,
+    }),
+    status: t.field({ type: IssueStatusEnum, description: 'Draft or published.', resolve: (i) => i.status }),
+    publishedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was published; `null` for a draft.',
+      resolve: (i) => i.publishedAt,
+    }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was added to the archive.', resolve: (i) => i.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When it was last changed.', resolve: (i) => i.updatedAt }),
+    sections: t.field({
+      type: [SectionRef],
+      description: 'The numbered sections, in order, each with its category and papers.',
+      resolve: (i, _a, ctx) => ctx.loaders.sectionsByIssueId.load(i.id),
+    }),
+    papers: t.field({
+      type: PaperConnection,
+      description: 'The papers of the edition as one list, in number order (1.1, 1.2, 2.1, …).',
+      args: {
+        ...t.arg.connectionArgs(),
+        filter: t.arg({ type: PaperFilter, description: 'Further restrict the list (combined with this edition).' }),
+        orderBy: t.arg({ type: PaperOrder, description: 'Order; inside one edition both directions list by number.' }),
+      },
+      resolve: async (issue, args, ctx) => {
+        const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
+        const filter = paperFilterArgs(args.filter);
+        const rows = await ctx.loaders.papersPage('issue', filter, window).load(issue.id);
+        return toConnection(rows, window, paperCursor, paperKey, () =>
+          ctx.loaders.papersCount('issue', filter).load(issue.id),
+        );
+      },
+    }),
+    paperCount: t.int({
+      description: 'Number of papers in the edition.',
+      resolve: (i, _a, ctx) => ctx.loaders.papersCount('issue', undefined).load(i.id),
+    }),
+  }),
+});
+
+export const IssueConnection = builder.connectionObject(
+  {
+    type: IssueRef,
+    name: 'IssueConnection',
+    description: 'A page of editions.',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'Number of editions in the whole list (all pages), with the same filter.',
+        resolve: (conn) => (conn as unknown as { totalCount: () => Promise<number> }).totalCount(),
+      }),
+    }),
+  },
+  { name: 'IssueEdge', description: 'An edition in a page, with its cursor.' },
+);
+
+const issueKey = (i: IssueRow): [string, number] => [i.weekStart, i.id];
+
+builder.queryFields((t) => ({
+  latestIssue: t.field({
+    type: IssueRef,
+    nullable: true,
+    description: 'The edition with the most recent week; `null` when the archive is empty.',
+    resolve: async (_root, _args, ctx) => {
+      const issue = await latestIssue(ctx.db, { drafts: ctx.viewer.canSeeDrafts });
+      if (issue) ctx.loaders.issueById.prime(issue.id, issue);
+      return issue;
+    },
+  }),
+  issue: t.field({
+    type: IssueRef,
+    nullable: true,
+    description: 'An edition by its slug; `null` when there is none.',
+    args: { slug: t.arg.string({ required: true, description: 'The edition’s slug, e.g. `2025-05-05`.' }) },
+    resolve: (_root, args, ctx) =>
+      args.slug.length > 200 || args.slug.includes('\u0000') ? null : ctx.loaders.issueBySlug.load(args.slug),
+  }),
+  issues: t.field({
+    type: IssueConnection,
+    description: 'Editions, newest week first by default.',
+    args: {
+      ...t.arg.connectionArgs(),
+      filter: t.arg({ type: IssueFilter, description: 'Restrict the list.' }),
+      orderBy: t.arg({ type: IssueOrder, description: 'Order; default `{ field: WEEK_START, direction: DESC }`.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', issueCursor);
+      const filter = {
+        weekFrom: isoDate(args.filter?.weekFrom),
+        weekTo: isoDate(args.filter?.weekTo),
+        status: args.filter?.status ?? null,
+      };
+      const vis = { drafts: ctx.viewer.canSeeDrafts };
+      const rows = await pageIssues(ctx.db, filter, window, vis);
+      for (const r of rows) ctx.loaders.issueById.prime(r.id, r);
+      return toConnection(rows, window, issueCursor, issueKey, () => countIssues(ctx.db, filter, vis));
+    },
+  }),
+}));

@@ -1,0 +1,135 @@
+import type { PaperFilterArgs } from '../../db/queries/papers.js';
+import { countPapers, pagePapers, paperByNumber, paperKey } from '../../db/queries/papers.js';
+import { builder } from '../builder.js';
+import { userInputError } from '../errors.js';
+import { type ConnectionArgs, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
+import { CategoryRef, IssueRef, PaperRef, type PaperConnectionShape } from '../refs.js';
+import { PaperFilter, PaperOrder } from './inputs.js';
+
+builder.node(PaperRef, {
+  description: 'One numbered entry of an edition: a paper, its title and the newsletter’s summary of it.',
+  id: { resolve: (p) => p.id },
+  loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.paperById.load(Number(id))),
+  fields: (t) => ({
+    number: t.string({
+      description: 'Its number in the edition, "section.position": "2.3" is the third paper of section 2.',
+      resolve: (p) => `${p.sectionNumber}.${p.position}`,
+    }),
+    sectionNumber: t.exposeInt('sectionNumber', { description: 'Number of the section it is in ("2" of "2.3").' }),
+    position: t.exposeInt('position', { description: 'Position inside its section ("3" of "2.3").' }),
+    title: t.exposeString('title', { description: 'Title of the paper, as the newsletter printed it.' }),
+    summary: t.exposeString('summary', { description: 'The newsletter’s summary, in Markdown (paragraphs and bullet lists).' }),
+    url: t.field({
+      type: 'URL',
+      nullable: true,
+      description: 'Link to the paper, when known.',
+      resolve: (p) => p.url,
+    }),
+    arxivId: t.exposeString('arxivId', { nullable: true, description: 'arXiv identifier without version, e.g. `2505.03335`, when known.' }),
+    issue: t.field({
+      type: IssueRef,
+      description: 'The edition it appeared in.',
+      resolve: async (p, _a, ctx) => {
+        const issue = await ctx.loaders.issueById.load(p.issueId);
+        if (!issue) throw new Error(`paper ${p.id} has no visible issue`);
+        return issue;
+      },
+    }),
+    category: t.field({
+      type: CategoryRef,
+      description: 'The category of the section it is in.',
+      resolve: async (p, _a, ctx) => {
+        const category = await ctx.loaders.categoryById.load(p.categoryId);
+        if (!category) throw new Error(`paper ${p.id} has no category`);
+        return category;
+      },
+    }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was added to the archive.', resolve: (p) => p.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When it was last changed.', resolve: (p) => p.updatedAt }),
+  }),
+});
+
+export const PaperConnection = builder.connectionObject(
+  {
+    type: PaperRef,
+    name: 'PaperConnection',
+    description: 'A page of papers.',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'Number of papers in the whole list (all pages), with the same filter.',
+        resolve: (conn) => (conn as unknown as PaperConnectionShape).totalCount(),
+      }),
+    }),
+  },
+  { name: 'PaperEdge', description: 'A paper in a page, with its cursor.' },
+);
+
+const MAX_FILTER_SLUGS = 50;
+const MAX_SLUG_LENGTH = 200;
+
+/** Checks a PaperFilter input and turns it into query arguments. */
+export function paperFilterArgs(
+  filter: { categories?: string[] | null; issue?: string | null; weekFrom?: Date | null; weekTo?: Date | null } | null | undefined,
+): PaperFilterArgs | undefined {
+  if (!filter) return undefined;
+  const slugs = filter.categories ?? null;
+  if (slugs && slugs.length > MAX_FILTER_SLUGS) {
+    throw userInputError(`\`filter.categories\` takes at most ${MAX_FILTER_SLUGS} slugs`, 'filter');
+  }
+  for (const s of [...(slugs ?? []), ...(filter.issue != null ? [filter.issue] : [])]) {
+    if (s.length > MAX_SLUG_LENGTH || s.includes('\u0000')) throw userInputError('A slug in `filter` is not valid', 'filter');
+  }
+  return {
+    categorySlugs: slugs,
+    issueSlug: filter.issue ?? null,
+    weekFrom: isoDate(filter.weekFrom),
+    weekTo: isoDate(filter.weekTo),
+  };
+}
+
+export type PaperListArgs = ConnectionArgs & {
+  filter?: Parameters<typeof paperFilterArgs>[0];
+  orderBy?: { field: 'WEEK'; direction: 'ASC' | 'DESC' } | null;
+};
+
+builder.queryFields((t) => ({
+  papers: t.field({
+    type: PaperConnection,
+    description: 'Papers across the whole archive, newest edition first by default.',
+    args: {
+      ...t.arg.connectionArgs(),
+      filter: t.arg({ type: PaperFilter, description: 'Restrict the list.' }),
+      orderBy: t.arg({
+        type: PaperOrder,
+        description: 'Order of the list; default: `{ field: WEEK, direction: DESC }`.',
+      }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
+      const filter = paperFilterArgs(args.filter);
+      const vis = { drafts: ctx.viewer.canSeeDrafts };
+      const rows = await pagePapers(ctx.db, filter, window, vis);
+      for (const r of rows) ctx.loaders.paperById.prime(r.id, r);
+      return toConnection(rows, window, paperCursor, paperKey, () => countPapers(ctx.db, filter, vis));
+    },
+  }),
+  paper: t.field({
+    type: PaperRef,
+    nullable: true,
+    description: 'A paper by its edition and number, e.g. `paper(issue: "2025-05-05", number: "2.3")`. `null` when there is none.',
+    args: {
+      issue: t.arg.string({ required: true, description: 'Slug of the edition.' }),
+      number: t.arg.string({ required: true, description: 'Number of the paper in the edition, e.g. "2.3".' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const match = /^([1-9][0-9]{0,2})\.([1-9][0-9]{0,2})$/.exec(args.number);
+      if (!match) throw userInputError('`number` must look like "2.3": section number, dot, position', 'number');
+      if (args.issue.length > MAX_SLUG_LENGTH || args.issue.includes('\u0000')) return null;
+      const paper = await paperByNumber(ctx.db, args.issue, Number(match[1]), Number(match[2]), {
+        drafts: ctx.viewer.canSeeDrafts,
+      });
+      if (paper) ctx.loaders.paperById.prime(paper.id, paper);
+      return paper;
+    },
+  }),
+}));

@@ -1,0 +1,67 @@
+/**
+ * The structure of one edition as it is written by editors (plain text or
+ * Markdown) and as it is exported. Pure data: no database ids.
+ */
+export interface EditionPaper {
+  /** "2.3": section number, a dot, position inside the section (1-based). */
+  number: string;
+  title: string;
+  /** Markdown: paragraphs separated by one blank line, bullet items as "- ". */
+  summary: string;
+  url?: string | null;
+  arxivId?: string | null;
+}
+
+export interface EditionSection {
+  /** 1-based section number as printed ("2. LLM Reasoning" → 2). */
+  number: number;
+  /** The category name as printed ("LLM Training & Fine-Tuning"). */
+  categoryName: string;
+  papers: EditionPaper[];
+}
+
+/** A block listed in the table of contents that is not a numbered section (e.g. an e-book promo). */
+export interface EditionAside {
+  title: string;
+  /** Markdown body. */
+  body: string;
+}
+
+export interface EditionDocument {
+  /** The title line exactly as written, e.g. "Important LLM Papers for the Week From 05/05 to 11/05". */
+  title: string;
+  subtitle: string;
+  /** Markdown: paragraphs separated by one blank line. */
+  intro: string;
+  /** Table-of-contents entries as written (checked against sections; informative). */
+  tableOfContents: string[];
+  asides: EditionAside[];
+  /** ISO date YYYY-MM-DD, or null when it could not be determined. */
+  weekStart: string | null;
+  weekEnd: string | null;
+  sections: EditionSection[];
+  /** Markdown, may be empty. */
+  outro: string;
+}
+
+export interface ParseWarning {
+  /** 1-based line number in the input. */
+  line: number;
+  message: string;
+}
+
+export interface ParseOptions {
+  format: 'text' | 'markdown';
+  /** Year to use for "DD/MM" dates when the text does not name one. */
+  year?: number;
+  /** Editor override of the week (YYYY-MM-DD). weekEnd defaults to weekStart + 6 days. */
+  weekStart?: string;
+  weekEnd?: string;
+  /** Turn numbering warnings (gaps, duplicates, paper outside its section) into errors. */
+  strict?: boolean;
+}
+
+export interface ParseResult {
+  document: EditionDocument;
+  warnings: ParseWarning[];
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createThrowawayDatabase } from './helpers/db.js';
+import { startServer } from './helpers/server.js';
+
+const QUERY = '{ latestIssue { title sections { number category { name } papers { number title } } } }';
+
+async function checkServer(env: Record<string, string | undefined>) {
+  const server = await startServer(env);
+  try {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    const sections = body.data.latestIssue.sections;
+    expect(sections).toHaveLength(5);
+    expect(sections.flatMap((s: any) => s.papers)).toHaveLength(15);
+    const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toContain('GraphiQL');
+  } finally {
+    const code = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(server.output()).toContain('Closed the database');
+  }
+}
+
+describe('npm start (src/server.ts as a real process)', () => {
+  it('on PGlite: migrates, loads the sample edition, serves it, shuts down cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'llm-papers-data-'));
+    try {
+      await checkServer({ DATABASE_URL: undefined, DATA_DIR: dataDir });
+      // a second start on the same directory keeps the data and does not seed twice
+      await checkServer({ DATABASE_URL: undefined, DATA_DIR: dataDir });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it.skipIf(!process.env.DATABASE_URL)('on PostgreSQL (DATABASE_URL): the same', async () => {
+    const db = await createThrowawayDatabase(process.env.DATABASE_URL!);
+    try {
+      await checkServer({ DATABASE_URL: db.url });
+      await checkServer({ DATABASE_URL: db.url });
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
+
+  it('refuses invalid configuration with a clear message', async () => {
+    await expect(startServer({ PORT: 'abc' })).rejects.toThrow(/PORT/);
+    await expect(startServer({ DATABASE_URL: 'mysql://x' })).rejects.toThrow(/DATABASE_URL: must start with postgres/);
+  }, 60_000);
+});

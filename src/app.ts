@@ -2,6 +2,7 @@ import { createYoga } from 'graphql-yoga';
 import { type Context, createContext } from './context.js';
 import type { Db } from './db/client.js';
 import { schema } from './graphql/schema.js';
+import { markdownRoutes } from './http/markdown-routes.js';
 
 export interface AppDeps {
   db: Db;
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps) {
     batching: false,
     maskedErrors: true,
     logging: false,
+    plugins: [markdownRoutes(deps.db)],
   });
 }
 

@@ -111,3 +111,42 @@ export async function generateArchive(db: Db, options: GenerateOptions): Promise
     });
   }
 }
+
+/**
+ * A generated edition as the importer reads it (the Markdown export format is
+ * rendered from this): `papers` papers over up to five categories, summaries
+ * of `summaryWords` words in two or three paragraphs.
+ */
+export function generateEditionDocument(
+  index: number,
+  options: { papers: number; firstWeek?: string; seed?: number; summaryWords?: [number, number] },
+): import('../newsletter/types.js').EditionDocument {
+  const rand = prng((options.seed ?? 1) * 100_003 + index);
+  const weekStart = addDays(options.firstWeek ?? '2015-01-05', 7 * index);
+  const [minWords, maxWords] = options.summaryWords ?? [150, 250];
+  const chosen = [...GENERATED_CATEGORIES].sort(() => rand() - 0.5).slice(0, 5);
+  const sections = chosen.map((c, i) => ({ number: i + 1, categoryName: c.name, papers: [] as Array<{ number: string; title: string; summary: string }> }));
+  for (let p = 0; p < options.papers; p++) {
+    const section = sections[p % sections.length]!;
+    const words = minWords + Math.floor(rand() * (maxWords - minWords + 1));
+    const paragraphs = [sentence(rand, Math.ceil(words / 3)), sentence(rand, Math.ceil(words / 3)), sentence(rand, Math.floor(words / 3))];
+    section.papers.push({
+      number: `${section.number}.${section.papers.length + 1}`,
+      title: `${pick(rand, TITLE_HEADS)}-${index}-${p}: ${sentence(rand, 6).slice(0, -1)}`,
+      summary: paragraphs.join('\n\n'),
+    });
+  }
+  const used = sections.filter((s) => s.papers.length > 0);
+  const dm = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}`;
+  return {
+    title: `Important LLM Papers for the Week From ${dm(weekStart)} to ${dm(addDays(weekStart, 6))}`,
+    subtitle: 'Stay Updated with Recent Large Language Models Research',
+    intro: `${sentence(rand, 25)}\n\n${sentence(rand, 20)}`,
+    tableOfContents: used.map((s) => s.categoryName),
+    asides: [],
+    weekStart,
+    weekEnd: addDays(weekStart, 6),
+    sections: used,
+    outro: '',
+  };
+}

@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateResolver, DateTimeResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
@@ -20,7 +21,13 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: { list: false; items: false };
   DefaultNodeNullability: false;
 }>({
-  plugins: [RelayPlugin],
+  plugins: [ErrorsPlugin, RelayPlugin],
+  errors: {
+    directResult: true,
+    defaultUnionOptions: {
+      name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Result`,
+    },
+  },
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
@@ -67,3 +74,6 @@ builder.addScalarType('DateTime', DateTimeResolver, {
 builder.addScalarType('URL', URLResolver, { description: 'An absolute URL, e.g. `https://arxiv.org/abs/2505.03335`.' });
 
 builder.queryType({ description: 'Reading the archive: editions, categories and papers.' });
+builder.mutationType({
+  description: 'Changing the archive. Each mutation takes one `input` and returns its payload or a typed error.',
+});

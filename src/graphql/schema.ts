@@ -1,10 +1,12 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
+import './types/errors.js';
 import './types/inputs.js';
 import './types/paper.js';
 import './types/category.js';
 import './types/section.js';
 import './types/issue.js';
+import './types/import.js';
 
 /** The executable schema, built once. */
 export const schema = builder.toSchema({ sortSchema: false });

@@ -115,3 +115,50 @@ export async function isArchiveEmpty(db: Db): Promise<boolean> {
   const rows = await db.select({ one: sql<number>`1` }).from(issues).limit(1);
   return rows.length === 0;
 }
+
+/** The edition with this slug, locked for the rest of the transaction. */
+export async function lockIssueBySlug(db: Db, slug: string): Promise<typeof issues.$inferSelect | null> {
+  const rows = await db.select().from(issues).where(eq(issues.slug, slug)).for('update');
+  return rows[0] ?? null;
+}
+
+export type IssueFields = Partial<Omit<NewEdition, 'sections'>>;
+
+/** Updates an edition's own fields, bumps its version and updated_at; keeps papers' week copy in step. */
+export async function updateIssueFields(db: Db, issueId: number, fields: IssueFields): Promise<void> {
+  await db
+    .update(issues)
+    .set({ ...fields, version: sql`${issues.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(issues.id, issueId));
+  if (fields.weekStart !== undefined) {
+    await db.update(papers).set({ weekStart: fields.weekStart }).where(eq(papers.issueId, issueId));
+  }
+}
+
+export interface EditionRows {
+  issue: typeof issues.$inferSelect;
+  sections: Array<typeof sections.$inferSelect & { category: typeof categories.$inferSelect }>;
+  papers: Array<typeof papers.$inferSelect>;
+}
+
+/** Everything needed to export an edition, in three statements. */
+export async function editionRows(db: Db, slug: string, includeDrafts: boolean): Promise<EditionRows | null> {
+  const [issue] = await db.select().from(issues).where(eq(issues.slug, slug));
+  if (!issue || (!includeDrafts && issue.status !== 'published')) return null;
+  const sectionRows = await db
+    .select({ section: sections, category: categories })
+    .from(sections)
+    .innerJoin(categories, eq(categories.id, sections.categoryId))
+    .where(eq(sections.issueId, issue.id))
+    .orderBy(sections.number);
+  const paperRows = await db
+    .select()
+    .from(papers)
+    .where(eq(papers.issueId, issue.id))
+    .orderBy(papers.sectionNumber, papers.position);
+  return {
+    issue,
+    sections: sectionRows.map((r) => ({ ...r.section, category: r.category })),
+    papers: paperRows,
+  };
+}

@@ -1,6 +1,8 @@
 import { countIssues, latestIssue, pageIssues } from '../../db/queries/issues.js';
 import { paperKey } from '../../db/queries/papers.js';
 import type { IssueRow } from '../../db/schema.js';
+import { documentFromRows } from '../../newsletter/document.js';
+import { renderMarkdown } from '../../newsletter/markdown.js';
 import { builder } from '../builder.js';
 import { issueCursor, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { IssueRef, SectionRef } from '../refs.js';
@@ -61,6 +63,18 @@ builder.node(IssueRef, {
         return toConnection(rows, window, paperCursor, paperKey, () =>
           ctx.loaders.papersCount('issue', filter).load(issue.id),
         );
+      },
+    }),
+    markdown: t.string({
+      description:
+        'The whole edition in the Markdown export format: importing it again gives the same edition. Also served at `/issues/{slug}.md`.',
+      resolve: async (i, _a, ctx) => {
+        const sections = await ctx.loaders.sectionsByIssueId.load(i.id);
+        const withCategories = await Promise.all(
+          sections.map(async (s) => ({ ...s, category: (await ctx.loaders.categoryById.load(s.categoryId))! })),
+        );
+        const papers = (await Promise.all(sections.map((s) => ctx.loaders.papersBySectionId.load(s.id)))).flat();
+        return renderMarkdown(documentFromRows(i, withCategories, papers));
       },
     }),
     paperCount: t.int({

@@ -1,0 +1,173 @@
+import type { Db } from '../db/client.js';
+import { classifyDbError } from '../db/errors.js';
+import {
+  deleteSections,
+  ensureCategories,
+  insertEdition,
+  insertSections,
+  lockIssueBySlug,
+  updateIssueFields,
+} from '../db/queries/editions.js';
+import { ConflictError, ParseError, ValidationError } from '../errors.js';
+import { EditionParseError, parseEdition } from './parse.js';
+import { slugify } from './slug.js';
+import type { EditionDocument, ParseWarning } from './types.js';
+
+export interface ImportOptions {
+  format: 'text' | 'markdown';
+  /** Parse and check only; write nothing. */
+  dryRun?: boolean;
+  /** Publish the edition (otherwise it is stored as a draft). */
+  publish?: boolean;
+  /** Override the week (YYYY-MM-DD); the end defaults to start + 6 days. */
+  weekStart?: string;
+  weekEnd?: string;
+  /** Year for "DD/MM" dates when the text names none. */
+  year?: number;
+  /** Replace the sections and papers of an existing edition with the same slug. */
+  replace?: boolean;
+  /** Numbering problems are errors instead of warnings. */
+  strict?: boolean;
+  /** Slug to store the edition under; default: the week start date (YYYY-MM-DD). */
+  slug?: string;
+}
+
+export interface ImportResult {
+  document: EditionDocument;
+  warnings: ParseWarning[];
+  slug: string;
+  /** Id of the written edition; null in a dry run. */
+  issueId: number | null;
+  /** true: a new edition; false: an existing one was replaced (or dry run). */
+  created: boolean;
+  paperCount: number;
+}
+
+const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const LIMITS = { title: 500, subtitle: 1000, summary: 20_000, intro: 20_000, outro: 20_000, category: 200 };
+
+/** Parses edition text, mapping parser failures to a ParseError (with the line). */
+export function parseForImport(
+  input: string | Uint8Array,
+  options: ImportOptions,
+): { document: EditionDocument; warnings: ParseWarning[] } {
+  try {
+    const { document, warnings } = parseEdition(input, {
+      format: options.format,
+      ...(options.year !== undefined ? { year: options.year } : {}),
+      ...(options.weekStart !== undefined ? { weekStart: options.weekStart } : {}),
+      ...(options.weekEnd !== undefined ? { weekEnd: options.weekEnd } : {}),
+      ...(options.strict !== undefined ? { strict: options.strict } : {}),
+    });
+    return { document, warnings };
+  } catch (err) {
+    if (err instanceof EditionParseError) throw new ParseError(err.message, err.line ?? null, err.code);
+    throw err;
+  }
+}
+
+/** Rules the database would otherwise enforce less clearly. */
+function validateDocument(doc: EditionDocument, slug: string): void {
+  if (!doc.weekStart || !doc.weekEnd) {
+    throw new ValidationError('The week of the edition is unknown: give the year in the text or pass weekStart', ['weekStart']);
+  }
+  if (!SLUG_RE.test(slug) || slug.length > 100) {
+    throw new ValidationError(`"${slug.slice(0, 100)}" is not a valid slug (lowercase letters, digits and single dashes)`, ['slug']);
+  }
+  if (doc.weekStart > doc.weekEnd) throw new ValidationError('The week ends before it starts', ['weekEnd']);
+  if (doc.title.trim() === '') throw new ValidationError('The edition has no title', ['title']);
+  const check = (value: string, max: number, path: string[]) => {
+    if (value.length > max) throw new ValidationError(`${path.join('.')} is longer than ${max} characters`, path);
+  };
+  check(doc.title, LIMITS.title, ['title']);
+  check(doc.subtitle, LIMITS.subtitle, ['subtitle']);
+  check(doc.intro, LIMITS.intro, ['intro']);
+  check(doc.outro, LIMITS.outro, ['outro']);
+  if (doc.sections.length === 0) throw new ValidationError('The edition has no numbered section', ['sections']);
+  if (doc.sections.length > 999) throw new ValidationError('An edition has at most 999 sections', ['sections']);
+  const seen = new Set<string>();
+  doc.sections.forEach((s, i) => {
+    const slug = slugify(s.categoryName);
+    if (!slug) throw new ValidationError(`Section ${s.number} has no category name`, ['sections', String(i), 'categoryName']);
+    if (seen.has(slug)) {
+      throw new ValidationError(`Category "${s.categoryName}" appears in two sections`, ['sections', String(i), 'categoryName']);
+    }
+    seen.add(slug);
+    check(s.categoryName, LIMITS.category, ['sections', String(i), 'categoryName']);
+    if (s.papers.length > 999) throw new ValidationError('A section has at most 999 papers', ['sections', String(i)]);
+    s.papers.forEach((p, j) => {
+      const path = ['sections', String(i), 'papers', String(j)];
+      if (p.title.trim() === '') throw new ValidationError(`Paper ${p.number} has no title`, [...path, 'title']);
+      check(p.title, LIMITS.title, [...path, 'title']);
+      check(p.summary, LIMITS.summary, [...path, 'summary']);
+    });
+  });
+}
+
+/**
+ * Imports one edition: parse, check, then write the whole edition in ONE
+ * transaction (or nothing). An existing slug is a ConflictError unless
+ * `replace` is set; then its sections and papers are replaced atomically.
+ */
+export async function importEdition(db: Db, input: string | Uint8Array, options: ImportOptions): Promise<ImportResult> {
+  const { document, warnings } = parseForImport(input, options);
+  const slug = options.slug ?? document.weekStart ?? '';
+  validateDocument(document, slug);
+  const paperCount = document.sections.reduce((n, s) => n + s.papers.length, 0);
+  if (options.dryRun) return { document, warnings, slug, issueId: null, created: false, paperCount };
+
+  const weekStart = document.weekStart!;
+  const weekEnd = document.weekEnd!;
+  try {
+    return await db.transaction(async (tx) => {
+      const txDb = tx as unknown as Db;
+      const categoryIds = await ensureCategories(
+        txDb,
+        document.sections.map((s) => ({ slug: slugify(s.categoryName), name: s.categoryName })),
+      );
+      const sections = document.sections.map((s) => ({
+        categoryId: categoryIds.get(slugify(s.categoryName))!,
+        papers: s.papers.map((p) => ({ title: p.title, summary: p.summary, url: p.url ?? null, arxivId: p.arxivId ?? null })),
+      }));
+      const fields = {
+        title: document.title,
+        subtitle: document.subtitle,
+        weekStart,
+        weekEnd,
+        intro: document.intro,
+        outro: document.outro,
+        asides: document.asides,
+      };
+      const existing = await lockIssueBySlug(txDb, slug);
+      if (existing) {
+        if (!options.replace) {
+          throw new ConflictError(`An edition with slug "${slug}" already exists; import with replace to overwrite it`);
+        }
+        const publish = options.publish && existing.status !== 'published';
+        await updateIssueFields(txDb, existing.id, {
+          ...fields,
+          ...(publish ? { status: 'published' as const, publishedAt: new Date() } : {}),
+        });
+        await deleteSections(txDb, existing.id);
+        await insertSections(txDb, existing.id, weekStart, sections);
+        return { document, warnings, slug, issueId: existing.id, created: false, paperCount };
+      }
+      const issueId = await insertEdition(txDb, {
+        slug,
+        ...fields,
+        status: options.publish ? 'published' : 'draft',
+        publishedAt: options.publish ? new Date() : null,
+        sections,
+      });
+      return { document, warnings, slug, issueId, created: true, paperCount };
+    });
+  } catch (err) {
+    const failure = classifyDbError(err);
+    if (failure?.kind === 'unique') {
+      throw new ConflictError(`An edition with slug "${slug}" was created at the same time; try again with replace`);
+    }
+    if (failure?.kind === 'invalid_text') throw new ValidationError('The text contains characters that cannot be stored');
+    if (failure?.kind === 'invalid_datetime') throw new ValidationError('A date of the edition is not valid', ['weekStart']);
+    throw err;
+  }
+}

@@ -1,0 +1,301 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type App, createApp } from '../src/app.js';
+import { selectRows } from '../src/db/queries/util.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+import { gql } from './helpers/http.js';
+import { repoRoot } from './helpers/server.js';
+
+const REAL = path.resolve(repoRoot, '..', 'shared', 'newsletter', 'important-llm-papers-2025-05-05.txt');
+const FIXTURES = path.join(repoRoot, 'tests', 'fixtures', 'newsletter');
+
+let tdb: TestDb;
+let app: App;
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  app = createApp({ db: tdb.db });
+});
+beforeEach(async () => {
+  await tdb.truncate();
+});
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+async function rowCounts() {
+  const [row] = await selectRows<Record<string, number>>(
+    tdb.db,
+    sql`SELECT (SELECT count(*)::int FROM issues) AS issues, (SELECT count(*)::int FROM sections) AS sections,
+               (SELECT count(*)::int FROM papers) AS papers, (SELECT count(*)::int FROM categories) AS categories`,
+  );
+  return row!;
+}
+
+const IMPORT = `mutation($input: ImportIssueInput!) {
+  importIssue(input: $input) {
+    __typename
+    ... on ImportIssuePayload {
+      created dryRun
+      warnings { line message }
+      preview { slug title weekStart weekEnd paperCount sections { number categoryName categorySlug papers { number title } } }
+      issue { id slug title subtitle status weekStart weekEnd intro outro asides { title body } markdown
+              sections { number category { slug name } papers { number title summary } } }
+    }
+    ... on UserError { message code }
+    ... on ParseError { line reason }
+    ... on ValidationError { path }
+  }
+}`;
+
+async function importText(input: Record<string, unknown>) {
+  const res = await gql(app, IMPORT, { input });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data!.importIssue;
+}
+
+const REAL_TITLES = [
+  ['1.1', 'Voila: Voice-Language Foundation Models for Real-Time Autonomous Interaction and Voice Role-Play'],
+  ['1.2', 'FormalMATH: Benchmarking Formal Mathematical Reasoning of Large Language Models'],
+  ['1.3', 'ZeroSearch: Incentivize the Search Capability of LLMs without Searching'],
+  ['2.1', 'Absolute Zero: Reinforced Self-play Reasoning with Zero Data'],
+  ['2.2', 'Perception, Reason, Think, and Plan: A Survey on Large Multimodal Reasoning Models'],
+  ['2.3', 'RM-R1: Reward Modeling as Reasoning'],
+  ['2.4', 'Llama-Nemotron: Efficient Reasoning Models'],
+  ['2.5', 'Grokking in the Wild: Data Augmentation for Real-World Multi-Hop Reasoning with Transformers'],
+  ['2.6', 'Agentic Reasoning and Tool Integration for LLMs via Reinforcement Learning'],
+  ['3.1', 'Flow-GRPO: Training Flow Matching Models via Online RL'],
+  ['3.2', 'Unified Multimodal Chain-of-Thought Reward Model through Reinforcement Fine-Tuning'],
+  ['3.3', 'A Survey on Inference Engines for Large Language Models: Perspectives on Optimization and Efficiency'],
+  ['4.1', 'Unified Multimodal Understanding and Generation Models: Advances, Challenges, and Opportunities'],
+  ['4.2', 'On Path to Multimodal Generalist: General-Level and General-Bench'],
+  ['5.1', 'Sentient Agent as a Judge: Evaluating Higher-Order Social Cognition in Large Language Models'],
+];
+
+describe.skipIf(!existsSync(REAL))('importing the real edition from ../shared (skipped when ../shared is absent)', () => {
+  it('gives 1 issue, 5 sections, 15 papers with exact titles, the aside, the outro and a week warning', async () => {
+    const text = readFileSync(REAL, 'utf8');
+    const r = await importText({ text, format: 'PLAIN_TEXT', weekStart: '2025-05-05', publish: true });
+    expect(r.__typename).toBe('ImportIssuePayload');
+    expect(r.created).toBe(true);
+    expect(await rowCounts()).toEqual({ issues: 1, sections: 5, papers: 15, categories: 5 });
+    const issue = r.issue;
+    expect(issue.slug).toBe('2025-05-05');
+    expect(issue.weekStart).toBe('2025-05-05');
+    expect(issue.weekEnd).toBe('2025-05-11');
+    expect(issue.status).toBe('PUBLISHED');
+    expect(issue.sections.map((s: any) => s.category.name)).toEqual([
+      'LLM Progress & Technical Reports',
+      'LLM Reasoning',
+      'LLM Training & Fine-Tuning',
+      'Vision Language Models',
+      'LLM Evaluation',
+    ]);
+    expect(issue.sections.map((s: any) => s.category.slug)).toContain('llm-training-fine-tuning');
+    const papers = issue.sections.flatMap((s: any) => s.papers);
+    expect(papers.map((p: any) => [p.number, p.title])).toEqual(REAL_TITLES);
+    // every summary line of the file is in the right paper: compare paragraphs with the lines between headings
+    const lines = text.split('\n').map((l) => l.trim());
+    for (const p of papers) {
+      const start = lines.findIndex((l) => l === `${p.number}. ${p.title}`);
+      expect(start, p.number).toBeGreaterThan(0);
+      const firstParagraph = p.summary.split('\n\n')[0].replace(/^- /, '');
+      expect(lines[start + 1]).toBe(firstParagraph);
+    }
+    // the e-book promo is an aside, not in the intro nor in any paper
+    expect(issue.asides).toHaveLength(1);
+    expect(issue.asides[0].title).toMatch(/^My New E-Book/);
+    expect(issue.intro).not.toMatch(/E-Book|ebook/i);
+    for (const p of papers) expect(p.summary).not.toMatch(/ebook|mentoring/i);
+    // the mentoring lines are the outro; the last paper ends with its own last sentence
+    expect(issue.outro).toMatch(/^Are you looking to start a career/);
+    expect(issue.outro).toContain('https://lnkd.in/dXeg3KPW');
+    expect(issue.outro).toContain('https://lnkd.in/dtdUYBrM');
+    expect(papers[14].summary.trim().endsWith('socially adept language agents.')).toBe(true);
+    // the week range problem is flagged with its line
+    const weekWarnings = r.warnings.filter((w: any) => /week|7|days/i.test(w.message));
+    expect(weekWarnings.length).toBeGreaterThan(0);
+    expect(weekWarnings.some((w: any) => w.line === 1)).toBe(true);
+  });
+
+  it('without a week override the suspicious range is imported as written, and flagged', async () => {
+    const r = await importText({ text: readFileSync(REAL, 'utf8'), dryRun: true });
+    expect(r.preview.weekStart).toBe('2025-04-05');
+    expect(r.warnings.some((w: any) => /First Week of May 2025/i.test(w.message))).toBe(true);
+  });
+});
+
+describe('importIssue', () => {
+  const clean = () => readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8');
+
+  it('dry run returns the preview and warnings and writes nothing', async () => {
+    const r = await importText({ text: clean(), dryRun: true });
+    expect(r.__typename).toBe('ImportIssuePayload');
+    expect(r.dryRun).toBe(true);
+    expect(r.issue).toBeNull();
+    expect(r.preview.paperCount).toBeGreaterThan(0);
+    expect(r.preview.sections[0].papers[0].number).toBe('1.1');
+    expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+  });
+
+  it('a second import of the same slug is a ConflictError; with replace it replaces atomically', async () => {
+    const first = await importText({ text: clean() });
+    expect(first.created).toBe(true);
+    expect(first.issue.status).toBe('DRAFT');
+    const before = await rowCounts();
+    const again = await importText({ text: clean() });
+    expect(again).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT' });
+    expect(again.message).toMatch(/already exists/);
+    expect(await rowCounts()).toEqual(before);
+
+    // replace with an edited text: one paper fewer, a changed title
+    const edited = first.issue.markdown.replace(/^### 1\.1\. .*$/m, '### 1.1. A Replaced Title');
+    const replaced = await importText({ text: edited, format: 'MARKDOWN', replace: true, publish: true });
+    expect(replaced.__typename).toBe('ImportIssuePayload');
+    expect(replaced.created).toBe(false);
+    expect(replaced.issue.id).toBe(first.issue.id);
+    expect(replaced.issue.status).toBe('PUBLISHED');
+    expect(replaced.issue.sections[0].papers[0].title).toBe('A Replaced Title');
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('categories are matched by slug, case- and punctuation-insensitively', async () => {
+    await importText({ text: clean() });
+    const cats = (await gql(app, `{ __typename }`)) && (await selectRows<{ slug: string; name: string }>(tdb.db, sql`SELECT slug, name FROM categories ORDER BY id`));
+    const md = (await importText({ text: clean(), dryRun: true })).preview;
+    const renamed = clean().replace(md.sections[0].categoryName, md.sections[0].categoryName.toUpperCase().replace(/ /g, '  '));
+    await importText({ text: renamed, slug: 'another-slug' });
+    const after = await selectRows<{ slug: string }>(tdb.db, sql`SELECT slug FROM categories ORDER BY id`);
+    expect(after.map((c) => c.slug)).toEqual(cats.map((c) => c.slug));
+  });
+
+  it('parse failures are typed ParseErrors with the line; nothing is written', async () => {
+    const nul = await importText({ text: 'Title for the Week From 05/05 to 11/05 2025\nSub\n\u0000oops' });
+    expect(nul).toMatchObject({ __typename: 'ParseError', code: 'PARSE', reason: 'NUL_BYTE', line: 3 });
+    const lone = await importText({ text: `Title\n\ud800` });
+    expect(lone.__typename).toBe('ParseError');
+    const empty = await importText({ text: '   \n\n' });
+    expect(empty).toMatchObject({ __typename: 'ParseError', reason: 'EMPTY' });
+    expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+  });
+
+  it('validation failures are typed ValidationErrors with a path', async () => {
+    const noYear = readFileSync(path.join(FIXTURES, 'no-year.txt'), 'utf8');
+    const r = await importText({ text: noYear });
+    expect(r).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', path: ['weekStart'] });
+    const withYear = await importText({ text: noYear, year: 2024, dryRun: true });
+    expect(withYear.__typename).toBe('ImportIssuePayload');
+    const badSlug = await importText({ text: clean(), slug: 'Not A Slug' });
+    expect(badSlug).toMatchObject({ __typename: 'ValidationError', path: ['slug'] });
+    const huge = await importText({ text: 'x'.repeat(1_000_001) });
+    expect(huge).toMatchObject({ __typename: 'ValidationError', path: ['input', 'text'] });
+    const strict = await importText({ text: readFileSync(path.join(FIXTURES, 'numbering-problems.txt'), 'utf8'), strict: true });
+    expect(strict).toMatchObject({ __typename: 'ParseError', reason: 'NUMBERING' });
+    expect(strict.line).toBeGreaterThan(0);
+    expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+  });
+
+  it('is atomic: a database failure in the middle of the papers leaves nothing behind', async () => {
+    // A real trigger in this test database rejects one paper, after the issue,
+    // sections and categories were inserted in the same transaction.
+    await tdb.db.execute(sql.raw(`CREATE FUNCTION reject_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.title LIKE '%BOOM%' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`));
+    await tdb.db.execute(sql.raw('CREATE TRIGGER papers_boom BEFORE INSERT ON papers FOR EACH ROW EXECUTE FUNCTION reject_boom()'));
+    try {
+      const md = (await importText({ text: clean(), dryRun: true })).preview;
+      const lastTitle = md.sections.at(-1).papers.at(-1).title;
+      const res = await gql(app, IMPORT, { input: { text: clean().replace(lastTitle, `${lastTitle} BOOM`) } });
+      expect(res.body.errors?.[0]?.message).toBe('Unexpected error.');
+      expect(JSON.stringify(res.body)).not.toMatch(/boom|insert|papers/i);
+      expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+    } finally {
+      await tdb.db.execute(sql.raw('DROP TRIGGER papers_boom ON papers'));
+      await tdb.db.execute(sql.raw('DROP FUNCTION reject_boom()'));
+    }
+  });
+
+  it('the same request sees the new data (no stale loader cache)', async () => {
+    const res = await gql(
+      app,
+      `mutation($t: String!) { importIssue(input: { text: $t, publish: true }) { ... on ImportIssuePayload { issue { slug paperCount } } } }`,
+      { t: clean() },
+    );
+    expect(res.body.data!.importIssue.issue.paperCount).toBeGreaterThan(0);
+    const latest = await gql(app, `{ latestIssue { slug paperCount } }`);
+    expect(latest.body.data!.latestIssue).toEqual(res.body.data!.importIssue.issue);
+  });
+});
+
+describe('export', () => {
+  const clean = () => readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8');
+
+  it('Issue.markdown round-trips: export → import → export is identical, structure too', async () => {
+    const first = await importText({ text: clean(), publish: true });
+    const md1 = first.issue.markdown;
+    const second = await importText({ text: md1, format: 'MARKDOWN', replace: true });
+    expect(second.issue.markdown).toBe(md1);
+    const strip = (i: any) => ({ ...i, markdown: undefined });
+    expect(strip(second.issue)).toEqual(strip(first.issue));
+  });
+
+  it('GET /issues/SLUG.md serves the same text; unknown and draft editions are 404', async () => {
+    const pub = await importText({ text: clean(), publish: true });
+    const res = await app.fetch(`http://localhost/issues/${pub.issue.slug}.md`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(await res.text()).toBe(pub.issue.markdown);
+    expect((await app.fetch('http://localhost/issues/nope.md')).status).toBe(404);
+    const draft = await importText({ text: clean(), slug: 'a-draft' });
+    expect(draft.issue.status).toBe('DRAFT');
+    expect((await app.fetch('http://localhost/issues/a-draft.md')).status).toBe(404);
+    expect((await app.fetch(`http://localhost/issues/${pub.issue.slug}.md`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('the import and export commands', () => {
+  const clean = () => readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8');
+  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+  it('import a directory (dry run, then for real), export a file; bad bytes fail clearly', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'import-cli-'));
+    const dataDir = path.join(work, 'data');
+    const env = { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir };
+    // The CLI runs on its own PGlite directory: this test is about the command, not the server database.
+    const run = (args: string[]) => {
+      try {
+        const stdout = execFileSync(tsx, args, { cwd: repoRoot, env, encoding: 'utf8', stdio: 'pipe' });
+        return { code: 0, stdout, stderr: '' };
+      } catch (err: any) {
+        return { code: err.status as number, stdout: String(err.stdout), stderr: String(err.stderr) };
+      }
+    };
+    try {
+      const dir = path.join(work, 'in');
+      execFileSync('mkdir', ['-p', dir]);
+      writeFileSync(path.join(dir, 'a.txt'), clean());
+      writeFileSync(path.join(dir, 'b.md'), readFileSync(path.join(FIXTURES, 'edition.md')));
+      const dry = run(['src/cli/import.ts', dir, '--dry-run']);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/dry run, nothing written/);
+      expect(dry.stdout).toMatch(/1\.1\. /);
+      const real = run(['src/cli/import.ts', dir, '--publish']);
+      expect(real.code).toBe(0);
+      const slug = /created "([^"]+)"/.exec(real.stdout)![1]!;
+      const out = path.join(work, 'out.md');
+      expect(run(['src/cli/export.ts', slug, '--out', out]).code).toBe(0);
+      expect(readFileSync(out, 'utf8')).toMatch(/^# /);
+      const again = run(['src/cli/import.ts', path.join(dir, 'a.txt')]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/ConflictError/);
+      writeFileSync(path.join(work, 'bad.txt'), Buffer.from([0x54, 0x69, 0x74, 0x6c, 0x65, 0x0a, 0xff, 0xfe, 0x0a]));
+      const bad = run(['src/cli/import.ts', path.join(work, 'bad.txt')]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/ParseError: .*UTF-8/i);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Logger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -69,7 +70,8 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     };
   }
 
-  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  // pg_trgm (typo-tolerant search) is loaded from the PGlite package itself.
+  const client = new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), extensions: { pg_trgm } });
   await client.waitReady;
   const db = drizzlePglite({ client, schema, logger });
   return {

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   check,
+  customType,
   date,
   index,
   integer,
@@ -11,6 +12,9 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
+
+/** PostgreSQL full-text document. */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /** Publication state of an edition. Drafts are visible to editors only. */
 export const issueStatus = pgEnum('issue_status', ['draft', 'published']);
@@ -109,9 +113,17 @@ export const papers = pgTable(
     url: text('url'),
     arxivId: text('arxiv_id'),
     version: integer('version').notNull().default(1),
+    /** Title (weight A) and summary (weight B), English stemming; maintained by PostgreSQL. */
+    searchVector: tsvector('search_vector')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector('english', coalesce(title, '')), 'A') || setweight(to_tsvector('english', coalesce(summary, '')), 'B')`,
+      ),
     ...timestamps,
   },
   (t) => [
+    index('papers_search_vector_idx').using('gin', t.searchVector),
+    index('papers_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
     unique('papers_issue_number_key').on(t.issueId, t.sectionNumber, t.position),
     index('papers_section_id_idx').on(t.sectionId, t.position),
     index('papers_category_order_idx').on(t.categoryId, t.weekStart, t.issueId, t.sectionNumber, t.position),
@@ -121,9 +133,41 @@ export const papers = pgTable(
   ],
 );
 
+/** Old slugs of categories merged into another one: they keep resolving. */
+export const categoryAliases = pgTable(
+  'category_aliases',
+  {
+    slug: text('slug').primaryKey(),
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('category_aliases_category_id_idx').on(t.categoryId)],
+);
+
+export const tokenScope = pgEnum('token_scope', ['editor', 'admin']);
+
+/** API tokens. Only a SHA-256 hash of the secret is stored; the secret is shown once. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull().unique('api_tokens_name_key'),
+    tokenHash: text('token_hash').notNull().unique('api_tokens_token_hash_key'),
+    scope: tokenScope('scope').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+);
+
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
 export type IssueRow = typeof issues.$inferSelect;
 export type SectionRow = typeof sections.$inferSelect;
-export type PaperRow = typeof papers.$inferSelect;
+/** A paper as the API reads it (the search document stays in the database). */
+export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector'>;
 export type NewIssue = typeof issues.$inferInsert;
 export type NewPaper = typeof papers.$inferInsert;

@@ -1,6 +1,6 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type Aside, categories, issues, papers, sections } from '../schema.js';
+import { type Aside, type PaperRow, categories, issues, papers, sections } from '../schema.js';
 
 export interface NewEditionPaper {
   title: string;
@@ -138,7 +138,7 @@ export async function updateIssueFields(db: Db, issueId: number, fields: IssueFi
 export interface EditionRows {
   issue: typeof issues.$inferSelect;
   sections: Array<typeof sections.$inferSelect & { category: typeof categories.$inferSelect }>;
-  papers: Array<typeof papers.$inferSelect>;
+  papers: PaperRow[];
 }
 
 /** Everything needed to export an edition, in three statements. */
@@ -151,8 +151,9 @@ export async function editionRows(db: Db, slug: string, includeDrafts: boolean):
     .innerJoin(categories, eq(categories.id, sections.categoryId))
     .where(eq(sections.issueId, issue.id))
     .orderBy(sections.number);
+  const { searchVector: _omit, ...paperColumns } = getTableColumns(papers);
   const paperRows = await db
-    .select()
+    .select(paperColumns)
     .from(papers)
     .where(eq(papers.issueId, issue.id))
     .orderBy(papers.sectionNumber, papers.position);

@@ -1,11 +1,15 @@
 import { createYoga } from 'graphql-yoga';
+import { viewerFromRequest } from './auth/viewer.js';
 import { type Context, createContext } from './context.js';
+import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
 import { schema } from './graphql/schema.js';
 import { markdownRoutes } from './http/markdown-routes.js';
 
 export interface AppDeps {
   db: Db;
+  /** Event bus for subscriptions; in-process when omitted. */
+  events?: Events;
 }
 
 /** The query GraphiQL opens with: it works on the sample edition. */
@@ -30,11 +34,12 @@ query LatestIssue {
  * entry point does, and tests call `app.fetch` directly.
  */
 export function createApp(deps: AppDeps) {
+  const events = deps.events ?? createEvents();
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    // A new context, with new loaders, per request.
-    context: () => createContext(deps.db),
+    // A new context, with new loaders, per request. A bad token is a 401 here.
+    context: async ({ request }) => createContext(deps.db, events, await viewerFromRequest(deps.db, request)),
     graphiql: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY },
     landingPage: false,
     batching: false,

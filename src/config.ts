@@ -12,6 +12,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
+  /** Redis for subscriptions across server processes (and, later, shared limits and cache). In-process when unset. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
   /** Directory of the embedded PGlite database (ignored when DATABASE_URL is set). */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Maximum connections of the PostgreSQL pool. */

@@ -1,22 +1,20 @@
+import type { Viewer } from './auth/viewer.js';
+import { anonymousViewer } from './auth/viewer.js';
 import type { Db } from './db/client.js';
+import type { Events } from './events.js';
 import { type Loaders, createLoaders } from './graphql/loaders.js';
 
-/** Who is asking. Anonymous readers see published editions only. */
-export interface Viewer {
-  kind: 'anonymous' | 'editor' | 'admin';
-  /** Whether drafts are visible to this viewer. */
-  canSeeDrafts: boolean;
-}
-
-export const anonymousViewer: Viewer = { kind: 'anonymous', canSeeDrafts: false };
+export type { Viewer } from './auth/viewer.js';
+export { anonymousViewer } from './auth/viewer.js';
 
 /** Per-request context: a NEW one (with new loaders) for every request. */
 export interface Context {
   db: Db;
   viewer: Viewer;
   loaders: Loaders;
+  events: Events;
 }
 
-export function createContext(db: Db, viewer: Viewer = anonymousViewer): Context {
-  return { db, viewer, loaders: createLoaders(db, { drafts: viewer.canSeeDrafts }) };
+export function createContext(db: Db, events: Events, viewer: Viewer = anonymousViewer): Context {
+  return { db, viewer, events, loaders: createLoaders(db, { drafts: viewer.canSeeDrafts }) };
 }

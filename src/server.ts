@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createDb } from './db/client.js';
 import { isArchiveEmpty } from './db/queries/editions.js';
 import { seedSample } from './db/seed.js';
+import { createEvents } from './events.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
     console.info('Loaded the sample edition into the empty database.');
   }
 
-  const app = createApp({ db: handle.db });
+  const events = createEvents(config.REDIS_URL);
+  const app = createApp({ db: handle.db, events });
   const server = createServer(app);
   server.listen(config.PORT, config.HOST, () => {
     const address = server.address();
@@ -38,11 +40,15 @@ async function main(): Promise<void> {
     }, 20_000);
     force.unref();
     server.close(async () => {
+      await events.close();
       await handle.close();
       console.info('Closed the database; bye.');
       process.exit(0);
     });
     server.closeIdleConnections();
+    // Open event streams (subscriptions) never end by themselves: give requests
+    // in flight a grace period, then close what is left.
+    setTimeout(() => server.closeAllConnections(), 5_000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
+import { authHeader } from './helpers/auth.js';
 import { gql } from './helpers/http.js';
 import { repoRoot } from './helpers/server.js';
 
@@ -20,14 +21,16 @@ beforeAll(async () => {
   tdb = await createTestDb();
   app = createApp({ db: tdb.db });
 });
+let editor: Record<string, string>;
 beforeEach(async () => {
   await tdb.truncate();
+  editor = await authHeader(tdb.db);
 });
 afterAll(async () => {
   await tdb?.destroy();
 });
 
-async function rowCounts() {
+async function contentCounts() {
   const [row] = await selectRows<Record<string, number>>(
     tdb.db,
     sql`SELECT (SELECT count(*)::int FROM issues) AS issues, (SELECT count(*)::int FROM sections) AS sections,
@@ -53,7 +56,7 @@ const IMPORT = `mutation($input: ImportIssueInput!) {
 }`;
 
 async function importText(input: Record<string, unknown>) {
-  const res = await gql(app, IMPORT, { input });
+  const res = await gql(app, IMPORT, { input }, editor);
   expect(res.body.errors).toBeUndefined();
   return res.body.data!.importIssue;
 }
@@ -82,7 +85,7 @@ describe.skipIf(!existsSync(REAL))('importing the real edition from ../shared (s
     const r = await importText({ text, format: 'PLAIN_TEXT', weekStart: '2025-05-05', publish: true });
     expect(r.__typename).toBe('ImportIssuePayload');
     expect(r.created).toBe(true);
-    expect(await rowCounts()).toEqual({ issues: 1, sections: 5, papers: 15, categories: 5 });
+    expect(await contentCounts()).toEqual({ issues: 1, sections: 5, papers: 15, categories: 5 });
     const issue = r.issue;
     expect(issue.slug).toBe('2025-05-05');
     expect(issue.weekStart).toBe('2025-05-05');
@@ -139,18 +142,18 @@ describe('importIssue', () => {
     expect(r.issue).toBeNull();
     expect(r.preview.paperCount).toBeGreaterThan(0);
     expect(r.preview.sections[0].papers[0].number).toBe('1.1');
-    expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+    expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
   });
 
   it('a second import of the same slug is a ConflictError; with replace it replaces atomically', async () => {
     const first = await importText({ text: clean() });
     expect(first.created).toBe(true);
     expect(first.issue.status).toBe('DRAFT');
-    const before = await rowCounts();
+    const before = await contentCounts();
     const again = await importText({ text: clean() });
     expect(again).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT' });
     expect(again.message).toMatch(/already exists/);
-    expect(await rowCounts()).toEqual(before);
+    expect(await contentCounts()).toEqual(before);
 
     // replace with an edited text: one paper fewer, a changed title
     const edited = first.issue.markdown.replace(/^### 1\.1\. .*$/m, '### 1.1. A Replaced Title');
@@ -160,7 +163,7 @@ describe('importIssue', () => {
     expect(replaced.issue.id).toBe(first.issue.id);
     expect(replaced.issue.status).toBe('PUBLISHED');
     expect(replaced.issue.sections[0].papers[0].title).toBe('A Replaced Title');
-    expect(await rowCounts()).toEqual(before);
+    expect(await contentCounts()).toEqual(before);
   });
 
   it('categories are matched by slug, case- and punctuation-insensitively', async () => {
@@ -180,7 +183,7 @@ describe('importIssue', () => {
     expect(lone.__typename).toBe('ParseError');
     const empty = await importText({ text: '   \n\n' });
     expect(empty).toMatchObject({ __typename: 'ParseError', reason: 'EMPTY' });
-    expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+    expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
   });
 
   it('validation failures are typed ValidationErrors with a path', async () => {
@@ -196,7 +199,7 @@ describe('importIssue', () => {
     const strict = await importText({ text: readFileSync(path.join(FIXTURES, 'numbering-problems.txt'), 'utf8'), strict: true });
     expect(strict).toMatchObject({ __typename: 'ParseError', reason: 'NUMBERING' });
     expect(strict.line).toBeGreaterThan(0);
-    expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+    expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
   });
 
   it('is atomic: a database failure in the middle of the papers leaves nothing behind', async () => {
@@ -208,10 +211,10 @@ describe('importIssue', () => {
     try {
       const md = (await importText({ text: clean(), dryRun: true })).preview;
       const lastTitle = md.sections.at(-1).papers.at(-1).title;
-      const res = await gql(app, IMPORT, { input: { text: clean().replace(lastTitle, `${lastTitle} BOOM`) } });
+      const res = await gql(app, IMPORT, { input: { text: clean().replace(lastTitle, `${lastTitle} BOOM`) } }, editor);
       expect(res.body.errors?.[0]?.message).toBe('Unexpected error.');
       expect(JSON.stringify(res.body)).not.toMatch(/boom|insert|papers/i);
-      expect(await rowCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+      expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
     } finally {
       await tdb.db.execute(sql.raw('DROP TRIGGER papers_boom ON papers'));
       await tdb.db.execute(sql.raw('DROP FUNCTION reject_boom()'));
@@ -223,6 +226,7 @@ describe('importIssue', () => {
       app,
       `mutation($t: String!) { importIssue(input: { text: $t, publish: true }) { ... on ImportIssuePayload { issue { slug paperCount } } } }`,
       { t: clean() },
+      editor,
     );
     expect(res.body.data!.importIssue.issue.paperCount).toBeGreaterThan(0);
     const latest = await gql(app, `{ latestIssue { slug paperCount } }`);
@@ -298,4 +302,12 @@ describe('the import and export commands', () => {
       rmSync(work, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('importIssue needs an editor token', () => {
+  it('anonymous: FORBIDDEN and nothing written', async () => {
+    const res = await gql(app, IMPORT, { input: { text: readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8') } });
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+  });
 });

@@ -1,6 +1,8 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
 import { DateResolver, DateTimeResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
 import { decodeGlobalId, encodeGlobalId } from './global-id.js';
@@ -20,8 +22,29 @@ export const builder = new SchemaBuilder<{
   DefaultInputFieldRequiredness: false;
   DefaultEdgesNullability: { list: false; items: false };
   DefaultNodeNullability: false;
+  AuthScopes: {
+    /** An editor or admin token. */
+    editor: boolean;
+    /** An admin token. */
+    admin: boolean;
+  };
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      editor: ctx.viewer.kind === 'editor' || ctx.viewer.kind === 'admin',
+      admin: ctx.viewer.kind === 'admin',
+    }),
+    // Checked before the resolver runs: a forbidden mutation changes nothing.
+    unauthorizedError: (_parent, ctx) =>
+      new GraphQLError(
+        ctx.viewer.kind === 'anonymous'
+          ? 'This needs an editor token: send "Authorization: Bearer <token>"'
+          : 'Your token’s scope does not allow this',
+        { extensions: { code: 'FORBIDDEN' } },
+      ),
+  },
   errors: {
     directResult: true,
     defaultUnionOptions: {
@@ -74,6 +97,7 @@ builder.addScalarType('DateTime', DateTimeResolver, {
 builder.addScalarType('URL', URLResolver, { description: 'An absolute URL, e.g. `https://arxiv.org/abs/2505.03335`.' });
 
 builder.queryType({ description: 'Reading the archive: editions, categories and papers.' });
+builder.subscriptionType({ description: 'Live updates, over Server-Sent Events (or any GraphQL-over-SSE client).' });
 builder.mutationType({
   description: 'Changing the archive. Each mutation takes one `input` and returns its payload or a typed error.',
 });

@@ -47,8 +47,8 @@ export function createLoaders(db: Db, vis: Visibility) {
   );
   const categoryBySlug = new DataLoader<string, CategoryRow | null>(async (slugs) => {
     const rows = await categoriesBySlugs(db, slugs);
-    for (const r of rows) categoryById.prime(r.id, r);
-    return byKey(slugs, rows, (r) => r.slug);
+    for (const r of rows) categoryById.prime(r.category.id, r.category);
+    return byKey(slugs, rows, (r) => r.requestedSlug).map((r) => r?.category ?? null);
   });
   const sectionsByIssueId = new DataLoader<number, SectionRow[]>(async (ids) =>
     groupBy(ids, await sectionsByIssueIds(db, ids), (r) => r.issueId),

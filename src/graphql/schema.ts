@@ -7,6 +7,10 @@ import './types/category.js';
 import './types/section.js';
 import './types/issue.js';
 import './types/import.js';
+import './types/issue-mutations.js';
+import './types/paper-mutations.js';
+import './types/category-mutations.js';
+import './types/subscriptions.js';
 
 /** The executable schema, built once. */
 export const schema = builder.toSchema({ sortSchema: false });

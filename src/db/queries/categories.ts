@@ -1,13 +1,29 @@
-import { asc, inArray } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type CategoryRow, categories } from '../schema.js';
+import { type CategoryRow, categories, categoryAliases } from '../schema.js';
 
 export function categoriesByIds(db: Db, ids: readonly number[]): Promise<CategoryRow[]> {
   return db.select().from(categories).where(inArray(categories.id, [...ids]));
 }
 
-export function categoriesBySlugs(db: Db, slugs: readonly string[]): Promise<CategoryRow[]> {
-  return db.select().from(categories).where(inArray(categories.slug, [...slugs]));
+/** Categories by current slug, or by an old slug kept after a rename or merge. */
+export async function categoriesBySlugs(
+  db: Db,
+  slugs: readonly string[],
+): Promise<Array<{ requestedSlug: string; category: CategoryRow }>> {
+  const current = await db
+    .select({ requestedSlug: categories.slug, category: categories })
+    .from(categories)
+    .where(inArray(categories.slug, [...slugs]));
+  const found = new Set(current.map((r) => r.requestedSlug));
+  const missing = slugs.filter((s) => !found.has(s));
+  if (missing.length === 0) return current;
+  const aliased = await db
+    .select({ requestedSlug: categoryAliases.slug, category: categories })
+    .from(categoryAliases)
+    .innerJoin(categories, eq(categories.id, categoryAliases.categoryId))
+    .where(inArray(categoryAliases.slug, missing));
+  return [...current, ...aliased];
 }
 
 /** Every category, alphabetically by name. */

@@ -8,6 +8,8 @@ import { PaperConnection, paperFilterArgs } from './paper.js';
 
 builder.node(CategoryRef, {
   description: 'A recurring section of the newsletter, such as "LLM Reasoning".',
+  // Rows are plain objects: tell the Node interface which type one is by its shape.
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'slug' in v && 'name' in v && !('weekEnd' in v),
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.categoryById.load(Number(id))),
   fields: (t) => ({

@@ -110,7 +110,8 @@ builder.mutationFields((t) => ({
     type: ImportIssuePayload,
     description:
       'Imports an edition from its text (plain text or Markdown) in one transaction: all of it or nothing. ' +
-      'Re-importing an existing slug needs `replace`. Open to everyone until editor tokens exist.',
+      'Re-importing an existing slug needs `replace`. Needs an editor token.',
+    authScopes: { editor: true },
     args: { input: t.arg({ type: ImportIssueInput, required: true, description: 'What to import.' }) },
     errors: {
       types: [ValidationError, ParseError, ConflictError],

@@ -19,6 +19,8 @@ const AsideRef = builder.objectRef<{ title: string; body: string }>('Aside').imp
 
 builder.node(IssueRef, {
   description: 'One weekly edition of the newsletter: an introduction, numbered sections of papers and an outro.',
+  // Rows are plain objects: tell the Node interface which type one is by its shape.
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'weekEnd' in v && 'asides' in v,
   id: { resolve: (i) => i.id },
   loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.issueById.load(Number(id))),
   fields: (t) => ({
@@ -41,6 +43,7 @@ builder.node(IssueRef, {
       description: 'When it was published; `null` for a draft.',
       resolve: (i) => i.publishedAt,
     }),
+    version: t.exposeInt('version', { description: 'Changes with every edit of the edition; pass it back to update it (optimistic concurrency).' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was added to the archive.', resolve: (i) => i.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When it was last changed.', resolve: (i) => i.updatedAt }),
     sections: t.field({

@@ -8,6 +8,8 @@ import { PaperFilter, PaperOrder } from './inputs.js';
 
 builder.node(PaperRef, {
   description: 'One numbered entry of an edition: a paper, its title and the newsletter’s summary of it.',
+  // Rows are plain objects: tell the Node interface which type one is by its shape.
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'sectionNumber' in v && 'summary' in v,
   id: { resolve: (p) => p.id },
   loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.paperById.load(Number(id))),
   fields: (t) => ({
@@ -44,6 +46,7 @@ builder.node(PaperRef, {
         return category;
       },
     }),
+    version: t.exposeInt('version', { description: 'Changes with every edit of the paper; pass it back to update it (optimistic concurrency).' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was added to the archive.', resolve: (p) => p.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When it was last changed.', resolve: (p) => p.updatedAt }),
   }),

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, createApp } from '../src/app.js';
+import { createToken } from '../src/auth/tokens.js';
+import { createDb } from '../src/db/client.js';
+import { seedSample } from '../src/db/seed.js';
+import { authHeader } from './helpers/auth.js';
+import { type TestDb, createTestDb, createThrowawayDatabase } from './helpers/db.js';
+import { gql } from './helpers/http.js';
+import { startServer } from './helpers/server.js';
+import { sseReader, subscriptionRequest } from './helpers/sse.js';
+
+let tdb: TestDb;
+let app: App;
+let editor: Record<string, string>;
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  await seedSample(tdb.db);
+  app = createApp({ db: tdb.db });
+  editor = await authHeader(tdb.db);
+});
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+const settle = () => new Promise((r) => setTimeout(r, 100));
+
+const CREATE = `mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { ... on CreateIssuePayload { issue { id } } } }`;
+const PUBLISH = `mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename } }`;
+
+describe('subscriptions over Server-Sent Events (in-process events)', () => {
+  it('issuePublished streams the edition when it is published', async () => {
+    const res = await app.fetch('http://localhost/graphql', subscriptionRequest('subscription { issuePublished { slug status } }'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const stream = sseReader(res);
+    try {
+      // start reading first: the subscription begins when the stream is consumed
+      const pending = stream.next();
+      await settle();
+      const id = (await gql(app, CREATE, { slug: 'sse-week' }, editor)).body.data!.createIssue.issue.id;
+      await gql(app, PUBLISH, { id }, editor);
+      const event = await pending;
+      expect(event).toEqual({ data: { issuePublished: { slug: 'sse-week', status: 'PUBLISHED' } } });
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('issueUpdated(slug): readers hear about published editions only, editors about drafts too', async () => {
+    const id = (await gql(app, CREATE, { slug: 'watched' }, editor)).body.data!.createIssue.issue.id;
+    const q = 'subscription { issueUpdated(slug: "watched") { title } }';
+    const anon = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(q)));
+    const ed = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(q, {}, editor)));
+    try {
+      const anonFirst = anon.next();
+      const edFirst = ed.next();
+      await settle();
+      const rename = (title: string, version: number) =>
+        gql(app, `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`, { id, v: version, t: title }, editor);
+      await rename('Draft title', 1);
+      expect(await edFirst).toEqual({ data: { issueUpdated: { title: 'Draft title' } } });
+      await gql(app, PUBLISH, { id }, editor);
+      // the reader's first event comes from the publish: the draft change was never sent to them
+      const first = await anonFirst;
+      expect(first).toEqual({ data: { issueUpdated: { title: 'Draft title' } } });
+      expect(await ed.next()).toEqual({ data: { issueUpdated: { title: 'Draft title' } } }); // the publish
+      await rename('Public title', 3);
+      expect(await anon.next()).toEqual({ data: { issueUpdated: { title: 'Public title' } } });
+    } finally {
+      await anon.close();
+      await ed.close();
+    }
+  });
+
+  it('subscribing with a bad token is a 401', async () => {
+    const res = await app.fetch(
+      'http://localhost/graphql',
+      subscriptionRequest('subscription { issuePublished { slug } }', {}, { authorization: 'Bearer llmp_wrong' }),
+    );
+    expect(res.status).toBe(401);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL || !process.env.REDIS_URL)(
+  'across server processes through Redis (needs DATABASE_URL and REDIS_URL)',
+  () => {
+    it('a client on server A receives a publish made through server B', async () => {
+      const db = await createThrowawayDatabase(process.env.DATABASE_URL!);
+      const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL };
+      const a = await startServer(env);
+      const b = await startServer(env);
+      try {
+        const handle = await createDb({ url: db.url });
+        const { token } = await createToken(handle.db, { name: 'cross-process', scope: 'editor' });
+        await handle.close();
+        const auth = { authorization: `Bearer ${token}` };
+        const stream = sseReader(await fetch(`${a.url}/graphql`, subscriptionRequest('subscription { issuePublished { slug } }')));
+        try {
+          const post = (query: string, variables: Record<string, unknown>) =>
+            fetch(`${b.url}/graphql`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...auth },
+              body: JSON.stringify({ query, variables }),
+            }).then((r) => r.json() as Promise<any>);
+          const pending = stream.next();
+          // give the subscriber a moment to be registered with Redis
+          await new Promise((r) => setTimeout(r, 500));
+          const id = (await post(CREATE, { slug: 'cross-process' })).data.createIssue.issue.id;
+          await post(PUBLISH, { id });
+          expect(await pending).toEqual({ data: { issuePublished: { slug: 'cross-process' } } });
+        } finally {
+          await stream.close();
+        }
+      } finally {
+        await a.stop();
+        await b.stop();
+        await db.drop();
+      }
+    }, 120_000);
+  },
+);

@@ -1,16 +1,31 @@
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { viewerFromRequest } from './auth/viewer.js';
 import { type Context, createContext } from './context.js';
 import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
 import { schema } from './graphql/schema.js';
+import { type LimitsOptions, limitsPlugins } from './http/limits.js';
+import { feedRoutes } from './http/feed-routes.js';
 import { markdownRoutes } from './http/markdown-routes.js';
 
 export interface AppDeps {
   db: Db;
   /** Event bus for subscriptions; in-process when omitted. */
   events?: Events;
+  /** Rate limits and proxy trust; when omitted, limits are effectively off (tests, embedding). */
+  limits?: LimitsOptions;
+  /** Allowed CORS origins; default `*` (without credentials). */
+  corsOrigins?: string[];
+  /** Public base URL (PUBLIC_URL) for absolute links in feeds and Markdown; the request's origin when unset. */
+  publicUrl?: string | undefined;
 }
+
+const UNLIMITED: LimitsOptions = {
+  rateLimit: { points: 1_000_000_000, durationSec: 3600, maxInFlight: 1_000_000 },
+  trustProxy: false,
+};
 
 /** The query GraphiQL opens with: it works on the sample edition. */
 export const DEFAULT_QUERY = `# Welcome to the archive of "Important LLM Papers for the Week".
@@ -41,11 +56,22 @@ export function createApp(deps: AppDeps) {
     // A new context, with new loaders, per request. A bad token is a 401 here.
     context: async ({ request }) => createContext(deps.db, events, await viewerFromRequest(deps.db, request)),
     graphiql: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY },
+    // GraphiQL from a bundle in node_modules: Yoga's default page loads it from a CDN.
+    renderGraphiQL,
     landingPage: false,
+    // One operation per request: batching would multiply every limit below.
     batching: false,
     maskedErrors: true,
     logging: false,
-    plugins: [markdownRoutes(deps.db)],
+    cors: { origin: deps.corsOrigins ?? '*', credentials: false, maxAge: 600 },
+    plugins: [
+      ...limitsPlugins(deps.limits ?? UNLIMITED),
+      // Browsers may only send "preflighted" requests: a form or a plain GET
+      // from another site cannot run operations in a reader's browser.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      markdownRoutes(deps.db, { baseUrl: deps.publicUrl }),
+      feedRoutes(deps.db, { baseUrl: deps.publicUrl }),
+    ],
   });
 }
 

@@ -26,6 +26,37 @@ const EnvSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  /** Server-side limit of one SQL statement (PostgreSQL statement_timeout); imports raise it for their transaction. */
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /** How long a statement may wait for a lock (lock_timeout) before failing with a TIMEOUT error. */
+  LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
+  /** A transaction left idle longer than this is ended by PostgreSQL (idle_in_transaction_session_timeout). */
+  IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** How long a request waits for a pooled connection (pool exhausted or database down) before failing. */
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** Time allowed to receive a whole HTTP request (Node's requestTimeout); headers within min(this, 10 s). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** Rate limit: points (query cost, at least 1 per request) per client per window. */
+  RATE_LIMIT_POINTS: z.coerce.number().int().min(1).default(5000),
+  /** Rate limit window, in seconds. */
+  RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
+  /** Requests one client may have in flight at once (per server process). */
+  RATE_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(10),
+  /** Trust X-Forwarded-For for the client address (only behind your own proxy). */
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Comma-separated CORS origins; `*` (the default) allows any origin, never with credentials. */
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** Public base URL of the site, for absolute links in feeds (https://papers.example.org); request origin when unset. */
+  PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without query or fragment')
+    .optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

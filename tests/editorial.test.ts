@@ -9,6 +9,7 @@ import { encodeGlobalId } from '../src/graphql/global-id.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
+import { snapshot as snapshotOf } from './helpers/snapshot.js';
 
 let tdb: TestDb;
 let app: App;
@@ -30,20 +31,7 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-/** A fingerprint of every editorial row: equal before and after means nothing changed. */
-async function snapshot(): Promise<string> {
-  const rows = await selectRows(
-    tdb.db,
-    sql`SELECT json_build_object(
-      'issues', (SELECT coalesce(json_agg(i ORDER BY i.id), '[]') FROM (SELECT id, slug, title, status, version, week_start, published_at FROM issues) i),
-      'sections', (SELECT coalesce(json_agg(s ORDER BY s.id), '[]') FROM sections s),
-      'papers', (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM (SELECT id, section_id, category_id, section_number, position, title, summary, url, arxiv_id, version FROM papers) p),
-      'categories', (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM (SELECT id, slug, name, description FROM categories) c),
-      'aliases', (SELECT coalesce(json_agg(a ORDER BY a.slug), '[]') FROM (SELECT slug, category_id FROM category_aliases) a)
-    )::text AS s`,
-  );
-  return (rows[0] as { s: string }).s;
-}
+const snapshot = () => snapshotOf(tdb.db);
 
 async function sampleIds() {
   const res = await gql(

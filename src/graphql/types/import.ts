@@ -8,7 +8,7 @@ import { isoDate } from '../pagination.js';
 import { IssueRef } from '../refs.js';
 
 /** Longest edition text accepted (characters). */
-export const MAX_IMPORT_TEXT = 1_000_000;
+export const MAX_IMPORT_TEXT = 900_000;
 
 const ImportFormat = builder.enumType('ImportFormat', {
   description: 'Format of an edition’s text.',

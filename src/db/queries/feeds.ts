@@ -1,0 +1,129 @@
+import { and, asc, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { type CategoryRow, type PaperRow, categories, categoryAliases, issues, papers, sections } from '../schema.js';
+import type { EditionRows } from './editions.js';
+
+/**
+ * Reads behind the feeds (/feeds/…) and the single-paper Markdown route.
+ * Published editions only, always: these are anonymous, cacheable resources.
+ */
+
+const { searchVector: _omit, ...paperColumns } = getTableColumns(papers);
+
+/**
+ * The latest `limit` published editions (by week, newest first), each with
+ * its sections, categories and papers, in three statements whatever `limit`.
+ */
+export async function latestPublishedEditions(db: Db, args: { limit: number }): Promise<EditionRows[]> {
+  const issueRows = await db
+    .select()
+    .from(issues)
+    .where(eq(issues.status, 'published'))
+    .orderBy(desc(issues.weekStart), desc(issues.id))
+    .limit(args.limit);
+  if (issueRows.length === 0) return [];
+  const ids = issueRows.map((i) => i.id);
+  const sectionRows = await db
+    .select({ section: sections, category: categories })
+    .from(sections)
+    .innerJoin(categories, eq(categories.id, sections.categoryId))
+    .where(inArray(sections.issueId, ids))
+    .orderBy(asc(sections.issueId), asc(sections.number));
+  const paperRows = await db
+    .select(paperColumns)
+    .from(papers)
+    .where(inArray(papers.issueId, ids))
+    .orderBy(asc(papers.issueId), asc(papers.sectionNumber), asc(papers.position));
+  return issueRows.map((issue) => ({
+    issue,
+    sections: sectionRows.filter((r) => r.section.issueId === issue.id).map((r) => ({ ...r.section, category: r.category })),
+    papers: paperRows.filter((p) => p.issueId === issue.id),
+  }));
+}
+
+export function categoryBySlug(db: Db, slug: string): Promise<CategoryRow | null> {
+  return db
+    .select()
+    .from(categories)
+    .where(eq(categories.slug, slug))
+    .then((rows) => rows[0] ?? null);
+}
+
+/** The current slug of a category that used to be called `oldSlug` (merged categories), or null. */
+export function categorySlugByAlias(db: Db, oldSlug: string): Promise<string | null> {
+  return db
+    .select({ slug: categories.slug })
+    .from(categoryAliases)
+    .innerJoin(categories, eq(categories.id, categoryAliases.categoryId))
+    .where(eq(categoryAliases.slug, oldSlug))
+    .then((rows) => rows[0]?.slug ?? null);
+}
+
+/** A paper with what a reader needs around it: its edition and its category. */
+export interface PaperEntryRow {
+  paper: PaperRow;
+  issue: {
+    id: number;
+    slug: string;
+    title: string;
+    weekStart: string;
+    weekEnd: string;
+    publishedAt: Date | null;
+    updatedAt: Date;
+  };
+  category: CategoryRow;
+}
+
+const entryColumns = {
+  paper: paperColumns,
+  issue: {
+    id: issues.id,
+    slug: issues.slug,
+    title: issues.title,
+    weekStart: issues.weekStart,
+    weekEnd: issues.weekEnd,
+    publishedAt: issues.publishedAt,
+    updatedAt: issues.updatedAt,
+  },
+  category: categories,
+};
+
+/**
+ * The latest `limit` papers of a category from published editions: newest
+ * edition first and, inside an edition, by number. One statement (served by
+ * papers_category_order_idx).
+ */
+export function latestPublishedPapersOfCategory(
+  db: Db,
+  args: { categoryId: number; limit: number },
+): Promise<PaperEntryRow[]> {
+  return db
+    .select(entryColumns)
+    .from(papers)
+    .innerJoin(issues, eq(issues.id, papers.issueId))
+    .innerJoin(categories, eq(categories.id, papers.categoryId))
+    .where(and(eq(papers.categoryId, args.categoryId), eq(issues.status, 'published')))
+    .orderBy(desc(papers.weekStart), desc(papers.issueId), asc(papers.sectionNumber), asc(papers.position))
+    .limit(args.limit);
+}
+
+/** Paper `sectionNumber.position` of the published edition `issueSlug`, or null. One statement. */
+export function publishedPaperByNumber(
+  db: Db,
+  args: { issueSlug: string; sectionNumber: number; position: number },
+): Promise<PaperEntryRow | null> {
+  return db
+    .select(entryColumns)
+    .from(papers)
+    .innerJoin(issues, eq(issues.id, papers.issueId))
+    .innerJoin(categories, eq(categories.id, papers.categoryId))
+    .where(
+      and(
+        eq(issues.slug, args.issueSlug),
+        eq(issues.status, 'published'),
+        eq(papers.sectionNumber, args.sectionNumber),
+        eq(papers.position, args.position),
+      ),
+    )
+    .then((rows) => rows[0] ?? null);
+}

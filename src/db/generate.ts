@@ -150,3 +150,141 @@ export function generateEditionDocument(
     outro: '',
   };
 }
+
+// ---------------------------------------------------------------------------
+// Benchmark archives: realistic text with realistic search selectivity.
+// ---------------------------------------------------------------------------
+
+/**
+ * Words of LLM-research prose, most frequent first. Words are drawn with a
+ * Zipf-like law (probability ∝ 1 / rank), so "model" is in nearly every
+ * summary, "reward" in a good share of them, and the words at the end of the
+ * list in few.
+ */
+export const BENCH_WORDS = `model language models large training data reasoning performance learning tasks
+  results approach method benchmark evaluation fine-tuning inference policy agent training-free tokens
+  reinforcement generation quality accuracy datasets attention transformer context alignment prompts prompt
+  responses human preference feedback instruction tuning dataset scaling parameters efficient compute memory
+  retrieval search tool agents multimodal vision image video audio speech safety robustness reasoning-intensive
+  math code problems solutions verifier verification planning exploration sampling decoding speculative cache
+  kv-cache compression quantization pruning distillation sparse dense mixture experts routing router
+  long-context window chain thought self-consistency reflection critique judge judges hallucination factuality
+  grounding supervised rollout rollouts trajectory trajectories curriculum self-play synthetic annotation labels
+  latency throughput kernel kernels gpu gpus cluster serving batch batching pipeline parallelism tensor
+  embedding embeddings ranking reranker retriever documents corpus knowledge graph graphs question answering
+  summarization translation multilingual low-resource tokenizer tokenization vocabulary pretraining pre-training
+  post-training mid-training objective loss gradient optimizer optimization stability convergence regularization
+  overfitting generalization out-of-distribution adversarial jailbreak red-teaming refusal harmful toxicity bias
+  fairness interpretability probing circuits neurons features steering activation activations representation
+  representations latent diffusion autoregressive masked denoising flow matching scheduler noise
+  simulation environment environments web browser gui computer-use api apis function calling memory-augmented
+  episodic workflow workflows orchestration multi-agent collaboration debate negotiation game games theorem proof
+  proofs lean formal symbolic arithmetic geometry algebra olympiad competition leaderboard contamination leakage
+  reproducibility reward ablation ablations baseline baselines state-of-the-art open-source open-weight proprietary
+  frontier checkpoint checkpoints scaling-law laws emergent capabilities calibration uncertainty confidence
+  estimation entropy perplexity likelihood sampling-based beam nucleus temperature length verbosity
+  conciseness efficiency budget adaptive dynamic early-exit layer layers depth width heads head
+  positional encoding rotary extrapolation interpolation retrieval-augmented rag chunking indexing citation
+  citations attribution watermarking privacy membership unlearning memorization copyright licensing`.split(/\s+/);
+
+/** Multi-word terms, inserted as phrases (also Zipf-like: the first ones are frequent). */
+export const BENCH_PHRASES = [
+  'large language model',
+  'reinforcement learning',
+  'chain of thought',
+  'test-time compute',
+  'mixture of experts',
+  'reward model',
+  'direct preference optimization',
+  'process reward model',
+  'vision language model',
+  'retrieval augmented generation',
+  'long context',
+  'in-context learning',
+  'supervised fine-tuning',
+  'knowledge distillation',
+  'speculative decoding',
+  'tree of thoughts',
+  'group relative policy optimization',
+  'monte carlo tree search',
+  'sparse autoencoder',
+  'constitutional ai',
+];
+
+/** Model families named in titles (typo-tolerant search looks for these). */
+export const BENCH_MODEL_NAMES = [
+  'Llama-Nemotron', 'Qwen2.5', 'Qwen3', 'DeepSeek-R1', 'DeepSeek-V3', 'Mistral', 'Mixtral', 'Gemma', 'Phi-4',
+  'Llama-3', 'Claude', 'GPT-4o', 'Falcon', 'OLMo', 'Pythia', 'Kimi', 'GLM-4', 'InternLM', 'Yi', 'MiniCPM',
+];
+
+/** Terms so rare that each is in a few dozen papers per million. */
+export const BENCH_RARE_TERMS = Array.from({ length: 400 }, (_, i) => {
+  const syllables = ['zor', 'vex', 'qua', 'lin', 'thar', 'mox', 'bri', 'gund', 'pel', 'cryo', 'nath', 'ulm', 'fid', 'ros', 'kep', 'wim'];
+  return `${syllables[i % 16]}${syllables[(i >> 4) % 16]}${syllables[(i * 7 + 3) % 16]}ic`;
+});
+
+const STOP = ['the', 'of', 'and', 'a', 'to', 'in', 'for', 'with', 'on', 'we', 'that', 'is', 'by', 'this', 'our', 'from', 'as', 'are'];
+
+/** Cumulative Zipf weights over `n` ranks (probability ∝ 1 / rank^s). */
+function zipfTable(n: number, s: number): Float64Array {
+  const cum = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += 1 / (i + 1) ** s;
+    cum[i] = total;
+  }
+  for (let i = 0; i < n; i++) cum[i]! /= total;
+  return cum;
+}
+
+function zipfPick(rand: () => number, cum: Float64Array): number {
+  const x = rand();
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cum[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const WORD_CUM = zipfTable(BENCH_WORDS.length, 1.3);
+const PHRASE_CUM = zipfTable(BENCH_PHRASES.length, 1.5);
+
+/** A summary of `words` words (± a phrase): stop words, Zipf-drawn words, a few phrases, maybe a rare term. */
+export function benchSummary(rand: () => number, words: number): string {
+  const out: string[] = [];
+  let sentenceStart = true;
+  while (out.length < words) {
+    const r = rand();
+    let w: string;
+    if (r < 0.3) w = STOP[Math.floor(rand() * STOP.length)]!;
+    else if (r < 0.31) w = BENCH_PHRASES[zipfPick(rand, PHRASE_CUM)]!;
+    else if (r < 0.3104) w = BENCH_RARE_TERMS[Math.floor(rand() * BENCH_RARE_TERMS.length)]!;
+    else w = BENCH_WORDS[zipfPick(rand, WORD_CUM)]!;
+    if (sentenceStart) w = `${w[0]!.toUpperCase()}${w.slice(1)}`;
+    sentenceStart = rand() < 0.06;
+    out.push(sentenceStart ? `${w}.` : w);
+    if (sentenceStart && rand() < 0.25) out.push('\n\n');
+  }
+  const text = out.join(' ').replace(/ \n\n /g, '\n\n').trim();
+  return text.endsWith('.') ? text : `${text}.`;
+}
+
+/** A title: sometimes "Name: …", often with a model family in it. */
+export function benchTitle(rand: () => number, serial: number): string {
+  const parts: string[] = [];
+  const n = 4 + Math.floor(rand() * 6);
+  for (let i = 0; i < n; i++) {
+    const r = rand();
+    parts.push(r < 0.15 ? BENCH_PHRASES[zipfPick(rand, PHRASE_CUM)]! : BENCH_WORDS[zipfPick(rand, WORD_CUM)]!);
+  }
+  const body = parts.map((w) => `${w[0]!.toUpperCase()}${w.slice(1)}`).join(' ');
+  const r = rand();
+  if (r < 0.25) return `${BENCH_MODEL_NAMES[Math.floor(rand() * BENCH_MODEL_NAMES.length)]}: ${body}`;
+  if (r < 0.55) return `${pick(rand, TITLE_HEADS)}-${serial % 1000}: ${body}`;
+  return body;
+}
+
+export { addDays as addDaysIso };

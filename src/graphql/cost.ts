@@ -33,6 +33,9 @@ const LIST_SIZES: Record<string, number> = {
   'ImportPreview.sections': 8,
   'ImportPreviewSection.papers': 8,
   'ImportIssuePayload.warnings': 50,
+  'PaperSearchEdge.matches': 2,
+  'TextMatch.highlights': 10,
+  'PaperSearchConnection.facets': 20,
 };
 const DEFAULT_LIST_SIZE = 20;
 

@@ -11,6 +11,7 @@ import './types/issue-mutations.js';
 import './types/paper-mutations.js';
 import './types/category-mutations.js';
 import './types/subscriptions.js';
+import './types/search.js';
 
 /** The executable schema, built once. */
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,314 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import type { PaperRow } from '../schema.js';
+import type { PaperFilterArgs, PaperKey, Visibility } from './papers.js';
+import { idValues, selectRows } from './util.js';
+
+/*
+ * Search and discovery. Every statement here starts from an index:
+ *
+ * - full text: `papers.search_vector @@ websearch_to_tsquery('english', $q)`
+ *   (GIN papers_search_vector_idx); the rank is computed for the matching rows
+ *   only, never for the whole table;
+ * - typo tolerance: `$words <% papers.title` (word similarity, GIN trigram index
+ *   papers_title_trgm_idx), only when full text finds (almost) nothing;
+ * - identifiers: `papers.arxiv_id = $id` (btree papers_arxiv_id_idx);
+ * - related papers: a query of pairs of the paper's rarest terms, again on the
+ *   GIN index.
+ */
+
+/** How a search matched: full text only, or full text plus trigram similarity of titles. */
+export type SearchMode = 'text' | 'fuzzy';
+export type SearchOrder = 'RELEVANCE' | 'NEWEST';
+
+/** Keyset of a result: (score, id) for RELEVANCE, the archive order for NEWEST. */
+export type SearchKey = [score: number, id: number] | PaperKey;
+
+export interface SearchArgs {
+  /** The user's text, already checked (non-empty, no NUL, bounded length). */
+  query: string;
+  filter?: PaperFilterArgs | undefined;
+  order: SearchOrder;
+  mode: SearchMode;
+  /** Start after this key (forward only). */
+  cursor: SearchKey | null;
+  limit: number;
+}
+
+export interface QueryAnalysis {
+  /** Operators and operands in the parsed query; 0 when it holds only stop words or punctuation. */
+  nodes: number;
+  /** false when the query cannot use the index (only negated terms, e.g. `-reward`). */
+  indexable: boolean;
+}
+
+/** Text marking the start and end of a match in `ts_headline` output (Unicode private use, removed from the text first). */
+export const MARK_START = '\uE000';
+export const MARK_END = '\uE001';
+const MARKS = `${MARK_START}${MARK_END}`;
+
+const TITLE_HEADLINE_OPTIONS = `StartSel="${MARK_START}", StopSel="${MARK_END}", HighlightAll=true`;
+const SUMMARY_HEADLINE_OPTIONS = `StartSel="${MARK_START}", StopSel="${MARK_END}", MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=" … "`;
+
+/** Score digits kept: scores are rounded so that a cursor compares exactly on page 2. */
+const SCORE_SCALE = 6;
+
+export interface SearchHit extends PaperRow {
+  score: number;
+  /** Title with MARK_START/MARK_END around matched words. */
+  titleHeadline: string;
+  /** One or two fragments of the summary, marked the same way. */
+  summaryHeadline: string;
+}
+
+export interface SearchFacetRow {
+  categoryId: number;
+  count: number;
+}
+
+const PAPER_COLUMNS = sql.raw(`p.id, p.issue_id AS "issueId", p.section_id AS "sectionId",
+  p.category_id AS "categoryId", p.week_start::text AS "weekStart", p.section_number AS "sectionNumber",
+  p.position, p.title, p.summary, p.url, p.arxiv_id AS "arxivId", p.version,
+  (extract(epoch from p.created_at) * 1000)::float8 AS "createdAtMs",
+  (extract(epoch from p.updated_at) * 1000)::float8 AS "updatedAtMs"`);
+
+interface RawPaper extends Omit<PaperRow, 'createdAt' | 'updatedAt'> {
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+function toPaper<T extends RawPaper>(raw: T): Omit<T, 'createdAtMs' | 'updatedAtMs'> & PaperRow {
+  const { createdAtMs, updatedAtMs, ...rest } = raw;
+  return { ...rest, createdAt: new Date(Number(createdAtMs)), updatedAt: new Date(Number(updatedAtMs)) };
+}
+
+function tsquery(text: string): SQL {
+  return sql`websearch_to_tsquery('english', ${text}::text)`;
+}
+
+function visibleSql(vis: Visibility): SQL {
+  return vis.drafts
+    ? sql``
+    : sql`AND EXISTS (SELECT 1 FROM issues vi WHERE vi.id = p.issue_id AND vi.status = 'published')`;
+}
+
+function filterSql(filter: PaperFilterArgs | undefined): SQL {
+  const parts: SQL[] = [];
+  if (filter?.categorySlugs && filter.categorySlugs.length > 0) {
+    const slugs = sql.join(
+      filter.categorySlugs.map((s) => sql`${s}`),
+      sql`, `,
+    );
+    parts.push(sql`AND p.category_id IN (SELECT fc.id FROM categories fc WHERE fc.slug IN (${slugs}))`);
+  }
+  if (filter?.issueSlug != null) {
+    parts.push(sql`AND p.issue_id = (SELECT fi.id FROM issues fi WHERE fi.slug = ${filter.issueSlug})`);
+  }
+  if (filter?.weekFrom != null) parts.push(sql`AND p.week_start >= ${filter.weekFrom}::date`);
+  if (filter?.weekTo != null) parts.push(sql`AND p.week_start <= ${filter.weekTo}::date`);
+  return sql.join(parts, sql` `);
+}
+
+/**
+ * The words of a web-style query for trigram matching: quotes, `or` and
+ * excluded (`-word`) terms removed. Empty when nothing is left.
+ */
+export function fuzzyWords(query: string): string {
+  return query
+    .replace(/"/g, ' ')
+    .split(/\s+/)
+    .filter((w) => w !== '' && !w.startsWith('-') && w.toLowerCase() !== 'or')
+    .join(' ')
+    .slice(0, 200);
+}
+
+/**
+ * Match condition of a search (on alias `p`). The query is written inline
+ * (not in a CTE) so that the planner sees its lexemes and estimates from the
+ * statistics how many rows match.
+ */
+function matchSql(args: Pick<SearchArgs, 'mode' | 'query'>): SQL {
+  const q = tsquery(args.query);
+  return args.mode === 'fuzzy'
+    ? sql`(p.search_vector @@ ${q} OR ${fuzzyWords(args.query)}::text <% p.title)`
+    : sql`p.search_vector @@ ${q}`;
+}
+
+/** Score of a matching row (rounded, see SCORE_SCALE): full-text rank, title weighted above summary, plus title similarity in fuzzy mode. */
+function scoreSql(args: Pick<SearchArgs, 'mode' | 'query'>): SQL {
+  const rank = sql`ts_rank(p.search_vector, ${tsquery(args.query)})`;
+  const raw = args.mode === 'fuzzy' ? sql`(${rank} + word_similarity(${fuzzyWords(args.query)}::text, p.title))` : rank;
+  return sql`round((${raw})::numeric, ${sql.raw(String(SCORE_SCALE))})`;
+}
+
+/** Parses the query once (no table access): is it empty (stop words only), can it use the index? */
+export async function analyzeQuery(db: Db, query: string): Promise<QueryAnalysis> {
+  const [row] = await selectRows<{ nodes: number; tree: string }>(
+    db,
+    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree FROM (SELECT ${tsquery(query)} AS q) q`,
+  );
+  const nodes = Number(row?.nodes ?? 0);
+  return { nodes, indexable: nodes > 0 && row?.tree !== 'T' };
+}
+
+/** The statement of one page of results (exported so that tests can EXPLAIN it). */
+export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
+  const q = tsquery(args.query);
+  let keyset: SQL = sql``;
+  let order: SQL;
+  if (args.order === 'RELEVANCE') {
+    order = sql.raw('score DESC, id DESC');
+    if (args.cursor) {
+      const [score, id] = args.cursor as [number, number];
+      keyset = sql`AND (${scoreSql(args)}, p.id) < (${String(score)}::numeric, ${id}::int)`;
+    }
+    // Ranked hits: the rank is computed for the matching rows only.
+    return sql`WITH page AS (
+        SELECT p.id, ${scoreSql(args)} AS score FROM papers p
+        WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)} ${keyset}
+        ORDER BY ${order} LIMIT ${args.limit}::int
+      )
+      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score,
+        ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
+        ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"
+      FROM page JOIN papers p ON p.id = page.id
+      ORDER BY page.score DESC, page.id DESC`;
+  }
+  // NEWEST: archive order (newest edition first, then by number), as Query.papers.
+  order = sql.raw('p.week_start DESC, p.issue_id DESC, p.section_number ASC, p.position ASC');
+  if (args.cursor) {
+    const [week, issueId, sectionNumber, position] = args.cursor as PaperKey;
+    keyset = sql`AND p.week_start <= ${week}::date AND (
+      p.week_start < ${week}::date
+      OR (p.week_start = ${week}::date AND (
+        p.issue_id < ${issueId}::int
+        OR (p.issue_id = ${issueId}::int AND (p.section_number, p.position) > (${sectionNumber}::int, ${position}::int)))))`;
+  }
+  // Fuzzy mode: the planner cannot estimate `<%`, and may walk the whole order
+  // index filtering on it; collect the (few) matches through the indexes first.
+  const page =
+    args.mode === 'fuzzy'
+      ? sql`hits AS MATERIALIZED (
+          SELECT p.id FROM papers p WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)} ${keyset}
+        ),
+        page AS (
+          SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM hits JOIN papers p ON p.id = hits.id
+          ORDER BY ${order} LIMIT ${args.limit}::int
+        )`
+      : sql`page AS (
+          SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM papers p
+          WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)} ${keyset}
+          ORDER BY ${order} LIMIT ${args.limit}::int
+        )`;
+  return sql`WITH ${page}
+    SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score,
+      ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
+      ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"
+    FROM page JOIN papers p ON p.id = page.id
+    ORDER BY ${order}`;
+}
+
+/** One page of search results, best (or newest) first. */
+export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Promise<SearchHit[]> {
+  const rows = await selectRows<RawPaper & { score: number; titleHeadline: string; summaryHeadline: string }>(
+    db,
+    searchPageSql(args, vis),
+  );
+  return rows.map((r) => ({ ...toPaper(r), score: Number(r.score) }));
+}
+
+/** The statement counting matches per category (exported for EXPLAIN in tests). */
+export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter'>, vis: Visibility): SQL {
+  return sql`SELECT p.category_id AS "categoryId", count(*)::int AS count FROM papers p
+    WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)}
+    GROUP BY p.category_id`;
+}
+
+/** Number of matches per category (every paper has one category, so they add up to the total). */
+export async function searchFacets(
+  db: Db,
+  args: Pick<SearchArgs, 'mode' | 'query' | 'filter'>,
+  vis: Visibility,
+): Promise<SearchFacetRow[]> {
+  const rows = await selectRows<{ categoryId: number; count: number }>(db, searchFacetsSql(args, vis));
+  return rows.map((r) => ({ categoryId: Number(r.categoryId), count: Number(r.count) }));
+}
+
+/**
+ * The paper carrying this arXiv id (without version). When several editions
+ * carry it, the newest visible one.
+ */
+export async function paperByArxivId(db: Db, arxivId: string, vis: Visibility): Promise<PaperRow | null> {
+  const rows = await selectRows<RawPaper>(
+    db,
+    sql`SELECT ${PAPER_COLUMNS} FROM papers p WHERE p.arxiv_id = ${arxivId} ${visibleSql(vis)}
+        ORDER BY p.week_start DESC, p.id DESC LIMIT 1`,
+  );
+  const first = rows[0];
+  return first ? toPaper(first) : null;
+}
+
+/** How many of a paper's terms make its "related" query, and how common a term may be (share of papers). */
+const RELATED_TERMS = 6;
+const RELATED_MAX_FREQUENCY = 0.2;
+
+/**
+ * The statement of `relatedPapers` (exported for EXPLAIN in tests). For each
+ * source paper: its RELATED_TERMS rarest lexemes (frequencies from the
+ * planner's statistics, `pg_stats.most_common_elems`; a lexeme missing from
+ * them is rare; title lexemes count as twice as rare), turned into a query
+ * matching papers that share at least two of them (an OR of pairs, so that
+ * the GIN index returns few rows), ranked by ts_rank.
+ */
+export function relatedPapersSql(paperIds: readonly number[], limit: number, vis: Visibility): SQL {
+  return sql`WITH stats AS MATERIALIZED (
+      SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
+      FROM pg_stats s
+      WHERE s.schemaname = current_schema() AND s.tablename = 'papers' AND s.attname = 'search_vector'
+    )
+    SELECT src.id AS "sourceId", r.*
+    FROM ${idValues(paperIds, 'want')}
+    JOIN papers src ON src.id = want.id
+    CROSS JOIN LATERAL (
+      WITH terms AS (
+        SELECT '''' || replace(replace(u.lexeme, '\\', '\\\\'), '''', '''''') || '''' AS quoted, u.lexeme
+        FROM unnest(src.search_vector) u
+        LEFT JOIN stats ON true
+        WHERE coalesce(stats.freqs[array_position(stats.elems, u.lexeme)], 0) <= ${RELATED_MAX_FREQUENCY}
+          AND length(u.lexeme) > 1
+        ORDER BY coalesce(stats.freqs[array_position(stats.elems, u.lexeme)], 0)
+                   * CASE WHEN 'A' = ANY(u.weights::text[]) THEN 0.5 ELSE 1 END,
+                 cardinality(u.positions) DESC, u.lexeme
+        LIMIT ${RELATED_TERMS}
+      )
+      SELECT CASE WHEN (SELECT count(*) FROM terms) = 1 THEN (SELECT quoted FROM terms)
+                  ELSE (SELECT string_agg(a.quoted || ' & ' || b.quoted, ' | ') FROM terms a JOIN terms b ON a.lexeme < b.lexeme)
+             END AS text
+    ) tq
+    CROSS JOIN LATERAL (
+      SELECT ${PAPER_COLUMNS}, ts_rank(p.search_vector, tq.text::tsquery)::float8 AS score
+      FROM papers p
+      WHERE tq.text IS NOT NULL AND p.search_vector @@ tq.text::tsquery
+        AND p.issue_id <> src.issue_id AND p.id <> src.id ${visibleSql(vis)}
+      ORDER BY score DESC, p.id DESC
+      LIMIT ${limit}::int
+    ) r
+    ORDER BY src.id, r.score DESC, r.id DESC`;
+}
+
+/** Papers of other editions that share terms with each source paper, best first, at most `limit` each. */
+export async function relatedPapers(
+  db: Db,
+  paperIds: readonly number[],
+  limit: number,
+  vis: Visibility,
+): Promise<Map<number, PaperRow[]>> {
+  const out = new Map<number, PaperRow[]>(paperIds.map((id) => [id, []]));
+  if (paperIds.length === 0 || limit < 1) return out;
+  const rows = await selectRows<RawPaper & { sourceId: number; score: number }>(db, relatedPapersSql(paperIds, limit, vis));
+  for (const r of rows) {
+    const { sourceId, score: _score, ...paper } = r;
+    out.get(Number(sourceId))?.push(toPaper(paper));
+  }
+  return out;
+}

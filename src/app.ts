@@ -7,8 +7,10 @@ import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
 import { schema } from './graphql/schema.js';
 import { type LimitsOptions, limitsPlugins } from './http/limits.js';
+import { maskError } from './http/errors.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { markdownRoutes } from './http/markdown-routes.js';
+import type { ResponseCache } from './http/response-cache.js';
 
 export interface AppDeps {
   db: Db;
@@ -18,6 +20,8 @@ export interface AppDeps {
   limits?: LimitsOptions;
   /** Allowed CORS origins; default `*` (without credentials). */
   corsOrigins?: string[];
+  /** Response cache for anonymous reads (off when omitted). */
+  responseCache?: ResponseCache;
   /** Public base URL (PUBLIC_URL) for absolute links in feeds and Markdown; the request's origin when unset. */
   publicUrl?: string | undefined;
 }
@@ -50,18 +54,23 @@ query LatestIssue {
  */
 export function createApp(deps: AppDeps) {
   const events = deps.events ?? createEvents();
+  const onWrite = async () => {
+    await deps.responseCache?.invalidate();
+  };
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     // A new context, with new loaders, per request. A bad token is a 401 here.
-    context: async ({ request }) => createContext(deps.db, events, await viewerFromRequest(deps.db, request)),
+    context: async ({ request }) =>
+      createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite),
     graphiql: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY },
     // GraphiQL from a bundle in node_modules: Yoga's default page loads it from a CDN.
     renderGraphiQL,
     landingPage: false,
     // One operation per request: batching would multiply every limit below.
     batching: false,
-    maskedErrors: true,
+    // Unexpected errors are masked; an unreachable database is a clear, retryable 503.
+    maskedErrors: { maskError },
     logging: false,
     cors: { origin: deps.corsOrigins ?? '*', credentials: false, maxAge: 600 },
     plugins: [
@@ -69,6 +78,7 @@ export function createApp(deps: AppDeps) {
       // Browsers may only send "preflighted" requests: a form or a plain GET
       // from another site cannot run operations in a reader's browser.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      ...(deps.responseCache ? [deps.responseCache.plugin] : []),
       markdownRoutes(deps.db, { baseUrl: deps.publicUrl }),
       feedRoutes(deps.db, { baseUrl: deps.publicUrl }),
     ],

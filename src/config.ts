@@ -57,6 +57,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without query or fragment')
     .optional(),
+  /** Cache anonymous read results (on by default). */
+  RESPONSE_CACHE: z
+    .enum(['on', 'off'])
+    .default('on'),
+  /** How long a cached result may be served, in ms (every write drops the cache at once anyway). */
+  RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

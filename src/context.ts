@@ -13,8 +13,15 @@ export interface Context {
   viewer: Viewer;
   loaders: Loaders;
   events: Events;
+  /** Called after every committed write (drops cached responses). */
+  onWrite: () => Promise<void>;
 }
 
-export function createContext(db: Db, events: Events, viewer: Viewer = anonymousViewer): Context {
-  return { db, viewer, events, loaders: createLoaders(db, { drafts: viewer.canSeeDrafts }) };
+export function createContext(
+  db: Db,
+  events: Events,
+  viewer: Viewer = anonymousViewer,
+  onWrite: () => Promise<void> = async () => {},
+): Context {
+  return { db, viewer, events, onWrite, loaders: createLoaders(db, { drafts: viewer.canSeeDrafts }) };
 }

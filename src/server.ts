@@ -1,61 +1,214 @@
-import { createServer } from 'node:http';
-import { createApp } from './app.js';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type App, createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createDb } from './db/client.js';
+import { isDatabaseUnavailable } from './db/availability.js';
+import { type DbHandle, createDb } from './db/client.js';
+import { DirLockError, acquireDirLock } from './db/dir-lock.js';
 import { isArchiveEmpty } from './db/queries/editions.js';
 import { seedSample } from './db/seed.js';
+import { Redis } from 'ioredis';
 import { createEvents } from './events.js';
+import { createResponseCache } from './http/response-cache.js';
+import { healthResponse } from './http/health-routes.js';
+import { RETRY_AFTER_SECONDS } from './http/errors.js';
+
+/** In-flight streams (subscriptions) get this long after SIGTERM before they are cut. */
+const STREAM_GRACE_MS = 5_000;
+/** Hard stop: an orchestrator's kill usually follows SIGTERM after 30 s. */
+const HARD_STOP_MS = 24_000;
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+
+const UNAVAILABLE_BODY = JSON.stringify({
+  errors: [{ message: 'The database is unavailable; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+});
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const handle = await createDb({
+  const pglite = !config.DATABASE_URL;
+  // One process per PGlite directory: a second one would corrupt it.
+  const releaseLock = pglite ? acquireDirLock(config.DATA_DIR) : () => {};
+  process.on('exit', releaseLock);
+
+  const dbOptions = {
     url: config.DATABASE_URL,
-    dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
+    dataDir: pglite ? config.DATA_DIR : undefined,
     poolMax: config.DB_POOL_MAX,
-  });
-  const where = handle.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${config.DATA_DIR}`;
-  await handle.migrate();
-  if (config.SEED_SAMPLE && (await isArchiveEmpty(handle.db))) {
-    await seedSample(handle.db);
-    console.info('Loaded the sample edition into the empty database.');
-  }
-
-  const events = createEvents(config.REDIS_URL);
-  const app = createApp({ db: handle.db, events });
-  const server = createServer(app);
-  server.listen(config.PORT, config.HOST, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.PORT;
-    console.info(`GraphQL API on http://localhost:${port}/graphql (GraphiQL in a browser), database: ${where}`);
-  });
-
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    console.info(`${signal} received: draining connections…`);
-    const force = setTimeout(() => {
-      console.error('Shutdown took too long; exiting.');
-      process.exit(1);
-    }, 20_000);
-    force.unref();
-    server.close(async () => {
-      await events.close();
-      await handle.close();
-      console.info('Closed the database; bye.');
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-    // Open event streams (subscriptions) never end by themselves: give requests
-    // in flight a grace period, then close what is left.
-    setTimeout(() => server.closeAllConnections(), 5_000).unref();
+    statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.LOCK_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  const where = pglite ? `PGlite in ${config.DATA_DIR}` : 'PostgreSQL';
+  const events = createEvents(config.REDIS_URL);
+  // One Redis connection for the shared rate-limit budget and response cache.
+  // Commands fail fast while Redis is down (the rate limits then fall back to memory).
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 })
+    : null;
+  redis?.on('error', (err: Error) => process.emitWarning(`Redis: ${err.message}`));
+  const responseCache =
+    config.RESPONSE_CACHE === 'on'
+      ? createResponseCache({ ttlMs: config.RESPONSE_CACHE_TTL_MS, redis, namespace: 'main' })
+      : undefined;
+  // A pg Pool connects on first use only: the app can exist before the database answers.
+  let handle: DbHandle | undefined = pglite ? undefined : await createDb(dbOptions);
+  let app: App | undefined;
+  const state = { ready: false, closing: false };
+
+  // Requests in flight, for the drain on SIGTERM.
+  const inFlight = new Set<ServerResponse>();
+  let onDrained: (() => void) | undefined;
+
+  const handle503 = (res: ServerResponse) => {
+    res.writeHead(503, {
+      'content-type': 'application/json; charset=utf-8',
+      'retry-after': String(RETRY_AFTER_SECONDS),
+      'cache-control': 'no-store',
+    });
+    res.end(UNAVAILABLE_BODY);
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.on('close', () => {
+      inFlight.delete(res);
+      if (inFlight.size === 0) onDrained?.();
+    });
+    const pathname = (req.url ?? '/').split('?')[0]!;
+    if (pathname === '/healthz' || pathname === '/readyz') {
+      void healthResponse(req.method ?? 'GET', pathname, () => ({ ready: state.ready && !state.closing }), handle?.db).then(
+        (answer) => {
+          res.writeHead(answer!.status, answer!.headers);
+          res.end(req.method === 'HEAD' ? undefined : answer!.body);
+        },
+        () => {
+          res.writeHead(503).end();
+        },
+      );
+      return;
+    }
+    // Not yet migrated (database down at boot): a clear, retryable answer.
+    if (!app) {
+      req.resume();
+      handle503(res);
+      return;
+    }
+    void app(req, res);
+  };
+
+  const server = createServer(
+    {
+      // Bounds on receiving a request (slow clients); statements are bounded by statement_timeout.
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(10_000, config.REQUEST_TIMEOUT_MS),
+    },
+    onRequest,
+  );
+  let port = config.PORT;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => {
+      const address = server.address();
+      port = typeof address === 'object' && address ? address.port : config.PORT;
+      console.info(`Listening on port ${port} (liveness /healthz, readiness /readyz); opening the database…`);
+      resolve();
+    });
+  });
+
+  // Open, migrate and seed in the background, retrying while the database is unavailable.
+  const stopInit = new AbortController();
+  const initialise = async () => {
+    let delay = RETRY_MIN_MS;
+    for (let attempt = 1; !state.closing; attempt++) {
+      try {
+        handle ??= await createDb(dbOptions);
+        await handle.migrate();
+        if (config.SEED_SAMPLE && (await isArchiveEmpty(handle.db))) {
+          await seedSample(handle.db);
+          console.info('Loaded the sample edition into the empty database.');
+        }
+        app = createApp({
+          db: handle.db,
+          events,
+          responseCache,
+          limits: {
+            rateLimit: {
+              points: config.RATE_LIMIT_POINTS,
+              durationSec: config.RATE_LIMIT_WINDOW_SEC,
+              maxInFlight: config.RATE_LIMIT_IN_FLIGHT,
+              redis,
+            },
+            trustProxy: config.TRUST_PROXY,
+          },
+          corsOrigins: config.CORS_ORIGINS,
+          publicUrl: config.PUBLIC_URL,
+        });
+        state.ready = true;
+        console.info(`GraphQL API on http://localhost:${port}/graphql (GraphiQL in a browser), database: ${where}`);
+        return;
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || state.closing) throw err;
+        const reason = err instanceof Error ? err.message || (err as NodeJS.ErrnoException).code : String(err);
+        console.warn(`The database is not available yet (${reason}); retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt}).`);
+        await sleep(delay, stopInit.signal);
+        delay = Math.min(RETRY_MAX_MS, delay * 2);
+      }
+    }
+  };
+  const initialised = initialise().catch((err: unknown) => {
+    if (state.closing) return;
+    console.error('Failed to start:', err);
+    process.exit(1);
+  });
+
+  const shutdown = async (signal: string) => {
+    if (state.closing) return;
+    state.closing = true;
+    console.info(`${signal} received: draining connections…`);
+    setTimeout(() => {
+      console.error(`Shutdown took longer than ${HARD_STOP_MS / 1000} s; exiting.`);
+      process.exit(1);
+    }, HARD_STOP_MS).unref();
+    stopInit.abort();
+    server.close(); // no new connections
+    server.closeIdleConnections();
+    // Event streams never end by themselves: after a grace period, cut those
+    // whose response has begun (streams); requests still computing (an
+    // import) are left to finish, bounded by the hard stop.
+    setTimeout(() => {
+      for (const res of inFlight) if (res.headersSent) res.destroy();
+      server.closeIdleConnections();
+    }, STREAM_GRACE_MS).unref();
+    if (inFlight.size > 0) await new Promise<void>((resolve) => (onDrained = resolve));
+    server.closeAllConnections();
+    await initialised;
+    await events.close();
+    redis?.disconnect();
+    await handle?.close();
+    releaseLock();
+    console.info('Closed the database; bye.');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // A stray rejection (e.g. a connection dropped mid-flight) must not take the API down.
+  process.on('unhandledRejection', (reason) => {
+    console.error('Unhandled rejection (the server keeps running):', reason);
+  });
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof DirLockError) console.error(err.message);
   else console.error('Failed to start:', err);
   process.exit(1);
 });

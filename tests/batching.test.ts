@@ -37,8 +37,8 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
       expect(data.issues.edges).toHaveLength(n);
       counts.push(count);
     }
-    // issues, sections, categories, papers
-    expect(counts).toEqual([4, 4, 4]);
+    // issues, sections with their categories, papers
+    expect(counts).toEqual([3, 3, 3]);
   });
 
   it('categories → papers(first: N) → issue', async () => {

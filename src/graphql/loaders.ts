@@ -50,9 +50,15 @@ export function createLoaders(db: Db, vis: Visibility) {
     for (const r of rows) categoryById.prime(r.category.id, r.category);
     return byKey(slugs, rows, (r) => r.requestedSlug).map((r) => r?.category ?? null);
   });
-  const sectionsByIssueId = new DataLoader<number, SectionRow[]>(async (ids) =>
-    groupBy(ids, await sectionsByIssueIds(db, ids), (r) => r.issueId),
-  );
+  const sectionsByIssueId = new DataLoader<number, SectionRow[]>(async (ids) => {
+    const rows = await sectionsByIssueIds(db, ids);
+    for (const r of rows) categoryById.prime(r.category.id, r.category);
+    return groupBy(
+      ids,
+      rows.map((r) => r.section),
+      (r) => r.issueId,
+    );
+  });
   const paperById = new DataLoader<number, PaperRow | null>(async (ids) =>
     byKey(ids, await papersByIds(db, ids, vis), (r) => r.id),
   );

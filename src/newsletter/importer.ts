@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import { type Db, IMPORT_STATEMENT_TIMEOUT_MS, setLocalStatementTimeout } from '../db/client.js';
 import { classifyDbError } from '../db/errors.js';
 import {
   deleteSections,
@@ -40,6 +40,8 @@ export interface ImportResult {
   issueId: number | null;
   /** true: a new edition; false: an existing one was replaced (or dry run). */
   created: boolean;
+  /** true when this import published the edition (it was not published before). */
+  published: boolean;
   paperCount: number;
 }
 
@@ -114,13 +116,14 @@ export async function importEdition(db: Db, input: string | Uint8Array, options:
   const slug = options.slug ?? document.weekStart ?? '';
   validateDocument(document, slug);
   const paperCount = document.sections.reduce((n, s) => n + s.papers.length, 0);
-  if (options.dryRun) return { document, warnings, slug, issueId: null, created: false, paperCount };
+  if (options.dryRun) return { document, warnings, slug, issueId: null, created: false, published: false, paperCount };
 
   const weekStart = document.weekStart!;
   const weekEnd = document.weekEnd!;
   try {
     return await db.transaction(async (tx) => {
       const txDb = tx as unknown as Db;
+      await setLocalStatementTimeout(txDb, IMPORT_STATEMENT_TIMEOUT_MS);
       const categoryIds = await ensureCategories(
         txDb,
         document.sections.map((s) => ({ slug: slugify(s.categoryName), name: s.categoryName })),
@@ -150,7 +153,7 @@ export async function importEdition(db: Db, input: string | Uint8Array, options:
         });
         await deleteSections(txDb, existing.id);
         await insertSections(txDb, existing.id, weekStart, sections);
-        return { document, warnings, slug, issueId: existing.id, created: false, paperCount };
+        return { document, warnings, slug, issueId: existing.id, created: false, published: Boolean(publish), paperCount };
       }
       const issueId = await insertEdition(txDb, {
         slug,
@@ -159,7 +162,7 @@ export async function importEdition(db: Db, input: string | Uint8Array, options:
         publishedAt: options.publish ? new Date() : null,
         sections,
       });
-      return { document, warnings, slug, issueId, created: true, paperCount };
+      return { document, warnings, slug, issueId, created: true, published: Boolean(options.publish), paperCount };
     });
   } catch (err) {
     const failure = classifyDbError(err);

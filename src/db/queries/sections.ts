@@ -1,12 +1,19 @@
-import { asc, inArray } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type SectionRow, sections } from '../schema.js';
+import { type CategoryRow, type SectionRow, categories, sections } from '../schema.js';
 
-/** Sections of several editions, in edition then section-number order. */
-export function sectionsByIssueIds(db: Db, issueIds: readonly number[]): Promise<SectionRow[]> {
+/**
+ * Sections of several editions with their categories (one statement: a
+ * section is never shown without its category), in edition then number order.
+ */
+export async function sectionsByIssueIds(
+  db: Db,
+  issueIds: readonly number[],
+): Promise<Array<{ section: SectionRow; category: CategoryRow }>> {
   return db
-    .select()
+    .select({ section: sections, category: categories })
     .from(sections)
+    .innerJoin(categories, eq(categories.id, sections.categoryId))
     .where(inArray(sections.issueId, [...issueIds]))
     .orderBy(asc(sections.issueId), asc(sections.number));
 }

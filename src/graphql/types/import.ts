@@ -5,6 +5,7 @@ import { slugify } from '../../newsletter/slug.js';
 import type { EditionPaper, EditionSection } from '../../newsletter/types.js';
 import { builder } from '../builder.js';
 import { isoDate } from '../pagination.js';
+import { afterWrite } from '../mutation-helpers.js';
 import { IssueRef } from '../refs.js';
 
 /** Longest edition text accepted (characters). */
@@ -135,8 +136,10 @@ builder.mutationFields((t) => ({
         ...(input.year != null ? { year: input.year } : {}),
         ...(input.slug != null ? { slug: input.slug } : {}),
       });
-      // Later fields of this request must see the new data.
-      ctx.loaders.clearAll();
+      // Later fields of this request see the new data; subscribers and the cache hear of it.
+      if (result.issueId !== null) {
+        await afterWrite(ctx, { updatedIssueIds: [result.issueId], publishedIssueIds: result.published ? [result.issueId] : [] });
+      }
       return { ...result, dryRun: input.dryRun ?? false };
     },
   }),

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { createRedisCache } from '@envelop/response-cache-redis';
+import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
+import { hashSHA256 } from '@graphql-yoga/plugin-response-cache';
+import type { Plugin } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
+
+export interface ResponseCacheOptions {
+  /** How long a result may be served from the cache (ms). */
+  ttlMs: number;
+  /** Shared cache (and invalidation) for all server processes; per-process memory when absent. */
+  redis?: Redis | null;
+  /** Separates the cached results of different archives sharing one Redis. */
+  namespace?: string;
+}
+
+/**
+ * The cache generation: every write bumps it, and only results cached in
+ * the current generation are ever served (also for If-None-Match → 304).
+ * So a cached result can never be older than the last write — whatever it
+ * contains, even an empty list — and with Redis this holds across processes.
+ */
+interface Generation {
+  current(): Promise<string>;
+  bump(): Promise<void>;
+}
+
+function memoryGeneration(): Generation {
+  let n = 0;
+  return { current: async () => String(n), bump: async () => void n++ };
+}
+
+/**
+ * The generation in Redis. While Redis fails, this process serves nothing
+ * from the cache, and after a write it could not record it stays uncached
+ * until a later write reaches Redis (so it never serves what it made stale).
+ */
+function redisGeneration(redis: Redis, key: string): Generation {
+  let pendingBump = false;
+  return {
+    current: async () => {
+      if (pendingBump) {
+        await redis.incr(key).then(
+          () => (pendingBump = false),
+          () => {},
+        );
+        if (pendingBump) return 'unavailable';
+      }
+      return redis.get(key).then(
+        (v) => v ?? '0',
+        () => 'unavailable',
+      );
+    },
+    bump: async () => {
+      await redis.incr(key).then(
+        () => (pendingBump = false),
+        () => (pendingBump = true),
+      );
+    },
+  };
+}
+
+export interface ResponseCache {
+  plugin: Plugin;
+  /** Call after every committed write. */
+  invalidate(): Promise<void>;
+}
+
+export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
+  const namespace = options.namespace ?? randomBytes(6).toString('hex');
+  const generation = options.redis ? redisGeneration(options.redis, `llmp:cache:${namespace}:generation`) : memoryGeneration();
+  const inner: Cache = options.redis
+    ? createRedisCache({ redis: options.redis, buildRedisEntityId: (t, id) => `llmp:cache:${namespace}:${t}:${id}`, buildRedisOperationResultCacheKey: (r) => `llmp:cache:${namespace}:ops:${r}` })
+    : createInMemoryCache();
+  const keyPrefix = (gen: string) => `llmp:cache:${namespace}:g${gen}:`;
+  // Only entries of the current generation exist for readers.
+  // A cache failure (Redis down) is a miss, never a failed request.
+  const cache: Cache = {
+    set: async (id, data, entities, ttl) => {
+      if (id.includes(':gunavailable:')) return;
+      await Promise.resolve(inner.set(id, data, entities, ttl)).catch(() => {});
+    },
+    get: async (id) => {
+      const gen = await generation.current();
+      if (gen === 'unavailable' || !id.startsWith(keyPrefix(gen))) return null;
+      return Promise.resolve(inner.get(id)).catch(() => null);
+    },
+    invalidate: async (entities) => {
+      await Promise.resolve(inner.invalidate(entities)).catch(() => {});
+    },
+  };
+  const plugin = useResponseCache({
+    cache,
+    ttl: options.ttlMs,
+    // Only anonymous readers share cached results. Requests with a token are
+    // never served from the cache: a draft cannot leak to a reader, and a
+    // revoked token cannot read a cached editor response.
+    session: () => null,
+    enabled: (request) => !request.headers.get('authorization'),
+    // results with errors (and rejected operations) are never cached
+    shouldCacheResult: ({ result }) => !result.errors?.length,
+    invalidateViaMutation: false,
+    buildResponseCacheKey: async ({ documentString, variableValues, operationName }) =>
+      `${keyPrefix(await generation.current())}${await hashSHA256(JSON.stringify([documentString, variableValues ?? {}, operationName ?? null]))}`,
+  }) as Plugin;
+  return {
+    plugin,
+    invalidate: async () => {
+      await generation.bump();
+      // drop what was cached, too (memory), beyond just making it unreachable
+      await cache.invalidate([{ typename: 'Issue' }, { typename: 'Paper' }, { typename: 'Category' }]);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { repoRoot } from '../helpers/server.js';
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  pid: number;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** Resolves once the server logs that the GraphQL API is ready. */
+  ready(timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Starts src/server.ts and resolves as soon as it LISTENS (before the
+ * database is ready: /healthz answers then). Rejects if it exits first.
+ */
+export async function spawnServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
+  // `node --import tsx`, not the `tsx` binary: tsx's wrapper process relays
+  // SIGTERM to its child and SIGKILLs it when the child does not acknowledge
+  // within ~60 ms (a busy event loop, e.g. PGlite importing) — and a kill -9
+  // of the wrapper leaves the real server running. Signals must reach the server.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: repoRoot,
+    // Rate limits off: these tests send hundreds of requests from one address on purpose.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_POINTS: '1000000000', RATE_LIMIT_IN_FLIGHT: '100000', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d;
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const waitForOutput = (re: RegExp, timeoutMs: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${re} in time:\n${out}`)), timeoutMs);
+      const check = () => {
+        const m = re.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve(m);
+        }
+      };
+      listeners.add(check);
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`server exited:\n${out}`));
+      });
+      check();
+    });
+  const m = await waitForOutput(/Listening on port (\d+)/, 60_000);
+  return {
+    url: `http://127.0.0.1:${m[1]}`,
+    child,
+    pid: child.pid!,
+    output: () => out,
+    exited,
+    ready: async (timeoutMs = 60_000) => {
+      await waitForOutput(/GraphQL API on http:\/\/localhost:\d+\/graphql/, timeoutMs);
+    },
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal);
+    },
+  };
+}
+
+export interface Timed {
+  status: number;
+  ms: number;
+  body: any;
+  code: string | undefined;
+  networkError?: string;
+}
+
+/** POSTs one GraphQL operation and times it; network failures are reported, not thrown. */
+export async function timedGql(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Timed> {
+  const start = performance.now();
+  try {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let body: any = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return { status: res.status, ms: performance.now() - start, body, code: body?.errors?.[0]?.extensions?.code };
+  } catch (err) {
+    return { status: 0, ms: performance.now() - start, body: null, code: undefined, networkError: String(err) };
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const LATEST = '{ latestIssue { title sections { number category { name } papers { number title } } } }';

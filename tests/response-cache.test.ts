@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, createApp } from '../src/app.js';
+import { seedSample } from '../src/db/seed.js';
+import { createResponseCache } from '../src/http/response-cache.js';
+import { authHeader } from './helpers/auth.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+import { gql } from './helpers/http.js';
+
+let tdb: TestDb;
+let editor: Record<string, string>;
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  await seedSample(tdb.db);
+  editor = await authHeader(tdb.db);
+});
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+const READ = '{ latestIssue { id version title sections { number papers { number title } } } papers(first: 3) { totalCount nodes { title } } }';
+
+async function readCounted(app: App) {
+  tdb.resetStatements();
+  const res = await gql(app, READ);
+  expect(res.body.errors).toBeUndefined();
+  return { data: res.body.data!, statements: tdb.statements.length };
+}
+
+async function rename(app: App, title: string) {
+  const { id, version } = (await gql(app, '{ issue(slug: "2025-05-05") { id version } }', undefined, editor)).body.data!.issue;
+  const res = await gql(app, `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`, { id, v: version, t: title }, editor);
+  expect(res.body.data!.updateIssue.__typename).toBe('UpdateIssuePayload');
+}
+
+describe('response cache (in memory)', () => {
+  it('serves repeated anonymous reads without SQL and is never stale after a mutation', async () => {
+    const app = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000 }) });
+    const first = await readCounted(app);
+    expect(first.statements).toBeGreaterThan(0);
+    const second = await readCounted(app);
+    expect(second.statements).toBe(0);
+    expect(second.data).toEqual(first.data);
+
+    for (let i = 1; i <= 3; i++) {
+      await rename(app, `Renamed ${i}`);
+      const after = await readCounted(app);
+      expect(after.data.latestIssue.title).toBe(`Renamed ${i}`);
+      expect(after.statements).toBeGreaterThan(0);
+    }
+    // a paper change (an entity deep inside the cached result) invalidates too
+    await readCounted(app);
+    const paper = (await gql(app, '{ paper(issue: "2025-05-05", number: "1.1") { id version } }', undefined, editor)).body.data!.paper;
+    await gql(app, `mutation($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "A new first title" }) { __typename } }`, { id: paper.id, v: paper.version }, editor);
+    expect((await readCounted(app)).data.latestIssue.sections[0].papers[0].title).toBe('A new first title');
+  });
+
+  it('never serves a draft to an anonymous reader; requests with a token bypass the cache', async () => {
+    const app = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000 }) });
+    const q = '{ issues(filter: { status: DRAFT }) { totalCount nodes { slug } } }';
+    await gql(app, `mutation { createIssue(input: { slug: "cached-draft", title: "Draft", weekStart: "2026-03-02" }) { __typename } }`, undefined, editor);
+    const asEditor = await gql(app, q, undefined, editor);
+    expect(asEditor.body.data!.issues.totalCount).toBe(1);
+    const anonymous = await gql(app, q);
+    expect(anonymous.body.data!.issues).toEqual({ totalCount: 0, nodes: [] });
+    tdb.resetStatements();
+    await gql(app, q, undefined, editor);
+    expect(tdb.statements.length).toBeGreaterThan(0); // not served from a cache
+  });
+
+  it('ETag / If-None-Match on GET queries: 304 until something changes', async () => {
+    const app = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000 }) });
+    const url = `http://localhost/graphql?query=${encodeURIComponent('{ latestIssue { title } }')}`;
+    const headers = { 'x-graphql-yoga-csrf': '1', accept: 'application/json' };
+    const first = await app.fetch(url, { headers });
+    expect(first.status).toBe(200);
+    await first.text();
+    // the first response was computed; its ETag is known once it is cached
+    const second = await app.fetch(url, { headers });
+    const etag = second.headers.get('etag');
+    expect(etag).toBeTruthy();
+    await second.text();
+    const notModified = await app.fetch(url, { headers: { ...headers, 'if-none-match': etag! } });
+    expect(notModified.status).toBe(304);
+    await rename(app, 'Changed behind the ETag');
+    const changed = await app.fetch(url, { headers: { ...headers, 'if-none-match': etag! } });
+    expect(changed.status).toBe(200);
+    expect(((await changed.json()) as any).data.latestIssue.title).toBe('Changed behind the ETag');
+  });
+});
+
+describe.skipIf(!process.env.REDIS_URL)('response cache shared through Redis (needs REDIS_URL)', () => {
+  it('a write through instance B is seen at once by instance A', async () => {
+    const redisA = new Redis(process.env.REDIS_URL!);
+    const redisB = new Redis(process.env.REDIS_URL!);
+    const namespace = `test-${randomBytes(4).toString('hex')}`;
+    try {
+      const a = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisA, namespace }) });
+      const b = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisB, namespace }) });
+      await readCounted(a);
+      expect((await readCounted(a)).statements).toBe(0); // cached in Redis
+      expect((await readCounted(b)).statements).toBe(0); // B reads A's cached result
+      for (let i = 1; i <= 3; i++) {
+        await rename(b, `Through B ${i}`);
+        const seen = await readCounted(a);
+        expect(seen.data.latestIssue.title).toBe(`Through B ${i}`);
+      }
+    } finally {
+      redisA.disconnect();
+      redisB.disconnect();
+    }
+  });
+});

@@ -1,0 +1,28 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+// One copy of graphql for everything (as in vitest.config.ts).
+const graphqlDir = path.dirname(require.resolve('graphql/package.json'));
+
+/**
+ * `npm run test:faults`: tests that start a private PostgreSQL 15 (the
+ * machine's binaries, a temp directory, a free port) and stop, restart and
+ * kill it, and kill server processes. One file at a time: they measure
+ * latencies on a small machine.
+ */
+export default defineConfig({
+  resolve: {
+    alias: [{ find: /^graphql$/, replacement: path.join(graphqlDir, 'index.js') }],
+  },
+  test: {
+    include: ['tests/faults/**/*.test.ts'],
+    pool: 'forks',
+    fileParallelism: false,
+    maxWorkers: 1,
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    reporters: ['default'],
+  },
+});

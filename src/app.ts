@@ -1,6 +1,6 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { type Plugin, createYoga } from 'graphql-yoga';
 import { viewerFromRequest } from './auth/viewer.js';
 import { type Context, createContext } from './context.js';
 import { type Events, createEvents } from './events.js';
@@ -20,6 +20,10 @@ export interface AppDeps {
   limits?: LimitsOptions;
   /** Allowed CORS origins; default `*` (without credentials). */
   corsOrigins?: string[];
+  /** Plugins that must see every request, ahead of the limits (logging, metrics). */
+  observability?: Plugin[];
+  /** Plugins after the limits (persisted operations). */
+  plugins?: Plugin[];
   /** Response cache for anonymous reads (off when omitted). */
   responseCache?: ResponseCache;
   /** Public base URL (PUBLIC_URL) for absolute links in feeds and Markdown; the request's origin when unset. */
@@ -74,7 +78,9 @@ export function createApp(deps: AppDeps) {
     logging: false,
     cors: { origin: deps.corsOrigins ?? '*', credentials: false, maxAge: 600 },
     plugins: [
+      ...(deps.observability ?? []),
       ...limitsPlugins(deps.limits ?? UNLIMITED),
+      ...(deps.plugins ?? []),
       // Browsers may only send "preflighted" requests: a form or a plain GET
       // from another site cannot run operations in a reader's browser.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),

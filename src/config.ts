@@ -63,6 +63,12 @@ const EnvSchema = z.object({
     .default('on'),
   /** How long a cached result may be served, in ms (every write drops the cache at once anyway). */
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
+  /** Persisted operations: `off` accepts any operation, `only` just those of the manifest. */
+  PERSISTED_OPERATIONS: z.enum(['off', 'only']).default('off'),
+  /** Manifest { "<sha256>": "<document>" } for PERSISTED_OPERATIONS=only (relative to the working directory). */
+  PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).default('examples/client/persisted-operations.json'),
+  /** When set, scraping /metrics needs `Authorization: Bearer <this>`. */
+  METRICS_TOKEN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

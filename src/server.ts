@@ -9,6 +9,9 @@ import { seedSample } from './db/seed.js';
 import { Redis } from 'ioredis';
 import { createEvents } from './events.js';
 import { createResponseCache } from './http/response-cache.js';
+import { persistedOperations } from './http/persisted.js';
+import { createLogger, loggingPlugin } from './observability/logging.js';
+import { metricsPlugins } from './observability/metrics.js';
 import { healthResponse } from './http/health-routes.js';
 import { RETRY_AFTER_SECONDS } from './http/errors.js';
 
@@ -34,6 +37,9 @@ const UNAVAILABLE_BODY = JSON.stringify({
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  // A missing or inconsistent manifest stops the start here, with its reason.
+  const persisted = persistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS_MANIFEST);
   const pglite = !config.DATABASE_URL;
   // One process per PGlite directory: a second one would corrupt it.
   const releaseLock = pglite ? acquireDirLock(config.DATA_DIR) : () => {};
@@ -137,9 +143,18 @@ async function main(): Promise<void> {
           await seedSample(handle.db);
           console.info('Loaded the sample edition into the empty database.');
         }
+        const pool = handle.pool;
         app = createApp({
           db: handle.db,
           events,
+          observability: [
+            loggingPlugin(logger),
+            ...metricsPlugins({
+              bearerToken: config.METRICS_TOKEN,
+              dbPool: pool ? () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) : undefined,
+            }),
+          ],
+          plugins: persisted,
           responseCache,
           limits: {
             rateLimit: {

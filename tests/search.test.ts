@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { ensureCategories, insertEdition, type NewEditionSection } from '../src/db/queries/editions.js';
-import { relatedPapersSql, searchFacetsSql, searchPageSql } from '../src/db/queries/search.js';
+import { RELEVANCE_CANDIDATES, type SearchArgs, relatedPapersSql, searchFacetsSql, searchPage, searchPageSql } from '../src/db/queries/search.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
@@ -195,6 +195,54 @@ describe('searchPapers: full text and ranking', () => {
     expect(errorCode(await search('quokka', { after: 'bm9wZQ' }))).toBe('BAD_USER_INPUT');
     expect(errorCode(await search('quokka', { first: 0 }))).toBe('BAD_USER_INPUT');
     expect(errorCode(await search('quokka', { first: 101 }))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
+  const vis = { drafts: false };
+  const args = (over: Partial<SearchArgs>): SearchArgs => ({ query: 'reasoning or quokka', order: 'RELEVANCE', mode: 'text', cursor: null, limit: 100, ...over });
+
+  it('ranks every match exactly when there are fewer matches than candidates', async () => {
+    const exact = await searchPage(tdb.db, args({}), vis);
+    expect(exact.length).toBeGreaterThan(5);
+    expect(exact.length).toBeLessThan(RELEVANCE_CANDIDATES);
+    const bounded = await searchPage(tdb.db, args({ candidates: exact.length }), vis);
+    expect(bounded.map((h) => [h.id, h.score])).toEqual(exact.map((h) => [h.id, h.score]));
+    const newest = await searchPage(tdb.db, { ...args({}), order: 'NEWEST' }, vis);
+    expect(new Set(exact.map((h) => h.id))).toEqual(new Set(newest.map((h) => h.id)));
+  });
+
+  it('with more matches than candidates, ranks the most recent ones only', async () => {
+    const newest = await searchPage(tdb.db, { ...args({}), order: 'NEWEST' }, vis);
+    const bounded = await searchPage(tdb.db, args({ candidates: 3 }), vis);
+    expect(new Set(bounded.map((h) => h.id))).toEqual(new Set(newest.slice(0, 3).map((h) => h.id)));
+    const scores = bounded.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+
+  it('a (score, id) cursor walk over the candidate set has no duplicates or gaps', async () => {
+    for (const candidates of [3, 5, 1000]) {
+      const all = await searchPage(tdb.db, args({ candidates }), vis);
+      const walked: number[] = [];
+      let cursor: [number, number] | null = null;
+      for (let i = 0; i < 50; i++) {
+        const page: Awaited<ReturnType<typeof searchPage>> = await searchPage(tdb.db, args({ candidates, cursor, limit: 2 }), vis);
+        walked.push(...page.map((h) => h.id));
+        if (page.length < 2) break;
+        const last = page[page.length - 1]!;
+        cursor = [last.score, last.id];
+      }
+      expect(walked).toEqual(all.map((h) => h.id));
+      expect(new Set(walked).size).toBe(walked.length);
+    }
+  });
+
+  it('drafts are not candidates for anonymous readers, but are for editors', async () => {
+    const anon = await searchPage(tdb.db, args({ query: 'quokka' }), vis);
+    const editor = await searchPage(tdb.db, args({ query: 'quokka' }), { drafts: true });
+    expect(anon.map((h) => h.title)).not.toContain('Secret Quokka Draft');
+    expect(editor.map((h) => h.title)).toContain('Secret Quokka Draft');
+    expect(editor.length).toBe(anon.length + 1);
   });
 });
 

@@ -20,8 +20,21 @@ async function checkServer(env: Record<string, string | undefined>) {
     const sections = body.data.latestIssue.sections;
     expect(sections).toHaveLength(5);
     expect(sections.flatMap((s: any) => s.papers)).toHaveLength(15);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect(res.headers.get('x-ratelimit-limit')).toBe('5000');
     const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).toContain('GraphiQL');
+    // observability is wired: request ids are echoed, /metrics is scraped, health endpoints answer
+    const traced = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'test-req-42' },
+      body: JSON.stringify({ query: 'query Probe { __typename }' }),
+    });
+    expect(traced.headers.get('x-request-id')).toBe('test-req-42');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/graphql_/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   } finally {
     const code = await server.stop('SIGTERM');
     expect(code).toBe(0);

@@ -8,13 +8,21 @@ import { idValues, selectRows } from './util.js';
  * Search and discovery. Every statement here starts from an index:
  *
  * - full text: `papers.search_vector @@ websearch_to_tsquery('english', $q)`
- *   (GIN papers_search_vector_idx); the rank is computed for the matching rows
- *   only, never for the whole table;
+ *   (GIN papers_search_vector_idx, or a walk of the archive-order index
+ *   papers_order_idx filtering on `@@` when the words are common — the planner
+ *   chooses from the statistics);
+ * - RELEVANCE ranks a bounded candidate set: the RELEVANCE_CANDIDATES most
+ *   recent matches (archive order, the plan of NEWEST), so a page costs the
+ *   same whether the words match 30 papers or 300 000. With fewer matches than
+ *   that the ranking is exact;
  * - typo tolerance: `$words <% papers.title` (word similarity, GIN trigram index
- *   papers_title_trgm_idx), only when full text finds (almost) nothing;
+ *   papers_title_trgm_idx), only when full text finds (almost) nothing; at most
+ *   FUZZY_CANDIDATES similar titles, in the order the index yields them;
  * - identifiers: `papers.arxiv_id = $id` (btree papers_arxiv_id_idx);
  * - related papers: a query of pairs of the paper's rarest terms, again on the
- *   GIN index.
+ *   GIN index, at most RELATED_CANDIDATES candidates ranked per paper;
+ * - draft visibility: a primary-key lookup of the paper's edition per
+ *   candidate (a correlated subquery), never a join on a scan of `issues`.
  */
 
 /** How a search matched: full text only, or full text plus trigram similarity of titles. */
@@ -33,7 +41,17 @@ export interface SearchArgs {
   /** Start after this key (forward only). */
   cursor: SearchKey | null;
   limit: number;
+  /** RELEVANCE only: how many of the most recent matches are ranked (default RELEVANCE_CANDIDATES; tests set it small). */
+  candidates?: number;
 }
+
+/**
+ * RELEVANCE ranks the most recent matches only (archive order): this many.
+ * Queries with fewer matches are ranked exactly.
+ */
+export const RELEVANCE_CANDIDATES = 1000;
+/** Typo tolerance: at most this many titles similar to the words are ranked (in index order). */
+export const FUZZY_CANDIDATES = 500;
 
 export interface QueryAnalysis {
   /** Operators and operands in the parsed query; 0 when it holds only stop words or punctuation. */
@@ -86,10 +104,29 @@ function tsquery(text: string): SQL {
   return sql`websearch_to_tsquery('english', ${text}::text)`;
 }
 
+/**
+ * Published editions only, as a semi-join: right for statements that visit
+ * every match (counts), where a hash join on one scan of `issues` is cheapest.
+ */
 function visibleSql(vis: Visibility): SQL {
   return vis.drafts
     ? sql``
     : sql`AND EXISTS (SELECT 1 FROM issues vi WHERE vi.id = p.issue_id AND vi.status = 'published')`;
+}
+
+/**
+ * Published editions only, checked per row by a primary-key lookup (a
+ * correlated scalar subquery is never turned into a join): right for
+ * statements that stop after a bounded number of rows (pages, candidates),
+ * where a hash join would scan all of `issues` first. Written as `<> 'draft'`
+ * (the two statuses are 'draft' and 'published'): the planner estimates that
+ * as passing nearly every row (`= 'published'` would be estimated at 0.5 %,
+ * and it would then sort all matches instead of walking the archive order).
+ */
+function visibleRowSql(vis: Visibility): SQL {
+  return vis.drafts
+    ? sql``
+    : sql`AND (SELECT vi.status FROM issues vi WHERE vi.id = p.issue_id) <> 'draft'`;
 }
 
 function filterSql(filter: PaperFilterArgs | undefined): SQL {
@@ -151,31 +188,61 @@ export async function analyzeQuery(db: Db, query: string): Promise<QueryAnalysis
   return { nodes, indexable: nodes > 0 && row?.tree !== 'T' };
 }
 
+const ARCHIVE_ORDER = sql.raw('p.week_start DESC, p.issue_id DESC, p.section_number ASC, p.position ASC');
+
+/**
+ * CTEs `cand` (ids of the candidate set) and, in fuzzy mode, `fuzzy_hits`.
+ *
+ * - Text: the `n` most recent matches in archive order (the plan of NEWEST:
+ *   a walk of papers_order_idx for common words, the GIN index and a top-N
+ *   sort for rare ones). Deterministic, so keyset cursors within it are stable.
+ * - Fuzzy: plus at most FUZZY_CANDIDATES titles similar to the words. The
+ *   trigram matches are collected in a MATERIALIZED CTE (planned for all of
+ *   them, hence through the GIN trigram index) and read lazily, so the
+ *   LIMIT stops the bitmap heap scan early.
+ */
+function candidatesSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter'>, vis: Visibility, n: number): SQL {
+  const text = sql`SELECT p.id FROM papers p
+      WHERE p.search_vector @@ ${tsquery(args.query)} ${filterSql(args.filter)} ${visibleRowSql(vis)}
+      ORDER BY ${ARCHIVE_ORDER} LIMIT ${n}::int`;
+  if (args.mode !== 'fuzzy') return sql`cand AS MATERIALIZED (${text})`;
+  return sql`fuzzy_hits AS MATERIALIZED (
+      SELECT p.id FROM papers p
+      WHERE ${fuzzyWords(args.query)}::text <% p.title ${filterSql(args.filter)} ${visibleRowSql(vis)}
+    ),
+    cand AS MATERIALIZED (
+      (${text})
+      UNION
+      (SELECT fuzzy_hits.id FROM fuzzy_hits LIMIT ${FUZZY_CANDIDATES}::int)
+    )`;
+}
+
+const HEADLINES = (q: SQL) => sql`ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
+      ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"`;
+
 /** The statement of one page of results (exported so that tests can EXPLAIN it). */
 export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
   const q = tsquery(args.query);
   let keyset: SQL = sql``;
-  let order: SQL;
   if (args.order === 'RELEVANCE') {
-    order = sql.raw('score DESC, id DESC');
     if (args.cursor) {
       const [score, id] = args.cursor as [number, number];
-      keyset = sql`AND (${scoreSql(args)}, p.id) < (${String(score)}::numeric, ${id}::int)`;
+      keyset = sql`WHERE (s.score, s.id) < (${String(score)}::numeric, ${id}::int)`;
     }
-    // Ranked hits: the rank is computed for the matching rows only.
-    return sql`WITH page AS (
-        SELECT p.id, ${scoreSql(args)} AS score FROM papers p
-        WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)} ${keyset}
-        ORDER BY ${order} LIMIT ${args.limit}::int
+    // Rank the candidates only (one primary-key fetch each), then the page.
+    return sql`WITH ${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
+      scored AS MATERIALIZED (
+        SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id
+      ),
+      page AS (
+        SELECT s.id, s.score FROM scored s ${keyset}
+        ORDER BY s.score DESC, s.id DESC LIMIT ${args.limit}::int
       )
-      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score,
-        ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
-        ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"
+      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${HEADLINES(q)}
       FROM page JOIN papers p ON p.id = page.id
       ORDER BY page.score DESC, page.id DESC`;
   }
   // NEWEST: archive order (newest edition first, then by number), as Query.papers.
-  order = sql.raw('p.week_start DESC, p.issue_id DESC, p.section_number ASC, p.position ASC');
   if (args.cursor) {
     const [week, issueId, sectionNumber, position] = args.cursor as PaperKey;
     keyset = sql`AND p.week_start <= ${week}::date AND (
@@ -185,27 +252,24 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
         OR (p.issue_id = ${issueId}::int AND (p.section_number, p.position) > (${sectionNumber}::int, ${position}::int)))))`;
   }
   // Fuzzy mode: the planner cannot estimate `<%`, and may walk the whole order
-  // index filtering on it; collect the (few) matches through the indexes first.
+  // index filtering on it; order the bounded candidate set instead.
   const page =
     args.mode === 'fuzzy'
-      ? sql`hits AS MATERIALIZED (
-          SELECT p.id FROM papers p WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)} ${keyset}
-        ),
+      ? sql`${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
         page AS (
-          SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM hits JOIN papers p ON p.id = hits.id
-          ORDER BY ${order} LIMIT ${args.limit}::int
+          SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM cand JOIN papers p ON p.id = cand.id
+          WHERE true ${keyset}
+          ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
         )`
       : sql`page AS (
           SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM papers p
-          WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)} ${keyset}
-          ORDER BY ${order} LIMIT ${args.limit}::int
+          WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleRowSql(vis)} ${keyset}
+          ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
         )`;
   return sql`WITH ${page}
-    SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score,
-      ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
-      ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"
+    SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${HEADLINES(q)}
     FROM page JOIN papers p ON p.id = page.id
-    ORDER BY ${order}`;
+    ORDER BY ${ARCHIVE_ORDER}`;
 }
 
 /** One page of search results, best (or newest) first. */
@@ -250,7 +314,13 @@ export async function paperByArxivId(db: Db, arxivId: string, vis: Visibility): 
 
 /** How many of a paper's terms make its "related" query, and how common a term may be (share of papers). */
 const RELATED_TERMS = 6;
-const RELATED_MAX_FREQUENCY = 0.2;
+const RELATED_MAX_FREQUENCY = 0.02;
+/**
+ * How many papers sharing the terms are ranked per source paper: the first
+ * ones the GIN bitmap yields (physical order), read lazily from a
+ * MATERIALIZED CTE so that the heap scan stops there.
+ */
+export const RELATED_CANDIDATES = 200;
 
 /**
  * The statement of `relatedPapers` (exported for EXPLAIN in tests). For each
@@ -258,7 +328,8 @@ const RELATED_MAX_FREQUENCY = 0.2;
  * planner's statistics, `pg_stats.most_common_elems`; a lexeme missing from
  * them is rare; title lexemes count as twice as rare), turned into a query
  * matching papers that share at least two of them (an OR of pairs, so that
- * the GIN index returns few rows), ranked by ts_rank.
+ * the GIN index returns few rows); at most RELATED_CANDIDATES of them are
+ * ranked by ts_rank.
  */
 export function relatedPapersSql(paperIds: readonly number[], limit: number, vis: Visibility): SQL {
   return sql`WITH stats AS MATERIALIZED (
@@ -286,10 +357,14 @@ export function relatedPapersSql(paperIds: readonly number[], limit: number, vis
              END AS text
     ) tq
     CROSS JOIN LATERAL (
+      WITH hits AS MATERIALIZED (
+        SELECT p.id FROM papers p
+        WHERE tq.text IS NOT NULL AND p.search_vector @@ tq.text::tsquery
+          AND p.issue_id <> src.issue_id AND p.id <> src.id ${visibleRowSql(vis)}
+      ),
+      cand AS (SELECT hits.id FROM hits LIMIT ${RELATED_CANDIDATES}::int)
       SELECT ${PAPER_COLUMNS}, ts_rank(p.search_vector, tq.text::tsquery)::float8 AS score
-      FROM papers p
-      WHERE tq.text IS NOT NULL AND p.search_vector @@ tq.text::tsquery
-        AND p.issue_id <> src.issue_id AND p.id <> src.id ${visibleSql(vis)}
+      FROM cand JOIN papers p ON p.id = cand.id
       ORDER BY score DESC, p.id DESC
       LIMIT ${limit}::int
     ) r

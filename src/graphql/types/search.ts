@@ -3,7 +3,10 @@ import DataLoader from 'dataloader';
 import type { Context } from '../../context.js';
 import type { PaperKey, Visibility } from '../../db/queries/papers.js';
 import {
+  FUZZY_CANDIDATES,
   MARK_END,
+  RELATED_CANDIDATES,
+  RELEVANCE_CANDIDATES,
   MARK_START,
   type SearchFacetRow,
   type SearchHit,
@@ -132,7 +135,9 @@ function matchesOf(hit: SearchHit, mode: SearchMode, query: string): TextMatchSh
 export const SearchOrderEnum = builder.enumType('SearchOrder', {
   description: 'Order of search results.',
   values: {
-    RELEVANCE: { description: 'Best match first (`score`, highest first): matches in the title count more than in the summary.' },
+    RELEVANCE: {
+      description: `Best match first (\`score\`, highest first): matches in the title count more than in the summary. Relevance among the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches: a search with fewer matches is ranked exactly; one with more ranks its ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (newest edition first), so its pages end there even when \`totalCount\` is larger. Use NEWEST to go through every match.`,
+    },
     NEWEST: { description: 'Newest edition first, then by number inside an edition (as `Query.papers`).' },
   },
 });
@@ -209,7 +214,8 @@ export const PaperSearchConnection = builder.connectionObject(
     description: 'A page of search results.',
     fields: (t) => ({
       totalCount: t.int({
-        description: 'Number of results in all pages.',
+        description:
+          'Number of matches of the search (all of them: with RELEVANCE, more than the pages reach when the search matches more papers than are ranked). Exact, computed only when asked for, by counting every match: it costs in proportion to the number of matches (seconds for a word found in a third of a million-paper archive).',
         resolve: async (conn) => {
           const facets = await (conn as unknown as SearchConnectionShape).facets();
           return facets.reduce((n, f) => n + f.count, 0);
@@ -217,7 +223,8 @@ export const PaperSearchConnection = builder.connectionObject(
       }),
       facets: t.field({
         type: [CategoryFacetRef],
-        description: 'Results per category, most results first; the counts add up to `totalCount`.',
+        description:
+          'Matches per category, most first; the counts add up to `totalCount` (computed with it, by the same statement, at the same cost).',
         resolve: (conn) => (conn as unknown as SearchConnectionShape).facets(),
       }),
     }),
@@ -285,7 +292,7 @@ builder.queryFields((t) => ({
   searchPapers: t.field({
     type: PaperSearchConnection,
     description:
-      'Full-text search over titles and summaries, with web-style syntax: `reward model` (all words), `"chain of thought"` (a phrase), `-vision` (without), `rlhf or dpo` (either). Words are stemmed (English); titles weigh more than summaries. When the words find (almost) nothing and the query has no quoted phrase, titles with similar words are found too (typos: "Llama Nemotorn" finds Llama-Nemotron). A query of stop words only ("the of") has no results.',
+      `Full-text search over titles and summaries, with web-style syntax: \`reward model\` (all words), \`"chain of thought"\` (a phrase), \`-vision\` (without), \`rlhf or dpo\` (either). Words are stemmed (English); titles weigh more than summaries. RELEVANCE (the default) ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (see \`SearchOrder.RELEVANCE\`). When the words find (almost) nothing and the query has no quoted phrase, titles with similar words are found too (typos: "Llama Nemotorn" finds Llama-Nemotron); at most ${FUZZY_CANDIDATES} such titles, the first the trigram index yields, are ranked. A query of stop words only ("the of") has no results.`,
     args: {
       query: t.arg.string({ required: true, description: 'What to look for (1 to 500 characters).' }),
       first: t.arg.int({ description: 'Return the first N results (1 to 100; default 20).' }),
@@ -422,7 +429,7 @@ builder.objectField(PaperRef, 'related', (t) =>
   t.field({
     type: [PaperRef],
     description:
-      'Papers from other editions about the same things (sharing at least two of this paper’s most distinctive terms), best first.',
+      `Papers from other editions about the same things (sharing at least two of this paper’s most distinctive terms), best first among the first ${RELATED_CANDIDATES} such papers the full-text index yields (not necessarily the best of the whole archive).`,
     args: {
       first: t.arg.int({ defaultValue: 5, description: `How many papers (1 to ${MAX_RELATED}; default 5).` }),
     },

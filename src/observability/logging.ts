@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type { Logger } from 'pino';
+
+export interface CreateLoggerOptions {
+  /** Where the lines go (tests pass a stream to read them); stdout when absent. */
+  destination?: DestinationStream;
+  /** Human-readable lines (pino-pretty). Default: NODE_ENV !== 'production' and stdout is a TTY. */
+  pretty?: boolean;
+}
+
+/**
+ * The server's logger: JSON lines (one object per line, `time` in epoch ms),
+ * or pino-pretty's coloured lines in development on a terminal.
+ */
+export function createLogger(level: LogLevel = 'info', options: CreateLoggerOptions = {}): Logger {
+  const base: LoggerOptions = {
+    level,
+    base: { pid: process.pid },
+    // Never log credentials, even if someone logs a request's headers.
+    redact: { paths: ['headers.authorization', 'req.headers.authorization', '*.authorization'], censor: '[redacted]' },
+  };
+  const wantPretty = options.pretty ?? (process.env.NODE_ENV !== 'production' && process.stdout.isTTY === true && !options.destination);
+  if (wantPretty) {
+    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: options.destination ?? 1, sync: true }));
+  }
+  return options.destination ? pino(base, options.destination) : pino(base);
+}
+
+/** An incoming `x-request-id` is kept when it is a sane token; otherwise a new one is made. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export function requestIdOf(request: Request): string {
+  const incoming = request.headers.get('x-request-id');
+  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+interface RequestLog {
+  requestId: string;
+  start: number;
+  operationName?: string | undefined;
+  operationType?: string | undefined;
+  cost?: number | undefined;
+  errorCodes: string[];
+  graphql: boolean;
+  path: string;
+}
+
+const requestLogs = new WeakMap<Request, RequestLog>();
+
+/** The request id given to a request by `loggingPlugin` (for other plugins and resolvers). */
+export function requestIdFor(request: Request): string | undefined {
+  return requestLogs.get(request)?.requestId;
+}
+
+function errorCodesOf(errors: readonly unknown[] | undefined): string[] {
+  if (!errors) return [];
+  return errors.map((e) => {
+    const code = (e instanceof GraphQLError ? e.extensions : (e as { extensions?: Record<string, unknown> })?.extensions)?.code;
+    return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+  });
+}
+
+/**
+ * One log line per HTTP request handled by Yoga, with a request id (taken from
+ * a sane `x-request-id`, else generated, and echoed in the `x-request-id`
+ * response header) and, for GraphQL, the operation name and type, the duration
+ * in ms, the cost (`extensions.cost.requested` set by the limits plugin), the
+ * HTTP status and the error codes. Place it FIRST in the plugin list so that
+ * requests ended early by other plugins (429, 413, /metrics) are timed too.
+ */
+export function loggingPlugin(logger: Logger): Plugin {
+  return {
+    onRequest({ request, url }) {
+      requestLogs.set(request, { requestId: requestIdOf(request), start: performance.now(), errorCodes: [], graphql: url.pathname === '/graphql', path: url.pathname });
+    },
+    onParams({ request, params }) {
+      const log = requestLogs.get(request);
+      if (log) {
+        log.graphql = true;
+        log.operationName ??= params.operationName ?? undefined;
+      }
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const log = request ? requestLogs.get(request) : undefined;
+      if (!log) return;
+      const operation = getOperationAST(args.document, args.operationName);
+      log.operationName = operation?.name?.value ?? args.operationName ?? log.operationName;
+      log.operationType = operation?.operation;
+    },
+    onSubscribe({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const log = request ? requestLogs.get(request) : undefined;
+      if (!log) return;
+      const operation = getOperationAST(args.document, args.operationName);
+      log.operationName = operation?.name?.value ?? args.operationName ?? log.operationName;
+      log.operationType = operation?.operation;
+    },
+    onResultProcess({ request, result }) {
+      const log = requestLogs.get(request);
+      if (!log) return;
+      const results = Array.isArray(result) ? result : [result];
+      for (const r of results) {
+        if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) continue;
+        const { errors, extensions } = r as { errors?: readonly unknown[]; extensions?: { cost?: { requested?: unknown } } };
+        log.errorCodes.push(...errorCodesOf(errors));
+        const requested = extensions?.cost?.requested;
+        if (typeof requested === 'number') log.cost = requested;
+      }
+    },
+    onResponse({ request, response }) {
+      const log = requestLogs.get(request);
+      if (!log) return;
+      requestLogs.delete(request);
+      if (!response.headers.has('x-request-id')) response.headers.set('x-request-id', log.requestId);
+      const durationMs = Math.round((performance.now() - log.start) * 100) / 100;
+      const status = response.status;
+      const streaming = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+      const line: Record<string, unknown> = {
+        requestId: log.requestId,
+        method: request.method,
+        path: log.path,
+        status,
+        durationMs,
+      };
+      if (log.graphql) {
+        line.operationName = log.operationName ?? null;
+        if (log.operationType) line.operationType = log.operationType;
+        line.cost = log.cost ?? null;
+        line.errorCodes = [...new Set(log.errorCodes)];
+        if (streaming) line.streaming = true;
+      }
+      const level = status >= 500 ? 'error' : status >= 400 || log.errorCodes.length > 0 ? 'warn' : 'info';
+      logger[level](line, log.graphql ? `graphql ${log.operationName ?? 'anonymous'} ${status}` : `${request.method} ${log.path} ${status}`);
+    },
+  };
+}

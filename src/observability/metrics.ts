@@ -1,0 +1,150 @@
+import { timingSafeEqual } from 'node:crypto';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { GraphQLError, getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface DbPoolStats {
+  /** Connections open (in use + idle). */
+  total: number;
+  /** Connections open and unused. */
+  idle: number;
+  /** Requests waiting for a connection. */
+  waiting: number;
+}
+
+export interface MetricsOptions {
+  /** The registry to fill and serve; a new one when absent (never prom-client's global one). */
+  registry?: Registry;
+  /** Path of the Prometheus text endpoint; default `/metrics`. `false`: no endpoint. */
+  endpoint?: string | false;
+  /** The database pool's numbers (pg: totalCount, idleCount, waitingCount); no pool gauges when absent. */
+  dbPool?: () => DbPoolStats;
+  /** Node.js process metrics (memory, event loop lag, GC…); default true. */
+  processMetrics?: boolean;
+  /** When set, scrapes must send `Authorization: Bearer <this>` (else 401); open when absent. */
+  bearerToken?: string | undefined;
+}
+
+/** Metric names (README "Observability" lists them). */
+export const METRIC_NAMES = {
+  requests: 'graphql_envelop_request',
+  requestDuration: 'graphql_envelop_request_duration',
+  httpDuration: 'graphql_yoga_http_duration',
+  errorsByCode: 'graphql_errors_total',
+  dbPoolTotal: 'db_pool_connections_total',
+  dbPoolIdle: 'db_pool_connections_idle',
+  dbPoolWaiting: 'db_pool_requests_waiting',
+} as const;
+
+/**
+ * Gauges of the database pool, read at each scrape: total and idle
+ * connections, and requests waiting for one.
+ */
+export function dbPoolGauges(registry: Registry, getStats: () => DbPoolStats): void {
+  const gauge = (name: string, help: string, pick: (s: DbPoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(getStats()));
+      },
+    });
+  gauge(METRIC_NAMES.dbPoolTotal, 'Open connections of the database pool (in use and idle)', (s) => s.total);
+  gauge(METRIC_NAMES.dbPoolIdle, 'Idle connections of the database pool', (s) => s.idle);
+  gauge(METRIC_NAMES.dbPoolWaiting, 'Requests waiting for a connection of the database pool', (s) => s.waiting);
+}
+
+/** Keeps label values bounded: operation names are client-chosen. */
+function labelValue(value: string | undefined | null, fallback: string): string {
+  if (!value) return fallback;
+  return /^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(value) ? value : 'invalid';
+}
+
+/**
+ * Prometheus metrics on `/metrics`: GraphQL requests and their durations by
+ * operation name and type (@graphql-yoga/plugin-prometheus), HTTP durations by
+ * operation, method and status, a counter of errors by `extensions.code` and
+ * operation (`graphql_errors_total`, every error of every response, including
+ * those produced before execution such as rate limits or persisted-operation
+ * rejections), the database pool gauges, and the Node.js process metrics.
+ */
+export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
+  const registry = options.registry ?? new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.dbPool) dbPoolGauges(registry, options.dbPool);
+
+  const errors = new Counter({
+    name: METRIC_NAMES.errorsByCode,
+    help: 'GraphQL errors in responses, by extensions.code and operation name',
+    labelNames: ['code', 'operationName'] as const,
+    registers: [registry],
+  });
+  const operationNames = new WeakMap<Request, string>();
+
+  const errorsByCode: Plugin = {
+    onParams({ request, params }) {
+      if (params.operationName) operationNames.set(request, params.operationName);
+    },
+    onParse({ context }) {
+      const request = (context as { request?: Request }).request;
+      return ({ result }) => {
+        if (!request || result instanceof Error || !result || typeof result !== 'object' || !('kind' in result)) return;
+        const name = getOperationAST(result, (context as { params?: { operationName?: string } }).params?.operationName)?.name?.value;
+        if (name) operationNames.set(request, name);
+      };
+    },
+    onResultProcess({ request, result }) {
+      const results = Array.isArray(result) ? result : [result];
+      for (const r of results) {
+        if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) continue;
+        const list = (r as { errors?: readonly unknown[] }).errors;
+        if (!list?.length) continue;
+        const operationName = labelValue(operationNames.get(request), 'Anonymous');
+        for (const e of list) {
+          const code = (e instanceof GraphQLError ? e.extensions : (e as { extensions?: Record<string, unknown> })?.extensions)?.code;
+          errors.inc({ code: labelValue(typeof code === 'string' ? code : undefined, 'INTERNAL_SERVER_ERROR'), operationName });
+        }
+      }
+    },
+  };
+
+  const endpoint = options.endpoint ?? '/metrics';
+  const expected = options.bearerToken ? Buffer.from(`Bearer ${options.bearerToken}`) : undefined;
+  const scrapeGate: Plugin = {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (!expected || url.pathname !== endpoint) return;
+      const sent = Buffer.from(request.headers.get('authorization') ?? '');
+      if (sent.length === expected.length && timingSafeEqual(sent, expected)) return;
+      endResponse(new fetchAPI.Response('Unauthorized\n', { status: 401, headers: { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' } }));
+    },
+  };
+
+  return [
+    scrapeGate,
+    usePrometheus({
+      registry,
+      endpoint,
+      skipIntrospection: false,
+      // The full URL (with its query string) would make one series per request.
+      labels: { url: false },
+      metrics: {
+        graphql_envelop_request: true,
+        graphql_envelop_request_duration: true,
+        graphql_envelop_request_time_summary: false,
+        graphql_envelop_phase_parse: true,
+        graphql_envelop_phase_validate: true,
+        graphql_envelop_phase_context: true,
+        graphql_envelop_phase_execute: true,
+        graphql_envelop_phase_subscribe: true,
+        graphql_envelop_error_result: true,
+        graphql_envelop_deprecated_field: true,
+        graphql_envelop_schema_change: false,
+        graphql_envelop_execute_resolver: false,
+        graphql_yoga_http_duration: true,
+      },
+    }),
+    errorsByCode,
+  ];
+}

@@ -1,0 +1,210 @@
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedSample } from '../src/db/seed.js';
+import { createLogger, loggingPlugin } from '../src/observability/logging.js';
+import { METRIC_NAMES, dbPoolGauges, metricsPlugins } from '../src/observability/metrics.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+import { createPluginApp, postJson } from './helpers/plugin-app.js';
+import { sseReader, subscriptionRequest } from './helpers/sse.js';
+
+let tdb: TestDb;
+let app: ReturnType<typeof createPluginApp>;
+const lines: string[] = [];
+const pool = { total: 4, idle: 3, waiting: 0 };
+
+const sink = new Writable({
+  write(chunk, _encoding, done) {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    done();
+  },
+});
+const logs = () => lines.map((l) => JSON.parse(l) as Record<string, any>);
+const lastLog = () => logs().at(-1)!;
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  await seedSample(tdb.db);
+  const logger = createLogger('info', { destination: sink, pretty: false });
+  app = createPluginApp(tdb.db, {
+    before: [loggingPlugin(logger)],
+    after: metricsPlugins({ registry: new Registry(), dbPool: () => pool }),
+  });
+});
+afterAll(async () => {
+  await app.events.close();
+  await tdb?.destroy();
+});
+
+async function scrape(): Promise<Map<string, number>> {
+  const res = await app.fetch('http://localhost/metrics');
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePrometheus(await res.text());
+}
+
+/** Parses the text format into `name{labels} → value` (labels in the order written). */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/.exec(line);
+    expect(m, `unparsable metrics line: ${line}`).not.toBeNull();
+    samples.set(`${m![1]}${m![2] ?? ''}`, Number(m![3]));
+  }
+  return samples;
+}
+
+function sample(samples: Map<string, number>, name: string, labels: Record<string, string>): number {
+  for (const [key, value] of samples) {
+    if (!key.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => key.includes(`${k}="${v}"`))) return value;
+  }
+  return 0;
+}
+
+describe('structured logs', () => {
+  it('log one JSON line per GraphQL request with request id, operation, duration, cost, status', async () => {
+    lines.length = 0;
+    const res = await postJson(app, { query: 'query Latest { latestIssue { title sections { number } } }' }, { 'x-request-id': 'abc-123.X_y' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('abc-123.X_y');
+    const line = lastLog();
+    expect(line).toMatchObject({
+      level: 30,
+      requestId: 'abc-123.X_y',
+      method: 'POST',
+      path: '/graphql',
+      operationName: 'Latest',
+      operationType: 'query',
+      status: 200,
+      errorCodes: [],
+    });
+    expect(line.durationMs).toBeTypeOf('number');
+    expect(line.durationMs).toBeGreaterThanOrEqual(0);
+    expect(line.cost).toBe(res.body.extensions.cost.requested);
+    expect(line.cost).toBeGreaterThan(0);
+    expect(typeof line.time).toBe('number');
+  });
+
+  it('generate a request id when none, or an insane one, is sent', async () => {
+    for (const sent of [undefined, 'has space', 'x'.repeat(101), 'semi;colon']) {
+      lines.length = 0;
+      const res = await postJson(app, { query: '{ latestIssue { title } }' }, sent === undefined ? {} : { 'x-request-id': sent });
+      const id = res.headers.get('x-request-id');
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(id).not.toBe(sent);
+      expect(lastLog()).toMatchObject({ requestId: id, operationName: null, status: 200 });
+    }
+    const a = await postJson(app, { query: '{ latestIssue { title } }' });
+    const b = await postJson(app, { query: '{ latestIssue { title } }' });
+    expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
+  });
+
+  it('log error codes at warn level', async () => {
+    lines.length = 0;
+    const res = await postJson(app, { query: 'query Bad { papers(first: 1000) { totalCount } }', operationName: 'Bad' });
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(lastLog()).toMatchObject({ level: 40, operationName: 'Bad', errorCodes: ['BAD_USER_INPUT'] });
+    lines.length = 0;
+    await postJson(app, { query: '{ nope }' });
+    expect(lastLog().errorCodes).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(lastLog().status).toBe(400);
+  });
+
+  it('log subscriptions when their stream starts, and plain routes', async () => {
+    lines.length = 0;
+    const res = await app.fetch('http://localhost/graphql', subscriptionRequest('subscription OnPublish { issuePublished { slug } }'));
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    const reader = sseReader(res);
+    await reader.close();
+    expect(logs().find((l) => l.operationName === 'OnPublish')).toMatchObject({ operationType: 'subscription', streaming: true, status: 200 });
+    lines.length = 0;
+    await app.fetch('http://localhost/nowhere');
+    expect(lastLog()).toMatchObject({ method: 'GET', path: '/nowhere', status: 404 });
+    expect(lastLog().operationName).toBeUndefined();
+  });
+
+  it('never print the authorization header', () => {
+    const out: string[] = [];
+    const logger = createLogger('info', {
+      pretty: false,
+      destination: new Writable({ write: (c, _e, d) => (out.push(String(c)), d()) }),
+    });
+    logger.info({ headers: { authorization: 'Bearer llmp_secret' } }, 'x');
+    expect(out.join('')).not.toContain('llmp_secret');
+  });
+});
+
+describe('/metrics', () => {
+  it('counts requests by operation name and errors by code, with durations and pool gauges', async () => {
+    const before = await scrape();
+    for (const name of [
+      METRIC_NAMES.requests,
+      `${METRIC_NAMES.requestDuration}_bucket`,
+      `${METRIC_NAMES.httpDuration}_bucket`,
+      METRIC_NAMES.dbPoolTotal,
+      METRIC_NAMES.dbPoolIdle,
+      METRIC_NAMES.dbPoolWaiting,
+      'process_cpu_user_seconds_total',
+    ]) {
+      expect([...before.keys()].some((k) => k === name || k.startsWith(`${name}{`)), name).toBe(true);
+    }
+    const count = (s: Map<string, number>) => sample(s, METRIC_NAMES.requests, { operationName: 'MetricsProbe', operationType: 'query' });
+    const errs = (s: Map<string, number>) => sample(s, METRIC_NAMES.errorsByCode, { code: 'BAD_USER_INPUT', operationName: 'MetricsBad' });
+
+    await postJson(app, { query: 'query MetricsProbe { latestIssue { title } }' });
+    await postJson(app, { query: 'query MetricsProbe { latestIssue { slug } }' });
+    await postJson(app, { query: 'query MetricsBad { papers(first: 0) { totalCount } }' });
+    pool.total = 7;
+    pool.waiting = 2;
+
+    const after = await scrape();
+    expect(count(after) - count(before)).toBe(2);
+    expect(errs(after) - errs(before)).toBe(1);
+    expect(sample(after, `${METRIC_NAMES.requestDuration}_count`, { operationName: 'MetricsProbe' })).toBe(2);
+    expect(sample(after, `${METRIC_NAMES.httpDuration}_count`, { operationName: 'MetricsProbe', statusCode: '200' })).toBe(2);
+    expect(after.get(METRIC_NAMES.dbPoolTotal)).toBe(7);
+    expect(after.get(METRIC_NAMES.dbPoolIdle)).toBe(3);
+    expect(after.get(METRIC_NAMES.dbPoolWaiting)).toBe(2);
+    // No series carries a full URL.
+    expect([...after.keys()].some((k) => k.includes('url="'))).toBe(false);
+  });
+
+  it('dbPoolGauges works on any registry', async () => {
+    const registry = new Registry();
+    dbPoolGauges(registry, () => ({ total: 1, idle: 0, waiting: 5 }));
+    const samples = parsePrometheus(await registry.metrics());
+    expect(samples.get(METRIC_NAMES.dbPoolWaiting)).toBe(5);
+  });
+});
+
+describe('with persisted operations only', () => {
+  it('log and count the rejections', async () => {
+    const { persistedOperations } = await import('../src/http/persisted.js');
+    const registry = new Registry();
+    const out: string[] = [];
+    const logger = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(String(c)), d()) }) });
+    const strict = createPluginApp(tdb.db, {
+      before: [loggingPlugin(logger)],
+      after: [...metricsPlugins({ registry, processMetrics: false }), ...persistedOperations('only')],
+    });
+    const res = await postJson(strict, { query: 'query Sneaky { latestIssue { intro } }' });
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    const line = JSON.parse(out.at(-1)!);
+    expect(line).toMatchObject({ status: 400, operationName: null, errorCodes: ['PERSISTED_QUERY_ONLY'] });
+    const samples = parsePrometheus(await registry.metrics());
+    expect(sample(samples, METRIC_NAMES.errorsByCode, { code: 'PERSISTED_QUERY_ONLY' })).toBe(1);
+    await strict.events.close();
+  });
+});
+
+it('/metrics can require a bearer token', async () => {
+  const guarded = createPluginApp(tdb.db, { after: metricsPlugins({ processMetrics: false, bearerToken: 's3cret' }) });
+  expect((await guarded.fetch('http://localhost/metrics')).status).toBe(401);
+  expect((await guarded.fetch('http://localhost/metrics', { headers: { authorization: 'Bearer wrong!' } })).status).toBe(401);
+  const ok = await guarded.fetch('http://localhost/metrics', { headers: { authorization: 'Bearer s3cret' } });
+  expect(ok.status).toBe(200);
+  expect(await ok.text()).toContain('graphql_errors_total');
+  await guarded.events.close();
+});

@@ -167,7 +167,13 @@ export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
 export type IssueRow = typeof issues.$inferSelect;
 export type SectionRow = typeof sections.$inferSelect;
-/** A paper as the API reads it (the search document stays in the database). */
-export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector'>;
+/**
+ * A paper as the API reads it. The search document stays in the database, and
+ * list queries leave the summary out (it is most of a row's bytes): it is then
+ * loaded, batched, only when a client asks for it.
+ */
+export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector' | 'summary'> & { summary?: string };
+/** A paper read with its summary (exports, feeds, Markdown views). */
+export type PaperWithSummary = PaperRow & { summary: string };
 export type NewIssue = typeof issues.$inferInsert;
 export type NewPaper = typeof papers.$inferInsert;

@@ -10,6 +10,7 @@ import {
   countPapersByParents,
   pagePapersByParents,
   papersByIds,
+  paperSummaries,
   papersBySectionIds,
 } from '../db/queries/papers.js';
 import { sectionsByIssueIds } from '../db/queries/sections.js';
@@ -62,6 +63,11 @@ export function createLoaders(db: Db, vis: Visibility) {
   const paperById = new DataLoader<number, PaperRow | null>(async (ids) =>
     byKey(ids, await papersByIds(db, ids, vis), (r) => r.id),
   );
+  // Summaries are fetched (batched) only for the papers whose summary a client asks for.
+  const paperSummary = new DataLoader<number, string>(async (ids) => {
+    const summaries = await paperSummaries(db, ids);
+    return ids.map((id) => summaries.get(id) ?? '');
+  });
   const papersBySectionId = new DataLoader<number, PaperRow[]>(async (ids) => {
     const rows = await papersBySectionIds(db, ids);
     for (const r of rows) paperById.prime(r.id, r);
@@ -106,7 +112,7 @@ export function createLoaders(db: Db, vis: Visibility) {
 
   /** Forget everything cached (after a mutation, so the same request sees new data). */
   function clearAll(): void {
-    for (const l of [issueById, issueBySlug, categoryById, categoryBySlug, sectionsByIssueId, paperById, papersBySectionId]) {
+    for (const l of [issueById, issueBySlug, categoryById, categoryBySlug, sectionsByIssueId, paperById, paperSummary, papersBySectionId]) {
       (l as DataLoader<unknown, unknown>).clearAll();
     }
     pageLoaders.clear();
@@ -120,6 +126,7 @@ export function createLoaders(db: Db, vis: Visibility) {
     categoryBySlug,
     sectionsByIssueId,
     paperById,
+    paperSummary,
     papersBySectionId,
     papersPage,
     papersCount,

@@ -1,11 +1,11 @@
-import type { CategoryRow, IssueRow, PaperRow, SectionRow } from '../db/schema.js';
+import type { CategoryRow, IssueRow, PaperWithSummary, SectionRow } from '../db/schema.js';
 import type { EditionDocument } from './types.js';
 
 /** The stored edition as the document the exporter renders. */
 export function documentFromRows(
   issue: IssueRow,
   sections: Array<SectionRow & { category: CategoryRow }>,
-  papers: PaperRow[],
+  papers: PaperWithSummary[],
 ): EditionDocument {
   return {
     title: issue.title,

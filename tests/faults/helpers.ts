@@ -24,7 +24,9 @@ export async function spawnServer(env: Record<string, string | undefined>): Prom
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: repoRoot,
     // Rate limits off: these tests send hundreds of requests from one address on purpose.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_POINTS: '1000000000', RATE_LIMIT_IN_FLIGHT: '100000', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_POINTS: '1000000000', RATE_LIMIT_IN_FLIGHT: '100000',
+      // the database must be reached: cached answers would hide the outage
+      RESPONSE_CACHE: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

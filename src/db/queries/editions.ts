@@ -1,6 +1,6 @@
 import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type Aside, type PaperRow, categories, issues, papers, sections } from '../schema.js';
+import { type Aside, type PaperWithSummary, categories, issues, papers, sections } from '../schema.js';
 
 export interface NewEditionPaper {
   title: string;
@@ -138,7 +138,7 @@ export async function updateIssueFields(db: Db, issueId: number, fields: IssueFi
 export interface EditionRows {
   issue: typeof issues.$inferSelect;
   sections: Array<typeof sections.$inferSelect & { category: typeof categories.$inferSelect }>;
-  papers: PaperRow[];
+  papers: PaperWithSummary[];
 }
 
 /** Everything needed to export an edition, in three statements. */

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type CategoryRow, type PaperRow, categories, categoryAliases, issues, papers, sections } from '../schema.js';
+import { type CategoryRow, type PaperWithSummary, categories, categoryAliases, issues, papers, sections } from '../schema.js';
 import type { EditionRows } from './editions.js';
 
 /**
@@ -61,7 +61,7 @@ export function categorySlugByAlias(db: Db, oldSlug: string): Promise<string | n
 
 /** A paper with what a reader needs around it: its edition and its category. */
 export interface PaperEntryRow {
-  paper: PaperRow;
+  paper: PaperWithSummary;
   issue: {
     id: number;
     slug: string;

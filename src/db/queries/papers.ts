@@ -22,22 +22,34 @@ export interface Visibility {
   drafts: boolean;
 }
 
-// One column list and one row mapper for every paper query, so that PGlite
-// and pg return the same JS types (dates as text, timestamps as epoch ms).
-const PAPER_COLUMNS = sql.raw(`p.id, p.issue_id AS "issueId", p.section_id AS "sectionId",
+// One column list and one row mapper for every paper list query (here and in
+// search.ts), so that PGlite and pg return the same JS types (dates as text,
+// timestamps as epoch ms). The summary is left out: see PaperRow.
+export const PAPER_COLUMNS = sql.raw(`p.id, p.issue_id AS "issueId", p.section_id AS "sectionId",
   p.category_id AS "categoryId", p.week_start::text AS "weekStart", p.section_number AS "sectionNumber",
-  p.position, p.title, p.summary, p.url, p.arxiv_id AS "arxivId", p.version,
+  p.position, p.title, p.url, p.arxiv_id AS "arxivId", p.version,
   (extract(epoch from p.created_at) * 1000)::float8 AS "createdAtMs",
   (extract(epoch from p.updated_at) * 1000)::float8 AS "updatedAtMs"`);
 
-interface RawPaper extends Omit<PaperRow, 'createdAt' | 'updatedAt'> {
+export interface RawPaper extends Omit<PaperRow, 'createdAt' | 'updatedAt' | 'summary'> {
   createdAtMs: number;
   updatedAtMs: number;
 }
 
-function toPaper(raw: RawPaper): PaperRow {
+/** Maps a raw row (and whatever extra columns it carries) to a PaperRow. */
+export function toPaper<T extends RawPaper>(raw: T): Omit<T, 'createdAtMs' | 'updatedAtMs'> & PaperRow {
   const { createdAtMs, updatedAtMs, ...rest } = raw;
   return { ...rest, createdAt: new Date(Number(createdAtMs)), updatedAt: new Date(Number(updatedAtMs)) };
+}
+
+/** Summaries of several papers, in one statement. */
+export async function paperSummaries(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await selectRows<{ id: number; summary: string }>(
+    db,
+    sql`SELECT p.id, p.summary FROM ${idValues(ids, 'want')} JOIN papers p ON p.id = want.id`,
+  );
+  return new Map(rows.map((r) => [Number(r.id), r.summary]));
 }
 
 function visibleJoin(vis: Visibility): SQL {

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { PaperRow } from '../schema.js';
-import type { PaperFilterArgs, PaperKey, Visibility } from './papers.js';
+import { PAPER_COLUMNS, type PaperFilterArgs, type PaperKey, type RawPaper, type Visibility, toPaper } from './papers.js';
 import { idValues, selectRows } from './util.js';
 
 /*
@@ -82,22 +82,6 @@ export interface SearchHit extends PaperRow {
 export interface SearchFacetRow {
   categoryId: number;
   count: number;
-}
-
-const PAPER_COLUMNS = sql.raw(`p.id, p.issue_id AS "issueId", p.section_id AS "sectionId",
-  p.category_id AS "categoryId", p.week_start::text AS "weekStart", p.section_number AS "sectionNumber",
-  p.position, p.title, p.summary, p.url, p.arxiv_id AS "arxivId", p.version,
-  (extract(epoch from p.created_at) * 1000)::float8 AS "createdAtMs",
-  (extract(epoch from p.updated_at) * 1000)::float8 AS "updatedAtMs"`);
-
-interface RawPaper extends Omit<PaperRow, 'createdAt' | 'updatedAt'> {
-  createdAtMs: number;
-  updatedAtMs: number;
-}
-
-function toPaper<T extends RawPaper>(raw: T): Omit<T, 'createdAtMs' | 'updatedAtMs'> & PaperRow {
-  const { createdAtMs, updatedAtMs, ...rest } = raw;
-  return { ...rest, createdAt: new Date(Number(createdAtMs)), updatedAt: new Date(Number(updatedAtMs)) };
 }
 
 function tsquery(text: string): SQL {

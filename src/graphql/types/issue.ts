@@ -76,7 +76,10 @@ builder.node(IssueRef, {
         const withCategories = await Promise.all(
           sections.map(async (s) => ({ ...s, category: (await ctx.loaders.categoryById.load(s.categoryId))! })),
         );
-        const papers = (await Promise.all(sections.map((s) => ctx.loaders.papersBySectionId.load(s.id)))).flat();
+        const listed = (await Promise.all(sections.map((s) => ctx.loaders.papersBySectionId.load(s.id)))).flat();
+        const papers = await Promise.all(
+          listed.map(async (p) => ({ ...p, summary: p.summary ?? (await ctx.loaders.paperSummary.load(p.id)) })),
+        );
         return renderMarkdown(documentFromRows(i, withCategories, papers));
       },
     }),

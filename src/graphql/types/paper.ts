@@ -9,7 +9,7 @@ import { PaperFilter, PaperOrder } from './inputs.js';
 builder.node(PaperRef, {
   description: 'One numbered entry of an edition: a paper, its title and the newsletter’s summary of it.',
   // Rows are plain objects: tell the Node interface which type one is by its shape.
-  isTypeOf: (v) => typeof v === 'object' && v !== null && 'sectionNumber' in v && 'summary' in v,
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'sectionNumber' in v && 'position' in v,
   id: { resolve: (p) => p.id },
   loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.paperById.load(Number(id))),
   fields: (t) => ({
@@ -20,7 +20,10 @@ builder.node(PaperRef, {
     sectionNumber: t.exposeInt('sectionNumber', { description: 'Number of the section it is in ("2" of "2.3").' }),
     position: t.exposeInt('position', { description: 'Position inside its section ("3" of "2.3").' }),
     title: t.exposeString('title', { description: 'Title of the paper, as the newsletter printed it.' }),
-    summary: t.exposeString('summary', { description: 'The newsletter’s summary, in Markdown (paragraphs and bullet lists).' }),
+    summary: t.string({
+      description: 'The newsletter’s summary, in Markdown (paragraphs and bullet lists).',
+      resolve: (p, _a, ctx) => p.summary ?? ctx.loaders.paperSummary.load(p.id),
+    }),
     url: t.field({
       type: 'URL',
       nullable: true,

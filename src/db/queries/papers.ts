@@ -31,15 +31,24 @@ export const PAPER_COLUMNS = sql.raw(`p.id, p.issue_id AS "issueId", p.section_i
   (extract(epoch from p.created_at) * 1000)::float8 AS "createdAtMs",
   (extract(epoch from p.updated_at) * 1000)::float8 AS "updatedAtMs"`);
 
+/** The same with the summary, for single-paper lookups (detail views ask for it). */
+const PAPER_DETAIL_COLUMNS = sql.join([PAPER_COLUMNS, sql.raw('p.summary')], sql`, `);
+
 export interface RawPaper extends Omit<PaperRow, 'createdAt' | 'updatedAt' | 'summary'> {
   createdAtMs: number;
   updatedAtMs: number;
 }
 
-/** Maps a raw row (and whatever extra columns it carries) to a PaperRow. */
-export function toPaper<T extends RawPaper>(raw: T): Omit<T, 'createdAtMs' | 'updatedAtMs'> & PaperRow {
-  const { createdAtMs, updatedAtMs, ...rest } = raw;
-  return { ...rest, createdAt: new Date(Number(createdAtMs)), updatedAt: new Date(Number(updatedAtMs)) };
+/**
+ * Maps a raw row (and whatever extra columns it carries) to a PaperRow, in
+ * place: this runs for every paper of every list, so it allocates nothing but
+ * the two dates (the epoch columns stay on the object, unused).
+ */
+export function toPaper<T extends RawPaper>(raw: T): T & PaperRow {
+  const row = raw as T & PaperRow;
+  row.createdAt = new Date(Number(raw.createdAtMs));
+  row.updatedAt = new Date(Number(raw.updatedAtMs));
+  return row;
 }
 
 /** Summaries of several papers, in one statement. */
@@ -58,7 +67,8 @@ function visibleJoin(vis: Visibility): SQL {
     : sql`AND EXISTS (SELECT 1 FROM issues vi WHERE vi.id = p.issue_id AND vi.status = 'published')`;
 }
 
-function filterSql(filter: PaperFilterArgs | undefined): SQL {
+/** The `AND …` conditions of a PaperFilter (also used by search). */
+export function filterSql(filter: PaperFilterArgs | undefined): SQL {
   const parts: SQL[] = [];
   if (filter?.categorySlugs && filter.categorySlugs.length > 0) {
     const slugs = sql.join(
@@ -109,7 +119,7 @@ export async function papersByIds(db: Db, ids: readonly number[], vis: Visibilit
   if (ids.length === 0) return [];
   const rows = await selectRows<RawPaper>(
     db,
-    sql`SELECT ${PAPER_COLUMNS} FROM ${idValues(ids, 'want')} JOIN papers p ON p.id = want.id WHERE true ${visibleJoin(vis)}`,
+    sql`SELECT ${PAPER_DETAIL_COLUMNS} FROM ${idValues(ids, 'want')} JOIN papers p ON p.id = want.id WHERE true ${visibleJoin(vis)}`,
   );
   return rows.map(toPaper);
 }
@@ -135,7 +145,7 @@ export async function paperByNumber(
 ): Promise<PaperRow | null> {
   const rows = await selectRows<RawPaper>(
     db,
-    sql`SELECT ${PAPER_COLUMNS} FROM papers p
+    sql`SELECT ${PAPER_DETAIL_COLUMNS} FROM papers p
         WHERE p.issue_id = (SELECT i.id FROM issues i WHERE i.slug = ${issueSlug})
           AND p.section_number = ${sectionNumber}::int AND p.position = ${position}::int ${visibleJoin(vis)}`,
   );

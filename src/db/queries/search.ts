@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { PaperRow } from '../schema.js';
-import { PAPER_COLUMNS, type PaperFilterArgs, type PaperKey, type RawPaper, type Visibility, toPaper } from './papers.js';
+import { PAPER_COLUMNS, type PaperFilterArgs, type PaperKey, type RawPaper, type Visibility, filterSql, toPaper } from './papers.js';
 import { idValues, selectRows } from './util.js';
 
 /*
@@ -113,22 +113,6 @@ function visibleRowSql(vis: Visibility): SQL {
     : sql`AND (SELECT vi.status FROM issues vi WHERE vi.id = p.issue_id) <> 'draft'`;
 }
 
-function filterSql(filter: PaperFilterArgs | undefined): SQL {
-  const parts: SQL[] = [];
-  if (filter?.categorySlugs && filter.categorySlugs.length > 0) {
-    const slugs = sql.join(
-      filter.categorySlugs.map((s) => sql`${s}`),
-      sql`, `,
-    );
-    parts.push(sql`AND p.category_id IN (SELECT fc.id FROM categories fc WHERE fc.slug IN (${slugs}))`);
-  }
-  if (filter?.issueSlug != null) {
-    parts.push(sql`AND p.issue_id = (SELECT fi.id FROM issues fi WHERE fi.slug = ${filter.issueSlug})`);
-  }
-  if (filter?.weekFrom != null) parts.push(sql`AND p.week_start >= ${filter.weekFrom}::date`);
-  if (filter?.weekTo != null) parts.push(sql`AND p.week_start <= ${filter.weekTo}::date`);
-  return sql.join(parts, sql` `);
-}
 
 /**
  * The words of a web-style query for trigram matching: quotes, `or` and

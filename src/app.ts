@@ -56,6 +56,42 @@ query LatestIssue {
 }
 `;
 
+/** Example tabs GraphiQL opens with, next to the default query. */
+export const EXAMPLE_TABS = [
+  { query: DEFAULT_QUERY },
+  {
+    query: `# Full-text search with highlights and facets
+query Search($q: String!) {
+  searchPapers(query: $q, first: 10) {
+    totalCount
+    facets { category { name } count }
+    edges {
+      score
+      node { number title issue { slug } }
+      matches { field fragment highlights { start end } }
+    }
+  }
+}
+`,
+    variables: JSON.stringify({ q: 'reward model' }, null, 2),
+  },
+  {
+    query: `# A category page: follow pageInfo.endCursor with "after" for the next page
+query CategoryPage($slug: String!, $after: String) {
+  category(slug: $slug) {
+    name
+    paperCount
+    papers(first: 10, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { number title issue { slug weekStart } }
+    }
+  }
+}
+`,
+    variables: JSON.stringify({ slug: 'llm-reasoning', after: null }, null, 2),
+  },
+];
+
 /**
  * Builds the HTTP application (a Yoga instance). It never listens: the server
  * entry point does, and tests call `app.fetch` directly.
@@ -71,7 +107,7 @@ export function createApp(deps: AppDeps) {
     // A new context, with new loaders, per request. A bad token is a 401 here.
     context: async ({ request }) =>
       createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite),
-    graphiql: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY },
+    graphiql: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY, defaultTabs: EXAMPLE_TABS },
     // GraphiQL from a bundle in node_modules: Yoga's default page loads it from a CDN.
     renderGraphiQL,
     landingPage: false,

@@ -167,5 +167,8 @@ describe('the sample edition through the read API', () => {
     const html = await res.text();
     expect(html).toContain('GraphiQL');
     expect(html).toContain('latestIssue');
+    // example tabs: latest edition, search, a category page
+    expect(html).toContain('searchPapers');
+    expect(html).toContain('CategoryPage');
   });
 });

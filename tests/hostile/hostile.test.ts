@@ -396,3 +396,45 @@ describe('rate limits', () => {
     expect((await ask('10.8.8.8')).status).toBe(200);
 });
 });
+
+describe('CORS and a Redis outage', () => {
+  it('CORS: any origin by default, never with credentials; configurable origins', async () => {
+    const preflight = await app.fetch('http://localhost/graphql', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://reader.example.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toMatch(/^(\*|https:\/\/reader\.example\.org)$/);
+    expect(preflight.headers.get('access-control-allow-credentials')).not.toBe('true');
+    const only = createApp({ db: tdb.db, corsOrigins: ['https://site.example.org'] });
+    const other = await only.fetch('http://localhost/graphql', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example.com');
+    expect(other.headers.get('access-control-allow-origin')).not.toBe('*');
+  });
+
+  it('rate limits keep working from memory when Redis is unreachable', async () => {
+    const { Redis } = await import('ioredis');
+    // nothing listens on port 1: every command fails at once
+    const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    dead.on('error', () => {});
+    try {
+      const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 15, durationSec: 3600, maxInFlight: 5, redis: dead }, trustProxy: true } });
+      const ask = () =>
+        limited.fetch('http://localhost/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.7.7.7' },
+          body: JSON.stringify({ query: '{ papers(first: 10) { nodes { title } } }' }),
+        });
+      const first = await ask();
+      expect(first.status).toBe(200);
+      expect(first.headers.get('x-ratelimit-limit')).toBe('15');
+      await ask();
+      expect((await ask()).status).toBe(429);
+    } finally {
+      dead.disconnect();
+    }
+  });
+});

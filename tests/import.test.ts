@@ -8,6 +8,7 @@ import { type App, createApp } from '../src/app.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { authHeader } from './helpers/auth.js';
+import { REAL_TITLES } from './helpers/real-edition.js';
 import { gql } from './helpers/http.js';
 import { repoRoot } from './helpers/server.js';
 
@@ -61,23 +62,6 @@ async function importText(input: Record<string, unknown>) {
   return res.body.data!.importIssue;
 }
 
-const REAL_TITLES = [
-  ['1.1', 'Voila: Voice-Language Foundation Models for Real-Time Autonomous Interaction and Voice Role-Play'],
-  ['1.2', 'FormalMATH: Benchmarking Formal Mathematical Reasoning of Large Language Models'],
-  ['1.3', 'ZeroSearch: Incentivize the Search Capability of LLMs without Searching'],
-  ['2.1', 'Absolute Zero: Reinforced Self-play Reasoning with Zero Data'],
-  ['2.2', 'Perception, Reason, Think, and Plan: A Survey on Large Multimodal Reasoning Models'],
-  ['2.3', 'RM-R1: Reward Modeling as Reasoning'],
-  ['2.4', 'Llama-Nemotron: Efficient Reasoning Models'],
-  ['2.5', 'Grokking in the Wild: Data Augmentation for Real-World Multi-Hop Reasoning with Transformers'],
-  ['2.6', 'Agentic Reasoning and Tool Integration for LLMs via Reinforcement Learning'],
-  ['3.1', 'Flow-GRPO: Training Flow Matching Models via Online RL'],
-  ['3.2', 'Unified Multimodal Chain-of-Thought Reward Model through Reinforcement Fine-Tuning'],
-  ['3.3', 'A Survey on Inference Engines for Large Language Models: Perspectives on Optimization and Efficiency'],
-  ['4.1', 'Unified Multimodal Understanding and Generation Models: Advances, Challenges, and Opportunities'],
-  ['4.2', 'On Path to Multimodal Generalist: General-Level and General-Bench'],
-  ['5.1', 'Sentient Agent as a Judge: Evaluating Higher-Order Social Cognition in Large Language Models'],
-];
 
 describe.skipIf(!existsSync(REAL))('importing the real edition from ../shared (skipped when ../shared is absent)', () => {
   it('gives 1 issue, 5 sections, 15 papers with exact titles, the aside, the outro and a week warning', async () => {

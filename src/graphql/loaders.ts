@@ -53,7 +53,12 @@ export function createLoaders(db: Db, vis: Visibility) {
   });
   const sectionsByIssueId = new DataLoader<number, SectionRow[]>(async (ids) => {
     const rows = await sectionsByIssueIds(db, ids);
-    for (const r of rows) categoryById.prime(r.category.id, r.category);
+    for (const r of rows) {
+      categoryById.prime(r.category.id, r.category);
+      // the papers came along: Section.papers needs no statement of its own
+      papersBySectionId.prime(r.section.id, r.papers);
+      for (const p of r.papers) paperById.prime(p.id, p);
+    }
     return groupBy(
       ids,
       rows.map((r) => r.section),

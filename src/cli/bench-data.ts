@@ -175,6 +175,8 @@ if (rebuild.length > 0) {
     rebuild.map((def) =>
       db.transaction(async (tx) => {
         await tx.execute(sql.raw(`SET LOCAL maintenance_work_mem = '1GB'`));
+        // An index build over a million rows outlasts the pool's statement timeout.
+        await tx.execute(sql.raw('SET LOCAL statement_timeout = 0'));
         await tx.execute(sql.raw(def));
       }),
     ),

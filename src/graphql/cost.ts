@@ -135,17 +135,27 @@ function fieldOf(parent: GraphQLCompositeType, name: string): GraphQLField<unkno
   return undefined;
 }
 
-/** Objects actually present in a result (the "actual" cost); connection wrappers do not count. */
+/**
+ * Objects actually present in a result (the "actual" cost); connection
+ * wrappers do not count. Runs on every result: one pass, no allocation.
+ */
 export function resultNodeCount(data: unknown): number {
   let n = 0;
-  const walk = (value: unknown, key: string): void => {
+  const walk = (value: object, key: string): void => {
     if (Array.isArray(value)) {
-      for (const v of value) walk(v, key);
-    } else if (value && typeof value === 'object') {
-      if (key !== 'edges' && key !== 'pageInfo' && !('edges' in value || 'pageInfo' in value || 'totalCount' in value && 'nodes' in value)) n++;
-      for (const [k, v] of Object.entries(value)) walk(v, k);
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (v !== null && typeof v === 'object') walk(v, key);
+      }
+      return;
+    }
+    if (key !== 'edges' && key !== 'pageInfo' && !('edges' in value || 'pageInfo' in value || ('totalCount' in value && 'nodes' in value))) n++;
+    const record = value as Record<string, unknown>;
+    for (const k in record) {
+      const v = record[k];
+      if (v !== null && typeof v === 'object') walk(v, k);
     }
   };
-  walk(data, '');
+  if (data !== null && typeof data === 'object') walk(data, '');
   return Math.max(0, n - 1); // the root data object is not a node
 }

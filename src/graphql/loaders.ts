@@ -15,7 +15,8 @@ import {
 } from '../db/queries/papers.js';
 import { sectionsByIssueIds } from '../db/queries/sections.js';
 import type { PageWindow } from '../db/queries/util.js';
-import type { CategoryRow, IssueRow, PaperRow, SectionRow } from '../db/schema.js';
+import type { CategoryRow, IssueRow, PaperRow } from '../db/schema.js';
+import type { SectionShape } from './refs.js';
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): Array<V | null> {
   const map = new Map<K, V>();
@@ -51,17 +52,16 @@ export function createLoaders(db: Db, vis: Visibility) {
     for (const r of rows) categoryById.prime(r.category.id, r.category);
     return byKey(slugs, rows, (r) => r.requestedSlug).map((r) => r?.category ?? null);
   });
-  const sectionsByIssueId = new DataLoader<number, SectionRow[]>(async (ids) => {
+  const sectionsByIssueId = new DataLoader<number, SectionShape[]>(async (ids) => {
     const rows = await sectionsByIssueIds(db, ids);
     for (const r of rows) {
       categoryById.prime(r.category.id, r.category);
-      // the papers came along: Section.papers needs no statement of its own
-      papersBySectionId.prime(r.section.id, r.papers);
       for (const p of r.papers) paperById.prime(p.id, p);
     }
+    // The category and papers came along: the section carries them (no statement, no promise of their own).
     return groupBy(
       ids,
-      rows.map((r) => r.section),
+      rows.map((r): SectionShape => ({ ...r.section, category: r.category, papers: r.papers })),
       (r) => r.issueId,
     );
   });

@@ -75,6 +75,18 @@ export interface Connection<T> {
   totalCount: () => Promise<number>;
 }
 
+/** An edge whose cursor is encoded only when a client reads it (most pages ask for nodes only). */
+class Edge<T, K> {
+  constructor(
+    readonly node: T,
+    private readonly codec: CursorCodec<K>,
+    private readonly keyOf: (row: T) => K,
+  ) {}
+  get cursor(): string {
+    return encodeCursor(this.codec, this.keyOf(this.node));
+  }
+}
+
 /** Builds the Relay connection from `size + 1` rows fetched in walking order. */
 export function toConnection<T, K>(
   rows: T[],
@@ -86,14 +98,18 @@ export function toConnection<T, K>(
   const hasMore = rows.length > window.size;
   const page = hasMore ? rows.slice(0, window.size) : rows.slice();
   if (window.backward) page.reverse();
-  const edges = page.map((node) => ({ cursor: encodeCursor(codec, keyOf(node)), node }));
+  const edges = page.map((node) => new Edge(node, codec, keyOf));
   return {
     edges,
     pageInfo: {
       hasNextPage: window.backward ? window.cursor !== null : hasMore,
       hasPreviousPage: window.backward ? hasMore : window.cursor !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges[edges.length - 1]?.cursor ?? null;
+      },
     },
     totalCount,
   };

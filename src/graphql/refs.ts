@@ -7,7 +7,9 @@ import type { Connection } from './pagination.js';
 export const IssueRef = builder.objectRef<IssueRow>('Issue');
 export const CategoryRef = builder.objectRef<CategoryRow>('Category');
 export const PaperRef = builder.objectRef<PaperRow>('Paper');
-export const SectionRef = builder.objectRef<SectionRow>('Section');
+/** A section; when loaded with its edition it already carries its category and papers. */
+export type SectionShape = SectionRow & { category?: CategoryRow; papers?: PaperRow[] };
+export const SectionRef = builder.objectRef<SectionShape>('Section');
 
 export type PaperConnectionShape = Connection<PaperRow>;
 export type IssueConnectionShape = Connection<IssueRow>;

@@ -2,7 +2,7 @@ import { type SQL, and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-or
 import type { Db } from '../client.js';
 import { type IssueRow, issues } from '../schema.js';
 import type { Visibility } from './papers.js';
-import type { PageWindow } from './util.js';
+import { type PageWindow, prepared } from './util.js';
 
 /** Keyset of an edition: week start, then id. */
 export type IssueKey = [weekStart: string, id: number];
@@ -29,17 +29,25 @@ function filterConditions(filter: IssueFilterArgs | undefined): Array<SQL | unde
 }
 
 export function issuesByIds(db: Db, ids: readonly number[], vis: Visibility): Promise<IssueRow[]> {
-  return db
-    .select()
-    .from(issues)
-    .where(and(inArray(issues.id, [...ids]), visible(vis)));
+  const name = vis.drafts ? 'issues_by_ids_all_v1' : 'issues_by_ids_published_v1';
+  return prepared(db, name, () =>
+    db
+      .select()
+      .from(issues)
+      .where(and(sql`${issues.id} = ANY(${sql.placeholder('ids')}::int[])`, visible(vis)))
+      .prepare(name),
+  ).execute({ ids: [...ids] });
 }
 
 export function issuesBySlugs(db: Db, slugs: readonly string[], vis: Visibility): Promise<IssueRow[]> {
-  return db
-    .select()
-    .from(issues)
-    .where(and(inArray(issues.slug, [...slugs]), visible(vis)));
+  const name = vis.drafts ? 'issues_by_slugs_all_v1' : 'issues_by_slugs_published_v1';
+  return prepared(db, name, () =>
+    db
+      .select()
+      .from(issues)
+      .where(and(sql`${issues.slug} = ANY(${sql.placeholder('slugs')}::text[])`, visible(vis)))
+      .prepare(name),
+  ).execute({ slugs: [...slugs] });
 }
 
 /** The edition with the newest week. */
@@ -53,7 +61,10 @@ export async function latestIssue(db: Db, vis: Visibility): Promise<IssueRow | n
   return rows[0] ?? null;
 }
 
-/** One keyset page of editions ordered by week. */
+/**
+ * One keyset page of editions ordered by week: a prepared statement per shape
+ * of the request (direction, cursor or not, which filters, drafts or not).
+ */
 export function pageIssues(
   db: Db,
   filter: IssueFilterArgs | undefined,
@@ -61,20 +72,44 @@ export function pageIssues(
   vis: Visibility,
 ): Promise<IssueRow[]> {
   const walkDesc = (window.order === 'DESC') !== window.backward;
-  let keyset: SQL | undefined;
-  if (window.cursor) {
-    const [week, id] = window.cursor;
-    keyset = walkDesc
-      ? sql`(${issues.weekStart}, ${issues.id}) < (${week}::date, ${id}::int)`
-      : sql`(${issues.weekStart}, ${issues.id}) > (${week}::date, ${id}::int)`;
-  }
-  const dir = walkDesc ? desc : asc;
-  return db
-    .select()
-    .from(issues)
-    .where(and(visible(vis), keyset, ...filterConditions(filter)))
-    .orderBy(dir(issues.weekStart), dir(issues.id))
-    .limit(window.limit);
+  const has = { cursor: window.cursor != null, from: filter?.weekFrom != null, to: filter?.weekTo != null, status: filter?.status != null };
+  const name = `issues_page_v1_${walkDesc ? 'desc' : 'asc'}_${vis.drafts ? 'all' : 'pub'}${Object.entries(has)
+    .filter(([, on]) => on)
+    .map(([k]) => `_${k}`)
+    .join('')}`;
+  const statement = prepared(db, name, () => {
+    const week = sql.placeholder('week');
+    const id = sql.placeholder('id');
+    const keyset = has.cursor
+      ? walkDesc
+        ? sql`(${issues.weekStart}, ${issues.id}) < (${week}::date, ${id}::int)`
+        : sql`(${issues.weekStart}, ${issues.id}) > (${week}::date, ${id}::int)`
+      : undefined;
+    const dir = walkDesc ? desc : asc;
+    return db
+      .select()
+      .from(issues)
+      .where(
+        and(
+          visible(vis),
+          keyset,
+          has.from ? sql`${issues.weekStart} >= ${sql.placeholder('weekFrom')}::date` : undefined,
+          has.to ? sql`${issues.weekStart} <= ${sql.placeholder('weekTo')}::date` : undefined,
+          has.status ? sql`${issues.status} = ${sql.placeholder('status')}::issue_status` : undefined,
+        ),
+      )
+      .orderBy(dir(issues.weekStart), dir(issues.id))
+      .limit(sql.placeholder('limit'))
+      .prepare(name);
+  });
+  return statement.execute({
+    week: window.cursor?.[0],
+    id: window.cursor?.[1],
+    weekFrom: filter?.weekFrom,
+    weekTo: filter?.weekTo,
+    status: filter?.status,
+    limit: window.limit,
+  });
 }
 
 export async function countIssues(db: Db, filter: IssueFilterArgs | undefined, vis: Visibility): Promise<number> {

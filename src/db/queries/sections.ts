@@ -1,36 +1,80 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type CategoryRow, type PaperRow, type SectionRow, categories, sections } from '../schema.js';
-import { type RawPaper, toPaper } from './papers.js';
+import type { CategoryRow, PaperRow, SectionRow } from '../schema.js';
+import { preparedRows } from './util.js';
 
-/**
- * The papers of the section as one JSON array built by PostgreSQL (number
- * order, the list columns of PAPER_COLUMNS): parsing one JSON value per
- * section costs Node far less than materialising a row per paper.
- */
-const SECTION_PAPERS_JSON = sql<RawPaper[]>`coalesce((
-  SELECT json_agg(json_build_object(
-    'id', p.id, 'issueId', p.issue_id, 'sectionId', p.section_id, 'categoryId', p.category_id,
-    'weekStart', p.week_start::text, 'sectionNumber', p.section_number, 'position', p.position,
-    'title', p.title, 'url', p.url, 'arxivId', p.arxiv_id, 'version', p.version,
-    'createdAtMs', (extract(epoch from p.created_at) * 1000)::float8,
-    'updatedAtMs', (extract(epoch from p.updated_at) * 1000)::float8) ORDER BY p.position)
-  FROM papers p WHERE p.section_id = ${sections.id}), '[]'::json)`;
+/** A section row with its category and its papers, as the statement below returns it. */
+interface RawSection {
+  id: number;
+  issueId: number;
+  categoryId: number;
+  number: number;
+  weekStart: string;
+  slug: string;
+  name: string;
+  description: string;
+  categoryCreatedMs: number;
+  categoryUpdatedMs: number;
+  /** [id, position, title, url, arxivId, version, createdAtMs, updatedAtMs] per paper, in position order. */
+  papers: Array<[number, number, string, string | null, string | null, number, number, number]> | null;
+}
 
 /**
  * Sections of several editions with their categories and their papers, in
- * ONE statement (a section is never shown without its category, and is
- * small), in edition then number order.
+ * ONE prepared statement (a section is never shown without its category, and
+ * is small), in edition then number order. The papers of each section come as
+ * one JSON array of positional arrays built by PostgreSQL: parsing one JSON
+ * value per section costs Node far less than a row per paper, and arrays cost
+ * PostgreSQL far less to build than objects. What the section already says
+ * (edition, category, week, number) is not repeated per paper.
  */
 export async function sectionsByIssueIds(
   db: Db,
   issueIds: readonly number[],
 ): Promise<Array<{ section: SectionRow; category: CategoryRow; papers: PaperRow[] }>> {
-  const rows = await db
-    .select({ section: sections, category: categories, papers: SECTION_PAPERS_JSON })
-    .from(sections)
-    .innerJoin(categories, eq(categories.id, sections.categoryId))
-    .where(inArray(sections.issueId, [...issueIds]))
-    .orderBy(asc(sections.issueId), asc(sections.number));
-  return rows.map((r) => ({ section: r.section, category: r.category, papers: (r.papers ?? []).map(toPaper) }));
+  if (issueIds.length === 0) return [];
+  const rows = await preparedRows<RawSection>(
+    db,
+    'sections_by_issue_ids_v1',
+    () => sql`SELECT s.id, s.issue_id AS "issueId", s.category_id AS "categoryId", s.number,
+        i.week_start::text AS "weekStart", c.slug, c.name, c.description,
+        date_part('epoch', c.created_at) * 1000 AS "categoryCreatedMs",
+        date_part('epoch', c.updated_at) * 1000 AS "categoryUpdatedMs",
+        (SELECT json_agg(json_build_array(p.id, p.position, p.title, p.url, p.arxiv_id, p.version,
+                  date_part('epoch', p.created_at) * 1000, date_part('epoch', p.updated_at) * 1000) ORDER BY p.position)
+           FROM papers p WHERE p.section_id = s.id) AS papers
+      FROM sections s
+      JOIN categories c ON c.id = s.category_id
+      JOIN issues i ON i.id = s.issue_id
+      WHERE s.issue_id = ANY(${sql.placeholder('issueIds')}::int[])
+      ORDER BY s.issue_id, s.number`,
+    { issueIds: [...issueIds] },
+  );
+  return rows.map((r) => {
+    const section: SectionRow = { id: r.id, issueId: r.issueId, categoryId: r.categoryId, number: r.number };
+    const category: CategoryRow = {
+      id: r.categoryId,
+      slug: r.slug,
+      name: r.name,
+      description: r.description,
+      createdAt: new Date(r.categoryCreatedMs),
+      updatedAt: new Date(r.categoryUpdatedMs),
+    };
+    const papers: PaperRow[] = (r.papers ?? []).map((p) => ({
+      id: p[0],
+      issueId: r.issueId,
+      sectionId: r.id,
+      categoryId: r.categoryId,
+      weekStart: r.weekStart,
+      sectionNumber: r.number,
+      position: p[1],
+      title: p[2],
+      url: p[3],
+      arxivId: p[4],
+      version: p[5],
+      createdAt: new Date(p[6]),
+      updatedAt: new Date(p[7]),
+    }));
+    return { section, category, papers };
+  });
 }

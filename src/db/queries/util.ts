@@ -7,6 +7,55 @@ export async function selectRows<T>(db: Db, query: SQL): Promise<T[]> {
   return result.rows;
 }
 
+interface PreparedStatement {
+  execute(values?: Record<string, unknown>): Promise<unknown>;
+}
+interface DbInternals {
+  session: {
+    prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string, arrayMode: boolean): PreparedStatement;
+  };
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
+}
+const preparedBySession = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * A statement prepared under a fixed name, built once per database handle
+ * (`build` runs once, with `sql.placeholder(...)` for every value). On
+ * PostgreSQL each pooled connection then parses and plans it once and after
+ * that only binds and executes it: hot read paths skip both Drizzle's query
+ * building and the server's planning. A name must always stand for the same
+ * text. Statements still go through Drizzle's logger (tests count them).
+ */
+export function prepared<P extends PreparedStatement>(db: Db, name: string, build: () => P): P {
+  const session = (db as unknown as DbInternals).session;
+  let byName = preparedBySession.get(session);
+  if (!byName) {
+    byName = new Map();
+    preparedBySession.set(session, byName);
+  }
+  let statement = byName.get(name) as P | undefined;
+  if (!statement) {
+    statement = build();
+    byName.set(name, statement);
+  }
+  return statement;
+}
+
+/** Runs a raw statement prepared under a fixed name (see `prepared`) and returns its rows. */
+export async function preparedRows<T>(
+  db: Db,
+  name: string,
+  build: () => SQL,
+  values: Record<string, unknown>,
+): Promise<T[]> {
+  const statement = prepared(db, name, () => {
+    const internals = db as unknown as DbInternals;
+    return internals.session.prepareQuery(internals.dialect.sqlToQuery(build()), undefined, name, false);
+  });
+  const result = (await statement.execute(values)) as { rows: T[] };
+  return result.rows;
+}
+
 /** `(VALUES ($1::int), ($2::int), …) AS name(id)` — a batch of parent ids as a relation. */
 export function idValues(ids: readonly number[], alias: string): SQL {
   const rows = sql.join(

@@ -74,9 +74,9 @@ builder.node(IssueRef, {
       resolve: async (i, _a, ctx) => {
         const sections = await ctx.loaders.sectionsByIssueId.load(i.id);
         const withCategories = await Promise.all(
-          sections.map(async (s) => ({ ...s, category: (await ctx.loaders.categoryById.load(s.categoryId))! })),
+          sections.map(async (s) => ({ ...s, category: s.category ?? (await ctx.loaders.categoryById.load(s.categoryId))! })),
         );
-        const listed = (await Promise.all(sections.map((s) => ctx.loaders.papersBySectionId.load(s.id)))).flat();
+        const listed = (await Promise.all(sections.map((s) => s.papers ?? ctx.loaders.papersBySectionId.load(s.id)))).flat();
         const papers = await Promise.all(
           listed.map(async (p) => ({ ...p, summary: p.summary ?? (await ctx.loaders.paperSummary.load(p.id)) })),
         );

@@ -8,16 +8,18 @@ builder.objectType(SectionRef, {
     category: t.field({
       type: CategoryRef,
       description: 'The category this section presents.',
-      resolve: async (s, _a, ctx) => {
-        const category = await ctx.loaders.categoryById.load(s.categoryId);
-        if (!category) throw new Error(`section ${s.id} has no category`);
-        return category;
-      },
+      // Sections loaded with their edition carry it: no promise per section.
+      resolve: (s, _a, ctx) =>
+        s.category ??
+        ctx.loaders.categoryById.load(s.categoryId).then((category) => {
+          if (!category) throw new Error(`section ${s.id} has no category`);
+          return category;
+        }),
     }),
     papers: t.field({
       type: [PaperRef],
       description: 'The papers of the section, in number order.',
-      resolve: (s, _a, ctx) => ctx.loaders.papersBySectionId.load(s.id),
+      resolve: (s, _a, ctx) => s.papers ?? ctx.loaders.papersBySectionId.load(s.id),
     }),
   }),
 });

@@ -17,6 +17,7 @@ const QUERIES: Record<string, string> = {
   Q1: '{ issues(first: 20) { nodes { sections { number category { name } papers { number title } } } } }',
   Q2: '{ categories { name papers(first: 10) { nodes { title issue { title } } } } }',
   Q3: '{ searchPapers(query: "reward model", first: 20) { edges { node { title issue { title } } matches { field fragment highlights { start end } } } } }',
+  Q0: '{ __typename }',
   Q4: '{ paper(issue: "bench-2024-12-30", number: "2.3") { title summary arxivId issue { title } } }',
 };
 const [name = 'Q1', nArg = '300', profileFile] = process.argv.slice(2);

@@ -111,6 +111,8 @@ export function createApp(deps: AppDeps) {
     // GraphiQL from a bundle in node_modules: Yoga's default page loads it from a CDN.
     renderGraphiQL,
     landingPage: false,
+    // Request bodies are counted by limitsPlugins (once; Yoga's own limit would pipe every body through a second stream).
+    maxRequestBodySize: false,
     // One operation per request: batching would multiply every limit below.
     batching: false,
     // Unexpected errors are masked; an unreachable database is a clear, retryable 503.

@@ -51,8 +51,77 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
       expect(data.categories[0].papers.edges).toHaveLength(n);
       counts.push(count);
     }
-    // categories, one LATERAL page query for all categories, issues
-    expect(counts).toEqual([3, 3, 3]);
+    // the categories, every category's page and the papers' editions: one statement
+    expect(counts).toEqual([1, 1, 1]);
+  });
+
+  it('the editions come along with the pages however the client selects them', async () => {
+    const shapes = [
+      `{ categories { papers(first: 5) { nodes { issue { slug } } } } }`,
+      `{ categories { papers(first: 5) { ... on PaperConnection { edges { node { ...P } } } } } }
+       fragment P on Paper { title issue { slug title } }`,
+    ];
+    for (const query of shapes) {
+      const { count, data } = await statementsFor(query);
+      expect(count).toBe(1);
+      const first = data.categories[0].papers;
+      const papers = first.nodes ?? first.edges.map((e: { node: unknown }) => e.node);
+      expect(papers[0].issue.slug).toMatch(/\S/);
+    }
+    // the editions built in that statement are the same as when loaded on their own
+    const fields = 'id slug title subtitle weekStart weekEnd intro outro asides { title body } status publishedAt version createdAt updatedAt';
+    const along = await statementsFor(`{ categories { papers(first: 3) { nodes { issue { ${fields} } } } } }`);
+    const editions = along.data.categories.flatMap((c: any) => c.papers.nodes.map((n: any) => n.issue));
+    expect(editions.length).toBeGreaterThan(0);
+    for (const edition of editions.slice(0, 5)) {
+      const alone = await statementsFor(`{ issue(slug: "${edition.slug}") { ${fields} } }`);
+      expect(edition).toEqual(alone.data.issue);
+    }
+    // without the edition: categories and the pages, nothing more
+    const { count } = await statementsFor(`{ categories { papers(first: 5) { nodes { title } } } }`);
+    expect(count).toBe(1);
+    // a category's page further down (its own statement) and a page of another shape under an alias
+    const mixed = await statementsFor(
+      `{ categories { slug papers(first: 2) { nodes { title } } older: papers(last: 2) { nodes { title } } } }`,
+    );
+    expect(mixed.count).toBe(2);
+    expect(mixed.data.categories[0].papers.nodes).toHaveLength(2);
+    expect(mixed.data.categories[0].older.nodes).toHaveLength(2);
+  });
+
+  it('a category listing read in one statement gives what each category gives on its own', async () => {
+    const page = `papers(first: $n, after: $after, filter: $filter, orderBy: { field: WEEK, direction: ASC }) {
+      nodes { number title issue { slug weekStart } } pageInfo { endCursor hasNextPage } totalCount }`;
+    const vars = { n: 2, filter: { weekFrom: '2017-01-01' } };
+    const one = await gql(app, `query ($n: Int, $after: String, $filter: PaperFilter) { categories { slug ${page} } }`, vars);
+    expect(one.body.errors).toBeUndefined();
+    const categories = one.body.data!.categories;
+    expect(categories[0].papers.nodes).toHaveLength(2);
+    expect(categories[0].papers.nodes[0].issue.weekStart >= '2017-01-01').toBe(true);
+    const second = await gql(
+      app,
+      `query ($n: Int, $after: String, $filter: PaperFilter) { categories { slug ${page} } }`,
+      { ...vars, after: categories[0].papers.pageInfo.endCursor },
+    );
+    expect(second.body.errors).toBeUndefined();
+    for (const [i, c] of categories.slice(0, 4).entries()) {
+      const alone = await gql(app, `query ($slug: String!, $n: Int, $after: String, $filter: PaperFilter) { category(slug: $slug) { ${page} } }`, {
+        ...vars,
+        slug: c.slug,
+      });
+      expect(c.papers).toEqual(alone.body.data!.category.papers);
+      if (i === 0) {
+        const next = await gql(app, `query ($slug: String!, $n: Int, $after: String, $filter: PaperFilter) { category(slug: $slug) { ${page} } }`, {
+          ...vars,
+          slug: c.slug,
+          after: c.papers.pageInfo.endCursor,
+        });
+        expect(second.body.data!.categories[0].papers).toEqual(next.body.data!.category.papers);
+      }
+    }
+    // arguments the page cannot take are reported by the field, as without the one-statement listing
+    const bad = await gql(app, `{ categories { papers(first: 1000) { nodes { title } } } }`);
+    expect(bad.body.errors?.[0]?.message).toMatch(/first/);
   });
 
   it('issues → papers connection with totalCount → category; plus paperCount', async () => {

@@ -84,18 +84,23 @@ export function createLoaders(db: Db, vis: Visibility) {
   const pageLoaders = new Map<string, DataLoader<number, PaperRow[]>>();
   const countLoaders = new Map<string, DataLoader<number, number>>();
 
+  /**
+   * `withIssues`: the client asks for each paper's edition, which then comes
+   * in the same statement (and primes issueById).
+   */
   function papersPage(
     parent: PaperParent,
     filter: PaperFilterArgs | undefined,
     window: PageWindow<PaperKey>,
+    withIssues = false,
   ): DataLoader<number, PaperRow[]> {
-    const key = JSON.stringify([parent, filter ?? null, window]);
+    const key = JSON.stringify([parent, filter ?? null, window, withIssues]);
     let loader = pageLoaders.get(key);
     if (!loader) {
       loader = new DataLoader<number, PaperRow[]>(async (ids) => {
-        const rows = await pagePapersByParents(db, parent, ids, filter, window, vis);
-        for (const r of rows) paperById.prime(r.id, r);
-        return groupBy(ids, rows, (r) => r.parentId);
+        const { papers, issues } = await pagePapersByParents(db, parent, ids, filter, window, vis, { withIssues });
+        for (const issue of issues) issueById.prime(issue.id, issue);
+        return groupBy(ids, papers, (r) => r.parentId);
       });
       pageLoaders.set(key, loader);
     }

@@ -151,10 +151,20 @@ export function limitsPlugins(options: LimitsOptions): Plugin[] {
         );
       }
     },
-    onRequestParse({ request, setRequestParser }) {
+    // Every POST body is read here, its bytes counted as they arrive (Content-Length
+    // may be absent or wrong); Yoga's own counting stream is switched off (createApp).
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (request.method !== 'POST' || request.body == null) return;
       const type = request.headers.get('content-type') ?? '';
-      if (request.method !== 'POST' || !type.includes('json')) return;
-      // Count the bytes as they arrive: Content-Length may be absent or wrong.
+      if (!type.includes('json')) {
+        // Other bodies Yoga understands (application/graphql, forms): bounded, then its own parser.
+        if (!requestParser) return;
+        const parse = requestParser;
+        setRequestParser(async (req) =>
+          parse(new fetchAPI.Request(req.url, { method: 'POST', headers: req.headers, body: await readLimited(req, LIMITS.maxBodyBytes) })),
+        );
+        return;
+      }
       setRequestParser(async (req) => {
         const text = await readLimited(req, LIMITS.maxBodyBytes);
         let body: unknown;

@@ -139,6 +139,39 @@ const cases: Case[] = [
     status: 413,
     code: 'PAYLOAD_TOO_LARGE',
   },
+  {
+    name: 'streamed JSON body over 1 MB, no Content-Length',
+    run: () => {
+      const chunk = new TextEncoder().encode(`{"query":"{ __typename }","pad":"${'x'.repeat(200_000)}`);
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 8) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      return send({ method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    },
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
+  {
+    name: 'application/graphql body over 1 MB',
+    run: () =>
+      send({
+        method: 'POST',
+        headers: { 'content-type': 'application/graphql', 'x-graphql-yoga-csrf': '1' },
+        body: `{ __typename ${' '.repeat(1_100_000)}}`,
+      }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
+  {
+    name: 'application/graphql body (small) is served',
+    run: () => send({ method: 'POST', headers: { 'content-type': 'application/graphql', 'x-graphql-yoga-csrf': '1' }, body: '{ __typename }' }),
+    status: 200,
+    data: (data) => expect(data.__typename).toBe('Query'),
+  },
   // ---- document limits (graphql-armor)
   { name: 'depth 11 (nested)', run: () => post({ query: nested(4) }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /depth/ },
   {

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import type { PaperRow } from '../schema.js';
+import type { CategoryRow, IssueRow, PaperRow } from '../schema.js';
+import { ISSUE_ARRAY, type IssueArray, issueFromArray } from './issues.js';
 import { type PageWindow, idValues, preparedRows, selectRows } from './util.js';
 
 /** Keyset of a paper in archive order: edition week, edition id, section number, position. */
@@ -217,12 +218,162 @@ export async function pagePapers(
 
 export type PaperParent = 'category' | 'issue';
 
+/** The shape of a paper page request: what its prepared statement depends on. */
+interface PageShape {
+  parent: PaperParent;
+  /** The LIMIT when it is written into the text (LITERAL_LIMITS), else null (bound). */
+  literalLimit: number | null;
+  outerDesc: boolean;
+  innerDesc: boolean;
+  drafts: boolean;
+  withIssues: boolean;
+  has: { cursor: boolean; categories: boolean; issue: boolean; from: boolean; to: boolean };
+}
+
+function pageShape(parent: PaperParent, filter: PaperFilterArgs | undefined, window: PageWindow<PaperKey>, vis: Visibility, withIssues: boolean): PageShape {
+  return {
+    parent,
+    literalLimit: LITERAL_LIMITS.has(window.limit) ? window.limit : null,
+    outerDesc: (window.order === 'DESC') !== window.backward,
+    innerDesc: window.backward,
+    drafts: vis.drafts,
+    withIssues,
+    has: {
+      cursor: window.cursor != null,
+      categories: filter?.categorySlugs != null && filter.categorySlugs.length > 0,
+      issue: filter?.issueSlug != null,
+      from: filter?.weekFrom != null,
+      to: filter?.weekTo != null,
+    },
+  };
+}
+
+/**
+ * Page sizes (plus the one extra row) written into the statement text rather
+ * than bound: PostgreSQL cannot estimate `LIMIT $n`, so it would re-plan a
+ * statement with a bound limit at every execution; with the number in the
+ * text it plans once per connection. Other sizes are bound.
+ */
+const LITERAL_LIMITS = new Set([2, 6, 11, 21, 51, 101]);
+
+function shapeName(prefix: string, shape: PageShape): string {
+  const flags = Object.entries(shape.has)
+    .filter(([, on]) => on)
+    .map(([k]) => `_${k}`)
+    .join('');
+  return `${prefix}_${shape.withIssues ? 'issues_' : ''}${shape.parent}_${shape.outerDesc ? 'd' : 'a'}${shape.innerDesc ? 'd' : 'a'}_${shape.drafts ? 'all' : 'pub'}_l${shape.literalLimit ?? 'n'}${flags}`;
+}
+
+/** Placeholder values of a page statement (unused ones are ignored). */
+function pageValues(filter: PaperFilterArgs | undefined, window: PageWindow<PaperKey>): Record<string, unknown> {
+  return {
+    categorySlugs: filter?.categorySlugs && filter.categorySlugs.length > 0 ? [...filter.categorySlugs] : undefined,
+    issueSlug: filter?.issueSlug ?? undefined,
+    weekFrom: filter?.weekFrom ?? undefined,
+    weekTo: filter?.weekTo ?? undefined,
+    week: window.cursor?.[0],
+    issueId: window.cursor?.[1],
+    sectionNumber: window.cursor?.[2],
+    position: window.cursor?.[3],
+    limit: window.limit,
+  };
+}
+
+/**
+ * The page of one parent (the outer query's `parent.id`) in a statement of
+ * this shape, walking the archive-order index from the cursor, and its order.
+ */
+function pageSql(shape: PageShape): { page: SQL; orderBy: SQL } {
+  const { has, outerDesc, innerDesc } = shape;
+  const o = outerDesc ? 'DESC' : 'ASC';
+  const i = innerDesc ? 'DESC' : 'ASC';
+  const orderBy = sql.raw(`p.week_start ${o}, p.issue_id ${o}, p.section_number ${i}, p.position ${i}`);
+  const parentColumn = sql.raw(shape.parent === 'category' ? 'p.category_id' : 'p.issue_id');
+  const conditions: SQL[] = [];
+  if (has.categories) {
+    conditions.push(sql`AND p.category_id IN (SELECT fc.id FROM categories fc WHERE fc.slug = ANY(${sql.placeholder('categorySlugs')}::text[]))`);
+  }
+  if (has.issue) conditions.push(sql`AND p.issue_id = (SELECT fi.id FROM issues fi WHERE fi.slug = ${sql.placeholder('issueSlug')}::text)`);
+  if (has.from) conditions.push(sql`AND p.week_start >= ${sql.placeholder('weekFrom')}::date`);
+  if (has.to) conditions.push(sql`AND p.week_start <= ${sql.placeholder('weekTo')}::date`);
+  if (has.cursor) {
+    const week = sql`${sql.placeholder('week')}::date`;
+    const issueId = sql`${sql.placeholder('issueId')}::int`;
+    const outerOp = sql.raw(outerDesc ? '<' : '>');
+    const innerOp = sql.raw(innerDesc ? '<' : '>');
+    const bound = sql.raw(outerDesc ? '<=' : '>=');
+    // The first, redundant bound on week_start lets the index start at the cursor.
+    conditions.push(sql`AND p.week_start ${bound} ${week} AND (
+      p.week_start ${outerOp} ${week}
+      OR (p.week_start = ${week} AND (
+        p.issue_id ${outerOp} ${issueId}
+        OR (p.issue_id = ${issueId} AND (p.section_number, p.position) ${innerOp}
+            (${sql.placeholder('sectionNumber')}::int, ${sql.placeholder('position')}::int)))))`);
+  }
+  const page = sql`SELECT p.id, p.issue_id, p.section_id, p.category_id, p.week_start, p.section_number, p.position,
+      p.title, p.url, p.arxiv_id, p.version, p.created_at, p.updated_at
+    FROM papers p
+    WHERE ${parentColumn} = parent.id ${sql.join(conditions, sql` `)} ${visibleJoin({ drafts: shape.drafts })}
+    ORDER BY ${orderBy} LIMIT ${shape.literalLimit != null ? sql.raw(String(shape.literalLimit)) : sql`${sql.placeholder('limit')}::int`}`;
+  return { page, orderBy };
+}
+
+/** Rows of a page statement: one per parent, plus one carrying the editions when asked for. */
+interface PageStatementRow {
+  parentId: number | null;
+  parent?: unknown;
+  papers: PaperArray[] | null;
+  issues: IssueArray[] | null;
+}
+
+/**
+ * The page statement over a set of parents (`parents` is a relation with
+ * columns `id` and `ord`, plus what `parentColumn` selects): one row per
+ * parent with its page as a JSON array, and, with `withIssues`, one more row
+ * with the editions of all those papers (so Paper.issue needs no statement).
+ */
+function pagesStatement(shape: PageShape, parentsCte: SQL, parentColumn: SQL): SQL {
+  const { page, orderBy } = pageSql(shape);
+  // The editions through their primary key, whatever the size of the archive.
+  const issues = shape.withIssues
+    ? sql`UNION ALL
+      SELECT NULL, NULL, NULL, NULL, (
+        SELECT json_agg(${ISSUE_ARRAY}) FROM (SELECT DISTINCT issue_id FROM pages) d JOIN issues i ON i.id = d.issue_id)`
+    : sql``;
+  return sql`WITH parents AS MATERIALIZED (${parentsCte}),
+    pages AS MATERIALIZED (SELECT parent.id AS parent_id, p.* FROM parents parent CROSS JOIN LATERAL (${page}) p)
+    SELECT parent.id AS "parentId", parent.ord, ${parentColumn} AS parent, g.papers, NULL::json AS issues
+    FROM parents parent
+    LEFT JOIN (
+      SELECT p.parent_id, json_agg(${PAPER_ARRAY} ORDER BY ${orderBy}) AS papers FROM pages p GROUP BY p.parent_id
+    ) g ON g.parent_id = parent.id
+    ${issues}`;
+}
+
+function readPages(rows: PageStatementRow[]): { papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] } {
+  const papers: Array<PaperRow & { parentId: number }> = [];
+  const issues: IssueRow[] = [];
+  for (const r of rows) {
+    if (r.parentId == null) {
+      for (const a of r.issues ?? []) issues.push(issueFromArray(a));
+      continue;
+    }
+    for (const a of r.papers ?? []) {
+      const paper = paperFromArray(a) as PaperRow & { parentId: number };
+      paper.parentId = r.parentId;
+      papers.push(paper);
+    }
+  }
+  return { papers, issues };
+}
+
 /**
  * One page of papers for each of several parents (categories or editions), in
- * ONE statement: a subquery per parent walks the index from the cursor (so
- * the cost does not grow with the depth of the page) and returns its page as
- * one JSON array. Prepared, one statement per shape of the request
- * (parent kind, direction, cursor or not, which filters, drafts or not).
+ * ONE prepared statement (one per shape of the request: parent kind,
+ * direction, cursor or not, which filters, drafts or not): a subquery per
+ * parent walks the index from the cursor, so the cost does not grow with the
+ * depth of the page, and returns the page as one JSON array. With
+ * `withIssues`, the papers' editions come in the same statement.
  */
 export async function pagePapersByParents(
   db: Db,
@@ -231,84 +382,60 @@ export async function pagePapersByParents(
   filter: PaperFilterArgs | undefined,
   window: PageWindow<PaperKey>,
   vis: Visibility,
-): Promise<Array<PaperRow & { parentId: number }>> {
-  if (parentIds.length === 0) return [];
-  const outerDesc = (window.order === 'DESC') !== window.backward;
-  const innerDesc = window.backward;
-  const has = {
-    cursor: window.cursor != null,
-    categories: filter?.categorySlugs != null && filter.categorySlugs.length > 0,
-    issue: filter?.issueSlug != null,
-    from: filter?.weekFrom != null,
-    to: filter?.weekTo != null,
-  };
-  const name = `paper_pages_v1_${parent}_${outerDesc ? 'd' : 'a'}${innerDesc ? 'd' : 'a'}_${vis.drafts ? 'all' : 'pub'}${Object.entries(has)
-    .filter(([, on]) => on)
-    .map(([k]) => `_${k}`)
-    .join('')}`;
-  const rows = await preparedRows<{ parentId: number; papers: PaperArray[] | null }>(
+  options: { withIssues?: boolean } = {},
+): Promise<{ papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] }> {
+  if (parentIds.length === 0) return { papers: [], issues: [] };
+  const shape = pageShape(parent, filter, window, vis, options.withIssues === true);
+  const rows = await preparedRows<PageStatementRow>(
     db,
-    name,
-    () => {
-      const o = outerDesc ? 'DESC' : 'ASC';
-      const i = innerDesc ? 'DESC' : 'ASC';
-      const orderBy = sql.raw(`p.week_start ${o}, p.issue_id ${o}, p.section_number ${i}, p.position ${i}`);
-      const parentColumn = sql.raw(parent === 'category' ? 'p.category_id' : 'p.issue_id');
-      const conditions: SQL[] = [];
-      if (has.categories) {
-        conditions.push(sql`AND p.category_id IN (SELECT fc.id FROM categories fc WHERE fc.slug = ANY(${sql.placeholder('categorySlugs')}::text[]))`);
-      }
-      if (has.issue) conditions.push(sql`AND p.issue_id = (SELECT fi.id FROM issues fi WHERE fi.slug = ${sql.placeholder('issueSlug')}::text)`);
-      if (has.from) conditions.push(sql`AND p.week_start >= ${sql.placeholder('weekFrom')}::date`);
-      if (has.to) conditions.push(sql`AND p.week_start <= ${sql.placeholder('weekTo')}::date`);
-      if (has.cursor) {
-        const week = sql`${sql.placeholder('week')}::date`;
-        const issueId = sql`${sql.placeholder('issueId')}::int`;
-        const outerOp = sql.raw(outerDesc ? '<' : '>');
-        const innerOp = sql.raw(innerDesc ? '<' : '>');
-        const bound = sql.raw(outerDesc ? '<=' : '>=');
-        // The first, redundant bound on week_start lets the index start at the cursor.
-        conditions.push(sql`AND p.week_start ${bound} ${week} AND (
-          p.week_start ${outerOp} ${week}
-          OR (p.week_start = ${week} AND (
-            p.issue_id ${outerOp} ${issueId}
-            OR (p.issue_id = ${issueId} AND (p.section_number, p.position) ${innerOp}
-                (${sql.placeholder('sectionNumber')}::int, ${sql.placeholder('position')}::int)))))`);
-      }
-      return sql`SELECT parent.id AS "parentId", (
-          SELECT json_agg(${PAPER_ARRAY} ORDER BY ${orderBy})
-          FROM (
-            SELECT p.id, p.issue_id, p.section_id, p.category_id, p.week_start, p.section_number, p.position,
-                   p.title, p.url, p.arxiv_id, p.version, p.created_at, p.updated_at
-            FROM papers p
-            WHERE ${parentColumn} = parent.id ${sql.join(conditions, sql` `)} ${visibleJoin(vis)}
-            ORDER BY ${orderBy} LIMIT ${sql.placeholder('limit')}::int
-          ) p
-        ) AS papers
-        FROM unnest(${sql.placeholder('parentIds')}::int[]) AS parent(id)`;
-    },
-    {
-      parentIds: [...parentIds],
-      categorySlugs: has.categories ? [...filter!.categorySlugs!] : undefined,
-      issueSlug: filter?.issueSlug ?? undefined,
-      weekFrom: filter?.weekFrom ?? undefined,
-      weekTo: filter?.weekTo ?? undefined,
-      week: window.cursor?.[0],
-      issueId: window.cursor?.[1],
-      sectionNumber: window.cursor?.[2],
-      position: window.cursor?.[3],
-      limit: window.limit,
-    },
+    shapeName('paper_pages_v3', shape),
+    () =>
+      pagesStatement(
+        shape,
+        sql`SELECT u.id, u.ord FROM unnest(${sql.placeholder('parentIds')}::int[]) WITH ORDINALITY AS u(id, ord)`,
+        sql`NULL::json`,
+      ),
+    { ...pageValues(filter, window), parentIds: [...parentIds] },
   );
-  const out: Array<PaperRow & { parentId: number }> = [];
-  for (const r of rows) {
-    for (const a of r.papers ?? []) {
-      const paper = paperFromArray(a) as PaperRow & { parentId: number };
-      paper.parentId = r.parentId;
-      out.push(paper);
-    }
-  }
-  return out;
+  return readPages(rows);
+}
+
+/** [id, slug, name, description, createdAtMs, updatedAtMs] */
+type CategoryArray = [number, string, string, string, number, number];
+
+/**
+ * Every category (alphabetically by name, as Query.categories) with one page
+ * of its papers, and with `withIssues` the papers' editions: a whole category
+ * listing in ONE statement.
+ */
+export async function categoriesWithPages(
+  db: Db,
+  filter: PaperFilterArgs | undefined,
+  window: PageWindow<PaperKey>,
+  vis: Visibility,
+  options: { withIssues?: boolean } = {},
+): Promise<{ categories: CategoryRow[]; papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] }> {
+  const shape = pageShape('category', filter, window, vis, options.withIssues === true);
+  const rows = await preparedRows<PageStatementRow & { ord: number | string | null }>(
+    db,
+    shapeName('category_listing_v1', shape),
+    () =>
+      pagesStatement(
+        shape,
+        sql`SELECT c.id, row_number() OVER (ORDER BY c.name, c.id) AS ord,
+              json_build_array(c.id, c.slug, c.name, c.description,
+                date_part('epoch', c.created_at) * 1000, date_part('epoch', c.updated_at) * 1000) AS row
+            FROM categories c`,
+        sql`parent.row`,
+      ),
+    pageValues(filter, window),
+  );
+  const listed = rows.filter((r) => r.parentId != null).sort((a, b) => Number(a.ord) - Number(b.ord));
+  const categories = listed.map((r) => {
+    const a = r.parent as CategoryArray;
+    return { id: a[0], slug: a[1], name: a[2], description: a[3], createdAt: new Date(a[4]), updatedAt: new Date(a[5]) };
+  });
+  return { categories, ...readPages(rows) };
 }
 
 /** Number of papers matching the filter, overall. */

@@ -12,11 +12,17 @@ interface PreparedStatement {
 }
 interface DbInternals {
   session: {
-    prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string, arrayMode: boolean): PreparedStatement;
+    prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string | undefined, arrayMode: boolean): PreparedStatement;
   };
   dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
 }
 const preparedBySession = new WeakMap<object, Map<string, unknown>>();
+/**
+ * Most named statements per database handle: each one is kept by every
+ * pooled connection of the server, so their number is bounded whatever the
+ * clients send; beyond it, statements run unnamed (planned every time).
+ */
+export const MAX_PREPARED = 200;
 
 /**
  * A statement prepared under a fixed name, built once per database handle
@@ -26,7 +32,7 @@ const preparedBySession = new WeakMap<object, Map<string, unknown>>();
  * building and the server's planning. A name must always stand for the same
  * text. Statements still go through Drizzle's logger (tests count them).
  */
-export function prepared<P extends PreparedStatement>(db: Db, name: string, build: () => P): P {
+export function prepared<P extends PreparedStatement>(db: Db, name: string, build: (name: string | undefined) => P): P {
   const session = (db as unknown as DbInternals).session;
   let byName = preparedBySession.get(session);
   if (!byName) {
@@ -35,7 +41,8 @@ export function prepared<P extends PreparedStatement>(db: Db, name: string, buil
   }
   let statement = byName.get(name) as P | undefined;
   if (!statement) {
-    statement = build();
+    if (byName.size >= MAX_PREPARED) return build(undefined);
+    statement = build(name);
     byName.set(name, statement);
   }
   return statement;
@@ -48,9 +55,9 @@ export async function preparedRows<T>(
   build: () => SQL,
   values: Record<string, unknown>,
 ): Promise<T[]> {
-  const statement = prepared(db, name, () => {
+  const statement = prepared(db, name, (as) => {
     const internals = db as unknown as DbInternals;
-    return internals.session.prepareQuery(internals.dialect.sqlToQuery(build()), undefined, name, false);
+    return internals.session.prepareQuery(internals.dialect.sqlToQuery(build()), undefined, as, false);
   });
   const result = (await statement.execute(values)) as { rows: T[] };
   return result.rows;

@@ -1,10 +1,13 @@
-import { paperKey } from '../../db/queries/papers.js';
+import { type GraphQLObjectType, type GraphQLResolveInfo, getArgumentValues } from 'graphql';
+import { categoriesWithPages, paperKey } from '../../db/queries/papers.js';
+import type { PaperRow } from '../../db/schema.js';
 import { allCategories } from '../../db/queries/categories.js';
 import { builder } from '../builder.js';
+import { childFieldNodes, selectsPaperIssues } from '../lookahead.js';
 import { paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { CategoryRef } from '../refs.js';
 import { PaperFilter, PaperOrder } from './inputs.js';
-import { PaperConnection, paperFilterArgs } from './paper.js';
+import { PaperConnection, type PaperListArgs, paperFilterArgs } from './paper.js';
 
 builder.node(CategoryRef, {
   description: 'A recurring section of the newsletter, such as "LLM Reasoning".',
@@ -24,10 +27,10 @@ builder.node(CategoryRef, {
         filter: t.arg({ type: PaperFilter, description: 'Further restrict the list (combined with this category).' }),
         orderBy: t.arg({ type: PaperOrder, description: 'Order; default `{ field: WEEK, direction: DESC }`.' }),
       },
-      resolve: async (category, args, ctx) => {
+      resolve: async (category, args, ctx, info) => {
         const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
         const filter = paperFilterArgs(args.filter);
-        const rows = await ctx.loaders.papersPage('category', filter, window).load(category.id);
+        const rows = await ctx.loaders.papersPage('category', filter, window, selectsPaperIssues(info)).load(category.id);
         return toConnection(rows, window, paperCursor, paperKey, () =>
           ctx.loaders.papersCount('category', filter).load(category.id),
         );
@@ -42,11 +45,49 @@ builder.node(CategoryRef, {
   }),
 });
 
+/**
+ * The page that each category's `papers` field below `Query.categories` will
+ * ask for (its arguments, read the way its resolver gets them), or null when
+ * there is none or its arguments are not valid (its resolver reports that).
+ */
+function papersPageAhead(info: GraphQLResolveInfo) {
+  const nodes = childFieldNodes(info, 'papers');
+  const first = nodes[0];
+  if (!first) return null;
+  const field = (info.schema.getType('Category') as GraphQLObjectType).getFields().papers;
+  if (!field) return null;
+  try {
+    const args = getArgumentValues(field, first, info.variableValues) as PaperListArgs;
+    const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
+    const filter = paperFilterArgs(args.filter);
+    return { window, filter, withIssues: selectsPaperIssues({ fieldNodes: nodes, fragments: info.fragments }) };
+  } catch {
+    return null;
+  }
+}
+
 builder.queryFields((t) => ({
   categories: t.field({
     type: [CategoryRef],
     description: 'Every category, alphabetically by name.',
-    resolve: async (_root, _args, ctx) => {
+    resolve: async (_root, _args, ctx, info) => {
+      // The usual category listing asks for a page of each category's papers:
+      // fetch the categories, those pages and (when selected) the papers'
+      // editions in one statement, and hand the pages to Category.papers.
+      const listing = papersPageAhead(info);
+      if (listing) {
+        const vis = { drafts: ctx.viewer.canSeeDrafts };
+        const { categories, papers, issues } = await categoriesWithPages(ctx.db, listing.filter, listing.window, vis, {
+          withIssues: listing.withIssues,
+        });
+        const loader = ctx.loaders.papersPage('category', listing.filter, listing.window, listing.withIssues);
+        const byCategory = new Map<number, PaperRow[]>(categories.map((c) => [c.id, []]));
+        for (const p of papers) byCategory.get(p.parentId)?.push(p);
+        for (const [id, page] of byCategory) loader.prime(id, page);
+        for (const issue of issues) ctx.loaders.issueById.prime(issue.id, issue);
+        for (const c of categories) ctx.loaders.categoryById.prime(c.id, c);
+        return categories;
+      }
       const rows = await allCategories(ctx.db);
       for (const r of rows) ctx.loaders.categoryById.prime(r.id, r);
       return rows;

@@ -1,0 +1,64 @@
+import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+
+function collect(
+  selectionSet: SelectionSetNode,
+  name: string,
+  fragments: Record<string, FragmentDefinitionNode>,
+  out: FieldNode[],
+  seen: Set<string>,
+): void {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === 'Field') {
+      if (selection.name.value === name) out.push(selection);
+    } else if (selection.kind === 'InlineFragment') {
+      collect(selection.selectionSet, name, fragments, out, seen);
+    } else {
+      const fragment = fragments[selection.name.value];
+      if (fragment && !seen.has(fragment.name.value)) {
+        seen.add(fragment.name.value);
+        collect(fragment.selectionSet, name, fragments, out, seen);
+      }
+    }
+  }
+}
+
+/**
+ * Whether the client selected this path below the field being resolved
+ * (`['nodes', 'issue']`: the field's `nodes { issue { … } }`), through
+ * inline fragments and fragment spreads. `@skip`/`@include` are ignored: a
+ * "yes" only means that fetching the data along may pay, never that it is
+ * shown. Used to fetch a child along with its parent in one statement.
+ */
+export function selectsPath(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): boolean {
+  let nodes: readonly FieldNode[] = info.fieldNodes;
+  for (const name of path) {
+    const next: FieldNode[] = [];
+    for (const node of nodes) {
+      if (node.selectionSet) collect(node.selectionSet, name, info.fragments, next, new Set());
+    }
+    if (next.length === 0) return false;
+    nodes = next;
+  }
+  return true;
+}
+
+/** Whether a paper connection's papers are asked for with their edition (`nodes { issue }` or `edges { node { issue } }`). */
+export function selectsPaperIssues(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): boolean {
+  return selectsPath(info, ['nodes', 'issue']) || selectsPath(info, ['edges', 'node', 'issue']);
+}
+
+/**
+ * The nodes of the first child field `name` selected below the field being
+ * resolved, with every node sharing its response key: what that child's own
+ * resolver will get as `info.fieldNodes`. Empty when it is not selected.
+ */
+export function childFieldNodes(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, name: string): FieldNode[] {
+  const all: FieldNode[] = [];
+  for (const node of info.fieldNodes) {
+    if (node.selectionSet) collect(node.selectionSet, name, info.fragments, all, new Set());
+  }
+  const first = all[0];
+  if (!first) return [];
+  const key = (n: FieldNode) => n.alias?.value ?? n.name.value;
+  return all.filter((n) => key(n) === key(first));
+}

@@ -237,6 +237,24 @@ describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
     }
   });
 
+  it('a window of recent editions gives the same candidates as the whole archive, and widens itself when too narrow', async () => {
+    const newest = await searchPage(tdb.db, { ...args({}), order: 'NEWEST' }, vis);
+    expect(newest.length).toBeGreaterThan(4);
+    const plain = await searchPage(tdb.db, args({ candidates: 3 }), vis);
+    const third = newest[2]!;
+    const oldest = newest[newest.length - 1]!;
+    for (const walk of [false, true]) {
+      // wide enough: the window holds the 3 most recent matches
+      const wide = await searchPage(tdb.db, args({ candidates: 3, window: { since: oldest.weekStart, walk } }), vis);
+      expect(wide.map((h) => [h.id, h.score])).toEqual(plain.map((h) => [h.id, h.score]));
+      const exact = await searchPage(tdb.db, args({ candidates: 3, window: { since: third.weekStart, walk } }), vis);
+      expect(exact.map((h) => h.id)).toEqual(plain.map((h) => h.id));
+      // too narrow (no match in it): the same result, from the whole archive
+      const narrow = await searchPage(tdb.db, args({ candidates: 3, window: { since: '9999-01-01', walk } }), vis);
+      expect(narrow.map((h) => [h.id, h.score])).toEqual(plain.map((h) => [h.id, h.score]));
+    }
+  });
+
   it('drafts are not candidates for anonymous readers, but are for editors', async () => {
     const anon = await searchPage(tdb.db, args({ query: 'quokka' }), vis);
     const editor = await searchPage(tdb.db, args({ query: 'quokka' }), { drafts: true });

@@ -43,13 +43,25 @@ export interface SearchArgs {
   limit: number;
   /** RELEVANCE only: how many of the most recent matches are ranked (default RELEVANCE_CANDIDATES; tests set it small). */
   candidates?: number;
+  /**
+   * RELEVANCE only: look for the candidates in recent editions only (see
+   * `relevanceWindow`); searchPage widens to the whole archive by itself when
+   * the window holds fewer than the candidates.
+   */
+  window?: RelevanceWindow | null;
+}
+
+/** Where RELEVANCE looks for its candidates: editions of week `since` or later, found through the GIN index or (`walk`) by walking the archive order. */
+export interface RelevanceWindow {
+  since: string;
+  walk: boolean;
 }
 
 /**
  * RELEVANCE ranks the most recent matches only (archive order): this many.
  * Queries with fewer matches are ranked exactly.
  */
-export const RELEVANCE_CANDIDATES = 1000;
+export const RELEVANCE_CANDIDATES = 400;
 /** Typo tolerance: at most this many titles similar to the words are ranked (in index order). */
 export const FUZZY_CANDIDATES = 500;
 
@@ -169,9 +181,15 @@ const ARCHIVE_ORDER = sql.raw('p.week_start DESC, p.issue_id DESC, p.section_num
  *   them, hence through the GIN trigram index) and read lazily, so the
  *   LIMIT stops the bitmap heap scan early.
  */
-function candidatesSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter'>, vis: Visibility, n: number): SQL {
+function candidatesSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter' | 'window'>, vis: Visibility, n: number): SQL {
+  const since = args.window ? sql`AND p.week_start >= ${args.window.since}::date` : sql``;
+  // ts_match_vq is the function behind @@: written as a call, no index can serve it, so
+  // the planner walks the archive order (from the window's start) instead of the GIN index.
+  const match = args.window?.walk
+    ? sql`ts_match_vq(p.search_vector, ${tsquery(args.query)})`
+    : sql`p.search_vector @@ ${tsquery(args.query)}`;
   const text = sql`SELECT p.id FROM papers p
-      WHERE p.search_vector @@ ${tsquery(args.query)} ${filterSql(args.filter)} ${visibleRowSql(vis)}
+      WHERE ${match} ${since} ${filterSql(args.filter)} ${visibleRowSql(vis)}
       ORDER BY ${ARCHIVE_ORDER} LIMIT ${n}::int`;
   if (args.mode !== 'fuzzy') return sql`cand AS MATERIALIZED (${text})`;
   return sql`fuzzy_hits AS MATERIALIZED (
@@ -206,7 +224,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
         SELECT s.id, s.score FROM scored s ${keyset}
         ORDER BY s.score DESC, s.id DESC LIMIT ${args.limit}::int
       )
-      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${HEADLINES(q)}
+      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${HEADLINES(q)}, (SELECT count(*) FROM cand)::int AS "candidateCount"
       FROM page JOIN papers p ON p.id = page.id
       ORDER BY page.score DESC, page.id DESC`;
   }
@@ -242,11 +260,81 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
 
 /** One page of search results, best (or newest) first. */
 export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Promise<SearchHit[]> {
-  const rows = await selectRows<RawPaper & { score: number; titleHeadline: string; summaryHeadline: string }>(
+  type Row = RawPaper & { score: number; titleHeadline: string; summaryHeadline: string; candidateCount?: number };
+  let rows = await selectRows<Row>(db, searchPageSql(args, vis));
+  if (args.order === 'RELEVANCE' && args.window != null) {
+    // The window held fewer matches than the candidates: they are not "the most recent N"
+    // of the whole archive. Rank those of the whole archive instead (same result as without a window).
+    const found = rows[0]?.candidateCount ?? 0;
+    if (found < (args.candidates ?? RELEVANCE_CANDIDATES)) rows = await selectRows<Row>(db, searchPageSql({ ...args, window: null }, vis));
+  }
+  return rows.map(({ candidateCount: _c, ...r }) => ({ ...toPaper(r), score: Number(r.score) }));
+}
+
+/** Table sizes from the statistics, kept for a minute per database handle (they change slowly). */
+const SIZE_TTL_MS = 60_000;
+const sizeCache = new WeakMap<object, { at: number; papers: number; editions: number }>();
+
+async function archiveSize(db: Db): Promise<{ papers: number; editions: number }> {
+  const key = (db as unknown as { session: object }).session;
+  const cached = sizeCache.get(key);
+  if (cached && Date.now() - cached.at < SIZE_TTL_MS) return cached;
+  const [sizes] = await selectRows<{ papers: number | string; issues: number | string }>(
     db,
-    searchPageSql(args, vis),
+    sql`SELECT (SELECT reltuples FROM pg_class WHERE oid = 'papers'::regclass)::float8 AS papers,
+               (SELECT reltuples FROM pg_class WHERE oid = 'issues'::regclass)::float8 AS issues`,
   );
-  return rows.map((r) => ({ ...toPaper(r), score: Number(r.score) }));
+  const fresh = { at: Date.now(), papers: Number(sizes?.papers ?? 0), editions: Number(sizes?.issues ?? 0) };
+  sizeCache.set(key, fresh);
+  return fresh;
+}
+
+/** Share of papers a query must match, at most, for RELEVANCE to look for its candidates in a window of recent editions. */
+const WINDOW_MAX_SHARE = 0.1;
+/** Window size: this many times the papers expected to hold the candidates. */
+const WINDOW_SAFETY = 2;
+
+/**
+ * For RELEVANCE in text mode: the week from which the most recent
+ * RELEVANCE_CANDIDATES matches are expected to lie, or null to search the
+ * whole archive. Words in more than WINDOW_MAX_SHARE of papers are found fast
+ * by walking the archive order (each visited row matches often); words with
+ * few matches, by the GIN index alone. In between (say 0.5–10 % of papers)
+ * both are slow at a million papers — the walk visits tens of thousands of
+ * rows, the index hands back tens of thousands of matches to sort — so the
+ * candidates are looked for only in the editions expected to hold them
+ * (WINDOW_SAFETY times as many papers): the planner then combines the GIN
+ * index with the week range (or, for a phrase, whose words are often far
+ * more common than the phrase, walks the window in archive order). The
+ * estimate is the planner's own (EXPLAIN, from the column statistics); if it
+ * was wrong, searchPage widens the window.
+ */
+export async function relevanceWindow(
+  db: Db,
+  args: Pick<SearchArgs, 'query' | 'filter'>,
+  n = RELEVANCE_CANDIDATES,
+): Promise<RelevanceWindow | null> {
+  if (args.filter && Object.values(args.filter).some((v) => v != null)) return null;
+  const plan = await selectRows<{ 'QUERY PLAN': unknown }>(
+    db,
+    sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(args.query)}`,
+  );
+  const raw = plan[0]?.['QUERY PLAN'];
+  const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan?: { 'Plan Rows'?: number } }>;
+  const estimate = Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0);
+  const { papers, editions } = await archiveSize(db);
+  if (!(papers > 0 && editions > 0) || estimate < 3 * n || estimate > WINDOW_MAX_SHARE * papers) return null;
+  const windowPapers = (WINDOW_SAFETY * n * papers) / estimate;
+  const windowEditions = Math.ceil(windowPapers / (papers / editions));
+  if (windowEditions >= editions) return null;
+  const [bound] = await selectRows<{ week: string }>(
+    db,
+    sql`SELECT week_start::text AS week FROM issues ORDER BY week_start DESC, id DESC OFFSET ${windowEditions}::int LIMIT 1`,
+  );
+  if (!bound?.week) return null;
+  // A phrase is checked on the rows the GIN index hands back for all its words, which are
+  // often common ("mixture of experts"): reading those costs more than walking the window.
+  return { since: bound.week, walk: args.query.includes('"') };
 }
 
 /** The statement counting matches per category (exported for EXPLAIN in tests). */

@@ -13,6 +13,7 @@ import {
   type SearchMode,
   type SearchOrder,
   analyzeQuery,
+  relevanceWindow,
   fuzzyWords,
   paperByArxivId,
   relatedPapers,
@@ -316,13 +317,15 @@ builder.queryFields((t) => ({
 
       const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
       let mode: SearchMode = window.cursor?.[0] ?? 'text';
-      const base = { query, filter, order, cursor: cursorKey };
+      // RELEVANCE in text mode: where to look for the candidates (see relevanceWindow).
+      const relevance = order === 'RELEVANCE' && mode === 'text' ? await relevanceWindow(ctx.db, { query, filter }) : null;
+      const base = { query, filter, order, cursor: cursorKey, window: relevance };
       // On the first page, fetch enough rows to tell whether full text found "little".
       let rows = await searchPage(ctx.db, { ...base, mode, limit: window.cursor ? window.limit : Math.max(window.limit, FUZZY_BELOW) }, vis);
       // Typo tolerance, unless the query asks for an exact phrase.
       if (!window.cursor && rows.length < FUZZY_BELOW && !query.includes('"') && fuzzyWords(query) !== '') {
         mode = 'fuzzy';
-        rows = await searchPage(ctx.db, { ...base, mode, limit: window.limit }, vis);
+        rows = await searchPage(ctx.db, { ...base, window: null, mode, limit: window.limit }, vis);
       }
       rows = rows.slice(0, window.limit);
 

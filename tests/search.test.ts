@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { ensureCategories, insertEdition, type NewEditionSection } from '../src/db/queries/editions.js';
-import { RELEVANCE_CANDIDATES, type SearchArgs, relatedPapersSql, searchFacetsSql, searchPage, searchPageSql } from '../src/db/queries/search.js';
+import { RELEVANCE_CANDIDATES, type SearchArgs, fewMatches, relatedPapersSql, searchFacetsSql, searchPage, searchPageSql } from '../src/db/queries/search.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
@@ -252,6 +252,22 @@ describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
       // too narrow (no match in it): the same result, from the whole archive
       const narrow = await searchPage(tdb.db, args({ candidates: 3, window: { since: '9999-01-01', walk } }), vis);
       expect(narrow.map((h) => [h.id, h.score])).toEqual(plain.map((h) => [h.id, h.score]));
+    }
+  });
+
+  it('NEWEST from all the matches (few) gives the same pages as the walk of the archive order', async () => {
+    expect(await fewMatches(tdb.db, { query: 'reasoning or quokka' })).toBe(true);
+    for (const query of ['reasoning or quokka', 'quokka', 'nonexistentword']) {
+      const newest = { ...args({ query }), order: 'NEWEST' as const, limit: 3 };
+      let cursor: SearchArgs['cursor'] = null;
+      for (let i = 0; i < 4; i++) {
+        const walked = await searchPage(tdb.db, { ...newest, cursor }, vis);
+        const few = await searchPage(tdb.db, { ...newest, cursor, few: true }, vis);
+        expect(few.map((h) => h.id)).toEqual(walked.map((h) => h.id));
+        const last = walked[walked.length - 1];
+        if (!last || walked.length < 3) break;
+        cursor = [last.weekStart, last.issueId, last.sectionNumber, last.position];
+      }
     }
   });
 

@@ -49,6 +49,12 @@ export interface SearchArgs {
    * the window holds fewer than the candidates.
    */
   window?: RelevanceWindow | null;
+  /**
+   * NEWEST in text mode: the query is known to match fewer than FEW_MATCHES
+   * papers (see `fewMatches`): the page is taken from all of them, found
+   * through the GIN index, instead of walking the archive order.
+   */
+  few?: boolean;
 }
 
 /** Where RELEVANCE looks for its candidates: editions of week `since` or later, found through the GIN index or (`walk`) by walking the archive order. */
@@ -247,11 +253,20 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
           WHERE true ${keyset}
           ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
         )`
-      : sql`page AS (
-          SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM papers p
-          WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleRowSql(vis)} ${keyset}
-          ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
-        )`;
+      : args.few
+        ? sql`matches AS MATERIALIZED (
+            SELECT p.id FROM papers p WHERE ${matchSql(args)} ${filterSql(args.filter)}
+          ),
+          page AS (
+            SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM matches JOIN papers p ON p.id = matches.id
+            WHERE true ${visibleRowSql(vis)} ${keyset}
+            ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
+          )`
+        : sql`page AS (
+            SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM papers p
+            WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleRowSql(vis)} ${keyset}
+            ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
+          )`;
   return sql`WITH ${page}
     SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${HEADLINES(q)}
     FROM page JOIN papers p ON p.id = page.id
@@ -269,6 +284,42 @@ export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Pro
     if (found < (args.candidates ?? RELEVANCE_CANDIDATES)) rows = await selectRows<Row>(db, searchPageSql({ ...args, window: null }, vis));
   }
   return rows.map(({ candidateCount: _c, ...r }) => ({ ...toPaper(r), score: Number(r.score) }));
+}
+
+/** The planner's estimate of the papers matching a text query (EXPLAIN, from the column statistics; no table access). */
+async function estimateMatches(db: Db, query: string): Promise<number> {
+  const plan = await selectRows<{ 'QUERY PLAN': unknown }>(
+    db,
+    sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(query)}`,
+  );
+  const raw = plan[0]?.['QUERY PLAN'];
+  const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan?: { 'Plan Rows'?: number } }>;
+  return Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0);
+}
+
+/** Below this many matches, NEWEST takes its page from all the matches (see `fewMatches`). */
+export const FEW_MATCHES = 1000;
+
+/**
+ * For NEWEST in text mode: whether the query matches fewer than FEW_MATCHES
+ * papers. Words missing from the statistics' most common elements (a typo, a
+ * model name) are estimated at a fixed small share — 0.5 % of a million
+ * papers — so the planner walks the archive order expecting a match every
+ * few hundred rows, and walks all of it when there is none. When the
+ * estimate is under 1 % of the papers, a count capped at FEW_MATCHES through
+ * the GIN index (a bitmap scan: it costs what it finds) tells.
+ */
+export async function fewMatches(db: Db, args: Pick<SearchArgs, 'query' | 'filter'>): Promise<boolean> {
+  const estimate = await estimateMatches(db, args.query);
+  const { papers } = await archiveSize(db);
+  if (papers > 0 && estimate >= 0.01 * papers) return false;
+  const [row] = await selectRows<{ n: number }>(
+    db,
+    sql`SELECT count(*)::int AS n FROM (
+          SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(args.query)} ${filterSql(args.filter)} LIMIT ${FEW_MATCHES}::int
+        ) m`,
+  );
+  return Number(row?.n ?? 0) < FEW_MATCHES;
 }
 
 /** Table sizes from the statistics, kept for a minute per database handle (they change slowly). */
@@ -315,13 +366,7 @@ export async function relevanceWindow(
   n = RELEVANCE_CANDIDATES,
 ): Promise<RelevanceWindow | null> {
   if (args.filter && Object.values(args.filter).some((v) => v != null)) return null;
-  const plan = await selectRows<{ 'QUERY PLAN': unknown }>(
-    db,
-    sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(args.query)}`,
-  );
-  const raw = plan[0]?.['QUERY PLAN'];
-  const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan?: { 'Plan Rows'?: number } }>;
-  const estimate = Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0);
+  const estimate = await estimateMatches(db, args.query);
   const { papers, editions } = await archiveSize(db);
   if (!(papers > 0 && editions > 0) || estimate < 3 * n || estimate > WINDOW_MAX_SHARE * papers) return null;
   const windowPapers = (WINDOW_SAFETY * n * papers) / estimate;

@@ -13,6 +13,7 @@ import {
   type SearchMode,
   type SearchOrder,
   analyzeQuery,
+  fewMatches,
   relevanceWindow,
   fuzzyWords,
   paperByArxivId,
@@ -319,7 +320,8 @@ builder.queryFields((t) => ({
       let mode: SearchMode = window.cursor?.[0] ?? 'text';
       // RELEVANCE in text mode: where to look for the candidates (see relevanceWindow).
       const relevance = order === 'RELEVANCE' && mode === 'text' ? await relevanceWindow(ctx.db, { query, filter }) : null;
-      const base = { query, filter, order, cursor: cursorKey, window: relevance };
+      const few = order === 'NEWEST' && mode === 'text' ? await fewMatches(ctx.db, { query, filter }) : false;
+      const base = { query, filter, order, cursor: cursorKey, window: relevance, few };
       // On the first page, fetch enough rows to tell whether full text found "little".
       let rows = await searchPage(ctx.db, { ...base, mode, limit: window.cursor ? window.limit : Math.max(window.limit, FUZZY_BELOW) }, vis);
       // Typo tolerance, unless the query asks for an exact phrase.

@@ -119,6 +119,19 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
         expect(second.body.data!.categories[0].papers).toEqual(next.body.data!.category.papers);
       }
     }
+    // the same page under two aliases, each reading other columns: each gets what it selected
+    const full = await gql(app, `{ categories { slug papers(first: 2) { nodes { id title url arxivId version createdAt updatedAt } } } }`);
+    const split = await gql(
+      app,
+      `{ categories { slug a: papers(first: 2) { nodes { title } } b: papers(first: 2) { edges { node { id url arxivId version createdAt updatedAt } } } } }`,
+    );
+    expect(split.body.errors).toBeUndefined();
+    for (const [i, c] of split.body.data!.categories.entries()) {
+      const want = full.body.data!.categories[i].papers.nodes;
+      expect(c.a.nodes.map((n: any) => n.title)).toEqual(want.map((n: any) => n.title));
+      expect(c.b.edges.map((e: any) => e.node)).toEqual(want.map(({ title: _t, ...rest }: any) => rest));
+      expect(want.every((n: any) => n.createdAt && n.title)).toBe(true);
+    }
     // arguments the page cannot take are reported by the field, as without the one-statement listing
     const bad = await gql(app, `{ categories { papers(first: 1000) { nodes { title } } } }`);
     expect(bad.body.errors?.[0]?.message).toMatch(/first/);

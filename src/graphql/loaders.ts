@@ -3,6 +3,8 @@ import type { Db } from '../db/client.js';
 import { categoriesByIds, categoriesBySlugs } from '../db/queries/categories.js';
 import { issuesByIds, issuesBySlugs } from '../db/queries/issues.js';
 import {
+  ALL_PAPER_COLUMNS,
+  type PaperColumns,
   type PaperFilterArgs,
   type PaperKey,
   type PaperParent,
@@ -86,19 +88,21 @@ export function createLoaders(db: Db, vis: Visibility) {
 
   /**
    * `withIssues`: the client asks for each paper's edition, which then comes
-   * in the same statement (and primes issueById).
+   * in the same statement (and primes issueById). `columns`: the optional
+   * columns the client reads (the rows stay in this loader: other columns are null).
    */
   function papersPage(
     parent: PaperParent,
     filter: PaperFilterArgs | undefined,
     window: PageWindow<PaperKey>,
     withIssues = false,
+    columns: PaperColumns = ALL_PAPER_COLUMNS,
   ): DataLoader<number, PaperRow[]> {
-    const key = JSON.stringify([parent, filter ?? null, window, withIssues]);
+    const key = JSON.stringify([parent, filter ?? null, window, withIssues, columns]);
     let loader = pageLoaders.get(key);
     if (!loader) {
       loader = new DataLoader<number, PaperRow[]>(async (ids) => {
-        const { papers, issues } = await pagePapersByParents(db, parent, ids, filter, window, vis, { withIssues });
+        const { papers, issues } = await pagePapersByParents(db, parent, ids, filter, window, vis, { withIssues, columns });
         for (const issue of issues) issueById.prime(issue.id, issue);
         return groupBy(ids, papers, (r) => r.parentId);
       });

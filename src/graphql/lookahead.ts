@@ -1,4 +1,5 @@
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import type { PaperColumns } from '../db/queries/papers.js';
 
 function collect(
   selectionSet: SelectionSetNode,
@@ -61,4 +62,55 @@ export function childFieldNodes(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'f
   if (!first) return [];
   const key = (n: FieldNode) => n.alias?.value ?? n.name.value;
   return all.filter((n) => key(n) === key(first));
+}
+
+function namesIn(
+  selectionSet: SelectionSetNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  out: Set<string>,
+  seen: Set<string>,
+): void {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === 'Field') out.add(selection.name.value);
+    else if (selection.kind === 'InlineFragment') namesIn(selection.selectionSet, fragments, out, seen);
+    else {
+      const fragment = fragments[selection.name.value];
+      if (fragment && !seen.has(fragment.name.value)) {
+        seen.add(fragment.name.value);
+        namesIn(fragment.selectionSet, fragments, out, seen);
+      }
+    }
+  }
+}
+
+/** The names of the fields selected at this path below the field being resolved (through fragments). */
+export function fieldsAt(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): Set<string> {
+  let nodes: readonly FieldNode[] = info.fieldNodes;
+  for (const name of path) {
+    const next: FieldNode[] = [];
+    for (const node of nodes) {
+      if (node.selectionSet) collect(node.selectionSet, name, info.fragments, next, new Set());
+    }
+    nodes = next;
+  }
+  const out = new Set<string>();
+  for (const node of nodes) {
+    if (node.selectionSet) namesIn(node.selectionSet, info.fragments, out, new Set());
+  }
+  return out;
+}
+
+/**
+ * Which of a paper's optional columns the papers of a paper connection need:
+ * the fields selected on its `nodes` and `edges { node }`, through fragments.
+ */
+export function paperColumnsFor(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): PaperColumns {
+  const names = new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])]);
+  return {
+    title: names.has('title'),
+    url: names.has('url'),
+    arxivId: names.has('arxivId'),
+    version: names.has('version'),
+    times: names.has('createdAt') || names.has('updatedAt'),
+  };
 }

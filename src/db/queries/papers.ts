@@ -34,13 +34,41 @@ export const PAPER_COLUMNS = sql.raw(`p.id, p.issue_id AS "issueId", p.section_i
 // (date_part is float8 arithmetic; extract(epoch …) is numeric and costs PostgreSQL several times more per row.)
 
 /**
- * The same columns as one JSON array per paper, for lists built by PostgreSQL
- * as one JSON value per parent (see `paperFromArray`): arrays cost far less
- * to build than objects, and one JSON value far less to parse than rows.
+ * Which of a paper's optional columns a list needs (GraphQL looks ahead at the
+ * fields selected on the papers). The columns every paper carries — ids,
+ * edition, category, week, section number and position: what identity,
+ * cursors, `number`, `issue` and `category` read — are always fetched; the
+ * others are null when not asked for. Converting a column to JSON is most of
+ * what a page costs PostgreSQL.
  */
-const PAPER_ARRAY = sql.raw(`json_build_array(p.id, p.issue_id, p.section_id, p.category_id, p.week_start::text,
-  p.section_number, p.position, p.title, p.url, p.arxiv_id, p.version,
-  date_part('epoch', p.created_at) * 1000, date_part('epoch', p.updated_at) * 1000)`);
+export interface PaperColumns {
+  title: boolean;
+  url: boolean;
+  arxivId: boolean;
+  version: boolean;
+  /** createdAt and updatedAt */
+  times: boolean;
+}
+
+export const ALL_PAPER_COLUMNS: PaperColumns = { title: true, url: true, arxivId: true, version: true, times: true };
+
+function columnsKey(c: PaperColumns): string {
+  return [c.title, c.url, c.arxivId, c.version, c.times].map((on) => (on ? '1' : '0')).join('');
+}
+
+/**
+ * A paper's columns as one JSON array (alias `p`), for lists built by
+ * PostgreSQL as one JSON value per parent (see `paperFromArray`): arrays cost
+ * far less to build than objects, and one JSON value far less to parse than
+ * rows. Columns not asked for are NULL (cheap) and keep their place.
+ */
+function paperArray(c: PaperColumns): SQL {
+  const or = (on: boolean, column: string) => (on ? column : 'NULL');
+  return sql.raw(`json_build_array(p.id, p.issue_id, p.section_id, p.category_id, p.week_start::text,
+    p.section_number, p.position, ${or(c.title, 'p.title')}, ${or(c.url, 'p.url')}, ${or(c.arxivId, 'p.arxiv_id')},
+    ${or(c.version, 'p.version')}, ${or(c.times, "date_part('epoch', p.created_at) * 1000")},
+    ${or(c.times, "date_part('epoch', p.updated_at) * 1000")})`);
+}
 
 /** One element of a PAPER_ARRAY list. */
 type PaperArray = [
@@ -55,8 +83,8 @@ type PaperArray = [
   url: string | null,
   arxivId: string | null,
   version: number,
-  createdAtMs: number,
-  updatedAtMs: number,
+  createdAtMs: number | null,
+  updatedAtMs: number | null,
 ];
 
 function paperFromArray(a: PaperArray): PaperRow {
@@ -72,8 +100,9 @@ function paperFromArray(a: PaperArray): PaperRow {
     url: a[8],
     arxivId: a[9],
     version: a[10],
-    createdAt: new Date(a[11]),
-    updatedAt: new Date(a[12]),
+    // (null when not asked for: see PaperColumns)
+    createdAt: a[11] == null ? (null as unknown as Date) : new Date(a[11]),
+    updatedAt: a[12] == null ? (null as unknown as Date) : new Date(a[12]),
   };
 }
 
@@ -227,12 +256,21 @@ interface PageShape {
   innerDesc: boolean;
   drafts: boolean;
   withIssues: boolean;
+  columns: PaperColumns;
   has: { cursor: boolean; categories: boolean; issue: boolean; from: boolean; to: boolean };
 }
 
-function pageShape(parent: PaperParent, filter: PaperFilterArgs | undefined, window: PageWindow<PaperKey>, vis: Visibility, withIssues: boolean): PageShape {
+function pageShape(
+  parent: PaperParent,
+  filter: PaperFilterArgs | undefined,
+  window: PageWindow<PaperKey>,
+  vis: Visibility,
+  withIssues: boolean,
+  columns: PaperColumns,
+): PageShape {
   return {
     parent,
+    columns,
     literalLimit: LITERAL_LIMITS.has(window.limit) ? window.limit : null,
     outerDesc: (window.order === 'DESC') !== window.backward,
     innerDesc: window.backward,
@@ -261,7 +299,7 @@ function shapeName(prefix: string, shape: PageShape): string {
     .filter(([, on]) => on)
     .map(([k]) => `_${k}`)
     .join('');
-  return `${prefix}_${shape.withIssues ? 'issues_' : ''}${shape.parent}_${shape.outerDesc ? 'd' : 'a'}${shape.innerDesc ? 'd' : 'a'}_${shape.drafts ? 'all' : 'pub'}_l${shape.literalLimit ?? 'n'}${flags}`;
+  return `${prefix}_${shape.withIssues ? 'issues_' : ''}${shape.parent}_${shape.outerDesc ? 'd' : 'a'}${shape.innerDesc ? 'd' : 'a'}_${shape.drafts ? 'all' : 'pub'}_l${shape.literalLimit ?? 'n'}_c${columnsKey(shape.columns)}${flags}`;
 }
 
 /** Placeholder values of a page statement (unused ones are ignored). */
@@ -345,7 +383,7 @@ function pagesStatement(shape: PageShape, parentsCte: SQL, parentColumn: SQL): S
     SELECT parent.id AS "parentId", parent.ord, ${parentColumn} AS parent, g.papers, NULL::json AS issues
     FROM parents parent
     LEFT JOIN (
-      SELECT p.parent_id, json_agg(${PAPER_ARRAY} ORDER BY ${orderBy}) AS papers FROM pages p GROUP BY p.parent_id
+      SELECT p.parent_id, json_agg(${paperArray(shape.columns)} ORDER BY ${orderBy}) AS papers FROM pages p GROUP BY p.parent_id
     ) g ON g.parent_id = parent.id
     ${issues}`;
 }
@@ -382,13 +420,13 @@ export async function pagePapersByParents(
   filter: PaperFilterArgs | undefined,
   window: PageWindow<PaperKey>,
   vis: Visibility,
-  options: { withIssues?: boolean } = {},
+  options: { withIssues?: boolean; columns?: PaperColumns } = {},
 ): Promise<{ papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] }> {
   if (parentIds.length === 0) return { papers: [], issues: [] };
-  const shape = pageShape(parent, filter, window, vis, options.withIssues === true);
+  const shape = pageShape(parent, filter, window, vis, options.withIssues === true, options.columns ?? ALL_PAPER_COLUMNS);
   const rows = await preparedRows<PageStatementRow>(
     db,
-    shapeName('paper_pages_v3', shape),
+    shapeName('paper_pages_v4', shape),
     () =>
       pagesStatement(
         shape,
@@ -413,12 +451,12 @@ export async function categoriesWithPages(
   filter: PaperFilterArgs | undefined,
   window: PageWindow<PaperKey>,
   vis: Visibility,
-  options: { withIssues?: boolean } = {},
+  options: { withIssues?: boolean; columns?: PaperColumns } = {},
 ): Promise<{ categories: CategoryRow[]; papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] }> {
-  const shape = pageShape('category', filter, window, vis, options.withIssues === true);
+  const shape = pageShape('category', filter, window, vis, options.withIssues === true, options.columns ?? ALL_PAPER_COLUMNS);
   const rows = await preparedRows<PageStatementRow & { ord: number | string | null }>(
     db,
-    shapeName('category_listing_v1', shape),
+    shapeName('category_listing_v2', shape),
     () =>
       pagesStatement(
         shape,

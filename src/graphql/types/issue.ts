@@ -4,6 +4,7 @@ import type { IssueRow } from '../../db/schema.js';
 import { documentFromRows } from '../../newsletter/document.js';
 import { renderMarkdown } from '../../newsletter/markdown.js';
 import { builder } from '../builder.js';
+import { paperColumnsFor } from '../lookahead.js';
 import { issueCursor, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { IssueRef, SectionRef } from '../refs.js';
 import { IssueFilter, IssueOrder, IssueStatusEnum, PaperFilter, PaperOrder } from './inputs.js';
@@ -59,10 +60,10 @@ builder.node(IssueRef, {
         filter: t.arg({ type: PaperFilter, description: 'Further restrict the list (combined with this edition).' }),
         orderBy: t.arg({ type: PaperOrder, description: 'Order; inside one edition both directions list by number.' }),
       },
-      resolve: async (issue, args, ctx) => {
+      resolve: async (issue, args, ctx, info) => {
         const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
         const filter = paperFilterArgs(args.filter);
-        const rows = await ctx.loaders.papersPage('issue', filter, window).load(issue.id);
+        const rows = await ctx.loaders.papersPage('issue', filter, window, false, paperColumnsFor(info)).load(issue.id);
         return toConnection(rows, window, paperCursor, paperKey, () =>
           ctx.loaders.papersCount('issue', filter).load(issue.id),
         );

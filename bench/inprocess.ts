@@ -5,6 +5,9 @@
  *
  *   DATABASE_URL=…/bench_perf node --import tsx bench/inprocess.ts Q1 400 [profile.cpuprofile]
  *
+ * CACHE=1 in the environment: with the in-memory response cache (then every
+ * measured request is a cache hit).
+ *
  * With a third argument, the measured requests (not start-up or warm-up) are
  * profiled and the V8 CPU profile is written there.
  */
@@ -12,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createApp } from '../src/app.js';
 import { createDb } from '../src/db/client.js';
+import { createResponseCache } from '../src/http/response-cache.js';
 
 const QUERIES: Record<string, string> = {
   Q1: '{ issues(first: 20) { nodes { sections { number category { name } papers { number title } } } } }',
@@ -25,7 +29,11 @@ const query = QUERIES[name];
 if (!query) throw new Error(`unknown query ${name}`);
 const n = Number(nArg);
 const handle = await createDb({ url: process.env.DATABASE_URL, poolMax: 10 });
-const app = createApp({ db: handle.db, limits: undefined });
+const app = createApp({
+  db: handle.db,
+  limits: undefined,
+  ...(process.env.CACHE ? { responseCache: createResponseCache({ ttlMs: 600_000 }) } : {}),
+});
 const body = JSON.stringify({ query });
 async function once(): Promise<number> {
   const t = performance.now();

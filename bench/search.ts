@@ -14,7 +14,10 @@
  *
  * and EXPLAIN (ANALYZE, BUFFERS) of each statement, reduced to its plan nodes.
  *
- *   npx tsx bench/search.ts [--dbs bench_10k,bench_100k,bench_1m] [--runs 15]
+ *   npx tsx bench/search.ts [--dbs bench_10k,bench_100k,bench_1m] [--runs 15] [--kinds typo,phrase]
+ *
+ * --kinds measures only those kinds of query (and nothing else) and prints
+ * the figures without writing BENCHMARKS.md.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -41,8 +44,10 @@ const { values } = parseArgs({
   options: {
     dbs: { type: 'string', default: 'bench_10k,bench_100k,bench_1m' },
     runs: { type: 'string', default: '15' },
+    kinds: { type: 'string' },
   },
 });
+const KINDS = values.kinds?.split(',').map((k) => k.trim());
 const RUNS = Number(values.runs);
 const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const vis = { drafts: false };
@@ -145,6 +150,7 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
   const SEARCH_COUNT = `query($q: String!, $o: SearchOrder) { searchPapers(query: $q, first: 20, orderBy: $o) { totalCount facets { category { slug } count } edges { score node { id title } matches { field fragment highlights { start end } } } } }`;
 
   for (const [kind, queries] of Object.entries(QUERIES)) {
+    if (KINDS && !KINDS.includes(kind)) continue;
     const mode = kind === 'typo' ? 'fuzzy' : 'text';
     const [{ hits } = { hits: 0 }] = await selectRows<{ hits: number }>(
       handle.db,
@@ -180,6 +186,10 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
     await plan(`${kind}, facets/totalCount (\`${queries[0]}\`)`, searchFacetsSql({ query: queries[0]!, mode }, vis));
   }
 
+  if (KINDS) {
+    await handle.close();
+    return { name, papers, rows, plans, p95, seqScans, deepRatio: NaN };
+  }
   // Deep keyset page vs page 1 on Query.papers.
   const depth = Math.min(50_000, Math.floor(papers / 2));
   const [deep] = await selectRows<{ week: string; issueId: number; sectionNumber: number; position: number }>(
@@ -278,6 +288,10 @@ function findings(): string {
 - Sequential scans of papers in the plans above: ${results.flatMap((r) => r.seqScans.map((x) => `${r.name}: ${x}`)).join('; ') || 'none'}.`;
 }
 
+if (KINDS) {
+  for (const r of results) console.log(`${r.name}\n${r.rows.join('\n')}\n${r.plans.join('\n')}`);
+  process.exit(0);
+}
 writeSection(
   'search',
   `## Search and discovery (\`bench/search.ts\`)

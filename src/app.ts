@@ -126,12 +126,14 @@ export function createApp(deps: AppDeps) {
       // Browsers may only send "preflighted" requests: a form or a plain GET
       // from another site cannot run operations in a reader's browser.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
-      ...(deps.responseCache ? [deps.responseCache.plugin] : []),
       // Compiled execution: each distinct operation is compiled once to plain JS
       // (cached per document), which removes most of graphql-js's per-field overhead.
       // Queries only: subscriptions and mutations keep graphql-js (rare, and
       // graphql-jit's subscription support does not handle our async iterators).
       ...(deps.jit === false ? [] : [useGraphQlJit({}, { enableIf: isQueryOperation }) as Plugin]),
+      // After the plugins that replace `execute` (graphql-jit), as the library asks: its
+      // execute wrapper must run (misses are stored by it) — before, it warned on every miss.
+      ...(deps.responseCache ? [deps.responseCache.plugin] : []),
       markdownRoutes(deps.db, { baseUrl: deps.publicUrl }),
       feedRoutes(deps.db, { baseUrl: deps.publicUrl }),
     ],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { seedSample } from '../src/db/seed.js';
 import { createResponseCache } from '../src/http/response-cache.js';
@@ -55,6 +55,23 @@ describe('response cache (in memory)', () => {
     const paper = (await gql(app, '{ paper(issue: "2025-05-05", number: "1.1") { id version } }', undefined, editor)).body.data!.paper;
     await gql(app, `mutation($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "A new first title" }) { __typename } }`, { id: paper.id, v: paper.version }, editor);
     expect((await readCounted(app)).data.latestIssue.sections[0].papers[0].title).toBe('A new first title');
+  });
+
+  it('a miss is computed by the compiled executor and stored by the cache, without warnings; hits are identical', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      const cached = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000 }) });
+      const plain = createApp({ db: tdb.db });
+      const miss = await gql(cached, READ);
+      const hit = await gql(cached, READ);
+      const reference = await gql(plain, READ);
+      expect(miss.body).toEqual(reference.body);
+      expect(hit.body).toEqual(reference.body);
+      // the library warns when another plugin replaced its execute wrapper (a miss then would not be its own)
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('never serves a draft to an anonymous reader; requests with a token bypass the cache', async () => {

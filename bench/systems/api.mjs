@@ -3,7 +3,12 @@
  * of 10, served by node:http on 127.0.0.1. No migrations, no seeding, no
  * limits: the database is ready.
  *
- *   DATABASE_URL=… node --import tsx bench/systems/api.ts --port 4100 [--cache] [--log-statements]
+ * By default it runs the compiled build (`npm run build` → dist/) with plain
+ * `node`, as production does (`npm run start:dist`); with --source it loads
+ * the TypeScript sources instead (then run it under `node --import tsx`).
+ *
+ *   npm run build && DATABASE_URL=… node --max-old-space-size=256 bench/systems/api.mjs --port 4100 [--cache]
+ *   DATABASE_URL=… node --import tsx bench/systems/api.mjs --source --port 4100
  *
  * --cache            with the in-memory response cache (TTL 60 s)
  * --log-statements   every pool connection runs with log_statement=all (the
@@ -17,18 +22,21 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
-import { createApp } from '../../src/app.js';
-import { createDb } from '../../src/db/client.js';
-import { createResponseCache } from '../../src/http/response-cache.js';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '4100' },
     cache: { type: 'boolean', default: false },
+    source: { type: 'boolean', default: false },
     'log-statements': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
   },
 });
+const from = (file) => new URL(values.source ? `../../src/${file}.ts` : `../../dist/${file}.js`, import.meta.url).href;
+const { createApp } = await import(from('app'));
+const { createDb } = await import(from('db/client'));
+const { createResponseCache } = await import(from('http/response-cache'));
+
 const base = process.env.DATABASE_URL;
 if (!base) throw new Error('DATABASE_URL is required');
 const url = new URL(base);
@@ -47,13 +55,13 @@ server.keepAliveTimeout = 65_000;
 server.listen(Number(values.port), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${values.port}/graphql`);
 });
-let profiler: Session | undefined;
+let profiler;
 if (values['cpu-prof']) {
   process.on('SIGUSR2', () => {
     if (profiler) return;
     profiler = new Session();
     profiler.connect();
-    void profiler.post('Profiler.enable').then(() => profiler!.post('Profiler.start'));
+    void profiler.post('Profiler.enable').then(() => profiler.post('Profiler.start'));
   });
 }
 const stop = async () => {

@@ -95,6 +95,9 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       });
       const shown = await handle.db.execute(sql`SHOW statement_timeout`);
       expect((shown as any).rows[0].statement_timeout).toBe('1s');
+      // the pool's sessions never compile statements with LLVM (20–30 ms per search at 1 M papers)
+      const jit = await handle.db.execute(sql`SHOW jit`);
+      expect((jit as any).rows[0].jit).toBe('off');
     } finally {
       await handle.close();
     }

@@ -77,6 +77,22 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
       const alone = await statementsFor(`{ issue(slug: "${edition.slug}") { ${fields} } }`);
       expect(edition).toEqual(alone.data.issue);
     }
+    // only the edition's fields that are selected come along (here its title): the rest of the
+    // query, reading the same edition in full elsewhere, still gets every field right
+    const slug = editions[0].slug;
+    const partial = await statementsFor(
+      `{ categories { papers(first: 3) { nodes { issue { title id sections { number } } } } } again: issue(slug: "${slug}") { ${fields} } }`,
+    );
+    const alone = await statementsFor(`{ issue(slug: "${slug}") { ${fields} } }`);
+    expect(partial.data.again).toEqual(alone.data.issue);
+    const carried = partial.data.categories.flatMap((c: any) => c.papers.nodes.map((n: any) => n.issue));
+    expect(carried.find((i: any) => i.id === alone.data.issue.id)).toMatchObject({ title: alone.data.issue.title });
+    expect(carried.every((i: any) => i.sections.length > 0)).toBe(true);
+    // a field that needs the whole edition (markdown) gets it
+    const whole = await statementsFor(`{ categories { papers(first: 1) { nodes { issue { slug markdown } } } } }`);
+    const firstEdition = whole.data.categories[0].papers.nodes[0].issue;
+    const itsMarkdown = await statementsFor(`{ issue(slug: "${firstEdition.slug}") { markdown } }`);
+    expect(firstEdition.markdown).toBe(itsMarkdown.data.issue.markdown);
     // without the edition: categories and the pages, nothing more
     const { count } = await statementsFor(`{ categories { papers(first: 5) { nodes { title } } } }`);
     expect(count).toBe(1);

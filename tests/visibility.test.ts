@@ -4,6 +4,7 @@ import { generateArchive } from '../src/db/generate.js';
 import { seedSample } from '../src/db/seed.js';
 import { encodeGlobalId } from '../src/graphql/global-id.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
+import { authHeader } from './helpers/auth.js';
 import { gql } from './helpers/http.js';
 import { sql } from 'drizzle-orm';
 import { selectRows } from '../src/db/queries/util.js';
@@ -66,5 +67,18 @@ describe('drafts are invisible to anonymous readers', () => {
       expect(c.papers.nodes.every((n: any) => n.issue.slug === '2025-05-05')).toBe(true);
     }
     expect(d.categories.reduce((n: number, c: any) => n + c.paperCount, 0)).toBe(15);
+  });
+
+  it('an editor sees the draft in category pages, with the edition carried along (status included)', async () => {
+    const editor = await authHeader(tdb.db);
+    const q = `{ categories { papers(first: 100) { nodes { issue { slug status } } } } }`;
+    const asEditor = await gql(app, q, undefined, editor);
+    expect(asEditor.body.errors).toBeUndefined();
+    const editions = asEditor.body.data!.categories.flatMap((c: any) => c.papers.nodes.map((n: any) => n.issue));
+    expect(editions.filter((i: any) => i.slug === draft.slug).every((i: any) => i.status === 'DRAFT')).toBe(true);
+    expect(editions.some((i: any) => i.slug === draft.slug)).toBe(true);
+    const anonymous = await gql(app, q);
+    const seen = anonymous.body.data!.categories.flatMap((c: any) => c.papers.nodes.map((n: any) => n.issue.slug));
+    expect(seen).not.toContain(draft.slug);
   });
 });

@@ -4,6 +4,7 @@ import { categoriesByIds, categoriesBySlugs } from '../db/queries/categories.js'
 import { issuesByIds, issuesBySlugs } from '../db/queries/issues.js';
 import {
   ALL_PAPER_COLUMNS,
+  type IssueMode,
   type PaperColumns,
   type PaperFilterArgs,
   type PaperKey,
@@ -87,23 +88,24 @@ export function createLoaders(db: Db, vis: Visibility) {
   const countLoaders = new Map<string, DataLoader<number, number>>();
 
   /**
-   * `withIssues`: the client asks for each paper's edition, which then comes
-   * in the same statement (and primes issueById). `columns`: the optional
-   * columns the client reads (the rows stay in this loader: other columns are null).
+   * `issues`: the client asks for each paper's edition, which then comes in
+   * the same statement (see IssueMode: each paper carries it; whole rows
+   * also prime issueById). `columns`: the optional columns the client reads
+   * (the rows stay in this loader: other columns are null).
    */
   function papersPage(
     parent: PaperParent,
     filter: PaperFilterArgs | undefined,
     window: PageWindow<PaperKey>,
-    withIssues = false,
+    issues: IssueMode = 'none',
     columns: PaperColumns = ALL_PAPER_COLUMNS,
   ): DataLoader<number, PaperRow[]> {
-    const key = JSON.stringify([parent, filter ?? null, window, withIssues, columns]);
+    const key = JSON.stringify([parent, filter ?? null, window, issues, columns]);
     let loader = pageLoaders.get(key);
     if (!loader) {
       loader = new DataLoader<number, PaperRow[]>(async (ids) => {
-        const { papers, issues } = await pagePapersByParents(db, parent, ids, filter, window, vis, { withIssues, columns });
-        for (const issue of issues) issueById.prime(issue.id, issue);
+        const { papers, issues: editions } = await pagePapersByParents(db, parent, ids, filter, window, vis, { issues, columns });
+        for (const issue of editions) issueById.prime(issue.id, issue);
         return groupBy(ids, papers, (r) => r.parentId);
       });
       pageLoaders.set(key, loader);

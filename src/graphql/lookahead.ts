@@ -1,5 +1,6 @@
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
-import type { PaperColumns } from '../db/queries/papers.js';
+import { ISSUE_FIELDS } from '../db/queries/issues.js';
+import type { IssueMode, PaperColumns } from '../db/queries/papers.js';
 
 function collect(
   selectionSet: SelectionSetNode,
@@ -46,6 +47,24 @@ export function selectsPath(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragm
 /** Whether a paper connection's papers are asked for with their edition (`nodes { issue }` or `edges { node { issue } }`). */
 export function selectsPaperIssues(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): boolean {
   return selectsPath(info, ['nodes', 'issue']) || selectsPath(info, ['edges', 'node', 'issue']);
+}
+
+/** Fields of an edition that resolve by its id alone (through loaders). */
+const ISSUE_BY_ID_FIELDS = new Set(['__typename', 'id', 'sections', 'papers', 'paperCount']);
+const ISSUE_COLUMN_FIELDS = new Set<string>(ISSUE_FIELDS);
+
+/**
+ * How much of each paper's edition the papers of a paper connection need:
+ * none when `issue` is not selected on `nodes` / `edges { node }`; else the
+ * edition's fields selected below it (through fragments), or the whole row
+ * when a field there is neither a column nor resolved by id (e.g. `markdown`,
+ * or a field added later).
+ */
+export function paperIssueMode(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): IssueMode {
+  if (!selectsPaperIssues(info)) return 'none';
+  const names = new Set([...fieldsAt(info, ['nodes', 'issue']), ...fieldsAt(info, ['edges', 'node', 'issue'])]);
+  for (const n of names) if (!ISSUE_COLUMN_FIELDS.has(n) && !ISSUE_BY_ID_FIELDS.has(n)) return 'full';
+  return ISSUE_FIELDS.filter((f) => names.has(f));
 }
 
 /**

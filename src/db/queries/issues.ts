@@ -16,47 +16,53 @@ export interface IssueFilterArgs {
   status?: 'draft' | 'published' | null;
 }
 
-/** The columns of an edition as one JSON array (alias `i`), for editions fetched along with papers (see `issueFromArray`). */
-export const ISSUE_ARRAY = sql.raw(`json_build_array(i.id, i.slug, i.title, i.subtitle, i.week_start::text, i.week_end::text,
-  i.intro, i.outro, i.asides, i.status, date_part('epoch', i.published_at) * 1000, i.version,
-  date_part('epoch', i.created_at) * 1000, date_part('epoch', i.updated_at) * 1000)`);
+/** The fields of an edition besides its id, as IssueRow names them. */
+export const ISSUE_FIELDS = [
+  'slug',
+  'title',
+  'subtitle',
+  'weekStart',
+  'weekEnd',
+  'status',
+  'publishedAt',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'intro',
+  'outro',
+  'asides',
+] as const;
+export type IssueField = (typeof ISSUE_FIELDS)[number];
 
-/** One element of an ISSUE_ARRAY list. */
-export type IssueArray = [
-  id: number,
-  slug: string,
-  title: string,
-  subtitle: string,
-  weekStart: string,
-  weekEnd: string,
-  intro: string,
-  outro: string,
-  asides: IssueRow['asides'],
-  status: IssueRow['status'],
-  publishedAtMs: number | null,
-  version: number,
-  createdAtMs: number,
-  updatedAtMs: number,
-];
-
-/** The same IssueRow as Drizzle's own mapping gives. */
-export function issueFromArray(a: IssueArray): IssueRow {
-  return {
-    id: a[0],
-    slug: a[1],
-    title: a[2],
-    subtitle: a[3],
-    weekStart: a[4],
-    weekEnd: a[5],
-    intro: a[6],
-    outro: a[7],
-    asides: a[8],
-    status: a[9],
-    publishedAt: a[10] == null ? null : new Date(a[10]),
-    version: a[11],
-    createdAt: new Date(a[12]),
-    updatedAt: new Date(a[13]),
-  };
+/**
+ * An IssueRow from the values of some of its fields as they follow a paper's
+ * in a page (see `paperArray` in papers.ts): dates as text, timestamps as
+ * epoch ms, the same row as Drizzle's own mapping gives. Fields not listed
+ * are null: such a row serves only the fields GraphQL looked ahead at.
+ */
+export function issueFromValues(id: number, fields: readonly IssueField[], values: unknown[]): IssueRow {
+  const row = {
+    id,
+    slug: null,
+    title: null,
+    subtitle: null,
+    weekStart: null,
+    weekEnd: null,
+    status: null,
+    publishedAt: null,
+    version: null,
+    createdAt: null,
+    updatedAt: null,
+    intro: null,
+    outro: null,
+    asides: null,
+  } as unknown as Record<string, unknown>;
+  for (let k = 0; k < fields.length; k++) {
+    const f = fields[k]!;
+    const v = values[k];
+    row[f] = (f === 'publishedAt' || f === 'createdAt' || f === 'updatedAt') && v != null ? new Date(v as number) : v;
+  }
+  return row as unknown as IssueRow;
 }
 
 function visible(vis: Visibility): SQL | undefined {

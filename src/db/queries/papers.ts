@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { CategoryRow, IssueRow, PaperRow } from '../schema.js';
-import { ISSUE_ARRAY, type IssueArray, issueFromArray } from './issues.js';
+import { ISSUE_FIELDS, type IssueField, issueFromValues } from './issues.js';
 import { type PageWindow, idValues, preparedRows, selectRows } from './util.js';
 
 /** Keyset of a paper in archive order: edition week, edition id, section number, position. */
@@ -57,17 +57,59 @@ function columnsKey(c: PaperColumns): string {
 }
 
 /**
+ * Which of its edition's columns each paper of a page carries (GraphQL looks
+ * ahead at the fields selected on `issue`): none; the listed fields only
+ * (besides the id, which every paper has), enough for the usual "title of
+ * the edition" and for anything below it that goes by the edition's id; or
+ * `full`, the whole row (also for the loader of editions).
+ */
+export type IssueMode = 'none' | 'full' | readonly IssueField[];
+
+/** An edition's column as a page statement selects it (alias `i`) and as `paperArray` puts it in JSON (alias `p`). */
+const ISSUE_FIELD_SQL: Record<IssueField, { select: string; json: string }> = {
+  slug: { select: 'i.slug AS i_slug', json: 'p.i_slug' },
+  title: { select: 'i.title AS i_title', json: 'p.i_title' },
+  subtitle: { select: 'i.subtitle AS i_subtitle', json: 'p.i_subtitle' },
+  weekStart: { select: 'i.week_start AS i_week_start', json: 'p.i_week_start::text' },
+  weekEnd: { select: 'i.week_end AS i_week_end', json: 'p.i_week_end::text' },
+  status: { select: 'i.status AS i_status', json: 'p.i_status' },
+  publishedAt: { select: 'i.published_at AS i_published_at', json: "date_part('epoch', p.i_published_at) * 1000" },
+  version: { select: 'i.version AS i_version', json: 'p.i_version' },
+  createdAt: { select: 'i.created_at AS i_created_at', json: "date_part('epoch', p.i_created_at) * 1000" },
+  updatedAt: { select: 'i.updated_at AS i_updated_at', json: "date_part('epoch', p.i_updated_at) * 1000" },
+  intro: { select: 'i.intro AS i_intro', json: 'p.i_intro' },
+  outro: { select: 'i.outro AS i_outro', json: 'p.i_outro' },
+  asides: { select: 'i.asides AS i_asides', json: 'p.i_asides' },
+};
+
+/** The edition's fields a page carries for an IssueMode, in the order of their JSON values. */
+function issueFields(issues: IssueMode): readonly IssueField[] {
+  return issues === 'none' ? [] : issues === 'full' ? ISSUE_FIELDS : issues;
+}
+
+/**
  * A paper's columns as one JSON array (alias `p`), for lists built by
  * PostgreSQL as one JSON value per parent (see `paperFromArray`): arrays cost
  * far less to build than objects, and one JSON value far less to parse than
- * rows. Columns not asked for are NULL (cheap) and keep their place.
+ * rows. Columns not asked for are NULL (cheap) and keep their place. The
+ * edition's fields of the IssueMode follow (see `issueFromValues`).
  */
-function paperArray(c: PaperColumns): SQL {
+function paperArray(c: PaperColumns, issues: IssueMode): SQL {
   const or = (on: boolean, column: string) => (on ? column : 'NULL');
+  const tail = issueFields(issues)
+    .map((f) => `, ${ISSUE_FIELD_SQL[f].json}`)
+    .join('');
   return sql.raw(`json_build_array(p.id, p.issue_id, p.section_id, p.category_id, p.week_start::text,
     p.section_number, p.position, ${or(c.title, 'p.title')}, ${or(c.url, 'p.url')}, ${or(c.arxivId, 'p.arxiv_id')},
     ${or(c.version, 'p.version')}, ${or(c.times, "date_part('epoch', p.created_at) * 1000")},
-    ${or(c.times, "date_part('epoch', p.updated_at) * 1000")})`);
+    ${or(c.times, "date_part('epoch', p.updated_at) * 1000")}${tail})`);
+}
+
+/** The edition's columns a page statement selects (alias `i`) for an IssueMode, named as `paperArray` reads them. */
+function issueColumns(issues: IssueMode): string {
+  return issueFields(issues)
+    .map((f) => `, ${ISSUE_FIELD_SQL[f].select}`)
+    .join('');
 }
 
 /** One element of a PAPER_ARRAY list. */
@@ -85,6 +127,7 @@ type PaperArray = [
   version: number,
   createdAtMs: number | null,
   updatedAtMs: number | null,
+  ...edition: unknown[],
 ];
 
 function paperFromArray(a: PaperArray): PaperRow {
@@ -255,7 +298,7 @@ interface PageShape {
   outerDesc: boolean;
   innerDesc: boolean;
   drafts: boolean;
-  withIssues: boolean;
+  issues: IssueMode;
   columns: PaperColumns;
   has: { cursor: boolean; categories: boolean; issue: boolean; from: boolean; to: boolean };
 }
@@ -265,7 +308,7 @@ function pageShape(
   filter: PaperFilterArgs | undefined,
   window: PageWindow<PaperKey>,
   vis: Visibility,
-  withIssues: boolean,
+  issues: IssueMode,
   columns: PaperColumns,
 ): PageShape {
   return {
@@ -275,7 +318,7 @@ function pageShape(
     outerDesc: (window.order === 'DESC') !== window.backward,
     innerDesc: window.backward,
     drafts: vis.drafts,
-    withIssues,
+    issues,
     has: {
       cursor: window.cursor != null,
       categories: filter?.categorySlugs != null && filter.categorySlugs.length > 0,
@@ -299,7 +342,14 @@ function shapeName(prefix: string, shape: PageShape): string {
     .filter(([, on]) => on)
     .map(([k]) => `_${k}`)
     .join('');
-  return `${prefix}_${shape.withIssues ? 'issues_' : ''}${shape.parent}_${shape.outerDesc ? 'd' : 'a'}${shape.innerDesc ? 'd' : 'a'}_${shape.drafts ? 'all' : 'pub'}_l${shape.literalLimit ?? 'n'}_c${columnsKey(shape.columns)}${flags}`;
+  return `${prefix}_${issuesKey(shape.issues)}${shape.parent}_${shape.outerDesc ? 'd' : 'a'}${shape.innerDesc ? 'd' : 'a'}_${shape.drafts ? 'all' : 'pub'}_l${shape.literalLimit ?? 'n'}_c${columnsKey(shape.columns)}${flags}`;
+}
+
+/** An IssueMode in a statement name: '', 'full_', or 'i' and a bit per field of ISSUE_FIELDS. */
+function issuesKey(issues: IssueMode): string {
+  if (issues === 'none') return '';
+  if (issues === 'full') return 'full_';
+  return `i${ISSUE_FIELDS.map((f) => (issues.includes(f) ? '1' : '0')).join('')}_`;
 }
 
 /** Placeholder values of a page statement (unused ones are ignored). */
@@ -348,62 +398,73 @@ function pageSql(shape: PageShape): { page: SQL; orderBy: SQL } {
         OR (p.issue_id = ${issueId} AND (p.section_number, p.position) ${innerOp}
             (${sql.placeholder('sectionNumber')}::int, ${sql.placeholder('position')}::int)))))`);
   }
+  // With the edition's columns, one primary-key lookup of the edition gives them and its visibility.
+  const edition =
+    shape.issues === 'none'
+      ? { join: sql``, visible: visibleJoin({ drafts: shape.drafts }) }
+      : { join: sql`JOIN issues i ON i.id = p.issue_id`, visible: shape.drafts ? sql`` : sql`AND i.status = 'published'` };
   const page = sql`SELECT p.id, p.issue_id, p.section_id, p.category_id, p.week_start, p.section_number, p.position,
-      p.title, p.url, p.arxiv_id, p.version, p.created_at, p.updated_at
-    FROM papers p
-    WHERE ${parentColumn} = parent.id ${sql.join(conditions, sql` `)} ${visibleJoin({ drafts: shape.drafts })}
+      p.title, p.url, p.arxiv_id, p.version, p.created_at, p.updated_at${sql.raw(issueColumns(shape.issues))}
+    FROM papers p ${edition.join}
+    WHERE ${parentColumn} = parent.id ${sql.join(conditions, sql` `)} ${edition.visible}
     ORDER BY ${orderBy} LIMIT ${shape.literalLimit != null ? sql.raw(String(shape.literalLimit)) : sql`${sql.placeholder('limit')}::int`}`;
   return { page, orderBy };
 }
 
-/** Rows of a page statement: one per parent, plus one carrying the editions when asked for. */
+/** Rows of a page statement: one per parent. */
 interface PageStatementRow {
-  parentId: number | null;
+  parentId: number;
   parent?: unknown;
   papers: PaperArray[] | null;
-  issues: IssueArray[] | null;
 }
 
 /**
  * The page statement over a set of parents (`parents` is a relation with
  * columns `id` and `ord`, plus what `parentColumn` selects): one row per
- * parent with its page as a JSON array, and, with `withIssues`, one more row
- * with the editions of all those papers (so Paper.issue needs no statement).
+ * parent with its page as one JSON array (a correlated subquery per parent:
+ * nothing is materialized or sorted but the page itself), each paper with
+ * its edition's columns when the shape asks for them.
  */
-function pagesStatement(shape: PageShape, parentsCte: SQL, parentColumn: SQL): SQL {
+function pagesStatement(shape: PageShape, parentsSql: SQL, parentColumn: SQL): SQL {
   const { page, orderBy } = pageSql(shape);
-  // The editions through their primary key, whatever the size of the archive.
-  const issues = shape.withIssues
-    ? sql`UNION ALL
-      SELECT NULL, NULL, NULL, NULL, (
-        SELECT json_agg(${ISSUE_ARRAY}) FROM (SELECT DISTINCT issue_id FROM pages) d JOIN issues i ON i.id = d.issue_id)`
-    : sql``;
-  return sql`WITH parents AS MATERIALIZED (${parentsCte}),
-    pages AS MATERIALIZED (SELECT parent.id AS parent_id, p.* FROM parents parent CROSS JOIN LATERAL (${page}) p)
-    SELECT parent.id AS "parentId", parent.ord, ${parentColumn} AS parent, g.papers, NULL::json AS issues
-    FROM parents parent
-    LEFT JOIN (
-      SELECT p.parent_id, json_agg(${paperArray(shape.columns)} ORDER BY ${orderBy}) AS papers FROM pages p GROUP BY p.parent_id
-    ) g ON g.parent_id = parent.id
-    ${issues}`;
+  return sql`SELECT parent.id AS "parentId", parent.ord, ${parentColumn} AS parent,
+      (SELECT json_agg(${paperArray(shape.columns, shape.issues)} ORDER BY ${orderBy}) FROM (${page}) p) AS papers
+    FROM (${parentsSql}) parent`;
 }
 
-function readPages(rows: PageStatementRow[]): { papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] } {
-  const papers: Array<PaperRow & { parentId: number }> = [];
-  const issues: IssueRow[] = [];
+/**
+ * The papers of a page statement's rows, each with `parentId` and, when the
+ * shape carried editions, `edition` (one object per edition, shared by its
+ * papers); with `full` rows the editions are also returned, complete, for
+ * the issue loader.
+ */
+function readPages(rows: PageStatementRow[], mode: IssueMode): { papers: PaperInPage[]; issues: IssueRow[] } {
+  const papers: PaperInPage[] = [];
+  const editions = new Map<number, IssueRow>();
   for (const r of rows) {
-    if (r.parentId == null) {
-      for (const a of r.issues ?? []) issues.push(issueFromArray(a));
-      continue;
-    }
     for (const a of r.papers ?? []) {
-      const paper = paperFromArray(a) as PaperRow & { parentId: number };
+      const paper = paperFromArray(a) as PaperInPage;
       paper.parentId = r.parentId;
+      if (mode !== 'none') {
+        let edition = editions.get(paper.issueId);
+        if (!edition) {
+          edition = issueFromValues(paper.issueId, issueFields(mode), a.slice(13));
+          editions.set(paper.issueId, edition);
+        }
+        paper.edition = edition;
+      }
       papers.push(paper);
     }
   }
-  return { papers, issues };
+  return { papers, issues: mode === 'full' ? [...editions.values()] : [] };
 }
+
+/**
+ * A paper of a page: its parent's id and, when the page carried them, its
+ * edition's columns (see IssueMode: the fields not asked for are null).
+ * These rows stay with their page (they are not the paper loader's).
+ */
+export type PaperInPage = PaperRow & { parentId: number; edition?: IssueRow };
 
 /**
  * One page of papers for each of several parents (categories or editions), in
@@ -411,7 +472,7 @@ function readPages(rows: PageStatementRow[]): { papers: Array<PaperRow & { paren
  * direction, cursor or not, which filters, drafts or not): a subquery per
  * parent walks the index from the cursor, so the cost does not grow with the
  * depth of the page, and returns the page as one JSON array. With
- * `withIssues`, the papers' editions come in the same statement.
+ * `issues`, the papers' editions come in the same statement (see IssueMode).
  */
 export async function pagePapersByParents(
   db: Db,
@@ -420,13 +481,14 @@ export async function pagePapersByParents(
   filter: PaperFilterArgs | undefined,
   window: PageWindow<PaperKey>,
   vis: Visibility,
-  options: { withIssues?: boolean; columns?: PaperColumns } = {},
-): Promise<{ papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] }> {
+  options: { issues?: IssueMode; columns?: PaperColumns } = {},
+): Promise<{ papers: PaperInPage[]; issues: IssueRow[] }> {
   if (parentIds.length === 0) return { papers: [], issues: [] };
-  const shape = pageShape(parent, filter, window, vis, options.withIssues === true, options.columns ?? ALL_PAPER_COLUMNS);
+  const mode = options.issues ?? 'none';
+  const shape = pageShape(parent, filter, window, vis, mode, options.columns ?? ALL_PAPER_COLUMNS);
   const rows = await preparedRows<PageStatementRow>(
     db,
-    shapeName('paper_pages_v4', shape),
+    shapeName('paper_pages_v5', shape),
     () =>
       pagesStatement(
         shape,
@@ -435,7 +497,7 @@ export async function pagePapersByParents(
       ),
     { ...pageValues(filter, window), parentIds: [...parentIds] },
   );
-  return readPages(rows);
+  return readPages(rows, mode);
 }
 
 /** [id, slug, name, description, createdAtMs, updatedAtMs] */
@@ -443,7 +505,7 @@ type CategoryArray = [number, string, string, string, number, number];
 
 /**
  * Every category (alphabetically by name, as Query.categories) with one page
- * of its papers, and with `withIssues` the papers' editions: a whole category
+ * of its papers, and with `issues` the papers' editions: a whole category
  * listing in ONE statement.
  */
 export async function categoriesWithPages(
@@ -451,12 +513,13 @@ export async function categoriesWithPages(
   filter: PaperFilterArgs | undefined,
   window: PageWindow<PaperKey>,
   vis: Visibility,
-  options: { withIssues?: boolean; columns?: PaperColumns } = {},
-): Promise<{ categories: CategoryRow[]; papers: Array<PaperRow & { parentId: number }>; issues: IssueRow[] }> {
-  const shape = pageShape('category', filter, window, vis, options.withIssues === true, options.columns ?? ALL_PAPER_COLUMNS);
-  const rows = await preparedRows<PageStatementRow & { ord: number | string | null }>(
+  options: { issues?: IssueMode; columns?: PaperColumns } = {},
+): Promise<{ categories: CategoryRow[]; papers: PaperInPage[]; issues: IssueRow[] }> {
+  const mode = options.issues ?? 'none';
+  const shape = pageShape('category', filter, window, vis, mode, options.columns ?? ALL_PAPER_COLUMNS);
+  const rows = await preparedRows<PageStatementRow & { ord: number | string }>(
     db,
-    shapeName('category_listing_v2', shape),
+    shapeName('category_listing_v3', shape),
     () =>
       pagesStatement(
         shape,
@@ -468,12 +531,12 @@ export async function categoriesWithPages(
       ),
     pageValues(filter, window),
   );
-  const listed = rows.filter((r) => r.parentId != null).sort((a, b) => Number(a.ord) - Number(b.ord));
+  const listed = [...rows].sort((a, b) => Number(a.ord) - Number(b.ord));
   const categories = listed.map((r) => {
     const a = r.parent as CategoryArray;
     return { id: a[0], slug: a[1], name: a[2], description: a[3], createdAt: new Date(a[4]), updatedAt: new Date(a[5]) };
   });
-  return { categories, ...readPages(rows) };
+  return { categories, ...readPages(rows, mode) };
 }
 
 /** Number of papers matching the filter, overall. */

@@ -3,7 +3,7 @@ import { categoriesWithPages, paperKey } from '../../db/queries/papers.js';
 import type { PaperRow } from '../../db/schema.js';
 import { allCategories } from '../../db/queries/categories.js';
 import { builder } from '../builder.js';
-import { childFieldNodes, paperColumnsFor, selectsPaperIssues } from '../lookahead.js';
+import { childFieldNodes, paperColumnsFor, paperIssueMode } from '../lookahead.js';
 import { paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { CategoryRef } from '../refs.js';
 import { PaperFilter, PaperOrder } from './inputs.js';
@@ -31,7 +31,7 @@ builder.node(CategoryRef, {
         const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
         const filter = paperFilterArgs(args.filter);
         const rows = await ctx.loaders
-          .papersPage('category', filter, window, selectsPaperIssues(info), paperColumnsFor(info))
+          .papersPage('category', filter, window, paperIssueMode(info), paperColumnsFor(info))
           .load(category.id);
         return toConnection(rows, window, paperCursor, paperKey, () =>
           ctx.loaders.papersCount('category', filter).load(category.id),
@@ -63,7 +63,7 @@ function papersPageAhead(info: GraphQLResolveInfo) {
     const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
     const filter = paperFilterArgs(args.filter);
     const below = { fieldNodes: nodes, fragments: info.fragments };
-    return { window, filter, withIssues: selectsPaperIssues(below), columns: paperColumnsFor(below) };
+    return { window, filter, issues: paperIssueMode(below), columns: paperColumnsFor(below) };
   } catch {
     return null;
   }
@@ -81,10 +81,10 @@ builder.queryFields((t) => ({
       if (listing) {
         const vis = { drafts: ctx.viewer.canSeeDrafts };
         const { categories, papers, issues } = await categoriesWithPages(ctx.db, listing.filter, listing.window, vis, {
-          withIssues: listing.withIssues,
+          issues: listing.issues,
           columns: listing.columns,
         });
-        const loader = ctx.loaders.papersPage('category', listing.filter, listing.window, listing.withIssues, listing.columns);
+        const loader = ctx.loaders.papersPage('category', listing.filter, listing.window, listing.issues, listing.columns);
         const byCategory = new Map<number, PaperRow[]>(categories.map((c) => [c.id, []]));
         for (const p of papers) byCategory.get(p.parentId)?.push(p);
         for (const [id, page] of byCategory) loader.prime(id, page);

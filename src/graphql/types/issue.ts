@@ -63,7 +63,7 @@ builder.node(IssueRef, {
       resolve: async (issue, args, ctx, info) => {
         const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
         const filter = paperFilterArgs(args.filter);
-        const rows = await ctx.loaders.papersPage('issue', filter, window, false, paperColumnsFor(info)).load(issue.id);
+        const rows = await ctx.loaders.papersPage('issue', filter, window, 'none', paperColumnsFor(info)).load(issue.id);
         return toConnection(rows, window, paperCursor, paperKey, () =>
           ctx.loaders.papersCount('issue', filter).load(issue.id),
         );

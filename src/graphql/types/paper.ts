@@ -1,4 +1,4 @@
-import type { PaperFilterArgs } from '../../db/queries/papers.js';
+import type { PaperFilterArgs, PaperInPage } from '../../db/queries/papers.js';
 import { countPapers, pagePapers, paperByNumber, paperKey } from '../../db/queries/papers.js';
 import { builder } from '../builder.js';
 import { userInputError } from '../errors.js';
@@ -35,6 +35,9 @@ builder.node(PaperRef, {
       type: IssueRef,
       description: 'The edition it appeared in.',
       resolve: async (p, _a, ctx) => {
+        // A paper of a page may carry its edition (see IssueMode): no loader, no promise.
+        const carried = (p as PaperInPage).edition;
+        if (carried) return carried;
         const issue = await ctx.loaders.issueById.load(p.issueId);
         if (!issue) throw new Error(`paper ${p.id} has no visible issue`);
         return issue;

@@ -9,8 +9,8 @@
  *   npx tsx bench/perf.ts [--quick] [--big] [--no-profile]
  *
  * The API runs as production runs it: the compiled build (`npm run build`,
- * done here first) under plain node with a 256 MB heap cap
- * (bench/systems/api.mjs).
+ * done here first) under plain node with the V8 settings the README
+ * recommends (bench/systems/api.mjs).
  *
  * Data: database bench_perf (520 weekly editions × 20 papers, 12 categories,
  * filled by `npm run bench:data` when missing or of another size);
@@ -236,14 +236,14 @@ async function startProcess(name: string, port: number, command: string, args: s
 
 const tsxArgs = (file: string, args: string[]) => ['--import', 'tsx', path.join(here, 'systems', file), ...args];
 
-/** The API runs as production runs it: the compiled build, plain node, the heap cap the README recommends. */
-const API_HEAP_MB = 256;
+/** The API runs as production runs it: the compiled build, plain node, the V8 settings the README recommends. */
+const API_NODE_FLAGS = ['--max-old-space-size=2048', '--max-semi-space-size=8'];
 const startApi = (port: number, opts: { cache?: boolean; logStatements?: boolean; cpuProfile?: string } = {}) =>
   startProcess(
     opts.cache ? 'api-cached' : 'api',
     port,
     process.execPath,
-    [`--max-old-space-size=${API_HEAP_MB}`, path.join(here, 'systems', 'api.mjs'),
+    [...API_NODE_FLAGS, path.join(here, 'systems', 'api.mjs'),
       '--port',
       String(port),
       ...(opts.cache ? ['--cache'] : []),
@@ -648,7 +648,7 @@ writeSection(
 
 \`${DB_NAME}\`: ${PAPERS / PER_WEEK} weekly editions × ${PER_WEEK} papers (${PAPERS} papers, 12 categories), filled by \`npm run bench:data\`.
 Each system is its own process on 127.0.0.1: **api** = this API as production runs it (\`bench/systems/api.mjs\`: the compiled build
-under plain \`node --max-old-space-size=${API_HEAP_MB}\`, createApp, pg pool of 10, no limits);
+under plain \`node ${API_NODE_FLAGS.join(' ')}\`, createApp, pg pool of 10, no limits);
 **api-cached** = the same with the in-memory response cache (TTL 60 s); **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')}
 (Amber preset, pool of 10, \`bench/peers/postgraphile\`); **database limit** = the query as one hand-written SQL statement
 (json_agg) through \`pgbench -n -c N -j 2 -T ${RUN_S}\` (transactions/s, average latency); **HTTP limit** = a bare node:http server

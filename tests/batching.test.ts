@@ -181,6 +181,21 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
     for (const c of counts) expect(c).toBeLessThanOrEqual(6);
   });
 
+  it('sections carry only the paper columns selected below them; the same papers elsewhere in the query are complete', async () => {
+    const fields = 'id number title url arxivId version createdAt updatedAt';
+    const full = await statementsFor(`{ issues(first: 2) { nodes { slug sections { papers { ${fields} } } } } }`);
+    const slug = full.data.issues.nodes[0].slug;
+    const want = full.data.issues.nodes[0].sections[0].papers[0];
+    expect(want.createdAt).toBeTruthy();
+    const mixed = await statementsFor(
+      `{ issues(first: 2) { nodes { sections { papers { id title } } } } one: paper(issue: "${slug}", number: "${want.number}") { ${fields} }
+         again: issue(slug: "${slug}") { sections { papers { ${fields} } } } }`,
+    );
+    expect(mixed.data.issues.nodes[0].sections[0].papers[0]).toEqual({ id: want.id, title: want.title });
+    expect(mixed.data.one).toEqual(want);
+    expect(mixed.data.again.sections[0].papers[0]).toEqual(want);
+  });
+
   it('node lookups batch: nodes(ids) of 100 papers is one statement (plus their issues)', async () => {
     const page = await gql(app, `{ papers(first: 100) { nodes { id } } }`);
     const ids = page.body.data!.papers.nodes.map((n: any) => n.id);

@@ -55,19 +55,35 @@ export function createLoaders(db: Db, vis: Visibility) {
     for (const r of rows) categoryById.prime(r.category.id, r.category);
     return byKey(slugs, rows, (r) => r.requestedSlug).map((r) => r?.category ?? null);
   });
-  const sectionsByIssueId = new DataLoader<number, SectionShape[]>(async (ids) => {
-    const rows = await sectionsByIssueIds(db, ids);
-    for (const r of rows) {
-      categoryById.prime(r.category.id, r.category);
-      for (const p of r.papers) paperById.prime(p.id, p);
+  /**
+   * Sections of editions with their categories and papers; `columns`: the
+   * papers' optional columns the client reads. Papers with every column also
+   * prime paperById; the others stay with their section.
+   */
+  const sectionLoaders = new Map<string, DataLoader<number, SectionShape[]>>();
+  function sectionsOf(columns: PaperColumns = ALL_PAPER_COLUMNS): DataLoader<number, SectionShape[]> {
+    const key = JSON.stringify(columns);
+    let loader = sectionLoaders.get(key);
+    if (!loader) {
+      const complete = Object.values(columns).every(Boolean);
+      loader = new DataLoader<number, SectionShape[]>(async (ids) => {
+        const rows = await sectionsByIssueIds(db, ids, columns);
+        for (const r of rows) {
+          categoryById.prime(r.category.id, r.category);
+          if (complete) for (const p of r.papers) paperById.prime(p.id, p);
+        }
+        // The category and papers came along: the section carries them (no statement, no promise of their own).
+        return groupBy(
+          ids,
+          rows.map((r): SectionShape => ({ ...r.section, category: r.category, papers: r.papers })),
+          (r) => r.issueId,
+        );
+      });
+      sectionLoaders.set(key, loader);
     }
-    // The category and papers came along: the section carries them (no statement, no promise of their own).
-    return groupBy(
-      ids,
-      rows.map((r): SectionShape => ({ ...r.section, category: r.category, papers: r.papers })),
-      (r) => r.issueId,
-    );
-  });
+    return loader;
+  }
+  const sectionsByIssueId = sectionsOf(ALL_PAPER_COLUMNS);
   const paperById = new DataLoader<number, PaperRow | null>(async (ids) =>
     byKey(ids, await papersByIds(db, ids, vis), (r) => r.id),
   );
@@ -128,9 +144,10 @@ export function createLoaders(db: Db, vis: Visibility) {
 
   /** Forget everything cached (after a mutation, so the same request sees new data). */
   function clearAll(): void {
-    for (const l of [issueById, issueBySlug, categoryById, categoryBySlug, sectionsByIssueId, paperById, paperSummary, papersBySectionId]) {
+    for (const l of [issueById, issueBySlug, categoryById, categoryBySlug, paperById, paperSummary, papersBySectionId]) {
       (l as DataLoader<unknown, unknown>).clearAll();
     }
+    for (const l of sectionLoaders.values()) l.clearAll();
     pageLoaders.clear();
     countLoaders.clear();
   }
@@ -141,6 +158,7 @@ export function createLoaders(db: Db, vis: Visibility) {
     categoryById,
     categoryBySlug,
     sectionsByIssueId,
+    sectionsOf,
     paperById,
     paperSummary,
     papersBySectionId,

@@ -61,10 +61,33 @@ const ISSUE_COLUMN_FIELDS = new Set<string>(ISSUE_FIELDS);
  * or a field added later).
  */
 export function paperIssueMode(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): IssueMode {
-  if (!selectsPaperIssues(info)) return 'none';
-  const names = new Set([...fieldsAt(info, ['nodes', 'issue']), ...fieldsAt(info, ['edges', 'node', 'issue'])]);
-  for (const n of names) if (!ISSUE_COLUMN_FIELDS.has(n) && !ISSUE_BY_ID_FIELDS.has(n)) return 'full';
-  return ISSUE_FIELDS.filter((f) => names.has(f));
+  return memoized(issueModes, info, () => {
+    if (!selectsPaperIssues(info)) return 'none';
+    const names = new Set([...fieldsAt(info, ['nodes', 'issue']), ...fieldsAt(info, ['edges', 'node', 'issue'])]);
+    for (const n of names) if (!ISSUE_COLUMN_FIELDS.has(n) && !ISSUE_BY_ID_FIELDS.has(n)) return 'full';
+    return ISSUE_FIELDS.filter((f) => names.has(f));
+  });
+}
+
+/*
+ * A lookahead depends only on the document (names of selected fields, through
+ * its fragments), not on variables: computed once per field node of a parsed
+ * document (Yoga caches parsed documents, so the same nodes come back with
+ * every request of the same query) instead of once per parent per request.
+ */
+const issueModes = new WeakMap<FieldNode, IssueMode>();
+const paperColumns = new WeakMap<FieldNode, PaperColumns>();
+const sectionColumns = new WeakMap<FieldNode, PaperColumns>();
+
+function memoized<T>(cache: WeakMap<FieldNode, T>, info: Pick<GraphQLResolveInfo, 'fieldNodes'>, compute: () => T): T {
+  const key = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
+  if (!key) return compute();
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = compute();
+    cache.set(key, value);
+  }
+  return value;
 }
 
 /**
@@ -124,7 +147,15 @@ export function fieldsAt(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragment
  * the fields selected on its `nodes` and `edges { node }`, through fragments.
  */
 export function paperColumnsFor(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): PaperColumns {
-  const names = new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])]);
+  return memoized(paperColumns, info, () => columnsOf(new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])])));
+}
+
+/** The same for the papers of the sections of an edition (`Issue.sections` → `papers`). */
+export function sectionPaperColumnsFor(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): PaperColumns {
+  return memoized(sectionColumns, info, () => columnsOf(fieldsAt(info, ['papers'])));
+}
+
+function columnsOf(names: Set<string>): PaperColumns {
   return {
     title: names.has('title'),
     url: names.has('url'),

@@ -52,7 +52,8 @@ export interface PaperColumns {
 
 export const ALL_PAPER_COLUMNS: PaperColumns = { title: true, url: true, arxivId: true, version: true, times: true };
 
-function columnsKey(c: PaperColumns): string {
+/** A PaperColumns in a statement name: a bit per column. */
+export function columnsKey(c: PaperColumns): string {
   return [c.title, c.url, c.arxivId, c.version, c.times].map((on) => (on ? '1' : '0')).join('');
 }
 

@@ -4,7 +4,7 @@ import type { IssueRow } from '../../db/schema.js';
 import { documentFromRows } from '../../newsletter/document.js';
 import { renderMarkdown } from '../../newsletter/markdown.js';
 import { builder } from '../builder.js';
-import { paperColumnsFor } from '../lookahead.js';
+import { paperColumnsFor, sectionPaperColumnsFor } from '../lookahead.js';
 import { issueCursor, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { IssueRef, SectionRef } from '../refs.js';
 import { IssueFilter, IssueOrder, IssueStatusEnum, PaperFilter, PaperOrder } from './inputs.js';
@@ -50,7 +50,8 @@ builder.node(IssueRef, {
     sections: t.field({
       type: [SectionRef],
       description: 'The numbered sections, in order, each with its category and papers.',
-      resolve: (i, _a, ctx) => ctx.loaders.sectionsByIssueId.load(i.id),
+      // Only the papers' columns selected below are fetched (see PaperColumns).
+      resolve: (i, _a, ctx, info) => ctx.loaders.sectionsOf(sectionPaperColumnsFor(info)).load(i.id),
     }),
     papers: t.field({
       type: PaperConnection,

@@ -280,6 +280,8 @@ function findings(): string {
   trigram index yields them (not the most similar of all); \`Paper.related\` ranks at most ${RELATED_CANDIDATES} papers
   sharing pairs of the paper's rarest terms (document frequency ≤ 2 %), also in index order: related p95
   ${f(big.p95.get('related 1'))} ms for one paper (${ok(big.p95.get('related 1'))}), ${f(big.p95.get('related 20'))} ms for 20 papers in one statement.
+- The API's connections run with PostgreSQL's JIT off (\`createDb\`): every statement here is bounded, and LLVM
+  compilation, which PostgreSQL starts from its cost estimates, cost more than it saved (20–30 ms of a typo search).
 - Draft visibility is a primary-key lookup of the edition per candidate (SubPlan on \`issues_pkey\`), no longer a hash
   join on a full scan of \`issues\`.
 - \`totalCount\`/\`facets\` stay exact (one statement counting every match, only when asked for); they still cost in

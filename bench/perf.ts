@@ -256,12 +256,12 @@ const startApi = (port: number, opts: { cache?: boolean; logStatements?: boolean
 const startPostgraphile = (port: number, logStatements = false) =>
   startProcess('postgraphile', port, process.execPath, ['server.mjs', ...(logStatements ? ['--log-statements'] : [])], peerDir);
 
-const startStatic = (port: number, files: Record<string, string>) =>
+const startStatic = (port: number, files: Record<string, string>, adapter = false) =>
   startProcess(
-    'http-limit',
+    adapter ? 'adapter-limit' : 'http-limit',
     port,
     process.execPath,
-    tsxArgs('static.ts', ['--port', String(port), ...Object.entries(files).map(([q, f]) => `${q}=${f}`)]),
+    tsxArgs('static.ts', ['--port', String(port), ...(adapter ? ['--adapter'] : []), ...Object.entries(files).map(([q, f]) => `${q}=${f}`)]),
     root,
     '/',
   );
@@ -483,7 +483,7 @@ const apiQ = apiQueries(slug);
 const pglQ = postgraphileQueries(slug);
 const sqlQ = sqlStatements(slug);
 
-const PORTS = { api: 4100, cached: 4101, postgraphile: 4102, http: 4103, profile: 4104 };
+const PORTS = { api: 4100, cached: 4101, postgraphile: 4102, http: 4103, profile: 4104, adapter: 4105 };
 const SYSTEMS = ['api', 'api-cached', 'postgraphile'] as const;
 type SystemName = (typeof SYSTEMS)[number];
 const queriesOf = (s: SystemName) => (s === 'postgraphile' ? pglQ : apiQ);
@@ -510,13 +510,14 @@ const postgraphile = await startPostgraphile(PORTS.postgraphile);
 const tmp = path.join('/tmp', `llmp-perf-${process.pid}`);
 mkdirSync(tmp, { recursive: true });
 const staticFiles: Record<string, string> = {};
-for (const q of ['Q1', 'Q2'] as const) {
+for (const q of QUERY_NAMES) {
   const { status, body } = await post(api.url, apiQ[q]);
   if (status !== 200) throw new Error(`api ${q}: ${status}`);
   staticFiles[q] = path.join(tmp, `${q}.json`);
   writeFileSync(staticFiles[q], body);
 }
 const httpLimit = await startStatic(PORTS.http, staticFiles);
+const adapterLimit = await startStatic(PORTS.adapter, staticFiles, true);
 for (const q of QUERY_NAMES) {
   writeFileSync(path.join(tmp, `${q}.sql`), sqlQ[q]);
   const a = titles(await postOk(api.url, apiQ[q]));
@@ -549,15 +550,18 @@ try {
       const db = pgbench(path.join(tmp, `${q}.sql`), connections);
       results[connections].push({ system: 'database limit (pgbench)', query: q, db, statements: 1 });
       log(`${connections} conns ${q} pgbench: ${fmt(db.tps)} tps, ${db.latencyMs} ms avg`);
-      if (q === 'Q1' || q === 'Q2') {
-        const f = await load(httpLimit, apiQ[q], connections, { 'x-bench-query': q });
-        results[connections].push({ system: 'HTTP limit (node:http)', query: q, f, statements: 0 });
-        log(`${connections} conns ${q} http limit: ${fmt(f.rps)} req/s, p99 ${f.p99} ms`);
+      for (const [system, name] of [
+        [httpLimit, 'HTTP limit (node:http)'],
+        [adapterLimit, "adapter limit (Yoga's @whatwg-node/server)"],
+      ] as const) {
+        const f = await load(system, apiQ[q], connections, { 'x-bench-query': q });
+        results[connections].push({ system: name, query: q, f, statements: 0 });
+        log(`${connections} conns ${q} ${name}: ${fmt(f.rps)} req/s, p99 ${f.p99} ms, ${fmt(f.cpuMsPerReq, 3)} CPU ms/req`);
       }
     }
   }
 } finally {
-  await Promise.all([api, cached, postgraphile, httpLimit].map(stop));
+  await Promise.all([api, cached, postgraphile, httpLimit, adapterLimit].map(stop));
 }
 
 // 3. CPU profile of the uncached API under Q1 load.
@@ -637,7 +641,15 @@ const targets = [
   `- uncached Q1/Q2 ≥ 1.0× PostGraphile requests/s at 10 connections, p99 no worse: ${(['Q1', 'Q2'] as const)
     .map((q) => `${q} ${fmt(rpsOf(10, 'api', q) / rpsOf(10, 'postgraphile', q), 2)}×, p99 ${find(10, 'api', q)?.f?.p99} vs ${find(10, 'postgraphile', q)?.f?.p99} ms`)
     .join('; ')} — ${met(parityOk)}`,
-  `- cached ≥ 5× PostGraphile (every query, 10 and 50 connections): lowest ${fmt(Math.min(...cachedRatios), 2)}× — ${met(cacheOk)}`,
+  `- cached ≥ 5× PostGraphile (every query, 10 and 50 connections): lowest ${fmt(Math.min(...cachedRatios), 2)}× — ${met(cacheOk)}${
+    cacheOk
+      ? ''
+      : `; the adapter limit ÷ PostGraphile, for the same queries: ${CONNECTIONS.flatMap((c) =>
+          QUERY_NAMES.filter((q) => rpsOf(c, 'api-cached', q) / rpsOf(c, 'postgraphile', q) < 5).map(
+            (q) => `${q} at ${c} connections ${fmt(rpsOf(c, "adapter limit (Yoga's @whatwg-node/server)", q) / rpsOf(c, 'postgraphile', q), 2)}×`,
+          ),
+        ).join(', ')}`
+  }`,
   `- peak RSS < 250 MB (this API, uncached and cached, under 50 connections): ${fmt(rssMax)} MB — ${met(rssOk)}`,
 ];
 
@@ -652,7 +664,9 @@ under plain \`node ${API_NODE_FLAGS.join(' ')}\`, createApp, pg pool of 10, no l
 **api-cached** = the same with the in-memory response cache (TTL 60 s); **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')}
 (Amber preset, pool of 10, \`bench/peers/postgraphile\`); **database limit** = the query as one hand-written SQL statement
 (json_agg) through \`pgbench -n -c N -j 2 -T ${RUN_S}\` (transactions/s, average latency); **HTTP limit** = a bare node:http server
-answering the API's Q1/Q2 bytes. Load: autocannon ${version(root, 'autocannon')}, POST with a JSON body, ${WARMUP_S} s warm-up then ${RUNS} runs of
+answering the API's bytes for the query; **adapter limit** = the same bytes through @whatwg-node/server's adapter alone (a fetch
+Request in, a Response out), the HTTP layer graphql-yoga runs every request through: the floor of any answer of this API, a
+response-cache hit included. Load: autocannon ${version(root, 'autocannon')}, POST with a JSON body, ${WARMUP_S} s warm-up then ${RUNS} runs of
 ${RUN_S} s; requests/s = median of the runs (2xx only), p50/p99 = median of the runs' percentiles. Server CPU = utime+stime of the
 server process over the runs ÷ requests. SQL statements/request = \`statement:\`/\`execute\` lines in PostgreSQL's log for ${COUNT_REQUESTS}
 sequential requests, in a separate phase with the system's connections at \`log_statement=all\` (cached: served from the cache).

@@ -404,8 +404,13 @@ function pageSql(shape: PageShape): { page: SQL; orderBy: SQL } {
     shape.issues === 'none'
       ? { join: sql``, visible: visibleJoin({ drafts: shape.drafts }) }
       : { join: sql`JOIN issues i ON i.id = p.issue_id`, visible: shape.drafts ? sql`` : sql`AND i.status = 'published'` };
-  const page = sql`SELECT p.id, p.issue_id, p.section_id, p.category_id, p.week_start, p.section_number, p.position,
-      p.title, p.url, p.arxiv_id, p.version, p.created_at, p.updated_at${sql.raw(issueColumns(shape.issues))}
+  // Only the optional columns the page puts in its JSON (see paperArray).
+  const c = shape.columns;
+  const optional = [c.title && 'p.title', c.url && 'p.url', c.arxivId && 'p.arxiv_id', c.version && 'p.version', c.times && 'p.created_at, p.updated_at']
+    .filter(Boolean)
+    .map((column) => `, ${column}`)
+    .join('');
+  const page = sql`SELECT p.id, p.issue_id, p.section_id, p.category_id, p.week_start, p.section_number, p.position${sql.raw(optional)}${sql.raw(issueColumns(shape.issues))}
     FROM papers p ${edition.join}
     WHERE ${parentColumn} = parent.id ${sql.join(conditions, sql` `)} ${edition.visible}
     ORDER BY ${orderBy} LIMIT ${shape.literalLimit != null ? sql.raw(String(shape.literalLimit)) : sql`${sql.placeholder('limit')}::int`}`;

@@ -237,7 +237,7 @@ async function startProcess(name: string, port: number, command: string, args: s
 const tsxArgs = (file: string, args: string[]) => ['--import', 'tsx', path.join(here, 'systems', file), ...args];
 
 /** The API runs as production runs it: the compiled build, plain node, the V8 settings the README recommends. */
-const API_NODE_FLAGS = ['--max-old-space-size=2048', '--max-semi-space-size=8'];
+const API_NODE_FLAGS = ['--max-old-space-size=2048', '--max-semi-space-size=8', '--heap-growing-percent=200'];
 const startApi = (port: number, opts: { cache?: boolean; logStatements?: boolean; cpuProfile?: string } = {}) =>
   startProcess(
     opts.cache ? 'api-cached' : 'api',

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,13 +12,18 @@ afterAll(() => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('npm run build emits JavaScript that `node dist/server.js` runs without tsx', async () => {
+it('npm run build emits JavaScript that `npm run start:dist` (node with its V8 flags, dist/server.js) runs without tsx', async () => {
   await run('npm', ['run', '--silent', 'build'], { cwd: repoRoot, timeout: 120_000 });
   expect(existsSync(path.join(repoRoot, 'dist/server.js'))).toBe(true);
   expect(existsSync(path.join(repoRoot, 'dist/tests'))).toBe(false);
 
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'build-test-'));
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  // the node arguments of `npm run start:dist` (its V8 memory flags must be ones this node accepts)
+  const script: string = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).scripts['start:dist'];
+  const [command, ...args] = script.split(/\s+/);
+  expect(command).toBe('node');
+  expect(args[args.length - 1]).toBe('dist/server.js');
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     // plain node: no tsx loader inherited from the test runner
     env: { ...process.env, NODE_OPTIONS: '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', SEED_SAMPLE: 'true' },

@@ -660,13 +660,14 @@ writeSection(
 
 \`${DB_NAME}\`: ${PAPERS / PER_WEEK} weekly editions × ${PER_WEEK} papers (${PAPERS} papers, 12 categories), filled by \`npm run bench:data\`.
 Each system is its own process on 127.0.0.1: **api** = this API as production runs it (\`bench/systems/api.mjs\`: the compiled build
-under plain \`node ${API_NODE_FLAGS.join(' ')}\`, createApp, pg pool of 10, no limits);
-**api-cached** = the same with the in-memory response cache (TTL 60 s); **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')}
+under plain \`node ${API_NODE_FLAGS.join(' ')}\`, createApp, pg pool of 10, limits nobody reaches);
+**api-cached** = the same with the in-memory response cache (TTL 60 s) and its response tier in front of Yoga, as \`src/server.ts\`
+runs them (a repeated read is replayed from memory before Yoga's HTTP layer, still charged to the rate limits); **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')}
 (Amber preset, pool of 10, \`bench/peers/postgraphile\`); **database limit** = the query as one hand-written SQL statement
 (json_agg) through \`pgbench -n -c N -j 2 -T ${RUN_S}\` (transactions/s, average latency); **HTTP limit** = a bare node:http server
 answering the API's bytes for the query; **adapter limit** = the same bytes through @whatwg-node/server's adapter alone (a fetch
-Request in, a Response out), the HTTP layer graphql-yoga runs every request through: the floor of any answer of this API, a
-response-cache hit included. Load: autocannon ${version(root, 'autocannon')}, POST with a JSON body, ${WARMUP_S} s warm-up then ${RUNS} runs of
+Request in, a Response out), the HTTP layer graphql-yoga runs every request through: the floor of any answer from inside Yoga
+(the response tier answers before it). Load: autocannon ${version(root, 'autocannon')}, POST with a JSON body, ${WARMUP_S} s warm-up then ${RUNS} runs of
 ${RUN_S} s; requests/s = median of the runs (2xx only), p50/p99 = median of the runs' percentiles. Server CPU = utime+stime of the
 server process over the runs ÷ requests. SQL statements/request = \`statement:\`/\`execute\` lines in PostgreSQL's log for ${COUNT_REQUESTS}
 sequential requests, in a separate phase with the system's connections at \`log_statement=all\` (cached: served from the cache).

@@ -7,7 +7,7 @@ import { type Context, createContext } from './context.js';
 import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
 import { schema } from './graphql/schema.js';
-import { type LimitsOptions, limitsPlugins } from './http/limits.js';
+import { type LimitsOptions, NO_LIMITS, type RateLimits, limitsPlugins } from './http/limits.js';
 import { maskError } from './http/errors.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { markdownRoutes } from './http/markdown-routes.js';
@@ -27,8 +27,11 @@ export interface AppDeps {
   db: Db;
   /** Event bus for subscriptions; in-process when omitted. */
   events?: Events;
-  /** Rate limits and proxy trust; when omitted, limits are effectively off (tests, embedding). */
-  limits?: LimitsOptions;
+  /**
+   * Rate limits and proxy trust; when omitted, limits are effectively off (tests, embedding).
+   * Pass the process's `createRateLimits(…)` when the response tier answers requests too (same budgets).
+   */
+  limits?: LimitsOptions | RateLimits;
   /** Allowed CORS origins; default `*` (without credentials). */
   corsOrigins?: string[];
   /** Plugins that must see every request, ahead of the limits (logging, metrics). */
@@ -42,11 +45,6 @@ export interface AppDeps {
   /** Public base URL (PUBLIC_URL) for absolute links in feeds and Markdown; the request's origin when unset. */
   publicUrl?: string | undefined;
 }
-
-const UNLIMITED: LimitsOptions = {
-  rateLimit: { points: 1_000_000_000, durationSec: 3600, maxInFlight: 1_000_000 },
-  trustProxy: false,
-};
 
 /** The query GraphiQL opens with: it works on the sample edition. */
 export const DEFAULT_QUERY = `# Welcome to the archive of "Important LLM Papers for the Week".
@@ -130,7 +128,7 @@ export function createApp(deps: AppDeps) {
     cors: { origin: deps.corsOrigins ?? '*', credentials: false, maxAge: 600 },
     plugins: [
       ...(deps.observability ?? []),
-      ...limitsPlugins(deps.limits ?? UNLIMITED),
+      ...limitsPlugins(deps.limits ?? NO_LIMITS),
       ...(deps.plugins ?? []),
       // Browsers may only send "preflighted" requests: a form or a plain GET
       // from another site cannot run operations in a reader's browser.

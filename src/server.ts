@@ -10,8 +10,11 @@ import { Redis } from 'ioredis';
 import { createEvents } from './events.js';
 import { createResponseCache } from './http/response-cache.js';
 import { persistedOperations } from './http/persisted.js';
-import { createLogger, loggingPlugin } from './observability/logging.js';
-import { metricsPlugins } from './observability/metrics.js';
+import { admitNodeRequest, createRateLimits } from './http/limits.js';
+import type { ResponseTierHooks } from './http/response-tier.js';
+import { createLogger, logRequest, loggingPlugin, requestIdFrom } from './observability/logging.js';
+import { countResponseTierHit, metricsPlugins } from './observability/metrics.js';
+import { Registry } from 'prom-client';
 import { healthResponse } from './http/health-routes.js';
 import { RETRY_AFTER_SECONDS } from './http/errors.js';
 
@@ -57,18 +60,49 @@ async function main(): Promise<void> {
   const where = pglite ? `PGlite in ${config.DATA_DIR}` : 'PostgreSQL';
   const events = createEvents(config.REDIS_URL);
   // One Redis connection for the shared rate-limit budget and response cache.
-  // Commands fail fast while Redis is down (the rate limits then fall back to memory).
+  // Commands fail fast while Redis is down, or after 1 s when it hangs (the rate limits then fall
+  // back to memory; the response cache serves nothing).
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 })
+    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 1_000 })
     : null;
   redis?.on('error', (err: Error) => process.emitWarning(`Redis: ${err.message}`));
   const responseCache =
     config.RESPONSE_CACHE === 'on'
       ? createResponseCache({ ttlMs: config.RESPONSE_CACHE_TTL_MS, redis, namespace: 'main' })
       : undefined;
+  // One rate-limit state for Yoga's plugins and the response tier (which answers before Yoga).
+  const rateLimits = createRateLimits({
+    rateLimit: {
+      points: config.RATE_LIMIT_POINTS,
+      durationSec: config.RATE_LIMIT_WINDOW_SEC,
+      maxInFlight: config.RATE_LIMIT_IN_FLIGHT,
+      redis,
+    },
+    trustProxy: config.TRUST_PROXY,
+  });
+  const registry = new Registry();
+  // What the server does for a request the response tier answers: what Yoga's plugins do for the others.
+  const tierHooks: ResponseTierHooks = {
+    admit: admitNodeRequest(rateLimits),
+    requestId: (req) => requestIdFrom(req.headers['x-request-id']),
+    onServed: (served) => {
+      logRequest(logger, {
+        requestId: served.requestId!,
+        method: served.method,
+        path: served.path,
+        status: served.status,
+        durationMs: served.durationMs,
+        graphql: { operationName: served.operationName, operationType: served.operationType, cost: served.cost, errorCodes: [], cache: 'response' },
+      });
+      countResponseTierHit(registry, served.operationName);
+    },
+  };
   // A pg Pool connects on first use only: the app can exist before the database answers.
   let handle: DbHandle | undefined = pglite ? undefined : await createDb(dbOptions);
   let app: App | undefined;
+  // Anonymous repeated reads are answered by the response tier; the rest by the app (Yoga).
+  const toApp = (req: IncomingMessage, res: ServerResponse) => app!(req, res);
+  const front = responseCache ? responseCache.responses.handler(toApp, tierHooks) : toApp;
   const state = { ready: false, closing: false };
 
   // Requests in flight, for the drain on SIGTERM.
@@ -109,7 +143,7 @@ async function main(): Promise<void> {
       handle503(res);
       return;
     }
-    void app(req, res);
+    front(req, res);
   };
 
   const server = createServer(
@@ -150,21 +184,14 @@ async function main(): Promise<void> {
           observability: [
             loggingPlugin(logger),
             ...metricsPlugins({
+              registry,
               bearerToken: config.METRICS_TOKEN,
               dbPool: pool ? () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) : undefined,
             }),
           ],
           plugins: persisted,
           responseCache,
-          limits: {
-            rateLimit: {
-              points: config.RATE_LIMIT_POINTS,
-              durationSec: config.RATE_LIMIT_WINDOW_SEC,
-              maxInFlight: config.RATE_LIMIT_IN_FLIGHT,
-              redis,
-            },
-            trustProxy: config.TRUST_PROXY,
-          },
+          limits: rateLimits,
           corsOrigins: config.CORS_ORIGINS,
           publicUrl: config.PUBLIC_URL,
         });

@@ -31,8 +31,33 @@ async function checkServer(env: Record<string, string | undefined>) {
       body: JSON.stringify({ query: 'query Probe { __typename }' }),
     });
     expect(traced.headers.get('x-request-id')).toBe('test-req-42');
+    // repeated anonymous reads are answered by the response tier, before Yoga: same bytes,
+    // still charged, logged (cache: "response") and counted
+    const again = async (id: string) =>
+      fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': id },
+        body: JSON.stringify({ query: QUERY }),
+      });
+    const r1 = await again('repeat-1');
+    const r2 = await again('repeat-2');
+    expect(await r2.text()).toBe(await r1.text());
+    expect(r2.headers.get('x-request-id')).toBe('repeat-2');
+    expect(Number(r2.headers.get('x-ratelimit-remaining'))).toBeLessThan(Number(r1.headers.get('x-ratelimit-remaining')));
+    const lineOf = (id: string) =>
+      server
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.requestId === id);
+    // (the logger writes asynchronously)
+    for (let i = 0; i < 50 && !lineOf('repeat-2'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const tierLine = lineOf('repeat-2');
+    expect(tierLine).toMatchObject({ method: 'POST', path: '/graphql', status: 200, cache: 'response', operationType: 'query', errorCodes: [] });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/graphql_/);
+    expect(metrics).toMatch(/graphql_response_cache_hits_total\{tier="response",operationName="Anonymous"\} [1-9]/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   } finally {

@@ -1,7 +1,7 @@
 /**
  * This API as one benchmark system (bench/perf.ts): createApp over a pg pool
- * of 10, served by node:http on 127.0.0.1. No migrations, no seeding, no
- * limits: the database is ready.
+ * of 10, served by node:http on 127.0.0.1. No migrations, no seeding, limits
+ * nobody reaches (NO_LIMITS): the database is ready.
  *
  * By default it runs the compiled build (`npm run build` → dist/) with plain
  * `node`, as production does (`npm run start:dist`); with --source it loads
@@ -10,7 +10,8 @@
  *   npm run build && DATABASE_URL=… node --max-old-space-size=256 bench/systems/api.mjs --port 4100 [--cache]
  *   DATABASE_URL=… node --import tsx bench/systems/api.mjs --source --port 4100
  *
- * --cache            with the in-memory response cache (TTL 60 s)
+ * --cache            with the in-memory response cache (TTL 60 s) and its response tier in front of
+ *                    Yoga, as src/server.ts runs them (the tier charges the same never-reached limits)
  * --log-statements   every pool connection runs with log_statement=all (the
  *                    benchmark counts statements per request from PostgreSQL's log)
  * --cpu-prof FILE    CPU profile (V8, like `node --cpu-prof`, but through the
@@ -36,6 +37,7 @@ const from = (file) => new URL(values.source ? `../../src/${file}.ts` : `../../d
 const { createApp } = await import(from('app'));
 const { createDb } = await import(from('db/client'));
 const { createResponseCache } = await import(from('http/response-cache'));
+const { NO_LIMITS, admitNodeRequest, createRateLimits } = await import(from('http/limits'));
 
 const base = process.env.DATABASE_URL;
 if (!base) throw new Error('DATABASE_URL is required');
@@ -45,12 +47,10 @@ const url = new URL(base);
 if (values['log-statements']) url.searchParams.set('options', '-c log_statement=all');
 
 const handle = await createDb({ url: url.toString(), poolMax: 10 });
-const app = createApp({
-  db: handle.db,
-  limits: undefined,
-  ...(values.cache ? { responseCache: createResponseCache({ ttlMs: 60_000 }) } : {}),
-});
-const server = createServer(app);
+const limits = createRateLimits(NO_LIMITS);
+const responseCache = values.cache ? createResponseCache({ ttlMs: 60_000 }) : undefined;
+const app = createApp({ db: handle.db, limits, responseCache });
+const server = createServer(responseCache ? responseCache.responses.handler(app, { admit: admitNodeRequest(limits) }) : app);
 server.keepAliveTimeout = 65_000;
 server.listen(Number(values.port), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${values.port}/graphql`);

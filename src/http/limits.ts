@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -37,6 +38,12 @@ export interface LimitsOptions {
   trustProxy: boolean;
 }
 
+/** Limits that never bite (tests, embedding, benchmarks): the same code runs, with budgets nobody reaches. */
+export const NO_LIMITS: LimitsOptions = {
+  rateLimit: { points: 1_000_000_000, durationSec: 3600, maxInFlight: 1_000_000 },
+  trustProxy: false,
+};
+
 function httpError(message: string, code: string, status: number, headers: Record<string, string> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, http: { status, headers } } });
 }
@@ -69,29 +76,60 @@ async function readLimited(request: Request, limit: number): Promise<string> {
 
 /** Who a request counts against: its token, else its address. */
 export function clientKey(request: Request, serverContext: unknown, trustProxy: boolean): string {
-  const auth = request.headers.get('authorization');
-  if (auth) return `token:${createHash('sha256').update(auth).digest('hex').slice(0, 24)}`;
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return `ip:${forwarded}`;
-  }
   const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
-  return `ip:${req?.socket?.remoteAddress ?? 'unknown'}`;
+  return clientKeyOf((name) => request.headers.get(name), req?.socket?.remoteAddress, trustProxy);
 }
 
-interface RequestState {
-  key: string;
-  rate?: RateLimiterRes;
-  inFlight: boolean;
+/** `clientKey` over any request's headers (a fetch Request's, or node:http's before Yoga sees the request). */
+export function clientKeyOf(header: (name: string) => string | null | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+  const auth = header('authorization');
+  if (auth) return `token:${createHash('sha256').update(auth).digest('hex').slice(0, 24)}`;
+  if (trustProxy) {
+    const forwarded = header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return `ip:${forwarded}`;
+  }
+  return `ip:${remoteAddress ?? 'unknown'}`;
 }
 
 /**
- * Plugins that reject absurd or abusive requests before any SQL runs:
- * graphql-armor's document limits, a body size limit, a cost limit that
- * reads variables, and per-client rate limits with x-ratelimit-* headers.
+ * The rate-limit state of one server process (budgets, requests in flight),
+ * shared by Yoga's plugins (`limitsPlugins`) and the response tier, which
+ * answers some repeated reads before Yoga sees them (src/http/response-tier.ts).
  */
-export function limitsPlugins(options: LimitsOptions): Plugin[] {
-  const { rateLimit, trustProxy } = options;
+export interface RateLimits {
+  readonly options: LimitsOptions;
+  /** Requests in flight per client (this process). */
+  readonly inFlight: Map<string, number>;
+  /** A client's state without charging it (undefined when unknown or the store fails). */
+  peek(key: string): Promise<RateLimiterRes | undefined>;
+  /** Charges `cost` points (at least 1) to a client; resolves with its state after the charge. */
+  charge(key: string, cost: number): Promise<RateLimiterRes | undefined>;
+  /** The `x-ratelimit-*` headers for a client's state (a full budget when unknown). */
+  headers(state: RateLimiterRes | undefined): Record<string, string>;
+  /**
+   * For an answer that needs no work (a cached response): charges it when the
+   * client has points left and no full quota of requests in flight, and
+   * returns the headers to send; `null` when the request must be refused
+   * (then Yoga's plugins answer it, with their 429).
+   */
+  admitCached(key: string, cost: number): Promise<Record<string, string> | null>;
+}
+
+/** The response tier's `admit` hook (src/http/response-tier.ts) over these limits: a node:http request counts as Yoga counts it. */
+export function admitNodeRequest(limits: RateLimits): (req: IncomingMessage, cost: number) => Promise<Record<string, string> | null> {
+  const { trustProxy } = limits.options;
+  return (req, cost) => {
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    };
+    return limits.admitCached(clientKeyOf(header, req.socket.remoteAddress, trustProxy), cost);
+  };
+}
+
+/** Creates the rate limits of a process (one per server; give the same to createApp and the response tier). */
+export function createRateLimits(options: LimitsOptions): RateLimits {
+  const { rateLimit } = options;
   const memory = new RateLimiterMemory({ points: rateLimit.points, duration: rateLimit.durationSec, keyPrefix: 'rl' });
   // With Redis the budget is shared by all processes; if Redis fails, each
   // process falls back to its own in-memory budget (fail open, still limited).
@@ -104,10 +142,7 @@ export function limitsPlugins(options: LimitsOptions): Plugin[] {
         insuranceLimiter: memory,
       })
     : memory;
-  const inFlight = new Map<string, number>();
-  const states = new WeakMap<Request, RequestState>();
-
-  const rateHeaders = (res: RateLimiterRes | undefined): Record<string, string> => {
+  const headers = (res: RateLimiterRes | undefined): Record<string, string> => {
     const remaining = res ? Math.max(0, res.remainingPoints) : rateLimit.points;
     const resetMs = res ? res.msBeforeNext : rateLimit.durationSec * 1000;
     return {
@@ -117,6 +152,49 @@ export function limitsPlugins(options: LimitsOptions): Plugin[] {
       'x-ratelimit-reset': String(Math.ceil((Date.now() + resetMs) / 1000)),
     };
   };
+  // A charge beyond the budget still counts (GitHub-style: what was asked for is charged);
+  // the rejection carries the state. A store failure leaves the state unknown.
+  const charge = (key: string, cost: number) =>
+    limiter.consume(key, Math.max(1, cost)).catch((res: unknown) =>
+      res && typeof res === 'object' && 'remainingPoints' in res ? (res as RateLimiterRes) : undefined,
+    );
+  const inFlight = new Map<string, number>();
+  const peek = async (key: string) => (await limiter.get(key).catch(() => null)) ?? undefined;
+  return {
+    options,
+    inFlight,
+    peek,
+    charge,
+    headers,
+    admitCached: async (key, cost) => {
+      if ((inFlight.get(key) ?? 0) >= rateLimit.maxInFlight) return null;
+      const before = await peek(key);
+      if (before && before.remainingPoints <= 0) return null;
+      return headers((await charge(key, cost)) ?? before);
+    },
+  };
+}
+
+/** How @graphql-yoga/plugin-response-cache marks a result it served from the cache. */
+const SERVED_FROM_CACHE = Symbol.for('servedFromResponseCache');
+
+interface RequestState {
+  key: string;
+  rate?: RateLimiterRes;
+  inFlight: boolean;
+}
+
+/**
+ * Plugins that reject absurd or abusive requests before any SQL runs:
+ * graphql-armor's document limits, a body size limit, a cost limit that
+ * reads variables, and per-client rate limits with x-ratelimit-* headers.
+ */
+export function limitsPlugins(options: LimitsOptions | RateLimits): Plugin[] {
+  const limits = 'charge' in options ? options : createRateLimits(options);
+  const { rateLimit, trustProxy } = limits.options;
+  const { inFlight } = limits;
+  const rateHeaders = limits.headers;
+  const states = new WeakMap<Request, RequestState>();
 
   const gate: Plugin = {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
@@ -141,7 +219,7 @@ export function limitsPlugins(options: LimitsOptions): Plugin[] {
       // take the slot before waiting for anything, so that a burst cannot overtake the check
       inFlight.set(key, current + 1);
       state.inFlight = true;
-      state.rate = (await limiter.get(key).catch(() => null)) ?? undefined;
+      state.rate = await limits.peek(key);
       if (state.rate && state.rate.remainingPoints <= 0) {
         endResponse(
           jsonResponse(fetchAPI, 429, 'The rate limit is exhausted; see the x-ratelimit-reset header', 'RATE_LIMITED', {
@@ -203,9 +281,7 @@ export function limitsPlugins(options: LimitsOptions): Plugin[] {
           const actual = resultNodeCount(result.data);
           if (state) {
             // Charge what was asked for (at least 1 point), GitHub-style.
-            state.rate = await limiter.consume(state.key, Math.max(1, cost)).catch((res: unknown) =>
-              res && typeof res === 'object' && 'remainingPoints' in res ? (res as RateLimiterRes) : state.rate,
-            );
+            state.rate = (await limits.charge(state.key, cost)) ?? state.rate;
           }
           setResult({
             ...result,
@@ -213,6 +289,15 @@ export function limitsPlugins(options: LimitsOptions): Plugin[] {
           });
         },
       };
+    },
+    // A result served from the response cache runs no execution (above): it is
+    // charged here, the cost it was computed with, as if it had run again.
+    async onResultProcess({ request, result }) {
+      if (!result || Array.isArray(result) || !(result as Record<symbol, unknown>)[SERVED_FROM_CACHE]) return;
+      const state = states.get(request);
+      if (!state) return;
+      const requested = (result as { extensions?: { cost?: { requested?: unknown } } }).extensions?.cost?.requested;
+      state.rate = (await limits.charge(state.key, typeof requested === 'number' ? requested : 1)) ?? state.rate;
     },
     onResponse({ request, response }) {
       const state = states.get(request);

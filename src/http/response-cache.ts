@@ -3,6 +3,7 @@ import { createRedisCache } from '@envelop/response-cache-redis';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Plugin } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
+import { type ResponseTier, createResponseTier } from './response-tier.js';
 
 export interface ResponseCacheOptions {
   /** How long a result may be served from the cache (ms). */
@@ -11,6 +12,8 @@ export interface ResponseCacheOptions {
   redis?: Redis | null;
   /** Separates the cached results of different archives sharing one Redis. */
   namespace?: string;
+  /** Memory for the response tier's recorded responses (bytes; default 32 MiB). */
+  responseTierBytes?: number;
 }
 
 /**
@@ -33,25 +36,40 @@ function memoryGeneration(): Generation {
  * The generation in Redis. While Redis fails, this process serves nothing
  * from the cache, and after a write it could not record it stays uncached
  * until a later write reaches Redis (so it never serves what it made stale).
+ *
+ * Generations never repeat: when the key is missing (a Redis restarted
+ * without persistence, or the key evicted) it starts again from the current
+ * time in ms, not from 0 — each process's response tier keeps responses of
+ * earlier generations in memory, and a counter that went back would make
+ * them current again.
  */
 function redisGeneration(redis: Redis, key: string): Generation {
   let pendingBump = false;
+  const start = () => redis.set(key, String(Date.now()), 'NX');
+  const incr = async () => {
+    await start();
+    await redis.incr(key);
+  };
   return {
     current: async () => {
       if (pendingBump) {
-        await redis.incr(key).then(
+        await incr().then(
           () => (pendingBump = false),
           () => {},
         );
         if (pendingBump) return 'unavailable';
       }
-      return redis.get(key).then(
-        (v) => v ?? '0',
-        () => 'unavailable',
-      );
+      try {
+        const value = await redis.get(key);
+        if (value !== null) return value;
+        await start();
+        return (await redis.get(key)) ?? 'unavailable';
+      } catch {
+        return 'unavailable';
+      }
     },
     bump: async () => {
-      await redis.incr(key).then(
+      await incr().then(
         () => (pendingBump = false),
         () => (pendingBump = true),
       );
@@ -82,10 +100,19 @@ function withSerialized(entry: object): object {
 }
 
 export interface ResponseCache {
+  /** The Yoga plugin: results cached by operation and variables, and the recorder of the response tier. */
   plugin: Plugin;
+  /**
+   * The response tier: the same cached results as HTTP responses, answered
+   * before Yoga (`responses.handler(app, hooks)` as the node:http listener).
+   * Without it the cache still works, inside Yoga.
+   */
+  responses: ResponseTier;
   /** Call after every committed write. */
   invalidate(): Promise<void>;
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
   const namespace = options.namespace ?? randomBytes(6).toString('hex');
@@ -94,6 +121,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     ? createRedisCache({ redis: options.redis, buildRedisEntityId: (t, id) => `llmp:cache:${namespace}:${t}:${id}`, buildRedisOperationResultCacheKey: (r) => `llmp:cache:${namespace}:ops:${r}` })
     : createInMemoryCache();
   const keyPrefix = (gen: string) => `llmp:cache:${namespace}:g${gen}:`;
+  // A cached result's ETag is its key: the generation it was computed in is part of it.
+  // ('unavailable', Redis down, is not a number: nothing computed then is recorded.)
+  const etagPattern = new RegExp(`^${escapeRegExp(`llmp:cache:${namespace}:g`)}([0-9]+):[0-9a-f]{64}$`);
   // Only entries of the current generation exist for readers.
   // A cache failure (Redis down) is a miss, never a failed request.
   const cache: Cache = {
@@ -111,7 +141,13 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       await Promise.resolve(inner.invalidate(entities)).catch(() => {});
     },
   };
-  const plugin = useResponseCache({
+  const responses = createResponseTier({
+    generation: () => generation.current(),
+    generationOfETag: (etag) => etagPattern.exec(etag)?.[1] ?? null,
+    ttlMs: options.ttlMs,
+    maxBytes: options.responseTierBytes,
+  });
+  const resultCache = useResponseCache({
     cache,
     ttl: options.ttlMs,
     // Only anonymous readers share cached results. Requests with a token are
@@ -127,10 +163,18 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     buildResponseCacheKey: async ({ documentString, variableValues, operationName }) =>
       `${keyPrefix(await generation.current())}${createHash('sha256').update(JSON.stringify([documentString, variableValues ?? {}, operationName ?? null])).digest('hex')}`,
   }) as Plugin;
+  const plugin: Plugin = {
+    onPluginInit({ addPlugin }) {
+      addPlugin(resultCache);
+      addPlugin(responses.plugin);
+    },
+  };
   return {
     plugin,
+    responses,
     invalidate: async () => {
       await generation.bump();
+      responses.clear();
       // drop what was cached, too (memory), beyond just making it unreachable
       await cache.invalidate([{ typename: 'Issue' }, { typename: 'Paper' }, { typename: 'Category' }]);
     },

@@ -36,8 +36,12 @@ export function createLogger(level: LogLevel = 'info', options: CreateLoggerOpti
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 export function requestIdOf(request: Request): string {
-  const incoming = request.headers.get('x-request-id');
-  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  return requestIdFrom(request.headers.get('x-request-id'));
+}
+
+/** `requestIdOf` from the header's value (node:http's headers, before Yoga). */
+export function requestIdFrom(incoming: string | string[] | null | undefined): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
 interface RequestLog {
@@ -47,6 +51,8 @@ interface RequestLog {
   operationType?: string | undefined;
   cost?: number | undefined;
   errorCodes: string[];
+  /** Served from the result cache (inside Yoga). */
+  cached: boolean;
   graphql: boolean;
   path: string;
 }
@@ -77,7 +83,7 @@ function errorCodesOf(errors: readonly unknown[] | undefined): string[] {
 export function loggingPlugin(logger: Logger): Plugin {
   return {
     onRequest({ request, url }) {
-      requestLogs.set(request, { requestId: requestIdOf(request), start: performance.now(), errorCodes: [], graphql: url.pathname === '/graphql', path: url.pathname });
+      requestLogs.set(request, { requestId: requestIdOf(request), start: performance.now(), errorCodes: [], cached: false, graphql: url.pathname === '/graphql', path: url.pathname });
     },
     onParams({ request, params }) {
       const log = requestLogs.get(request);
@@ -108,6 +114,7 @@ export function loggingPlugin(logger: Logger): Plugin {
       const results = Array.isArray(result) ? result : [result];
       for (const r of results) {
         if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) continue;
+        if ((r as Record<symbol, unknown>)[Symbol.for('servedFromResponseCache')]) log.cached = true;
         const { errors, extensions } = r as { errors?: readonly unknown[]; extensions?: { cost?: { requested?: unknown } } };
         log.errorCodes.push(...errorCodesOf(errors));
         const requested = extensions?.cost?.requested;
@@ -119,25 +126,66 @@ export function loggingPlugin(logger: Logger): Plugin {
       if (!log) return;
       requestLogs.delete(request);
       if (!response.headers.has('x-request-id')) response.headers.set('x-request-id', log.requestId);
-      const durationMs = Math.round((performance.now() - log.start) * 100) / 100;
-      const status = response.status;
-      const streaming = (response.headers.get('content-type') ?? '').includes('text/event-stream');
-      const line: Record<string, unknown> = {
+      logRequest(logger, {
         requestId: log.requestId,
         method: request.method,
         path: log.path,
-        status,
-        durationMs,
-      };
-      if (log.graphql) {
-        line.operationName = log.operationName ?? null;
-        if (log.operationType) line.operationType = log.operationType;
-        line.cost = log.cost ?? null;
-        line.errorCodes = [...new Set(log.errorCodes)];
-        if (streaming) line.streaming = true;
-      }
-      const level = status >= 500 ? 'error' : status >= 400 || log.errorCodes.length > 0 ? 'warn' : 'info';
-      logger[level](line, log.graphql ? `graphql ${log.operationName ?? 'anonymous'} ${status}` : `${request.method} ${log.path} ${status}`);
+        status: response.status,
+        durationMs: Math.round((performance.now() - log.start) * 100) / 100,
+        graphql: log.graphql
+          ? {
+              operationName: log.operationName ?? null,
+              operationType: log.operationType ?? null,
+              cost: log.cost ?? null,
+              errorCodes: log.errorCodes,
+              cache: log.cached ? 'result' : undefined,
+              streaming: (response.headers.get('content-type') ?? '').includes('text/event-stream'),
+            }
+          : undefined,
+      });
     },
   };
+}
+
+/** One request as logged (by `loggingPlugin`, or by the server for what the response tier answers). */
+export interface RequestLine {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  /** For GraphQL requests. */
+  graphql?:
+    | {
+        operationName: string | null;
+        operationType: string | null;
+        cost: number | null;
+        errorCodes: readonly string[];
+        /** Answered by the response cache: its result tier (inside Yoga) or its response tier (before it). */
+        cache?: 'result' | 'response' | undefined;
+        streaming?: boolean;
+      }
+    | undefined;
+}
+
+/** Writes the line of one request (level by status and errors). */
+export function logRequest(logger: Logger, request: RequestLine): void {
+  const { graphql, status } = request;
+  const line: Record<string, unknown> = {
+    requestId: request.requestId,
+    method: request.method,
+    path: request.path,
+    status,
+    durationMs: request.durationMs,
+  };
+  if (graphql) {
+    line.operationName = graphql.operationName;
+    if (graphql.operationType) line.operationType = graphql.operationType;
+    line.cost = graphql.cost;
+    line.errorCodes = [...new Set(graphql.errorCodes)];
+    if (graphql.cache) line.cache = graphql.cache;
+    if (graphql.streaming) line.streaming = true;
+  }
+  const level = status >= 500 ? 'error' : status >= 400 || (graphql?.errorCodes.length ?? 0) > 0 ? 'warn' : 'info';
+  logger[level](line, graphql ? `graphql ${graphql.operationName ?? 'anonymous'} ${status}` : `${request.method} ${request.path} ${status}`);
 }

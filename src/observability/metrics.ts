@@ -32,6 +32,7 @@ export const METRIC_NAMES = {
   requestDuration: 'graphql_envelop_request_duration',
   httpDuration: 'graphql_yoga_http_duration',
   errorsByCode: 'graphql_errors_total',
+  cacheHits: 'graphql_response_cache_hits_total',
   dbPoolTotal: 'db_pool_connections_total',
   dbPoolIdle: 'db_pool_connections_idle',
   dbPoolWaiting: 'db_pool_requests_waiting',
@@ -54,6 +55,18 @@ export function dbPoolGauges(registry: Registry, getStats: () => DbPoolStats): v
   gauge(METRIC_NAMES.dbPoolTotal, 'Open connections of the database pool (in use and idle)', (s) => s.total);
   gauge(METRIC_NAMES.dbPoolIdle, 'Idle connections of the database pool', (s) => s.idle);
   gauge(METRIC_NAMES.dbPoolWaiting, 'Requests waiting for a connection of the database pool', (s) => s.waiting);
+}
+
+/** How @graphql-yoga/plugin-response-cache marks a result it served from the cache. */
+const SERVED_FROM_CACHE = Symbol.for('servedFromResponseCache');
+
+/**
+ * Counts a request the response tier answered (before Yoga, so no plugin saw
+ * it) in the registry given to `metricsPlugins`.
+ */
+export function countResponseTierHit(registry: Registry, operationName: string | null): void {
+  const counter = registry.getSingleMetric(METRIC_NAMES.cacheHits) as Counter<'tier' | 'operationName'> | undefined;
+  counter?.inc({ tier: 'response', operationName: labelValue(operationName, 'Anonymous') });
 }
 
 /** Keeps label values bounded: operation names are client-chosen. */
@@ -81,6 +94,12 @@ export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
     labelNames: ['code', 'operationName'] as const,
     registers: [registry],
   });
+  const cacheHits = new Counter({
+    name: METRIC_NAMES.cacheHits,
+    help: 'Requests answered by the response cache, by tier (result: inside Yoga; response: before it) and operation name',
+    labelNames: ['tier', 'operationName'] as const,
+    registers: [registry],
+  });
   const operationNames = new WeakMap<Request, string>();
 
   const errorsByCode: Plugin = {
@@ -96,6 +115,9 @@ export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
       };
     },
     onResultProcess({ request, result }) {
+      if (result && !Array.isArray(result) && (result as Record<symbol, unknown>)[SERVED_FROM_CACHE]) {
+        cacheHits.inc({ tier: 'result', operationName: labelValue(operationNames.get(request), 'Anonymous') });
+      }
       const results = Array.isArray(result) ? result : [result];
       for (const r of results) {
         if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) continue;

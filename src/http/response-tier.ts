@@ -1,0 +1,261 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, parse } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
+
+/**
+ * The response tier of the response cache: the exact bytes of anonymous
+ * GraphQL responses that the result cache (src/http/response-cache.ts) holds,
+ * answered straight from node:http, before graphql-yoga parses the request.
+ *
+ * Yoga's HTTP layer alone (a fetch Request in, a Response out) costs about
+ * five times what node:http does for a small response; on a one-paper read
+ * that is what a cache hit inside Yoga cannot go below (BENCHMARKS.md).
+ *
+ * What it answers, and what stays Yoga's:
+ * - GET and POST on /graphql without `Authorization`, `If-None-Match` or
+ *   `If-Modified-Since` (304s stay Yoga's), a POST body of at most
+ *   `MAX_BODY_BYTES` with a Content-Length. Everything else goes to Yoga untouched.
+ * - The key is the method, the URL, the body and every request header that
+ *   can change a response (Host, Accept, Content-Type, Origin, the CSRF header,
+ *   X-Forwarded-Host/Proto; absent and empty differ): a response is replayed
+ *   only for a request that would have produced it, CORS headers included.
+ *   Requests with Access-Control-Request-* headers (which CORS echoes) go to Yoga.
+ * - Only responses Yoga produced from a result the result cache holds (status
+ *   200, its `ETag`) are recorded, with the cache generation of that result
+ *   and its expiry (`Last-Modified` + TTL). One is served only while the
+ *   generation is current — every write bumps it, across processes with
+ *   Redis — so it is never older than the last write, like the result cache.
+ * - Per request, the server still applies its rate limits (`admit`: the
+ *   cost the result was computed with is charged; a client out of points or
+ *   with too many requests in flight goes to Yoga, which answers 429), gives
+ *   a request id, and logs and counts it (`onServed`).
+ */
+
+/** POST bodies larger than this (or without a Content-Length) always go to Yoga. */
+export const MAX_BODY_BYTES = 8 * 1024;
+
+const GRAPHQL_PATH = '/graphql';
+
+/** Headers that differ per request: never recorded, made again for every answer. */
+const PER_REQUEST_HEADERS = /^(x-request-id|x-ratelimit-.*|date|connection|keep-alive|transfer-encoding|content-length)$/;
+
+/** What the tier reports about a request it answered (for logs and metrics). */
+export interface TierServed {
+  requestId: string | undefined;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  operationName: string | null;
+  operationType: string | null;
+  /** The cost charged: the one the result was computed with. */
+  cost: number;
+}
+
+/** What the server does for each request the tier answers. */
+export interface ResponseTierHooks {
+  /** Rate limits: the headers to add once `cost` is charged, or null to let Yoga answer (429). Absent: admitted. */
+  admit?: (req: IncomingMessage, cost: number) => Promise<Record<string, string> | null>;
+  /** The response's `x-request-id` (absent: none, as Yoga without the logging plugin). */
+  requestId?: (req: IncomingMessage) => string;
+  onServed?: (served: TierServed) => void;
+}
+
+export interface ResponseTierOptions {
+  /** The result cache's generation now ('unavailable' serves nothing). */
+  generation: () => Promise<string>;
+  /** The generation a result-cache ETag was made in; null when it is not one of ours. */
+  generationOfETag: (etag: string) => string | null;
+  /** How long a result may be served (the result cache's TTL). */
+  ttlMs: number;
+  /** Bytes of recorded responses (keys and bodies) kept in memory; least recently used go first. Default 32 MiB. */
+  maxBytes?: number;
+}
+
+interface Entry {
+  generation: string;
+  expiresAt: number;
+  headers: Record<string, string>;
+  /** Size of the header names and values, for the memory bound. */
+  headerBytes: number;
+  body: Buffer;
+  cost: number;
+  operationName: string | null;
+  operationType: string | null;
+}
+
+export interface ResponseTier {
+  /** A node:http request listener: answers from the tier, or passes the request on to `next` (Yoga). */
+  handler(next: (req: IncomingMessage, res: ServerResponse) => unknown, hooks?: ResponseTierHooks): (req: IncomingMessage, res: ServerResponse) => void;
+  /** The Yoga plugin that records responses (part of the response cache's plugin). */
+  plugin: Plugin;
+  /** Forgets every recorded response (after a write; the generation alone would make them unreachable). */
+  clear(): void;
+  /** Recorded responses, for tests and metrics. */
+  readonly size: number;
+}
+
+/** A header's value in a key: absent and empty differ ('\0' cannot be in a header value). */
+const part = (value: string | string[] | undefined) => (value === undefined ? '\0' : Array.isArray(value) ? value.join('\n') : value);
+
+/** The part of the key every request has: method, URL and the headers a response depends on; null when the tier must not answer. */
+function keyOf(req: IncomingMessage): string | null {
+  const h = req.headers;
+  if (
+    h.authorization !== undefined ||
+    h['if-none-match'] !== undefined ||
+    h['if-modified-since'] !== undefined ||
+    h.upgrade !== undefined ||
+    // CORS echoes these into its headers (browsers send them on preflights only)
+    h['access-control-request-method'] !== undefined ||
+    h['access-control-request-headers'] !== undefined
+  ) {
+    return null;
+  }
+  const url = req.url ?? '';
+  if (url !== GRAPHQL_PATH && !url.startsWith(`${GRAPHQL_PATH}?`)) return null;
+  return `${req.method} ${url}\n${part(h.host)}\n${part(h.accept)}\n${part(h['content-type'])}\n${part(h.origin)}\n${part(
+    h['x-graphql-yoga-csrf'] === undefined ? undefined : 'csrf',
+  )}\n${part(h['x-forwarded-host'])}\n${part(h['x-forwarded-proto'])}\n`;
+}
+
+/** The operation's name and type, for logs (once per recorded response). */
+function operationOf(query: unknown, operationName: unknown): { name: string | null; type: string | null } {
+  const name = typeof operationName === 'string' ? operationName : null;
+  if (typeof query !== 'string') return { name, type: null };
+  try {
+    const operation = getOperationAST(parse(query), name);
+    return { name: operation?.name?.value ?? name, type: operation?.operation ?? null };
+  } catch {
+    return { name, type: null };
+  }
+}
+
+export function createResponseTier(options: ResponseTierOptions): ResponseTier {
+  const entries = new LRUCache<string, Entry>({
+    maxSize: options.maxBytes ?? 32 * 1024 * 1024,
+    sizeCalculation: (entry, key) => key.length + entry.body.length + entry.headerBytes + 256,
+  });
+  /** The key of each request passed on to Yoga, for the recorder. */
+  const keys = new WeakMap<IncomingMessage, string>();
+  const params = new WeakMap<Request, { query?: unknown; operationName?: unknown }>();
+  const costs = new WeakMap<Request, number>();
+
+  const plugin: Plugin = {
+    onParams({ request, params: p }) {
+      params.set(request, p);
+    },
+    onResultProcess({ request, result }) {
+      if (!result || Array.isArray(result) || Symbol.asyncIterator in result) return;
+      const requested = (result as { extensions?: { cost?: { requested?: unknown } } }).extensions?.cost?.requested;
+      if (typeof requested === 'number') costs.set(request, requested);
+    },
+    async onResponse({ request, response, serverContext }) {
+      const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+      const key = req && keys.get(req);
+      if (!key || response.status !== 200) return;
+      const etag = response.headers.get('etag');
+      const generation = etag ? options.generationOfETag(etag) : null;
+      if (generation === null) return; // not a result the result cache holds (errors, or not cacheable)
+      const expiresAt = Date.parse(response.headers.get('last-modified') ?? '') + options.ttlMs;
+      if (!(expiresAt > Date.now())) return;
+      const headers: Record<string, string> = {};
+      let headerBytes = 0;
+      for (const [name, value] of response.headers) {
+        const lower = name.toLowerCase();
+        if (PER_REQUEST_HEADERS.test(lower)) continue;
+        headers[lower] = value;
+        headerBytes += lower.length + value.length;
+      }
+      if ((headers['content-type'] ?? '').includes('event-stream')) return;
+      const body = Buffer.from(await response.clone().text(), 'utf8');
+      headers['content-length'] = String(body.length);
+      const p = params.get(request);
+      const operation = operationOf(p?.query, p?.operationName);
+      entries.set(key, {
+        generation,
+        expiresAt,
+        headers,
+        headerBytes,
+        body,
+        cost: costs.get(request) ?? 1,
+        operationName: operation.name,
+        operationType: operation.type,
+      });
+    },
+  };
+
+  const handler: ResponseTier['handler'] = (next, hooks = {}) => {
+    const pass = (req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined) => {
+      // The body was read here: the adapter takes it from `req.body` (as behind a body parser).
+      if (body) (req as IncomingMessage & { body?: Buffer }).body = body;
+      keys.set(req, key);
+      void next(req, res);
+    };
+    const serveOrPass = async (req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined, start: number) => {
+      const entry = entries.get(key);
+      if (entry && entry.expiresAt > Date.now() && (await options.generation()) === entry.generation) {
+        // (entries are never recorded in the generation 'unavailable')
+        const extra = hooks.admit ? await hooks.admit(req, entry.cost) : {};
+        if (extra) {
+          const requestId = hooks.requestId?.(req);
+          res.writeHead(200, requestId === undefined ? { ...entry.headers, ...extra } : { ...entry.headers, ...extra, 'x-request-id': requestId });
+          res.end(entry.body);
+          hooks.onServed?.({
+            requestId,
+            method: req.method!,
+            path: GRAPHQL_PATH,
+            status: 200,
+            durationMs: Math.round((performance.now() - start) * 100) / 100,
+            operationName: entry.operationName,
+            operationType: entry.operationType,
+            cost: entry.cost,
+          });
+          return;
+        }
+      }
+      pass(req, res, key, body);
+    };
+    // A failure of the tier itself (a hook that throws) is a miss: Yoga answers.
+    const serve = (req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined, start: number) =>
+      serveOrPass(req, res, key, body, start).catch(() => {
+        if (!res.headersSent) pass(req, res, key, body);
+      });
+
+    return (req, res) => {
+      const start = performance.now();
+      const base = req.method === 'GET' || req.method === 'POST' ? keyOf(req) : null;
+      if (base === null) {
+        void next(req, res);
+        return;
+      }
+      if (req.method === 'GET') {
+        void serve(req, res, base, undefined, start);
+        return;
+      }
+      const length = Number(req.headers['content-length']);
+      if (!(length > 0 && length <= MAX_BODY_BYTES) || req.headers['transfer-encoding'] !== undefined) {
+        void next(req, res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      // a client that goes away mid-body: nothing to answer (the socket is gone)
+      req.once('error', () => {});
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.once('end', () => {
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        void serve(req, res, base + body.toString('latin1'), body, start);
+      });
+    };
+  };
+
+  return {
+    handler,
+    plugin,
+    clear: () => entries.clear(),
+    get size() {
+      return entries.size;
+    },
+  };
+}

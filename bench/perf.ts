@@ -660,7 +660,7 @@ writeSection(
 
 \`${DB_NAME}\`: ${PAPERS / PER_WEEK} weekly editions × ${PER_WEEK} papers (${PAPERS} papers, 12 categories), filled by \`npm run bench:data\`.
 Each system is its own process on 127.0.0.1: **api** = this API as production runs it (\`bench/systems/api.mjs\`: the compiled build
-under plain \`node ${API_NODE_FLAGS.join(' ')}\`, createApp, pg pool of 10, limits nobody reaches);
+under plain \`node ${API_NODE_FLAGS.join(' ')}\`, createApp, pg pool of 10, limits nobody reaches, no request log);
 **api-cached** = the same with the in-memory response cache (TTL 60 s) and its response tier in front of Yoga, as \`src/server.ts\`
 runs them (a repeated read is replayed from memory before Yoga's HTTP layer, still charged to the rate limits); **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')}
 (Amber preset, pool of 10, \`bench/peers/postgraphile\`); **database limit** = the query as one hand-written SQL statement

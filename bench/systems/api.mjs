@@ -12,6 +12,7 @@
  *
  * --cache            with the in-memory response cache (TTL 60 s) and its response tier in front of
  *                    Yoga, as src/server.ts runs them (the tier charges the same never-reached limits)
+ * --no-tier          with --cache: without the response tier (every hit goes through Yoga)
  * --log-statements   every pool connection runs with log_statement=all (the
  *                    benchmark counts statements per request from PostgreSQL's log)
  * --cpu-prof FILE    CPU profile (V8, like `node --cpu-prof`, but through the
@@ -28,6 +29,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '4100' },
     cache: { type: 'boolean', default: false },
+    'no-tier': { type: 'boolean', default: false },
     source: { type: 'boolean', default: false },
     'log-statements': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -50,7 +52,8 @@ const handle = await createDb({ url: url.toString(), poolMax: 10 });
 const limits = createRateLimits(NO_LIMITS);
 const responseCache = values.cache ? createResponseCache({ ttlMs: 60_000 }) : undefined;
 const app = createApp({ db: handle.db, limits, responseCache });
-const server = createServer(responseCache ? responseCache.responses.handler(app, { admit: admitNodeRequest(limits) }) : app);
+const tier = responseCache && !values['no-tier'];
+const server = createServer(tier ? responseCache.responses.handler(app, { admit: admitNodeRequest(limits) }) : app);
 server.keepAliveTimeout = 65_000;
 server.listen(Number(values.port), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${values.port}/graphql`);

@@ -292,12 +292,14 @@ export function limitsPlugins(options: LimitsOptions | RateLimits): Plugin[] {
     },
     // A result served from the response cache runs no execution (above): it is
     // charged here, the cost it was computed with, as if it had run again.
-    async onResultProcess({ request, result }) {
+    onResultProcess({ request, result }) {
       if (!result || Array.isArray(result) || !(result as Record<symbol, unknown>)[SERVED_FROM_CACHE]) return;
       const state = states.get(request);
       if (!state) return;
       const requested = (result as { extensions?: { cost?: { requested?: unknown } } }).extensions?.cost?.requested;
-      state.rate = (await limits.charge(state.key, typeof requested === 'number' ? requested : 1)) ?? state.rate;
+      return limits.charge(state.key, typeof requested === 'number' ? requested : 1).then((rate) => {
+        state.rate = rate ?? state.rate;
+      });
     },
     onResponse({ request, response }) {
       const state = states.get(request);

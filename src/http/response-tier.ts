@@ -21,9 +21,10 @@ import { LRUCache } from 'lru-cache';
  *   X-Forwarded-Host/Proto; absent and empty differ): a response is replayed
  *   only for a request that would have produced it, CORS headers included.
  *   Requests with Access-Control-Request-* headers (which CORS echoes) go to Yoga.
- * - Only responses Yoga produced from a result the result cache holds (status
- *   200, its `ETag`) are recorded, with the cache generation of that result
- *   and its expiry (`Last-Modified` + TTL). One is served only while the
+ * - Only responses Yoga served from the result cache (status 200, the
+ *   result's `ETag`) are recorded — the second time a read is asked for, not
+ *   the first — with the cache generation of that result and its expiry
+ *   (`Last-Modified` + TTL). One is served only while the
  *   generation is current — every write bumps it, across processes with
  *   Redis — so it is never older than the last write, like the result cache.
  * - Per request, the server still applies its rate limits (`admit`: the
@@ -36,6 +37,9 @@ import { LRUCache } from 'lru-cache';
 export const MAX_BODY_BYTES = 8 * 1024;
 
 const GRAPHQL_PATH = '/graphql';
+
+/** How @graphql-yoga/plugin-response-cache marks a result it served from the cache. */
+const SERVED_FROM_CACHE = Symbol.for('servedFromResponseCache');
 
 /** Headers that differ per request: never recorded, made again for every answer. */
 const PER_REQUEST_HEADERS = /^(x-request-id|x-ratelimit-.*|date|connection|keep-alive|transfer-encoding|content-length)$/;
@@ -140,21 +144,26 @@ export function createResponseTier(options: ResponseTierOptions): ResponseTier {
   /** The key of each request passed on to Yoga, for the recorder. */
   const keys = new WeakMap<IncomingMessage, string>();
   const params = new WeakMap<Request, { query?: unknown; operationName?: unknown }>();
-  const costs = new WeakMap<Request, number>();
+  /** Requests Yoga answered from the result cache, with the cost their result was computed with. */
+  const hits = new WeakMap<Request, number>();
 
   const plugin: Plugin = {
     onParams({ request, params: p }) {
       params.set(request, p);
     },
+    // Only what the result cache answered is recorded: a response asked for at least twice. A miss
+    // costs the tier nothing more, and one-off reads never push repeated ones out of its memory.
     onResultProcess({ request, result }) {
-      if (!result || Array.isArray(result) || Symbol.asyncIterator in result) return;
+      if (!result || Array.isArray(result) || !(result as Record<symbol, unknown>)[SERVED_FROM_CACHE]) return;
       const requested = (result as { extensions?: { cost?: { requested?: unknown } } }).extensions?.cost?.requested;
-      if (typeof requested === 'number') costs.set(request, requested);
+      hits.set(request, typeof requested === 'number' ? requested : 1);
     },
     async onResponse({ request, response, serverContext }) {
+      const cost = hits.get(request);
+      if (cost === undefined || response.status !== 200) return;
       const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
       const key = req && keys.get(req);
-      if (!key || response.status !== 200) return;
+      if (!key) return;
       const etag = response.headers.get('etag');
       const generation = etag ? options.generationOfETag(etag) : null;
       if (generation === null) return; // not a result the result cache holds (errors, or not cacheable)
@@ -179,7 +188,7 @@ export function createResponseTier(options: ResponseTierOptions): ResponseTier {
         headers,
         headerBytes,
         body,
-        cost: costs.get(request) ?? 1,
+        cost,
         operationName: operation.name,
         operationType: operation.type,
       });

@@ -38,6 +38,12 @@ export interface Aside {
   body: string;
 }
 
+/** A warning the importer gave for an edition's text (line of the imported file). */
+export interface ImportWarning {
+  line: number;
+  message: string;
+}
+
 /** One weekly edition of the newsletter (called "issue" in the API). */
 export const issues = pgTable(
   'issues',
@@ -51,6 +57,10 @@ export const issues = pgTable(
     intro: text('intro').notNull().default(''),
     outro: text('outro').notNull().default(''),
     asides: jsonb('asides').$type<Aside[]>().notNull().default([]),
+    /** Table-of-contents entries exactly as the editor wrote them; null: derived from the sections and asides. */
+    tableOfContents: jsonb('table_of_contents').$type<string[]>(),
+    /** Warnings of the import that last wrote this edition (editors only). */
+    importWarnings: jsonb('import_warnings').$type<ImportWarning[]>().notNull().default([]),
     status: issueStatus('status').notNull().default('draft'),
     publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
     /** Optimistic-concurrency version, bumped by every update. */
@@ -112,6 +122,8 @@ export const papers = pgTable(
     summary: text('summary').notNull().default(''),
     url: text('url'),
     arxivId: text('arxiv_id'),
+    /** The number as the imported text wrote it ("2.3") when it differs from the stored one (a numbering gap). */
+    numberAsWritten: text('number_as_written'),
     version: integer('version').notNull().default(1),
     /** Title (weight A) and summary (weight B), English stemming; maintained by PostgreSQL. */
     searchVector: tsvector('search_vector')

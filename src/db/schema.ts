@@ -184,7 +184,11 @@ export type SectionRow = typeof sections.$inferSelect;
  * list queries leave the summary out (it is most of a row's bytes): it is then
  * loaded, batched, only when a client asks for it.
  */
-export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector' | 'summary'> & { summary?: string };
+export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector' | 'summary' | 'numberAsWritten'> & {
+  summary?: string;
+  /** Read only where a query selects it (paper pages, exports). */
+  numberAsWritten?: string | null;
+};
 /** A paper read with its summary (exports, feeds, Markdown views). */
 export type PaperWithSummary = PaperRow & { summary: string };
 export type NewIssue = typeof issues.$inferInsert;

@@ -12,8 +12,9 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
-    // Fault tests (a private PostgreSQL they stop and kill): `npm run test:faults`.
-    exclude: ['tests/faults/**', '**/node_modules/**'],
+    // Fault tests (a private PostgreSQL they stop and kill): `npm run test:faults`;
+    // the processes a user runs, side by side: `npm run test:e2e`.
+    exclude: ['tests/faults/**', 'tests/e2e/**', '**/node_modules/**'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,

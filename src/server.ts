@@ -3,7 +3,8 @@ import { type App, createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isDatabaseUnavailable } from './db/availability.js';
 import { type DbHandle, createDb } from './db/client.js';
-import { DirLockError, acquireDirLock } from './db/dir-lock.js';
+import { type DirLock, DirLockError, acquireDirLock, describeHolder, lockHolder } from './db/dir-lock.js';
+import { type PgliteBridge, startPgliteBridge } from './db/pglite-bridge.js';
 import { isArchiveEmpty } from './db/queries/editions.js';
 import { seedSample } from './db/seed.js';
 import { Redis } from 'ioredis';
@@ -38,15 +39,36 @@ const UNAVAILABLE_BODY = JSON.stringify({
   errors: [{ message: 'The database is unavailable; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }],
 });
 
+/** How long a starting server waits for a command (an import) that holds the PGlite directory. */
+const LOCK_WAIT_MS = 120_000;
+
+/** Takes the PGlite directory: at once from a dead holder, after a wait from a command, never from a server. */
+async function lockDataDir(dir: string): Promise<DirLock> {
+  const holder = lockHolder(dir);
+  if (holder?.role === 'server') {
+    throw new DirLockError(
+      `The data directory ${dir} is in use by ${describeHolder(holder)}; only one server may open an embedded PGlite database. ` +
+        `Stop it, or set DATA_DIR to another directory.`,
+    );
+  }
+  return acquireDirLock(dir, 'server', {
+    timeoutMs: LOCK_WAIT_MS,
+    onWait: (h) => console.warn(`The data directory ${dir} is in use by ${describeHolder(h)}; waiting for it to finish…`),
+  });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   // A missing or inconsistent manifest stops the start here, with its reason.
   const persisted = persistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS_MANIFEST);
   const pglite = !config.DATABASE_URL;
-  // One process per PGlite directory: a second one would corrupt it.
-  const releaseLock = pglite ? acquireDirLock(config.DATA_DIR) : () => {};
+  // One process per PGlite directory: a second one would corrupt it. Commands run
+  // meanwhile go through this server's database (the bridge below).
+  const lock = pglite ? await lockDataDir(config.DATA_DIR) : null;
+  const releaseLock = () => lock?.release();
   process.on('exit', releaseLock);
+  let bridge: PgliteBridge | undefined;
 
   const dbOptions = {
     url: config.DATABASE_URL,
@@ -177,6 +199,16 @@ async function main(): Promise<void> {
           await seedSample(handle.db);
           console.info('Loaded the sample edition into the empty database.');
         }
+        if (handle.pglite && lock) {
+          bridge = await startPgliteBridge({
+            pglite: handle.pglite,
+            dataDir: config.DATA_DIR,
+            idleInTransactionMs: config.IDLE_IN_TRANSACTION_TIMEOUT_MS || 10_000,
+            onError: (err) => logger.error({ err }, 'PGlite bridge'),
+          });
+          // Only now may commands use this server's database: migrations are applied.
+          lock.publish(bridge.info);
+        }
         const pool = handle.pool;
         app = createApp({
           db: handle.db,
@@ -236,6 +268,7 @@ async function main(): Promise<void> {
     await initialised;
     await events.close();
     redis?.disconnect();
+    await bridge?.close();
     await handle?.close();
     releaseLock();
     console.info('Closed the database; bye.');

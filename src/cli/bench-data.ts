@@ -16,7 +16,8 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../config.js';
-import { type Db, createDb } from '../db/client.js';
+import type { Db } from '../db/client.js';
+import { openCommandDb } from './database.js';
 import { ensureCategories } from '../db/queries/editions.js';
 import { selectRows } from '../db/queries/util.js';
 import { GENERATED_CATEGORIES, addDaysIso, benchSummary, benchTitle, prng } from '../db/generate.js';
@@ -43,12 +44,7 @@ const EDITIONS_PER_BATCH = Math.max(1, Math.floor(1000 / PER_WEEK));
 const GIN_INDEXES = ['papers_search_vector_idx', 'papers_title_trgm_idx'];
 
 const config = loadConfig();
-const handle = await createDb({
-  url: config.DATABASE_URL,
-  dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
-  poolMax: CONCURRENCY + 1,
-});
-await handle.migrate();
+const handle = await openCommandDb(config, 'bench:data', { poolMax: CONCURRENCY + 1 });
 const db = handle.db;
 
 if (values.fresh) {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { createDb } from '../db/client.js';
+import { openCommandDb } from './database.js';
 import { editionRows } from '../db/queries/editions.js';
 import { documentFromRows } from '../newsletter/document.js';
 import { renderMarkdown } from '../newsletter/markdown.js';
@@ -14,8 +14,7 @@ if (positionals.length !== 1) {
   process.exit(2);
 }
 const config = loadConfig();
-const handle = await createDb({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR });
-await handle.migrate();
+const handle = await openCommandDb(config, 'export');
 const rows = await editionRows(handle.db, positionals[0]!, true);
 await handle.close();
 if (!rows) {

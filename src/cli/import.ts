@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.js';
-import { createDb } from '../db/client.js';
+import { openCommandDb } from './database.js';
 import { DomainError } from '../errors.js';
 import { type ImportOptions, type ImportResult, importEdition } from '../newsletter/importer.js';
 
@@ -93,8 +93,7 @@ function describe(file: string, r: ImportResult, dryRun: boolean): string {
 
 const files = collectFiles(positionals);
 const config = loadConfig();
-const handle = await createDb({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR });
-await handle.migrate();
+const handle = await openCommandDb(config, 'import');
 
 const dryRun = values['dry-run'];
 const bar =

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createToken, revokeToken } from '../auth/tokens.js';
 import { loadConfig } from '../config.js';
-import { createDb } from '../db/client.js';
+import { openCommandDb } from './database.js';
 import { classifyDbError } from '../db/errors.js';
 import { listTokens } from '../db/queries/tokens.js';
 
@@ -52,8 +52,7 @@ function checkCreateArgs(): { name: string; scope: 'editor' | 'admin'; expiresAt
 }
 
 const config = loadConfig();
-const handle = await createDb({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR });
-await handle.migrate();
+const handle = await openCommandDb(config, 'token');
 try {
   if (command === 'create') {
     const { name, scope, expiresAt } = createArgs!;

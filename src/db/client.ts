@@ -11,6 +11,7 @@ import { NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres/sess
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { BRIDGE_PORT } from './pglite-bridge.js';
 import * as schema from './schema.js';
 
 /** The one database type the query code is written against (PGlite or PostgreSQL). */
@@ -22,8 +23,10 @@ export interface DbHandle {
   /** Applies the committed migrations in migrations/. */
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /** The pg Pool (PostgreSQL only), for health checks and tests. */
+  /** The pg Pool (PostgreSQL, or PGlite through a running server's bridge), for health checks and tests. */
   pool?: pg.Pool;
+  /** The embedded database when this process opened it itself. */
+  pglite?: PGlite;
 }
 
 /** Server-side limits every connection gets (milliseconds; 0 disables one). */
@@ -49,6 +52,11 @@ export const IMPORT_STATEMENT_TIMEOUT_MS = 60_000;
 export interface CreateDbOptions extends DbTimeouts {
   /** postgres:// URL; when absent an embedded PGlite database is opened. */
   url?: string | undefined;
+  /**
+   * Directory of the Unix socket of a running server that holds the PGlite
+   * directory (pglite-bridge.ts): its database is used through it, with `pg`.
+   */
+  bridgeSocketDir?: string | undefined;
   /** PGlite data directory; when absent (and no url) the database lives in memory. */
   dataDir?: string | undefined;
   /** Called with every SQL statement Drizzle sends (tests count statements with it). */
@@ -155,6 +163,8 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   const idleInTxTimeout = ms(options.idleInTransactionTimeoutMs, DEFAULT_TIMEOUTS.idleInTransactionTimeoutMs);
   const connectTimeout = ms(options.connectTimeoutMs, DEFAULT_TIMEOUTS.connectTimeoutMs);
 
+  if (options.bridgeSocketDir) return createBridgeDb(options.bridgeSocketDir, options, logger, connectTimeout);
+
   if (options.url) {
     const url = options.url;
     const pool = new pg.Pool({
@@ -217,7 +227,39 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   return {
     db: db as unknown as Db,
     kind: 'pglite',
+    pglite: client,
     migrate: () => migratePglite(db, { migrationsFolder: migrationsFolder() }),
     close: () => client.close(),
+  };
+}
+
+/**
+ * The PGlite of a running server, through its bridge. The server applies
+ * migrations itself: `migrate` here only fails when they differ (see
+ * open-for-command.ts, which checks before anything is written).
+ */
+function createBridgeDb(socketDir: string, options: CreateDbOptions, logger: Logger | undefined, connectTimeout: number): DbHandle {
+  const pool = new pg.Pool({
+    host: socketDir,
+    port: BRIDGE_PORT,
+    user: 'postgres',
+    database: 'postgres',
+    // PGlite runs one transaction at a time: more connections would only wait.
+    max: Math.min(options.poolMax ?? 1, 4),
+    connectionTimeoutMillis: connectTimeout,
+  });
+  pool.on('error', (err) => {
+    process.emitWarning(`Connection to the server's database: ${err.message}`);
+  });
+  const db = drizzlePg({ client: pool, schema, logger });
+  installSafeTransactions(db, pool);
+  return {
+    db: db as unknown as Db,
+    kind: 'pglite',
+    pool,
+    migrate: async () => {
+      throw new Error('migrations are applied by the server that holds the database');
+    },
+    close: () => pool.end(),
   };
 }

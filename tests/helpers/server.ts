@@ -12,9 +12,10 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/server.ts` as a real process on a free port and waits until it listens. */
+/** Starts `src/server.ts` as a real process (as `npm start` does) on a free port and waits until it listens. */
 export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
-  const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), ['src/server.ts'], {
+  // What `npm start` runs: one process (the tsx CLI would run the server in a child, out of reach of kill -9).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

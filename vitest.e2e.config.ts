@@ -1,0 +1,28 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+// One copy of graphql for everything (as in vitest.config.ts).
+const graphqlDir = path.dirname(require.resolve('graphql/package.json'));
+
+/**
+ * `npm run test:e2e`: the processes a user runs — `npm start`'s server, the
+ * CLI commands beside it, kill -9 and restarts — on PGlite, and on
+ * PostgreSQL when DATABASE_URL is set. One file at a time: they start
+ * servers and time out generously on a small machine.
+ */
+export default defineConfig({
+  resolve: {
+    alias: [{ find: /^graphql$/, replacement: path.join(graphqlDir, 'index.js') }],
+  },
+  test: {
+    include: ['tests/e2e/**/*.test.ts'],
+    pool: 'forks',
+    fileParallelism: false,
+    maxWorkers: 1,
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    reporters: ['default'],
+  },
+});

@@ -12,6 +12,7 @@ import { maskError } from './http/errors.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { markdownRoutes } from './http/markdown-routes.js';
 import type { ResponseCache } from './http/response-cache.js';
+import { recordMaskedError } from './observability/logging.js';
 
 /**
  * GraphiQL's page, loaded on the first request for it: its bundle holds about
@@ -122,8 +123,8 @@ export function createApp(deps: AppDeps) {
     maxRequestBodySize: false,
     // One operation per request: batching would multiply every limit below.
     batching: false,
-    // Unexpected errors are masked; an unreachable database is a clear, retryable 503.
-    maskedErrors: { maskError },
+    // Unexpected errors are masked (and logged with their request); an unreachable database is a clear, retryable 503.
+    maskedErrors: { maskError: maskAndRecord },
     logging: false,
     cors: { origin: deps.corsOrigins ?? '*', credentials: false, maxAge: 600 },
     plugins: [
@@ -148,6 +149,17 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/**
+ * `maskError`, remembering what each "Unexpected error." hides for the
+ * logging plugin (which knows the request; Yoga's masking does not). Errors
+ * with a code of their own (503s, BAD_USER_INPUT…) are not unexpected.
+ */
+function maskAndRecord(error: unknown, message: string, isDev?: boolean): Error {
+  const masked = maskError(error, message, isDev);
+  if (masked !== error && (masked as { extensions?: Record<string, unknown> }).extensions?.unexpected === true) recordMaskedError(masked, error);
+  return masked;
+}
 
 /** Whether the operation to run is a query (what graphql-jit compiles). */
 function isQueryOperation(args: ExecutionArgs): boolean {

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from './db/availability.js';
 import { type DbHandle, createDb } from './db/client.js';
 import { type DirLock, DirLockError, acquireDirLock, describeHolder, lockHolder } from './db/dir-lock.js';
 import { type PgliteBridge, startPgliteBridge } from './db/pglite-bridge.js';
+import { type ChangeSignal, createChangeSignal } from './db/change-signal.js';
 import { isArchiveEmpty } from './db/queries/editions.js';
 import { seedSample } from './db/seed.js';
 import { Redis } from 'ioredis';
@@ -88,9 +89,17 @@ async function main(): Promise<void> {
     ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 1_000 })
     : null;
   redis?.on('error', (err: Error) => process.emitWarning(`Redis: ${err.message}`));
+  // The database's own announcement of every committed write (whoever made it); the cache
+  // serves nothing while it is not following it.
+  let changeSignal: ChangeSignal | undefined;
   const responseCache =
     config.RESPONSE_CACHE === 'on'
-      ? createResponseCache({ ttlMs: config.RESPONSE_CACHE_TTL_MS, redis, namespace: 'main' })
+      ? createResponseCache({
+          ttlMs: config.RESPONSE_CACHE_TTL_MS,
+          redis,
+          namespace: 'main',
+          healthy: () => changeSignal?.healthy() ?? false,
+        })
       : undefined;
   // One rate-limit state for Yoga's plugins and the response tier (which answers before Yoga).
   const rateLimits = createRateLimits({
@@ -199,6 +208,19 @@ async function main(): Promise<void> {
           await seedSample(handle.db);
           console.info('Loaded the sample edition into the empty database.');
         }
+        if (responseCache) {
+          changeSignal ??= await createChangeSignal({
+            handle,
+            connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+            onChange: () => responseCache.invalidate(),
+            onStatus: (s) => {
+              if (s.event === 'listening') logger.info('Following database changes: the response cache is on.');
+              else if (s.event === 'lost') {
+                logger.warn({ err: s.error, retryInMs: s.retryInMs }, 'Lost the database change signal: the response cache serves nothing until it is back.');
+              } else logger.error({ err: s.error }, 'Invalidating the response cache on a database change failed.');
+            },
+          });
+        }
         if (handle.pglite && lock) {
           bridge = await startPgliteBridge({
             pglite: handle.pglite,
@@ -268,6 +290,7 @@ async function main(): Promise<void> {
     await initialised;
     await events.close();
     redis?.disconnect();
+    await changeSignal?.close();
     await bridge?.close();
     await handle?.close();
     releaseLock();

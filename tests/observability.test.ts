@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
 import { seedSample } from '../src/db/seed.js';
+import { createEvents } from '../src/events.js';
 import { createLogger, loggingPlugin } from '../src/observability/logging.js';
 import { METRIC_NAMES, dbPoolGauges, metricsPlugins } from '../src/observability/metrics.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
@@ -133,6 +136,106 @@ describe('structured logs', () => {
     });
     logger.info({ headers: { authorization: 'Bearer llmp_secret' } }, 'x');
     expect(out.join('')).not.toContain('llmp_secret');
+  });
+});
+
+describe('masked errors ("Unexpected error.")', () => {
+  /** An app as the server builds it (createApp's masking), logging into `out`. */
+  function appLoggingTo(out: string[]) {
+    const logger = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(...String(c).split('\n').filter(Boolean)), d()) }) });
+    return createApp({ db: tdb.db, observability: [loggingPlugin(logger)] });
+  }
+  const maskedLines = (out: string[]) => out.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.errorClass !== undefined);
+
+  /** Runs `query` while a table its resolvers need is missing: every statement on it fails, unexpectedly. */
+  async function withoutPapersTable<T>(fn: () => Promise<T>): Promise<T> {
+    await tdb.db.execute(sql.raw('ALTER TABLE papers RENAME TO papers_hidden'));
+    try {
+      return await fn();
+    } finally {
+      await tdb.db.execute(sql.raw('ALTER TABLE papers_hidden RENAME TO papers'));
+    }
+  }
+
+  it('are logged once, at error level, with request id, operation, error class and stack — none of it sent', async () => {
+    const out: string[] = [];
+    const app = appLoggingTo(out);
+    const res = await withoutPapersTable(() =>
+      postJson(app, { query: 'query BrokenPaper { paper(issue: "2025-05-05", number: "1.1") { title } }', operationName: 'BrokenPaper' }, { 'x-request-id': 'masked-1' }),
+    );
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors![0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+
+    const lines = maskedLines(out);
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
+    expect(line).toMatchObject({ level: 50, requestId: 'masked-1', operationName: 'BrokenPaper', operationType: 'query', paths: ['paper'], errorClass: 'DrizzleQueryError' });
+    expect(line.errorMessage).toMatch(/^Failed query: /);
+    expect(line.stack).toMatch(/^Error: Failed query: [\s\S]*\n\s+at /);
+    // the driver's error inside Drizzle's says what went wrong
+    expect(line.causes?.[0]).toMatchObject({ code: '42P01', message: expect.stringContaining('papers') });
+    expect(line.msg).toContain('BrokenPaper');
+
+    // the request's own line is there too, and the client got none of the details
+    expect(out.map((l) => JSON.parse(l)).filter((l) => l.requestId === 'masked-1' && l.errorClass === undefined)).toHaveLength(1);
+    const sent = JSON.stringify(res.body);
+    expect(sent).not.toContain('Failed query');
+    expect(sent).not.toContain('DrizzleQueryError');
+    expect(sent).not.toContain('papers" does not exist');
+    expect(sent).not.toContain(line.stack.split('\n')[1].trim());
+    expect(sent).not.toMatch(/\bat .*\.[jt]s:\d+/);
+  });
+
+  it('one line per error thrown, listing every field it failed', async () => {
+    const out: string[] = [];
+    const app = appLoggingTo(out);
+    // both counts wait on one load (a loader): one statement fails, and two fields with it
+    const counts = 'a: issue(slug: "2025-05-05") { paperCount } b: issue(slug: "2025-05-05") { paperCount }';
+    // and two other statements fail on their own
+    const lookups = 'c: paper(issue: "2025-05-05", number: "1.1") { title } d: paper(issue: "2025-05-05", number: "1.2") { title }';
+    const res = await withoutPapersTable(() => postJson(app, { query: `query Several { ${counts} ${lookups} }` }, { 'x-request-id': 'masked-2' }));
+    expect(res.body.errors!.map((e) => (e as unknown as { path: unknown[] }).path.join('.')).sort()).toEqual(['a.paperCount', 'b.paperCount', 'c', 'd']);
+    expect(res.body.errors!.every((e) => e.message === 'Unexpected error.')).toBe(true);
+    const lines = maskedLines(out);
+    expect(lines.map((l) => l.paths.join(' ')).sort()).toEqual(['a.paperCount b.paperCount', 'c', 'd']);
+    expect(lines.every((l) => l.requestId === 'masked-2' && l.operationName === 'Several' && l.level === 50)).toBe(true);
+  });
+
+  it('in a subscription, as each event is sent', async () => {
+    const out: string[] = [];
+    const logger = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(...String(c).split('\n').filter(Boolean)), d()) }) });
+    const events = createEvents();
+    const app = createApp({ db: tdb.db, events, observability: [loggingPlugin(logger)] });
+    const { rows } = (await tdb.db.execute(sql.raw(`SELECT id FROM issues WHERE slug = '2025-05-05'`))) as unknown as { rows: Array<{ id: number }> };
+    const res = await app.fetch('http://localhost/graphql', subscriptionRequest('subscription Watch { issuePublished { slug paperCount } }', {}, { 'x-request-id': 'masked-sse' }));
+    const stream = sseReader(res);
+    try {
+      const pending = stream.next(); // the subscription starts when the stream is read
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const event = await withoutPapersTable(async () => {
+        events.publish('issuePublished', { issueId: Number(rows[0]!.id) });
+        return pending;
+      });
+      expect(event.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', path: ['issuePublished', 'paperCount'] })]);
+      expect(JSON.stringify(event)).not.toContain('Failed query');
+    } finally {
+      await stream.close();
+    }
+    const lines = maskedLines(out);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, requestId: 'masked-sse', operationName: 'Watch', operationType: 'subscription', paths: ['issuePublished.paperCount'], errorClass: 'DrizzleQueryError' });
+    expect(lines[0]!.stack).toContain('Failed query');
+  });
+
+  it('expected errors (with a code of their own) are not logged as masked', async () => {
+    const out: string[] = [];
+    const app = appLoggingTo(out);
+    const bad = await postJson(app, { query: 'query Bad { papers(first: 1000) { totalCount } }' });
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const missing = await postJson(app, { query: '{ nope }' });
+    expect(missing.status).toBe(400);
+    expect(out.length).toBeGreaterThanOrEqual(2);
+    expect(maskedLines(out)).toEqual([]);
   });
 });
 

@@ -14,6 +14,12 @@ export interface ResponseCacheOptions {
   namespace?: string;
   /** Memory for the response tier's recorded responses (bytes; default 32 MiB). */
   responseTierBytes?: number;
+  /**
+   * Whether every change to the database is seen (the change signal,
+   * src/db/change-signal.ts, is connected). While it returns false the cache
+   * serves and stores nothing: a write made outside the API could go unseen.
+   */
+  healthy?: () => boolean;
 }
 
 /**
@@ -108,15 +114,24 @@ export interface ResponseCache {
    * Without it the cache still works, inside Yoga.
    */
   responses: ResponseTier;
-  /** Call after every committed write. */
+  /** Call after every committed write (and on every change the database announces: src/db/change-signal.ts). */
   invalidate(): Promise<void>;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** A generation that is 'unavailable' while changes may go unseen. */
+function whileHealthy(generation: Generation, healthy: (() => boolean) | undefined): Generation {
+  if (!healthy) return generation;
+  return { current: async () => (healthy() ? generation.current() : 'unavailable'), bump: () => generation.bump() };
+}
+
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
   const namespace = options.namespace ?? randomBytes(6).toString('hex');
-  const generation = options.redis ? redisGeneration(options.redis, `llmp:cache:${namespace}:generation`) : memoryGeneration();
+  const generation = whileHealthy(
+    options.redis ? redisGeneration(options.redis, `llmp:cache:${namespace}:generation`) : memoryGeneration(),
+    options.healthy,
+  );
   const inner: Cache = options.redis
     ? createRedisCache({ redis: options.redis, buildRedisEntityId: (t, id) => `llmp:cache:${namespace}:${t}:${id}`, buildRedisOperationResultCacheKey: (r) => `llmp:cache:${namespace}:ops:${r}` })
     : createInMemoryCache();
@@ -169,14 +184,27 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       addPlugin(responses.plugin);
     },
   };
-  return {
-    plugin,
-    responses,
-    invalidate: async () => {
-      await generation.bump();
-      responses.clear();
-      // drop what was cached, too (memory), beyond just making it unreachable
-      await cache.invalidate([{ typename: 'Issue' }, { typename: 'Paper' }, { typename: 'Category' }]);
-    },
+  const invalidateNow = async () => {
+    await generation.bump();
+    responses.clear();
+    // drop what was cached, too (memory), beyond just making it unreachable
+    await cache.invalidate([{ typename: 'Issue' }, { typename: 'Paper' }, { typename: 'Category' }]);
   };
+  // A write announces itself once per table it touched, and API writes are
+  // announced by the database too: invalidations asked for while one runs are
+  // folded into a single one after it. Not into the running one — a reader may
+  // already have seen its new generation before the later change committed.
+  let running: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | null = null;
+  const invalidate = (): Promise<void> => {
+    if (queued) return queued;
+    const next = running.then(() => {
+      queued = null;
+      return invalidateNow();
+    });
+    queued = next;
+    running = next.catch(() => {});
+    return next;
+  };
+  return { plugin, responses, invalidate };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, getOperationAST } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { type Plugin, isAsyncIterable, mapAsyncIterator } from 'graphql-yoga';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -72,6 +72,102 @@ function errorCodesOf(errors: readonly unknown[] | undefined): string[] {
   });
 }
 
+/** Errors masked as "Unexpected error.", with what was thrown (which clients never see). */
+const maskedErrors = new WeakMap<object, unknown>();
+
+/**
+ * Called by the app's `maskError` for each error it masks as unexpected:
+ * `loggingPlugin` logs the original with the request it failed.
+ */
+export function recordMaskedError(masked: object, original: unknown): void {
+  maskedErrors.set(masked, original);
+}
+
+/** The error a resolver threw, inside the GraphQLErrors that carry it. */
+function thrownError(error: unknown): unknown {
+  let current = error;
+  for (let i = 0; i < 8 && current instanceof GraphQLError && current.originalError; i++) current = current.originalError;
+  return current;
+}
+
+/** A name that reads like a class (not pg's 'error' message type, nor a minified 'O'). */
+const CLASS_NAME = /^[A-Z][A-Za-z0-9_$]+$/;
+
+/**
+ * The class of an error: its `name`, or its constructor's name when `name`
+ * says nothing more than 'Error' (DrizzleQueryError leaves it so) or is not a
+ * class name (pg's DatabaseError: 'error').
+ */
+function errorClassOf(error: unknown): string {
+  if (!error || typeof error !== 'object') return typeof error;
+  const name = (error as { name?: unknown }).name;
+  if (typeof name === 'string' && name !== 'Error' && CLASS_NAME.test(name)) return name;
+  const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof ctor === 'string' && ctor !== 'Error' && ctor !== 'Object' && CLASS_NAME.test(ctor)) return ctor;
+  return 'Error';
+}
+
+/** What an error wraps (`cause`), e.g. the driver's error inside Drizzle's: class, message and code. */
+function causesOf(error: unknown): Array<Record<string, unknown>> {
+  const causes: Array<Record<string, unknown>> = [];
+  let current = (error as { cause?: unknown } | null)?.cause;
+  for (let i = 0; i < 4 && current !== undefined && current !== null; i++) {
+    const e = current as { message?: unknown; code?: unknown; cause?: unknown };
+    causes.push({
+      errorClass: errorClassOf(current),
+      message: typeof e.message === 'string' ? e.message : String(current),
+      ...(typeof e.code === 'string' || typeof e.code === 'number' ? { code: e.code } : {}),
+    });
+    current = typeof current === 'object' ? e.cause : undefined;
+  }
+  return causes;
+}
+
+interface MaskedContext {
+  requestId: string;
+  operationName: string | undefined;
+  operationType: string | undefined;
+}
+
+/**
+ * Logs the masked errors among `errors`, each once (it is forgotten once
+ * logged): one error line per thrown error, with the paths it failed (a
+ * failing loader fails every field that waited on it).
+ */
+function logMaskedErrors(logger: Logger, errors: readonly unknown[] | undefined, where: MaskedContext): void {
+  if (!errors?.length) return;
+  let byThrown: Map<unknown, string[]> | undefined;
+  for (const error of errors) {
+    if (!error || typeof error !== 'object' || !maskedErrors.has(error)) continue;
+    const thrown = thrownError(maskedErrors.get(error));
+    maskedErrors.delete(error);
+    byThrown ??= new Map();
+    const paths = byThrown.get(thrown) ?? [];
+    const path = (error as { path?: ReadonlyArray<string | number> }).path;
+    if (path?.length) paths.push(path.join('.'));
+    byThrown.set(thrown, paths);
+  }
+  if (!byThrown) return;
+  for (const [thrown, paths] of byThrown) {
+    const errorClass = errorClassOf(thrown);
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    const causes = causesOf(thrown);
+    logger.error(
+      {
+        requestId: where.requestId,
+        operationName: where.operationName ?? null,
+        ...(where.operationType ? { operationType: where.operationType } : {}),
+        paths,
+        errorClass,
+        errorMessage: message,
+        stack: thrown instanceof Error ? thrown.stack : undefined,
+        ...(causes.length ? { causes } : {}),
+      },
+      `unexpected error (masked) in ${where.operationName ?? 'anonymous'}: ${errorClass}`,
+    );
+  }
+}
+
 /**
  * One log line per HTTP request handled by Yoga, with a request id (taken from
  * a sane `x-request-id`, else generated, and echoed in the `x-request-id`
@@ -79,6 +175,11 @@ function errorCodesOf(errors: readonly unknown[] | undefined): string[] {
  * in ms, the cost (`extensions.cost.requested` set by the limits plugin), the
  * HTTP status and the error codes. Place it FIRST in the plugin list so that
  * requests ended early by other plugins (429, 413, /metrics) are timed too.
+ *
+ * Every error masked as "Unexpected error." (recorded by `recordMaskedError`)
+ * gets a line of its own at error level, with the request id, the operation,
+ * and the class, message, stack and causes of what was thrown — in streamed
+ * results too, as each event is sent.
  */
 export function loggingPlugin(logger: Logger): Plugin {
   return {
@@ -108,15 +209,27 @@ export function loggingPlugin(logger: Logger): Plugin {
       log.operationName = operation?.name?.value ?? args.operationName ?? log.operationName;
       log.operationType = operation?.operation;
     },
-    onResultProcess({ request, result }) {
+    onResultProcess({ request, result, setResult }) {
       const log = requestLogs.get(request);
       if (!log) return;
+      const where: MaskedContext = { requestId: log.requestId, operationName: log.operationName, operationType: log.operationType };
+      if (isAsyncIterable(result)) {
+        // a stream's events are sent after its response (and its line) has begun: each is looked at as it goes out
+        setResult(
+          mapAsyncIterator(result, (event) => {
+            logMaskedErrors(logger, event?.errors, where);
+            return event;
+          }),
+        );
+        return;
+      }
       const results = Array.isArray(result) ? result : [result];
       for (const r of results) {
         if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) continue;
         if ((r as Record<symbol, unknown>)[Symbol.for('servedFromResponseCache')]) log.cached = true;
         const { errors, extensions } = r as { errors?: readonly unknown[]; extensions?: { cost?: { requested?: unknown } } };
         log.errorCodes.push(...errorCodesOf(errors));
+        logMaskedErrors(logger, errors, where);
         const requested = extensions?.cost?.requested;
         if (typeof requested === 'number') log.cost = requested;
       }

@@ -139,6 +139,33 @@ describe('one PGlite directory, a server and commands', () => {
     }
   }, 180_000);
 
+  it('a client that leaves a transaction open neither leaks into the server nor stalls it', async () => {
+    const dir = dataDir();
+    const server = await startServer({ DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dir, LOG_LEVEL: 'warn', IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500' });
+    servers.push(server);
+    const query = '{ issue(slug: "2025-05-05") { subtitle } }';
+    const original = (await gql(server.url, query)).body.data.issue.subtitle;
+
+    // idle in a transaction: the server's reads wait, then the client is cut off and its write rolled back
+    const idle = await sqlClient({ dataDir: dir });
+    idle.on('error', () => {});
+    await idle.query('BEGIN');
+    await idle.query(`UPDATE issues SET subtitle = 'uncommitted' WHERE slug = '2025-05-05'`);
+    const waited = performance.now();
+    const read = await gql(server.url, '{ issue(slug: "2025-05-05") { subtitle title } }'); // not cached yet
+    expect(read.body.data.issue.subtitle).toBe(original);
+    expect(performance.now() - waited).toBeGreaterThan(1_000); // it waited for the client's transaction
+    await expect(idle.query('SELECT 1')).rejects.toThrow();
+
+    // a client that goes away mid-transaction: rolled back at once
+    const gone = await sqlClient({ dataDir: dir });
+    gone.on('error', () => {});
+    await gone.query('BEGIN');
+    await gone.query(`UPDATE issues SET subtitle = 'uncommitted' WHERE slug = '2025-05-05'`);
+    (gone as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    expect((await gql(server.url, '{ issue(slug: "2025-05-05") { subtitle weekStart } }')).body.data.issue.subtitle).toBe(original);
+  }, 120_000);
+
   it('a second server on the same directory is refused, naming the PID', async () => {
     const dir = dataDir();
     await serve(dir);

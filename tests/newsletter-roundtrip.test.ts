@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   escapeBodyLine,
   escapeInline,
+  inlineMarkdownToText,
   renderMarkdown,
   unescapeBodyLine,
   unescapeInline,
@@ -76,6 +77,11 @@ const paperContent = fc.record(
     summary: body,
     url: fc.option(fc.webUrl({ withQueryParameters: true, withFragments: true }), { nil: null }),
     arxivId: fc.option(arxivId, { nil: null }),
+    /** Now and then a number the text wrote otherwise (a numbering gap). */
+    written: fc.option(
+      fc.tuple(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 1, max: 999 })).map(([s, p]) => `${s}.${p}`),
+      { nil: null, freq: 4 },
+    ),
   },
   PLAIN,
 );
@@ -89,7 +95,11 @@ const sections = fc.array(fc.record({ categoryName: oneLine, papers }, PLAIN), {
     list.map((section, i) => ({
       number: i + 1,
       categoryName: section.categoryName,
-      papers: section.papers.map((paper, j): EditionPaper => ({ number: `${i + 1}.${j + 1}`, ...paper })),
+      papers: section.papers.map(({ written, ...paper }, j): EditionPaper => {
+        const number = `${i + 1}.${j + 1}`;
+        // (present only when it differs, as the parser gives it)
+        return { number, ...(written && written !== number ? { numberAsWritten: written } : {}), ...paper };
+      }),
     })),
 );
 
@@ -117,6 +127,33 @@ describe('escaping helpers', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('inlineMarkdownToText inverts escapeInline on one-line fields (trimmed, no line breaks)', () => {
+    const field = fc.oneof(
+      oneLine,
+      fc.string({ unit: 'binary' }).map((text) => text.replace(/[\0\r\n]/g, ' ').trim() || 'x'),
+    );
+    fc.assert(
+      fc.property(field, fc.boolean(), (text, atLineStart) => {
+        expect(inlineMarkdownToText(escapeInline(text, atLineStart))).toBe(text);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('inlineMarkdownToText reads emphasis, code spans, links, escapes and character references', () => {
+    expect(inlineMarkdownToText('*Stay Updated with Recent Large Language Models Research*')).toBe(
+      'Stay Updated with Recent Large Language Models Research',
+    );
+    expect(inlineMarkdownToText('**a** __b__ _c_ ~~d~~ `*e*` [f](https://x.org) ![g](i.png) <https://h.org>')).toBe('a b c d *e* f g https://h.org');
+    expect(inlineMarkdownToText('\\*x\\* AT&amp;T &#35;1 &#x41; &copy; &nosuch; &#0; & x')).toBe('*x* AT&T #1 A © &nosuch; \ufffd & x');
+    expect(inlineMarkdownToText('a <span>b</span> snake_case_name https://x.org/a_b_ 2*3*4')).toBe('a <span>b</span> snake_case_name https://x.org/a_b_ 234');
+    // Too long, or too many delimiters, to read as Markdown quickly: only the backslash escapes are removed.
+    const long = `*${'a'.repeat(1000)}* \\*`;
+    expect(inlineMarkdownToText(long)).toBe(`*${'a'.repeat(1000)}* *`);
+    expect(inlineMarkdownToText(`${'*a* '.repeat(32)}\\*`)).toBe(`${'a '.repeat(32)}*`);
+    expect(inlineMarkdownToText(`${'*a* '.repeat(33)}\\*`)).toBe(`${'*a* '.repeat(33)}*`);
   });
 
   it('unescapeBodyLine inverts escapeBodyLine, and escaped lines never look structural', () => {
@@ -187,6 +224,34 @@ describe('Markdown round trip (fast-check)', () => {
     expect(expectMarkdownRoundTrip({ ...doc, subtitle: '', intro: '', outro: '', tableOfContents: [], asides: [] })).toContain(
       '<!-- subtitle: none -->',
     );
+  });
+
+  it('round-trips numbers as written and one-line fields full of Markdown characters', () => {
+    const doc: EditionDocument = {
+      title: '*Week* _1_ `code` [x](y) <b> & AT&amp;T \\',
+      subtitle: '*Stay Updated with Recent Large Language Models Research*',
+      intro: '',
+      tableOfContents: ['**Bold** ~~entry~~', '[Link](https://x.org) &copy;', '\\*escaped\\*'],
+      asides: [{ title: '`Aside` <think>', body: 'Body.' }],
+      weekStart: '2025-05-05',
+      weekEnd: '2025-05-11',
+      sections: [
+        {
+          number: 1,
+          categoryName: 'LLM _Reasoning_ & `Tools`',
+          papers: [
+            { number: '1.1', title: 'https://x.org/a_b_ *not* [a link]', summary: 'S.', url: null, arxivId: null },
+            { number: '1.2', numberAsWritten: '1.3', title: 'Gap', summary: 'S.', url: null, arxivId: null },
+            { number: '1.3', numberAsWritten: '2.1', title: 'Elsewhere', summary: '', url: null, arxivId: '2505.03335' },
+          ],
+        },
+      ],
+      outro: '',
+    };
+    const markdown = expectMarkdownRoundTrip(doc);
+    expect(markdown).toContain('\n\\*Stay Updated with Recent Large Language Models Research\\*\n');
+    expect(markdown).toContain('### 1.2. Gap\n<!-- written: 1.3 -->\n');
+    expect(markdown).toContain('### 1.3. Elsewhere\n<!-- arxiv: 2505.03335 -->\n<!-- written: 2.1 -->\n');
   });
 
   it('normalises only the documented fields (absent url → null, whitespace in url percent-encoded)', () => {

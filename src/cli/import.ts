@@ -74,15 +74,24 @@ function collectFiles(args: string[]): string[] {
   return files;
 }
 
+/** "2.2", or "2.2 (written 2.3)" when the text numbered the paper otherwise (it is stored as 2.2). */
+function paperNumber(p: ImportResult['document']['sections'][number]['papers'][number]): string {
+  return p.numberAsWritten ? `${p.number} (written ${p.numberAsWritten})` : p.number;
+}
+
 function describe(file: string, r: ImportResult, dryRun: boolean): string {
   const lines = [
     `${file}: ${dryRun ? 'parsed (dry run, nothing written)' : r.created ? 'created' : 'replaced'} "${r.slug}" — ${r.document.title}`,
     `  week ${r.document.weekStart ?? '?'} to ${r.document.weekEnd ?? '?'}; ${r.document.sections.length} sections, ${r.paperCount} papers`,
   ];
+  if (r.replaced) {
+    const { kept, changed, added, removed } = r.replaced;
+    lines.push(`  papers: ${kept} kept (${changed} of them changed), ${added} added, ${removed} removed`);
+  }
   if (dryRun) {
     for (const s of r.document.sections) {
       lines.push(`  ${s.number}. ${s.categoryName}`);
-      for (const p of s.papers) lines.push(`    ${p.number}. ${p.title}  (${p.summary.split('\n\n').length} paragraphs)`);
+      for (const p of s.papers) lines.push(`    ${paperNumber(p)}. ${p.title}  (${p.summary.split('\n\n').length} paragraphs)`);
     }
     for (const a of r.document.asides) lines.push(`  aside: ${a.title}`);
     lines.push(`  outro: ${r.document.outro ? `${r.document.outro.split('\n\n').length} paragraphs` : '(none)'}`);

@@ -13,6 +13,7 @@ import {
   countPapersByParents,
   pagePapersByParents,
   papersByIds,
+  paperNumbersAsWritten,
   paperSummaries,
   papersBySectionIds,
 } from '../db/queries/papers.js';
@@ -92,6 +93,11 @@ export function createLoaders(db: Db, vis: Visibility) {
     const summaries = await paperSummaries(db, ids);
     return ids.map((id) => summaries.get(id) ?? '');
   });
+  // Likewise the number as written, which lists leave out (see PaperRow).
+  const paperNumberAsWritten = new DataLoader<number, string | null>(async (ids) => {
+    const numbers = await paperNumbersAsWritten(db, ids);
+    return ids.map((id) => numbers.get(id) ?? null);
+  });
   const papersBySectionId = new DataLoader<number, PaperRow[]>(async (ids) => {
     const rows = await papersBySectionIds(db, ids);
     for (const r of rows) paperById.prime(r.id, r);
@@ -144,7 +150,7 @@ export function createLoaders(db: Db, vis: Visibility) {
 
   /** Forget everything cached (after a mutation, so the same request sees new data). */
   function clearAll(): void {
-    for (const l of [issueById, issueBySlug, categoryById, categoryBySlug, paperById, paperSummary, papersBySectionId]) {
+    for (const l of [issueById, issueBySlug, categoryById, categoryBySlug, paperById, paperSummary, paperNumberAsWritten, papersBySectionId]) {
       (l as DataLoader<unknown, unknown>).clearAll();
     }
     for (const l of sectionLoaders.values()) l.clearAll();
@@ -161,6 +167,7 @@ export function createLoaders(db: Db, vis: Visibility) {
     sectionsOf,
     paperById,
     paperSummary,
+    paperNumberAsWritten,
     papersBySectionId,
     papersPage,
     papersCount,

@@ -1,7 +1,12 @@
 import type { CategoryRow, IssueRow, PaperWithSummary, SectionRow } from '../db/schema.js';
-import type { EditionDocument } from './types.js';
+import type { EditionDocument, EditionPaper } from './types.js';
 
-/** The stored edition as the document the exporter renders. */
+/**
+ * The stored edition as the document the exporter renders. The table of
+ * contents is the one the editor wrote when the edition was imported (null:
+ * an edition made through the API, whose TOC is derived from its sections
+ * and asides). A paper's numberAsWritten is exported when the row carries it.
+ */
 export function documentFromRows(
   issue: IssueRow,
   sections: Array<SectionRow & { category: CategoryRow }>,
@@ -11,7 +16,7 @@ export function documentFromRows(
     title: issue.title,
     subtitle: issue.subtitle,
     intro: issue.intro,
-    tableOfContents: [...sections.map((s) => s.category.name), ...issue.asides.map((a) => a.title)],
+    tableOfContents: issue.tableOfContents ?? [...sections.map((s) => s.category.name), ...issue.asides.map((a) => a.title)],
     asides: issue.asides.map((a) => ({ title: a.title, body: a.body })),
     weekStart: issue.weekStart,
     weekEnd: issue.weekEnd,
@@ -21,14 +26,19 @@ export function documentFromRows(
       papers: papers
         .filter((p) => p.sectionId === s.id)
         .sort((a, b) => a.position - b.position)
-        .map((p) => ({
-          number: `${s.number}.${p.position}`,
-          title: p.title,
-          summary: p.summary,
-          url: p.url,
-          arxivId: p.arxivId,
-        })),
+        .map((p) => documentPaper(`${s.number}.${p.position}`, p)),
     })),
     outro: issue.outro,
+  };
+}
+
+function documentPaper(number: string, p: PaperWithSummary): EditionPaper {
+  return {
+    number,
+    ...(p.numberAsWritten ? { numberAsWritten: p.numberAsWritten } : {}),
+    title: p.title,
+    summary: p.summary,
+    url: p.url,
+    arxivId: p.arxivId,
   };
 }

@@ -1,14 +1,19 @@
 import { type Db, IMPORT_STATEMENT_TIMEOUT_MS, setLocalStatementTimeout } from '../db/client.js';
 import { classifyDbError } from '../db/errors.js';
 import {
-  deleteSections,
+  type NewEdition,
+  type ReplaceCounts,
+  type ReplacingSection,
+  currentPapers,
   ensureCategories,
   insertEdition,
-  insertSections,
   lockIssueBySlug,
+  replaceEditionContent,
   updateIssueFields,
 } from '../db/queries/editions.js';
+import type { IssueRow } from '../db/schema.js';
 import { ConflictError, ParseError, ValidationError } from '../errors.js';
+import { matchPapers } from './match.js';
 import { EditionParseError, parseEdition } from './parse.js';
 import { slugify } from './slug.js';
 import type { EditionDocument, ParseWarning } from './types.js';
@@ -24,7 +29,10 @@ export interface ImportOptions {
   weekEnd?: string;
   /** Year for "DD/MM" dates when the text names none. */
   year?: number;
-  /** Replace the sections and papers of an existing edition with the same slug. */
+  /**
+   * Replace the sections and papers of an existing edition with the same
+   * slug: papers still there keep their ids (see matchPapers).
+   */
   replace?: boolean;
   /** Numbering problems are errors instead of warnings. */
   strict?: boolean;
@@ -33,6 +41,7 @@ export interface ImportOptions {
 }
 
 export interface ImportResult {
+  /** The edition as stored: papers numbered contiguously (numberAsWritten where the text differed). */
   document: EditionDocument;
   warnings: ParseWarning[];
   slug: string;
@@ -43,7 +52,12 @@ export interface ImportResult {
   /** true when this import published the edition (it was not published before). */
   published: boolean;
   paperCount: number;
+  /** With replace: what happened to the edition's papers; null for a new edition or a dry run. */
+  replaced: (ReplaceCounts & { kept: number }) | null;
 }
+
+/** An edition's own fields, the sections to write and the rest of what an import stores. */
+type EditionWrite = Omit<NewEdition, 'slug' | 'status' | 'publishedAt' | 'sections'> & { sections: ReplacingSection[] };
 
 const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const LIMITS = { title: 500, subtitle: 1000, summary: 20_000, intro: 20_000, outro: 20_000, category: 200 };
@@ -106,63 +120,101 @@ function validateDocument(doc: EditionDocument, slug: string): void {
   });
 }
 
+/** What an import writes: the document's fields, its categories (created as needed) and its papers. */
+async function editionWrite(db: Db, document: EditionDocument, warnings: ParseWarning[]): Promise<EditionWrite> {
+  const categoryIds = await ensureCategories(
+    db,
+    document.sections.map((s) => ({ slug: slugify(s.categoryName), name: s.categoryName })),
+  );
+  return {
+    title: document.title,
+    subtitle: document.subtitle,
+    weekStart: document.weekStart!,
+    weekEnd: document.weekEnd!,
+    intro: document.intro,
+    outro: document.outro,
+    asides: document.asides,
+    // Stored as written, so that the export gives it back (entries matching nothing included).
+    tableOfContents: document.tableOfContents,
+    importWarnings: warnings.map((w) => ({ line: w.line, message: w.message })),
+    sections: document.sections.map((s) => ({
+      categoryId: categoryIds.get(slugify(s.categoryName))!,
+      papers: s.papers.map((p) => ({
+        id: null,
+        title: p.title,
+        summary: p.summary,
+        url: p.url ?? null,
+        arxivId: p.arxivId ?? null,
+        numberAsWritten: p.numberAsWritten ?? null,
+      })),
+    })),
+  };
+}
+
+/**
+ * Replaces an existing edition in place: its own fields, and its papers
+ * matched to the new ones (kept ids; see matchPapers), all in the caller's
+ * transaction.
+ */
+async function replaceEdition(
+  db: Db,
+  existing: IssueRow,
+  write: EditionWrite,
+  publish: boolean,
+): Promise<{ published: boolean; replaced: ReplaceCounts & { kept: number } }> {
+  const { sections, ...fields } = write;
+  const publishNow = publish && existing.status !== 'published';
+  await updateIssueFields(db, existing.id, {
+    ...fields,
+    ...(publishNow ? { status: 'published' as const, publishedAt: new Date() } : {}),
+  });
+  const current = await currentPapers(db, existing.id);
+  const incoming = sections.flatMap((s, i) => s.papers.map((p, j) => ({ ...p, number: `${i + 1}.${j + 1}` })));
+  const ids = matchPapers(
+    current.map((p) => ({ ...p, number: `${p.sectionNumber}.${p.position}` })),
+    incoming.map((p) => ({ number: p.number, title: p.title, arxivId: p.arxivId ?? null })),
+  );
+  let k = 0;
+  const matched = sections.map((s) => ({ ...s, papers: s.papers.map((p) => ({ ...p, id: ids[k++] ?? null })) }));
+  const counts = await replaceEditionContent(db, existing.id, write.weekStart, matched);
+  return { published: publishNow, replaced: { ...counts, kept: ids.filter((id) => id !== null).length } };
+}
+
 /**
  * Imports one edition: parse, check, then write the whole edition in ONE
  * transaction (or nothing). An existing slug is a ConflictError unless
- * `replace` is set; then its sections and papers are replaced atomically.
+ * `replace` is set; then its sections and papers are replaced atomically,
+ * papers that are still there keeping their ids. Every import stores its
+ * warnings with the edition.
  */
 export async function importEdition(db: Db, input: string | Uint8Array, options: ImportOptions): Promise<ImportResult> {
   const { document, warnings } = parseForImport(input, options);
   const slug = options.slug ?? document.weekStart ?? '';
   validateDocument(document, slug);
   const paperCount = document.sections.reduce((n, s) => n + s.papers.length, 0);
-  if (options.dryRun) return { document, warnings, slug, issueId: null, created: false, published: false, paperCount };
+  const result = { document, warnings, slug, paperCount };
+  if (options.dryRun) return { ...result, issueId: null, created: false, published: false, replaced: null };
 
-  const weekStart = document.weekStart!;
-  const weekEnd = document.weekEnd!;
   try {
     return await db.transaction(async (tx) => {
       const txDb = tx as unknown as Db;
       await setLocalStatementTimeout(txDb, IMPORT_STATEMENT_TIMEOUT_MS);
-      const categoryIds = await ensureCategories(
-        txDb,
-        document.sections.map((s) => ({ slug: slugify(s.categoryName), name: s.categoryName })),
-      );
-      const sections = document.sections.map((s) => ({
-        categoryId: categoryIds.get(slugify(s.categoryName))!,
-        papers: s.papers.map((p) => ({ title: p.title, summary: p.summary, url: p.url ?? null, arxivId: p.arxivId ?? null })),
-      }));
-      const fields = {
-        title: document.title,
-        subtitle: document.subtitle,
-        weekStart,
-        weekEnd,
-        intro: document.intro,
-        outro: document.outro,
-        asides: document.asides,
-      };
+      const write = await editionWrite(txDb, document, warnings);
       const existing = await lockIssueBySlug(txDb, slug);
       if (existing) {
         if (!options.replace) {
           throw new ConflictError(`An edition with slug "${slug}" already exists; import with replace to overwrite it`);
         }
-        const publish = options.publish && existing.status !== 'published';
-        await updateIssueFields(txDb, existing.id, {
-          ...fields,
-          ...(publish ? { status: 'published' as const, publishedAt: new Date() } : {}),
-        });
-        await deleteSections(txDb, existing.id);
-        await insertSections(txDb, existing.id, weekStart, sections);
-        return { document, warnings, slug, issueId: existing.id, created: false, published: Boolean(publish), paperCount };
+        const { published, replaced } = await replaceEdition(txDb, existing, write, options.publish === true);
+        return { ...result, issueId: existing.id, created: false, published, replaced };
       }
       const issueId = await insertEdition(txDb, {
         slug,
-        ...fields,
+        ...write,
         status: options.publish ? 'published' : 'draft',
         publishedAt: options.publish ? new Date() : null,
-        sections,
       });
-      return { document, warnings, slug, issueId, created: true, published: Boolean(options.publish), paperCount };
+      return { ...result, issueId, created: true, published: Boolean(options.publish), replaced: null };
     });
   } catch (err) {
     const failure = classifyDbError(err);

@@ -11,6 +11,7 @@
  *   except that a line which could be mistaken for structure gets one extra
  *   leading backslash (escapeBodyLine / unescapeBodyLine).
  */
+import { Lexer, type Token, Tokenizer, type Tokens, getDefaults } from 'marked';
 import type { EditionDocument, EditionPaper } from './types.js';
 
 export const TOC_HEADING_TEXT = 'Table of Contents';
@@ -21,6 +22,8 @@ export const META_WEEK = 'week';
 export const META_SUBTITLE = 'subtitle';
 export const META_URL = 'url';
 export const META_ARXIV = 'arxiv';
+/** The number an import read for a paper, when it differs from its stored number (a numbering gap). */
+export const META_WRITTEN = 'written';
 /** Value of `<!-- subtitle: none -->`, written when the subtitle is empty. */
 export const NO_SUBTITLE = 'none';
 /** Placeholder for an unknown date in `<!-- week: ?..? -->`. */
@@ -69,6 +72,113 @@ export function escapeInline(text: string, atLineStart: boolean): string {
 /** Inverse of escapeInline (and CommonMark backslash escapes in general). */
 export function unescapeInline(text: string): string {
   return text.replace(BACKSLASH_ESCAPE, '$1');
+}
+
+// ---------------------------------------------------------------------------
+// Inline Markdown → plain text (one-line fields of a Markdown import)
+// ---------------------------------------------------------------------------
+
+/** Characters without which a line has no inline Markdown to read (most titles). */
+const INLINE_SYNTAX = /[\\`*_[\]<>&~]/;
+/**
+ * marked's emphasis and link matching grows quadratically with the number of
+ * delimiters on hostile lines ("*a*a*a…"), so only fields up to this length,
+ * with up to this many unescaped delimiters (* _ ~ [), are read as Markdown;
+ * the others get the backslash escapes removed only. The exporter escapes
+ * every delimiter, so exports still round-trip exactly.
+ */
+export const INLINE_MARKDOWN_MAX_LENGTH = 1000;
+export const INLINE_MARKDOWN_MAX_DELIMITERS = 64;
+
+/** Whether a one-line field is short and plain enough to be read as inline Markdown quickly. */
+function readableAsMarkdown(markdown: string): boolean {
+  if (markdown.length > INLINE_MARKDOWN_MAX_LENGTH) return false;
+  let delimiters = 0;
+  for (let i = 0; i < markdown.length; i++) {
+    const ch = markdown.charAt(i);
+    if (ch === '\\') i++;
+    else if ((ch === '*' || ch === '_' || ch === '~' || ch === '[') && ++delimiters > INLINE_MARKDOWN_MAX_DELIMITERS) return false;
+  }
+  return true;
+}
+
+/**
+ * GFM without its bare-URL autolinks: a bare URL shows as the text it is
+ * anyway, but as an autolink it would swallow the backslash escapes the
+ * exporter puts into it ("https://x.org/a\\_b").
+ */
+class OneLineTokenizer extends Tokenizer {
+  override url(): undefined {
+    return undefined;
+  }
+}
+/** Our own options: nothing another module may have set with marked.use(). */
+const INLINE_LEXER_OPTIONS = { ...getDefaults(), gfm: true, breaks: false, pedantic: false, tokenizer: new OneLineTokenizer() };
+
+/** Named character references understood in one-line fields (others stay as written). */
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', copy: '©', reg: '®', trade: '™',
+  hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«',
+  raquo: '»', middot: '·', bull: '•', times: '×', divide: '÷', deg: '°', plusmn: '±', minus: '−',
+  euro: '€', pound: '£', yen: '¥', cent: '¢', sect: '§', para: '¶', shy: '\u00ad', thinsp: '\u2009',
+  ensp: '\u2002', emsp: '\u2003', zwj: '\u200d', zwnj: '\u200c', larr: '←', rarr: '→', harr: '↔',
+  le: '≤', ge: '≥', ne: '≠', asymp: '≈', infin: '∞', alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ',
+  epsilon: 'ε', theta: 'θ', lambda: 'λ', mu: 'μ', pi: 'π', sigma: 'σ', tau: 'τ', phi: 'φ', omega: 'ω',
+};
+const CHARACTER_REFERENCE = /&(?:#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z][A-Za-z0-9]{1,31}));/g;
+
+/** CommonMark character references: numeric ones, and the named ones above. */
+export function decodeCharacterReferences(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(CHARACTER_REFERENCE, (whole, hex?: string, dec?: string, name?: string) => {
+    if (name !== undefined) return NAMED_ENTITIES[name] ?? whole;
+    const code = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
+    const invalid = code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff);
+    return invalid ? '\ufffd' : String.fromCodePoint(code);
+  });
+}
+
+/** The text a reader sees for inline tokens: markup dropped, links and images by their text. */
+function tokensToText(tokens: readonly Token[]): string {
+  let out = '';
+  for (const token of tokens) out += tokenToText(token);
+  return out;
+}
+
+function tokenToText(token: Token): string {
+  switch (token.type) {
+    case 'escape':
+      return (token as Tokens.Escape).text;
+    case 'text':
+      // `raw`: marked's `text` is already HTML-escaped.
+      return decodeCharacterReferences(token.raw);
+    case 'codespan':
+      return (token as Tokens.Codespan).text;
+    case 'br':
+      return ' ';
+    case 'html':
+      // A tag in a title is text the editor typed, not markup to drop.
+      return token.raw;
+    case 'link':
+      // "<https://…>" shows its URL as written; [text](url) shows its text.
+      return (token as Tokens.Link).autolink ? (token as Tokens.Link).text : tokensToText(token.tokens ?? []);
+    default: {
+      // em, strong, del, image (its alt text), and anything else with children.
+      const children = (token as Tokens.Generic).tokens;
+      return children ? tokensToText(children) : token.raw;
+    }
+  }
+}
+
+/**
+ * A one-line field of a Markdown import as plain text: inline Markdown is
+ * read (emphasis, strong, code spans, links → their text, backslash escapes,
+ * character references) and the markup dropped. The inverse of escapeInline.
+ */
+export function inlineMarkdownToText(markdown: string): string {
+  if (!INLINE_SYNTAX.test(markdown)) return markdown;
+  if (!readableAsMarkdown(markdown)) return unescapeInline(markdown);
+  return tokensToText(Lexer.lexInline(markdown, INLINE_LEXER_OPTIONS)).trim();
 }
 
 // ---------------------------------------------------------------------------
@@ -155,6 +265,7 @@ function renderPaper(paper: EditionPaper): string[] {
   const lines = [`### ${paper.number}. ${escapeInline(paper.title, false)}`];
   if (paper.url) lines.push(metaLine(META_URL, encodeMetaValue(paper.url)));
   if (paper.arxivId) lines.push(metaLine(META_ARXIV, encodeMetaValue(paper.arxivId)));
+  if (paper.numberAsWritten) lines.push(metaLine(META_WRITTEN, encodeMetaValue(paper.numberAsWritten)));
   const summary = renderBody(paper.summary);
   return summary.length > 0 ? [...lines, '', ...summary] : lines;
 }

@@ -12,11 +12,12 @@ import {
   META_SUBTITLE,
   META_URL,
   META_WEEK,
+  META_WRITTEN,
   NO_SUBTITLE,
   UNKNOWN_DATE,
+  inlineMarkdownToText,
   parseMetaComment,
   unescapeBodyLine,
-  unescapeInline,
 } from './markdown.js';
 import { slugify } from './slug.js';
 import type {
@@ -192,7 +193,10 @@ function matchKey(text: string): string {
 
 interface PaperDraft {
   line: number;
+  /** The number it is stored under: its section's stored number and its position ("2.2"). */
   number: string;
+  /** The number the text wrote, when it differs from `number` (a numbering gap: "2.3"). */
+  numberAsWritten: string | null;
   title: string;
   body: SourceLine[];
   url: string | null;
@@ -201,7 +205,10 @@ interface PaperDraft {
 
 interface SectionDraft {
   line: number;
+  /** As written (numbering checks compare with it). */
   number: number;
+  /** 1, 2, 3, …: the number it is stored under. */
+  storedNumber: number;
   categoryName: string;
   papers: PaperDraft[];
   /** Paper positions seen in this section ("2.3" → 3). */
@@ -242,10 +249,13 @@ class EditionBuilder {
     this.warnings.push({ line, message });
   }
 
-  /** Rule: numbering problems are warnings, or EditionParseError 'NUMBERING' when options.strict. */
-  private numberingProblem(line: number, message: string): void {
+  /**
+   * Rule: numbering problems are warnings, or EditionParseError 'NUMBERING'
+   * when options.strict. The warning says what number is stored instead.
+   */
+  private numberingProblem(line: number, message: string, storedAs: string | null): void {
     if (this.strict) throw new EditionParseError('NUMBERING', message, line);
-    this.warn(line, message);
+    this.warn(line, storedAs === null ? message : `${message}; stored as ${storedAs}`);
   }
 
   get currentPaper(): PaperDraft | null {
@@ -258,11 +268,17 @@ class EditionBuilder {
     this.target = { kind: 'aside', aside };
   }
 
-  /** Rule: sections are numbered 1, 2, 3, … without gaps or duplicates. */
+  /**
+   * Rule: sections are numbered 1, 2, 3, … without gaps or duplicates. They
+   * are stored by their order (the n-th section is section n), whatever the
+   * text wrote.
+   */
   startSection(line: number, number: number, categoryName: string): void {
     const expected = this.lastSectionNumber + 1;
+    const storedNumber = this.sections.length + 1;
+    const storedAs = storedNumber === number ? null : `section ${storedNumber} (its papers as ${storedNumber}.1, ${storedNumber}.2, …)`;
     if (this.seenSectionNumbers.has(number)) {
-      this.numberingProblem(line, `duplicate section number ${number}`);
+      this.numberingProblem(line, `duplicate section number ${number}`, storedAs);
     } else if (number !== expected) {
       const problem =
         number > expected
@@ -270,11 +286,11 @@ class EditionBuilder {
             ? `the first section is numbered ${number}, expected 1`
             : `section numbers jump from ${this.lastSectionNumber} to ${number}`
           : `section ${number} is out of order (after section ${this.lastSectionNumber})`;
-      this.numberingProblem(line, problem);
+      this.numberingProblem(line, problem, storedAs);
     }
     this.seenSectionNumbers.add(number);
     this.lastSectionNumber = number;
-    const section: SectionDraft = { line, number, categoryName, papers: [], seenPositions: new Set(), lastPosition: 0 };
+    const section: SectionDraft = { line, number, storedNumber, categoryName, papers: [], seenPositions: new Set(), lastPosition: 0 };
     this.sections.push(section);
     this.target = { kind: 'section', section };
   }
@@ -282,22 +298,42 @@ class EditionBuilder {
   /**
    * Rule: papers are numbered S.1, S.2, … under section S. A paper whose first
    * number is not the current section, a gap, a duplicate or a paper before
-   * any section is a numbering problem. Papers are kept with the number as
-   * written (normalised to integers: "3.010." → "3.10"), except papers before
-   * the first section, which cannot be placed and are reported instead.
+   * any section is a numbering problem. A paper is stored under the current
+   * section, numbered by its place ("2.1", "2.3" → "2.1", "2.2"); the number
+   * as written (normalised to integers: "3.010." → "3.10") is kept as
+   * numberAsWritten when it differs. Papers before the first section cannot
+   * be placed and are reported instead.
    */
   startPaper(line: number, sectionNumber: number, position: number, title: string): PaperDraft | null {
-    const number = `${sectionNumber}.${position}`;
+    const written = `${sectionNumber}.${position}`;
     const section = this.sections.at(-1);
     if (!section) {
-      this.numberingProblem(line, `paper ${number} appears before any section heading; it is not imported`);
-      this.target = { kind: 'orphan', number };
+      this.numberingProblem(line, `paper ${written} appears before any section heading; it is not imported`, null);
+      this.target = { kind: 'orphan', number: written };
       return null;
     }
+    const number = `${section.storedNumber}.${section.papers.length + 1}`;
+    this.checkPaperNumber(line, section, sectionNumber, position, number === written ? null : number);
+    const paper: PaperDraft = {
+      line,
+      number,
+      numberAsWritten: number === written ? null : written,
+      title,
+      body: [],
+      url: null,
+      arxivId: null,
+    };
+    section.papers.push(paper);
+    this.target = { kind: 'paper', paper };
+    return paper;
+  }
+
+  private checkPaperNumber(line: number, section: SectionDraft, sectionNumber: number, position: number, storedAs: string | null): void {
+    const number = `${sectionNumber}.${position}`;
     if (sectionNumber !== section.number) {
-      this.numberingProblem(line, `paper ${number} is outside its section ${section.number}`);
+      this.numberingProblem(line, `paper ${number} is outside its section ${section.number}`, storedAs);
     } else if (section.seenPositions.has(position)) {
-      this.numberingProblem(line, `duplicate paper number ${number}`);
+      this.numberingProblem(line, `duplicate paper number ${number}`, storedAs);
     } else if (position !== section.lastPosition + 1) {
       const previous = `${section.number}.${section.lastPosition}`;
       this.numberingProblem(
@@ -307,16 +343,13 @@ class EditionBuilder {
             ? `the first paper of section ${section.number} is numbered ${number}, expected ${section.number}.1`
             : `paper numbers jump from ${previous} to ${number}`
           : `paper ${number} is out of order (after ${previous})`,
+        storedAs,
       );
     }
     if (sectionNumber === section.number) {
       section.seenPositions.add(position);
       section.lastPosition = position;
     }
-    const paper: PaperDraft = { line, number, title, body: [], url: null, arxivId: null };
-    section.papers.push(paper);
-    this.target = { kind: 'paper', paper };
-    return paper;
   }
 
   /** Rule: every line lands in a field or in a warning with its line number. */
@@ -397,10 +430,12 @@ class EditionBuilder {
     this.checkTableOfContents();
     this.checkEmptyBlocks(joinBody);
     const sections: EditionSection[] = this.sections.map((s) => ({
-      number: s.number,
+      number: s.storedNumber,
       categoryName: s.categoryName,
       papers: s.papers.map((p) => ({
         number: p.number,
+        // (the key only when it differs, so documents compare as written)
+        ...(p.numberAsWritten === null ? {} : { numberAsWritten: p.numberAsWritten }),
         title: p.title,
         summary: joinBody(p.body),
         url: p.url,
@@ -938,6 +973,7 @@ const MD_PAPER = /^###[ \t]+(\d{1,6})\.(\d{1,6})\.?[ \t]+/;
 const MD_TOC_HEADING = /^table of contents:?$/i;
 const MD_TOC_ITEM = /^[-*+][ \t]+/;
 const MD_OUTRO = /^---[ \t]*$/;
+const WRITTEN_NUMBER = /^(\d{1,4})\.(\d{1,4})$/;
 
 /**
  * Markdown bodies: lines are kept verbatim (minus the export escape), blank
@@ -1017,7 +1053,7 @@ class MarkdownParser {
     for (let i = 0; i < titleIndex; i++) {
       if (!BLANK.test(this.line(i))) this.b.warn(i + 1, `text before the title is not imported: ${excerpt(this.line(i))}`);
     }
-    this.b.title = { line: titleIndex + 1, text: unescapeInline(this.line(titleIndex).slice(1).trim()) };
+    this.b.title = { line: titleIndex + 1, text: inlineMarkdownToText(this.line(titleIndex).slice(1).trim()) };
     return titleIndex;
   }
 
@@ -1060,7 +1096,7 @@ class MarkdownParser {
     if (this.b.subtitle) return index;
     const text = this.line(index);
     if (index < end && !MD_HEADING.test(text)) {
-      this.b.subtitle = { line: index + 1, text: unescapeInline(text.trim()) };
+      this.b.subtitle = { line: index + 1, text: inlineMarkdownToText(text.trim()) };
       return index + 1;
     }
     this.b.warn(this.b.title.line, 'the edition has no subtitle line after the title');
@@ -1088,9 +1124,9 @@ class MarkdownParser {
           tocSeen = true;
           inToc = true;
         } else if (section && sectionName !== '') {
-          this.b.startSection(i + 1, Number(section[1]), unescapeInline(sectionName));
+          this.b.startSection(i + 1, Number(section[1]), inlineMarkdownToText(sectionName));
         } else {
-          this.b.startAside(i + 1, unescapeInline(content));
+          this.b.startAside(i + 1, inlineMarkdownToText(content));
         }
         continue;
       }
@@ -1098,7 +1134,7 @@ class MarkdownParser {
       const paperTitle = paper ? text.slice(paper[0].length).trim() : '';
       if (paper && paperTitle !== '') {
         inToc = false;
-        const draft = this.b.startPaper(i + 1, Number(paper[1]), Number(paper[2]), unescapeInline(paperTitle));
+        const draft = this.b.startPaper(i + 1, Number(paper[1]), Number(paper[2]), inlineMarkdownToText(paperTitle));
         if (draft) i = this.parsePaperMeta(draft, i + 1, end);
         continue;
       }
@@ -1117,16 +1153,17 @@ class MarkdownParser {
       this.b.warn(index + 1, `line in the table of contents is not a "- entry" item; not imported: ${excerpt(text)}`);
       return;
     }
-    this.b.toc.push({ line: index + 1, text: unescapeInline(entry) });
+    this.b.toc.push({ line: index + 1, text: inlineMarkdownToText(entry) });
   }
 
   /**
-   * Rule (md paper metadata): `<!-- url: … -->` and `<!-- arxiv: … -->` lines
-   * directly after the paper heading (blank lines allowed), each at most once.
-   * Returns the index of the last line consumed.
+   * Rule (md paper metadata): `<!-- url: … -->`, `<!-- arxiv: … -->` and
+   * `<!-- written: S.P -->` lines directly after the paper heading (blank
+   * lines allowed), each at most once. Returns the index of the last line consumed.
    */
   private parsePaperMeta(paper: PaperDraft, index: number, end: number): number {
     let lastConsumed = index - 1;
+    let writtenSeen = false;
     for (let i = index; i < end; i++) {
       const text = this.line(i);
       if (BLANK.test(text)) continue;
@@ -1136,12 +1173,34 @@ class MarkdownParser {
       } else if (meta && meta.value !== '' && meta.key === META_ARXIV && paper.arxivId === null) {
         if (!ARXIV_ID.test(meta.value)) this.b.warn(i + 1, `${excerpt(meta.value)} does not look like an arXiv id`);
         paper.arxivId = meta.value;
+      } else if (meta && meta.value !== '' && meta.key === META_WRITTEN && !writtenSeen) {
+        writtenSeen = true;
+        this.readWrittenNumber(paper, meta.value, i + 1);
       } else {
         break;
       }
       lastConsumed = i;
     }
     return lastConsumed;
+  }
+
+  /**
+   * Rule (md written number): `<!-- written: 2.3 -->` records the number an
+   * earlier import read for this paper (the exporter writes it). The
+   * heading's own number wins when it already differs from the paper's place.
+   */
+  private readWrittenNumber(paper: PaperDraft, value: string, line: number): void {
+    const match = WRITTEN_NUMBER.exec(value);
+    if (!match) {
+      this.b.warn(line, `${excerpt(value)} is not a paper number like "2.3"; the written-number comment is ignored`);
+      return;
+    }
+    const written = `${Number(match[1])}.${Number(match[2])}`;
+    if (paper.numberAsWritten !== null) {
+      this.b.warn(line, `the heading already numbers this paper ${paper.numberAsWritten}; the written-number comment is ignored`);
+    } else if (written !== paper.number) {
+      paper.numberAsWritten = written;
+    }
   }
 }
 

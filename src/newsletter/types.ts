@@ -3,8 +3,13 @@
  * Markdown) and as it is exported. Pure data: no database ids.
  */
 export interface EditionPaper {
-  /** "2.3": section number, a dot, position inside the section (1-based). */
+  /** "2.3": section number, a dot, position inside the section (1-based). Always contiguous: what is stored. */
   number: string;
+  /**
+   * The number the text wrote when it differs from `number` (a numbering gap:
+   * "2.1", "2.3" is stored as 2.1, 2.2 with "2.3" here). Absent otherwise.
+   */
+  numberAsWritten?: string;
   title: string;
   /** Markdown: paragraphs separated by one blank line, bullet items as "- ". */
   summary: string;
@@ -13,7 +18,7 @@ export interface EditionPaper {
 }
 
 export interface EditionSection {
-  /** 1-based section number as printed ("2. LLM Reasoning" → 2). */
+  /** 1-based section number: the n-th section is n (the number printed may differ; see numberAsWritten). */
   number: number;
   /** The category name as printed ("LLM Training & Fine-Tuning"). */
   categoryName: string;
@@ -33,7 +38,7 @@ export interface EditionDocument {
   subtitle: string;
   /** Markdown: paragraphs separated by one blank line. */
   intro: string;
-  /** Table-of-contents entries as written (checked against sections; informative). */
+  /** Table-of-contents entries as written (checked against sections; stored and exported as written). */
   tableOfContents: string[];
   asides: EditionAside[];
   /** ISO date YYYY-MM-DD, or null when it could not be determined. */

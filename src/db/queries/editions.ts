@@ -1,12 +1,15 @@
-import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type Aside, type PaperWithSummary, categories, issues, papers, sections } from '../schema.js';
+import { type Aside, type ImportWarning, type PaperWithSummary, categories, issues, papers, sections } from '../schema.js';
+import { selectRows } from './util.js';
 
 export interface NewEditionPaper {
   title: string;
   summary: string;
   url?: string | null;
   arxivId?: string | null;
+  /** The number the imported text wrote, when it differs from the stored one. */
+  numberAsWritten?: string | null;
 }
 
 export interface NewEditionSection {
@@ -23,6 +26,10 @@ export interface NewEdition {
   intro: string;
   outro: string;
   asides: Aside[];
+  /** As the editor wrote it; null (the default): derived from the sections and asides. */
+  tableOfContents?: string[] | null;
+  /** Warnings of the import that writes it (default: none). */
+  importWarnings?: ImportWarning[];
   status: 'draft' | 'published';
   publishedAt: Date | null;
   /** In order: section i gets number i + 1, its papers positions 1, 2, … */
@@ -70,6 +77,7 @@ export async function insertSections(
       summary: p.summary,
       url: p.url ?? null,
       arxivId: p.arxivId ?? null,
+      numberAsWritten: p.numberAsWritten ?? null,
     })),
   );
   for (let i = 0; i < paperRows.length; i += PAPER_CHUNK) {
@@ -77,9 +85,148 @@ export async function insertSections(
   }
 }
 
-/** Removes all sections (and so all papers) of an edition. */
-export async function deleteSections(db: Db, issueId: number): Promise<void> {
-  await db.delete(sections).where(eq(sections.issueId, issueId));
+/** A paper of an edition as the importer matches it against a new text. */
+export interface CurrentPaper {
+  id: number;
+  sectionNumber: number;
+  position: number;
+  title: string;
+  arxivId: string | null;
+}
+
+/** The papers of an edition in number order (for matching on replace). */
+export async function currentPapers(db: Db, issueId: number): Promise<CurrentPaper[]> {
+  return db
+    .select({ id: papers.id, sectionNumber: papers.sectionNumber, position: papers.position, title: papers.title, arxivId: papers.arxivId })
+    .from(papers)
+    .where(eq(papers.issueId, issueId))
+    .orderBy(asc(papers.sectionNumber), asc(papers.position));
+}
+
+/** A paper of the new text, with the id of the existing paper it replaces (null: a new paper). */
+export type ReplacingPaper = NewEditionPaper & { id: number | null };
+export type ReplacingSection = Omit<NewEditionSection, 'papers'> & { papers: ReplacingPaper[] };
+
+export interface ReplaceCounts {
+  /** Existing papers kept whose fields, number or section changed (their version was bumped). */
+  changed: number;
+  added: number;
+  removed: number;
+}
+
+/**
+ * Replaces the sections and papers of an edition in place: the section row of
+ * a category still present is kept, a paper with an id is updated (version
+ * bumped only when something of it changed), papers without one are
+ * inserted, and papers and sections no longer present are deleted. Numbers
+ * may be swapped, so the unique keys are checked at the end. A fixed number
+ * of statements, whatever the size of the edition (plus one INSERT per 500
+ * new papers). Call it inside the import's transaction.
+ */
+export async function replaceEditionContent(
+  db: Db,
+  issueId: number,
+  weekStart: string,
+  sectionInputs: ReplacingSection[],
+): Promise<ReplaceCounts> {
+  await db.execute(sql`SET CONSTRAINTS sections_issue_number_key, papers_issue_number_key DEFERRED`);
+  const sectionIds = await placeSections(db, issueId, sectionInputs);
+  const rows = sectionInputs.flatMap((s, i) =>
+    s.papers.map((p, j) => ({
+      ...p,
+      sectionId: sectionIds[i]!,
+      categoryId: s.categoryId,
+      sectionNumber: i + 1,
+      position: j + 1,
+    })),
+  );
+  const keptIds = rows.flatMap((r) => (r.id === null ? [] : [r.id]));
+  const changed = await updateKeptPapers(db, issueId, rows.filter((r) => r.id !== null));
+  const removed = await selectRows<{ id: number }>(
+    db,
+    sql`DELETE FROM papers WHERE issue_id = ${issueId}::int
+          AND id NOT IN (SELECT value::int FROM jsonb_array_elements_text(${JSON.stringify(keptIds)}::jsonb))
+        RETURNING id`,
+  );
+  const added = rows.filter((r) => r.id === null);
+  for (let i = 0; i < added.length; i += PAPER_CHUNK) {
+    await db.insert(papers).values(
+      added.slice(i, i + PAPER_CHUNK).map(({ id: _new, ...r }) => ({
+        ...r,
+        issueId,
+        weekStart,
+        url: r.url ?? null,
+        arxivId: r.arxivId ?? null,
+        numberAsWritten: r.numberAsWritten ?? null,
+      })),
+    );
+  }
+  await db.execute(sql`DELETE FROM sections WHERE issue_id = ${issueId}::int
+    AND id NOT IN (SELECT value::int FROM jsonb_array_elements_text(${JSON.stringify(sectionIds)}::jsonb))`);
+  await db.execute(sql`SET CONSTRAINTS sections_issue_number_key, papers_issue_number_key IMMEDIATE`);
+  return { changed, added: added.length, removed: removed.length };
+}
+
+/**
+ * The section row of each new section, in order: the existing row of its
+ * category (renumbered) or a new one. Two statements at most, plus one read.
+ */
+async function placeSections(db: Db, issueId: number, sectionInputs: ReplacingSection[]): Promise<number[]> {
+  const existing = await db.select({ id: sections.id, categoryId: sections.categoryId }).from(sections).where(eq(sections.issueId, issueId));
+  const byCategory = new Map(existing.map((r) => [r.categoryId, r.id]));
+  const kept = sectionInputs.flatMap((s, i) => {
+    const id = byCategory.get(s.categoryId);
+    return id === undefined ? [] : [{ id, number: i + 1 }];
+  });
+  if (kept.length > 0) {
+    await db.execute(sql`UPDATE sections s SET number = v.number
+      FROM jsonb_to_recordset(${JSON.stringify(kept)}::jsonb) AS v(id int, number int)
+      WHERE s.id = v.id AND s.number IS DISTINCT FROM v.number`);
+  }
+  const fresh = sectionInputs.flatMap((s, i) => (byCategory.has(s.categoryId) ? [] : [{ issueId, categoryId: s.categoryId, number: i + 1 }]));
+  const created = fresh.length > 0 ? await db.insert(sections).values(fresh).returning({ id: sections.id, categoryId: sections.categoryId }) : [];
+  for (const r of created) byCategory.set(r.categoryId, r.id);
+  return sectionInputs.map((s) => byCategory.get(s.categoryId)!);
+}
+
+interface KeptPaperRow extends ReplacingPaper {
+  sectionId: number;
+  categoryId: number;
+  sectionNumber: number;
+  position: number;
+}
+
+/**
+ * Updates the kept papers in one statement; only rows where something
+ * differs are written (and get version + 1). Returns how many were.
+ */
+async function updateKeptPapers(db: Db, issueId: number, rows: KeptPaperRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const values = rows.map((r) => ({
+    id: r.id,
+    section_id: r.sectionId,
+    category_id: r.categoryId,
+    section_number: r.sectionNumber,
+    position: r.position,
+    title: r.title,
+    summary: r.summary,
+    url: r.url ?? null,
+    arxiv_id: r.arxivId ?? null,
+    number_as_written: r.numberAsWritten ?? null,
+  }));
+  const updated = await selectRows<{ id: number }>(
+    db,
+    sql`UPDATE papers p SET section_id = v.section_id, category_id = v.category_id, section_number = v.section_number,
+          position = v.position, title = v.title, summary = v.summary, url = v.url, arxiv_id = v.arxiv_id,
+          number_as_written = v.number_as_written, version = p.version + 1, updated_at = now()
+        FROM jsonb_to_recordset(${JSON.stringify(values)}::jsonb) AS v(id int, section_id int, category_id int,
+          section_number int, position int, title text, summary text, url text, arxiv_id text, number_as_written text)
+        WHERE p.id = v.id AND p.issue_id = ${issueId}::int
+          AND (p.section_id, p.category_id, p.section_number, p.position, p.title, p.summary, p.url, p.arxiv_id, p.number_as_written)
+            IS DISTINCT FROM (v.section_id, v.category_id, v.section_number, v.position, v.title, v.summary, v.url, v.arxiv_id, v.number_as_written)
+        RETURNING p.id`,
+  );
+  return updated.length;
 }
 
 export interface CategoryInput {

@@ -107,6 +107,24 @@ export function latestPublishedPapersOfCategory(
     .limit(args.limit);
 }
 
+/**
+ * The stored number of the (first) paper of a published edition whose
+ * imported text numbered it `numberAsWritten` ("2.3" stored as 2.2), or null.
+ */
+export function publishedPaperNumberAsWritten(
+  db: Db,
+  args: { issueSlug: string; numberAsWritten: string },
+): Promise<{ sectionNumber: number; position: number } | null> {
+  return db
+    .select({ sectionNumber: papers.sectionNumber, position: papers.position })
+    .from(papers)
+    .innerJoin(issues, eq(issues.id, papers.issueId))
+    .where(and(eq(issues.slug, args.issueSlug), eq(issues.status, 'published'), eq(papers.numberAsWritten, args.numberAsWritten)))
+    .orderBy(asc(papers.sectionNumber), asc(papers.position))
+    .limit(1)
+    .then((rows) => rows[0] ?? null);
+}
+
 /** Paper `sectionNumber.position` of the published edition `issueSlug`, or null. One statement. */
 export function publishedPaperByNumber(
   db: Db,

@@ -31,6 +31,8 @@ export const ISSUE_FIELDS = [
   'intro',
   'outro',
   'asides',
+  'tableOfContents',
+  'importWarnings',
 ] as const;
 export type IssueField = (typeof ISSUE_FIELDS)[number];
 
@@ -56,6 +58,8 @@ export function issueFromValues(id: number, fields: readonly IssueField[], value
     intro: null,
     outro: null,
     asides: null,
+    tableOfContents: null,
+    importWarnings: null,
   } as unknown as Record<string, unknown>;
   for (let k = 0; k < fields.length; k++) {
     const f = fields[k]!;

@@ -81,6 +81,8 @@ const ISSUE_FIELD_SQL: Record<IssueField, { select: string; json: string }> = {
   intro: { select: 'i.intro AS i_intro', json: 'p.i_intro' },
   outro: { select: 'i.outro AS i_outro', json: 'p.i_outro' },
   asides: { select: 'i.asides AS i_asides', json: 'p.i_asides' },
+  tableOfContents: { select: 'i.table_of_contents AS i_table_of_contents', json: 'p.i_table_of_contents' },
+  importWarnings: { select: 'i.import_warnings AS i_import_warnings', json: 'p.i_import_warnings' },
 };
 
 /** The edition's fields a page carries for an IssueMode, in the order of their JSON values. */
@@ -150,8 +152,8 @@ function paperFromArray(a: PaperArray): PaperRow {
   };
 }
 
-/** The same with the summary, for single-paper lookups (detail views ask for it). */
-const PAPER_DETAIL_COLUMNS = sql.join([PAPER_COLUMNS, sql.raw('p.summary')], sql`, `);
+/** The same with the summary and the number as written, for single-paper lookups (detail views ask for them). */
+const PAPER_DETAIL_COLUMNS = sql.join([PAPER_COLUMNS, sql.raw('p.summary, p.number_as_written AS "numberAsWritten"')], sql`, `);
 
 export interface RawPaper extends Omit<PaperRow, 'createdAt' | 'updatedAt' | 'summary'> {
   createdAtMs: number;
@@ -168,6 +170,16 @@ export function toPaper<T extends RawPaper>(raw: T): T & PaperRow {
   row.createdAt = new Date(Number(raw.createdAtMs));
   row.updatedAt = new Date(Number(raw.updatedAtMs));
   return row;
+}
+
+/** The numbers as written (null: as stored) of several papers, in one statement. */
+export async function paperNumbersAsWritten(db: Db, ids: readonly number[]): Promise<Map<number, string | null>> {
+  if (ids.length === 0) return new Map();
+  const rows = await selectRows<{ id: number; numberAsWritten: string | null }>(
+    db,
+    sql`SELECT p.id, p.number_as_written AS "numberAsWritten" FROM ${idValues(ids, 'want')} JOIN papers p ON p.id = want.id`,
+  );
+  return new Map(rows.map((r) => [Number(r.id), r.numberAsWritten]));
 }
 
 /** Summaries of several papers, in one statement. */
@@ -254,7 +266,11 @@ export async function papersBySectionIds(db: Db, sectionIds: readonly number[]):
   return rows.map(toPaper);
 }
 
-/** The paper numbered `section.position` in the edition with this slug. */
+/**
+ * The paper numbered `section.position` in the edition with this slug; when
+ * no paper has that number, the (first) one whose imported text numbered it
+ * so (`number_as_written`, a numbering gap). One statement.
+ */
 export async function paperByNumber(
   db: Db,
   issueSlug: string,
@@ -266,7 +282,10 @@ export async function paperByNumber(
     db,
     sql`SELECT ${PAPER_DETAIL_COLUMNS} FROM papers p
         WHERE p.issue_id = (SELECT i.id FROM issues i WHERE i.slug = ${issueSlug})
-          AND p.section_number = ${sectionNumber}::int AND p.position = ${position}::int ${visibleJoin(vis)}`,
+          AND ((p.section_number = ${sectionNumber}::int AND p.position = ${position}::int)
+            OR p.number_as_written = ${`${sectionNumber}.${position}`}::text) ${visibleJoin(vis)}
+        ORDER BY (p.section_number = ${sectionNumber}::int AND p.position = ${position}::int) DESC, p.section_number, p.position
+        LIMIT 1`,
   );
   const first = rows[0];
   return first ? toPaper(first) : null;

@@ -19,7 +19,7 @@ const ImportFormat = builder.enumType('ImportFormat', {
   },
 });
 
-const ImportWarning = builder.objectRef<{ line: number; message: string }>('ImportWarning').implement({
+export const ImportWarning = builder.objectRef<{ line: number; message: string }>('ImportWarning').implement({
   description: 'Something in the text that was accepted but looks wrong, with its line.',
   fields: (t) => ({
     line: t.exposeInt('line', { description: '1-based line of the input.' }),
@@ -30,7 +30,14 @@ const ImportWarning = builder.objectRef<{ line: number; message: string }>('Impo
 const PreviewPaper = builder.objectRef<EditionPaper>('ImportPreviewPaper').implement({
   description: 'A paper as parsed from the text.',
   fields: (t) => ({
-    number: t.exposeString('number', { description: 'Number as written, e.g. "2.3".' }),
+    number: t.exposeString('number', {
+      description: 'Number it is (or would be) stored under, e.g. "2.3": papers are numbered by their place in their section.',
+    }),
+    numberAsWritten: t.string({
+      nullable: true,
+      description: 'The number the text gave it when that differs from `number` (a numbering gap, with a warning); `null` otherwise.',
+      resolve: (p) => p.numberAsWritten ?? null,
+    }),
     title: t.exposeString('title', { description: 'Title.' }),
     summary: t.exposeString('summary', { description: 'Summary, in Markdown.' }),
     url: t.string({ nullable: true, description: 'Link, when the text gives one.', resolve: (p) => p.url ?? null }),
@@ -41,7 +48,7 @@ const PreviewPaper = builder.objectRef<EditionPaper>('ImportPreviewPaper').imple
 const PreviewSection = builder.objectRef<EditionSection>('ImportPreviewSection').implement({
   description: 'A numbered section as parsed from the text.',
   fields: (t) => ({
-    number: t.exposeInt('number', { description: 'Section number.' }),
+    number: t.exposeInt('number', { description: 'Section number it is (or would be) stored under: its place in the edition.' }),
     categoryName: t.exposeString('categoryName', { description: 'Category name as written.' }),
     categorySlug: t.string({
       description: 'Slug the category is matched by (an existing category with this slug is reused).',
@@ -99,7 +106,10 @@ const ImportIssueInput = builder.inputType('ImportIssueInput', {
     year: t.int({ description: 'Year for "DD/MM" dates when the text names none.' }),
     replace: t.boolean({
       defaultValue: false,
-      description: 'Replace the sections and papers of an existing edition with the same slug (otherwise a ConflictError).',
+      description:
+        'Replace the sections and papers of an existing edition with the same slug (otherwise a ConflictError). Papers that ' +
+        'are still there keep their IDs (matched by arXiv id, else number and title, else title) and get a new `version` ' +
+        'when something of theirs changed.',
     }),
     strict: t.boolean({ defaultValue: false, description: 'Numbering problems are errors instead of warnings.' }),
     slug: t.string({ description: 'Slug to store the edition under; default: its week start date, e.g. `2025-05-05`.' }),

@@ -8,6 +8,7 @@ import { paperColumnsFor, sectionPaperColumnsFor } from '../lookahead.js';
 import { issueCursor, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { IssueRef, SectionRef } from '../refs.js';
 import { IssueFilter, IssueOrder, IssueStatusEnum, PaperFilter, PaperOrder } from './inputs.js';
+import { ImportWarning } from './import.js';
 import { PaperConnection, paperFilterArgs } from './paper.js';
 
 const AsideRef = builder.objectRef<{ title: string; body: string }>('Aside').implement({
@@ -80,10 +81,24 @@ builder.node(IssueRef, {
         );
         const listed = (await Promise.all(sections.map((s) => s.papers ?? ctx.loaders.papersBySectionId.load(s.id)))).flat();
         const papers = await Promise.all(
-          listed.map(async (p) => ({ ...p, summary: p.summary ?? (await ctx.loaders.paperSummary.load(p.id)) })),
+          listed.map(async (p) => ({
+            ...p,
+            summary: p.summary ?? (await ctx.loaders.paperSummary.load(p.id)),
+            numberAsWritten: p.numberAsWritten !== undefined ? p.numberAsWritten : await ctx.loaders.paperNumberAsWritten.load(p.id),
+          })),
         );
         return renderMarkdown(documentFromRows(i, withCategories, papers));
       },
+    }),
+    importWarnings: t.field({
+      type: [ImportWarning],
+      // Nullable: an anonymous reader gets null and a FORBIDDEN error for this field alone, not a null edition.
+      nullable: true,
+      description:
+        'Warnings of the import that last wrote this edition (each import replaces them; empty for an edition made through ' +
+        'the API), with their lines in the imported text. Needs an editor token: null with a FORBIDDEN error otherwise.',
+      authScopes: { editor: true },
+      resolve: (i) => i.importWarnings,
     }),
     paperCount: t.int({
       description: 'Number of papers in the edition.',

@@ -17,6 +17,14 @@ builder.node(PaperRef, {
       description: 'Its number in the edition, "section.position": "2.3" is the third paper of section 2.',
       resolve: (p) => `${p.sectionNumber}.${p.position}`,
     }),
+    numberAsWritten: t.string({
+      nullable: true,
+      description:
+        'The number the imported text gave it, when that differs from `number` (a numbering gap: "2.1", "2.3" are stored ' +
+        'as 2.1, 2.2, and the second keeps "2.3" here); `null` otherwise. It records the import: renumbering by editors ' +
+        'leaves it as it is. `paper(issue, number)` also finds a paper by it when no paper has that number.',
+      resolve: (p, _a, ctx) => (p.numberAsWritten !== undefined ? p.numberAsWritten : ctx.loaders.paperNumberAsWritten.load(p.id)),
+    }),
     sectionNumber: t.exposeInt('sectionNumber', { description: 'Number of the section it is in ("2" of "2.3").' }),
     position: t.exposeInt('position', { description: 'Position inside its section ("3" of "2.3").' }),
     title: t.exposeString('title', { description: 'Title of the paper, as the newsletter printed it.' }),
@@ -125,7 +133,9 @@ builder.queryFields((t) => ({
   paper: t.field({
     type: PaperRef,
     nullable: true,
-    description: 'A paper by its edition and number, e.g. `paper(issue: "2025-05-05", number: "2.3")`. `null` when there is none.',
+    description:
+      'A paper by its edition and number, e.g. `paper(issue: "2025-05-05", number: "2.3")`. When no paper has that number, ' +
+      'the paper the imported text numbered so (see `Paper.numberAsWritten`; its `number` then differs). `null` when there is none.',
     args: {
       issue: t.arg.string({ required: true, description: 'Slug of the edition.' }),
       number: t.arg.string({ required: true, description: 'Number of the paper in the edition, e.g. "2.3".' }),

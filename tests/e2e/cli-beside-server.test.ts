@@ -36,7 +36,8 @@ async function postgresBackend(): Promise<Backend> {
   const db = await createThrowawayDatabase(process.env.DATABASE_URL!);
   return {
     name: 'PostgreSQL',
-    env: { DATABASE_URL: db.url },
+    // Without Redis: rate budgets and cache keys in a shared Redis would mix with other tests' servers.
+    env: { DATABASE_URL: db.url, REDIS_URL: undefined },
     raw: () => sqlClient({ url: db.url }),
     cleanup: db.drop,
   };

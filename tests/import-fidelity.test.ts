@@ -545,8 +545,8 @@ describe('import warnings are stored with the edition', () => {
     const res = await gql(app, WARNINGS);
     expect(errorCode(res)).toBe('FORBIDDEN');
     // only the field is withheld: the edition itself is there
-    expect(res.body.data.issue.importWarnings).toBeNull();
-    expect(res.body.errors[0].path).toEqual(['issue', 'importWarnings']);
+    expect(res.body.data!.issue.importWarnings).toBeNull();
+    expect(res.body.errors![0]!.path).toEqual(['issue', 'importWarnings']);
     const plain = await gql(app, `query { issue(slug: "2025-05-05") { title } }`);
     expect(plain.body.errors).toBeUndefined();
     expect(plain.body.data!.issue.title).toMatch(/Important/);

@@ -178,6 +178,11 @@ describe('importIssue', () => {
     expect(withYear.__typename).toBe('ImportIssuePayload');
     const badSlug = await importText({ text: clean(), slug: 'Not A Slug' });
     expect(badSlug).toMatchObject({ __typename: 'ValidationError', path: ['slug'] });
+    // dates outside 1900–9999, given or computed (a week starting on 9999-12-31 would end in year 10000)
+    const late = await importText({ text: clean(), weekStart: '9999-12-31' });
+    expect(late).toMatchObject({ __typename: 'ValidationError', path: ['weekEnd'] });
+    const early = await importText({ text: noYear, year: 1066 });
+    expect(early).toMatchObject({ __typename: 'ValidationError', path: ['input', 'year'] });
     const huge = await importText({ text: 'x'.repeat(900_001) });
     expect(huge).toMatchObject({ __typename: 'ValidationError', path: ['input', 'text'] });
     const strict = await importText({ text: readFileSync(path.join(FIXTURES, 'numbering-problems.txt'), 'utf8'), strict: true });
@@ -282,6 +287,11 @@ describe('the import and export commands', () => {
       const bad = run(['src/cli/import.ts', path.join(work, 'bad.txt')]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/ParseError: .*UTF-8/i);
+      for (const week of ['0000-01-03', '1066-10-09', '2025-02-30']) {
+        const refused = run(['src/cli/import.ts', path.join(dir, 'a.txt'), '--week-start', week, '--replace']);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toMatch(/--week-start must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-31/);
+      }
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

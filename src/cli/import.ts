@@ -5,6 +5,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.js';
 import { openCommandDb } from './database.js';
 import { DomainError } from '../errors.js';
+import { DATE_RANGE, isIsoDateInRange } from '../newsletter/dates.js';
 import { type ImportOptions, type ImportResult, importEdition } from '../newsletter/importer.js';
 
 const USAGE = `Usage: npm run import -- FILE|DIR... [--format text|markdown] [--dry-run] [--publish]
@@ -48,7 +49,7 @@ if (positionals.length === 0) fail(USAGE);
 if (values.format && values.format !== 'text' && values.format !== 'markdown') fail('--format must be text or markdown');
 for (const flag of ['week-start', 'week-end'] as const) {
   const v = values[flag];
-  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) fail(`--${flag} must be a date YYYY-MM-DD`);
+  if (v !== undefined && !isIsoDateInRange(v)) fail(`--${flag} must be a date YYYY-MM-DD from ${DATE_RANGE.min} to ${DATE_RANGE.max}`);
 }
 if (values.year !== undefined && !/^\d{4}$/.test(values.year)) fail('--year must be a four-digit year');
 if ((values['week-start'] || values['week-end']) && positionals.length > 1) {

@@ -52,6 +52,14 @@ export function isIsoDate(text: string): boolean {
   return parseIsoDate(text) !== null;
 }
 
+/** The dates the archive accepts everywhere (PostgreSQL, JavaScript and ISO 8601 all agree there). */
+export const DATE_RANGE = { min: '1900-01-01', max: '9999-12-31' } as const;
+
+/** Whether `text` is an ISO date (YYYY-MM-DD) within DATE_RANGE. */
+export function isIsoDateInRange(text: string): boolean {
+  return isIsoDate(text) && text >= DATE_RANGE.min && text <= DATE_RANGE.max;
+}
+
 function toEpochDay(date: CalendarDate): number {
   // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear avoids that.
   const d = new Date(0);

@@ -14,6 +14,7 @@ import {
 import type { IssueRow } from '../db/schema.js';
 import { ConflictError, ParseError, ValidationError } from '../errors.js';
 import { matchPapers } from './match.js';
+import { DATE_RANGE, isIsoDateInRange } from './dates.js';
 import { EditionParseError, parseEdition } from './parse.js';
 import { slugify } from './slug.js';
 import type { EditionDocument, ParseWarning } from './types.js';
@@ -67,6 +68,12 @@ export function parseForImport(
   input: string | Uint8Array,
   options: ImportOptions,
 ): { document: EditionDocument; warnings: ParseWarning[] } {
+  for (const field of ['weekStart', 'weekEnd'] as const) {
+    const value = options[field];
+    if (value !== undefined && !isIsoDateInRange(value)) {
+      throw new ValidationError(`${field} must be a date from ${DATE_RANGE.min} to ${DATE_RANGE.max}`, [field]);
+    }
+  }
   try {
     const { document, warnings } = parseEdition(input, {
       format: options.format,
@@ -89,6 +96,12 @@ function validateDocument(doc: EditionDocument, slug: string): void {
   }
   if (!SLUG_RE.test(slug) || slug.length > 100) {
     throw new ValidationError(`"${slug.slice(0, 100)}" is not a valid slug (lowercase letters, digits and single dashes)`, ['slug']);
+  }
+  for (const field of ['weekStart', 'weekEnd'] as const) {
+    // (a week computed from a start near the end of the range can end past it)
+    if (!isIsoDateInRange(doc[field]!)) {
+      throw new ValidationError(`The week must lie between ${DATE_RANGE.min} and ${DATE_RANGE.max}`, [field]);
+    }
   }
   if (doc.weekStart > doc.weekEnd) throw new ValidationError('The week ends before it starts', ['weekEnd']);
   if (doc.title.trim() === '') throw new ValidationError('The edition has no title', ['title']);

@@ -6,7 +6,7 @@
  * The rules are documented in docs/import-format.md; every rule below carries
  * a "Rule:" comment that names it.
  */
-import { addDays, daysBetween, daysInMonth, isValidCalendarDate, parseIsoDate, toIsoDate } from './dates.js';
+import { addDays, daysBetween, daysInMonth, isIsoDate, isValidCalendarDate, parseIsoDate, toIsoDate } from './dates.js';
 import {
   META_ARXIV,
   META_SUBTITLE,
@@ -666,7 +666,10 @@ function resolveWeek(ctx: WeekContext): Week {
   const end = weekEnd === undefined ? undefined : optionDate('weekEnd', weekEnd);
   const finalStart = start ?? fromDocument.start ?? (end === undefined ? null : addDays(end, -6));
   const finalEnd = end ?? (start === undefined ? fromDocument.end : addDays(start, 6));
-  if (finalStart !== null && finalEnd !== null) checkWeekLength(finalStart, finalEnd, ctx.title.line, 'options', ctx.warn);
+  // (a bound computed past year 9999 is no ISO date: the importer rejects the week, nothing to measure)
+  if (finalStart !== null && finalEnd !== null && isIsoDate(finalStart) && isIsoDate(finalEnd)) {
+    checkWeekLength(finalStart, finalEnd, ctx.title.line, 'options', ctx.warn);
+  }
   return { start: finalStart, end: finalEnd };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 
@@ -24,6 +25,16 @@ const preparedBySession = new WeakMap<object, Map<string, unknown>>();
  */
 export const MAX_PREPARED = 200;
 
+/** PostgreSQL cuts identifiers at 63 bytes: two long names with one prefix would name one statement. */
+const MAX_NAME_BYTES = 63;
+
+/** The name sent to the server: `name` itself, or when too long its start and a hash of all of it. */
+export function serverName(name: string): string {
+  if (Buffer.byteLength(name) <= MAX_NAME_BYTES) return name;
+  const hash = createHash('sha256').update(name).digest('base64url').slice(0, 22);
+  return `${name.slice(0, MAX_NAME_BYTES - hash.length - 1)}_${hash}`;
+}
+
 /**
  * A statement prepared under a fixed name, built once per database handle
  * (`build` runs once, with `sql.placeholder(...)` for every value). On
@@ -42,7 +53,7 @@ export function prepared<P extends PreparedStatement>(db: Db, name: string, buil
   let statement = byName.get(name) as P | undefined;
   if (!statement) {
     if (byName.size >= MAX_PREPARED) return build(undefined);
-    statement = build(name);
+    statement = build(serverName(name));
     byName.set(name, statement);
   }
   return statement;

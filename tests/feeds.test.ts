@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { createYoga } from 'graphql-yoga';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { generateArchive } from '../src/db/generate.js';
 import { ensureCategories } from '../src/db/queries/editions.js';
@@ -23,6 +23,8 @@ import { gql } from './helpers/http.js';
 // category), and one newer DRAFT edition (2025-06-02) in the same categories.
 const BASE = 'https://example.org';
 const SAMPLE_TITLE = 'Important LLM Papers for the Week From 05/05 to 11/05';
+/** What every link of feed HTML carries. */
+const REL = 'nofollow noopener noreferrer';
 const DRAFT_SLUG = 'gen-2025-06-02';
 
 let tdb: TestDb;
@@ -109,8 +111,8 @@ describe('GET /feeds/issues.rss', () => {
     expect(html).toContain('<p>Voila is an open family of voice-language foundation models');
     expect(html).toMatch(/<p>Highlights:<\/p>\s*<ul>\s*<li>Persona control through plain text instructions/);
     expect(html).toContain('<h2>2. LLM Reasoning</h2>');
-    expect(html).toContain(`<h3><a href="${BASE}/issues/2025-05-05/papers/2.3.md">2.3. RM-R1: Reward Modeling as Reasoning</a></h3>`);
-    expect(html).toContain('<a href="https://arxiv.org/abs/2505.02387">2505.02387</a>');
+    expect(html).toContain(`<h3><a href="${BASE}/issues/2025-05-05/papers/2.3.md" rel="${REL}">2.3. RM-R1: Reward Modeling as Reasoning</a></h3>`);
+    expect(html).toContain(`<a href="https://arxiv.org/abs/2505.02387" rel="${REL}">2505.02387</a>`);
     expect(html).toContain('LLM Progress &amp; Technical Reports');
     expect(html).not.toMatch(/<!--|\\\[/); // no export-format comments or escapes
   });
@@ -239,7 +241,7 @@ describe('GET /feeds/categories/{slug}.*', () => {
     expect(json.version).toBe('https://jsonfeed.org/version/1.1');
     expect(json.title).toBe('Important LLM Papers for the Week: LLM Reasoning');
     expect(json.items.map((i: any) => i.id)).toEqual(atom.entry.map((e: any) => e.id));
-    expect(json.items[2].content_html).toContain('<p>From <a href="https://example.org/issues/2025-05-05.md">');
+    expect(json.items[2].content_html).toContain(`<p>From <a href="https://example.org/issues/2025-05-05.md" rel="${REL}">`);
   });
 
   it('a category without published papers is an empty, valid feed', async () => {
@@ -415,7 +417,7 @@ describe('markdownToHtml (feed content)', () => {
     expect(html).not.toMatch(/<script|<img src=x|href="javascript|src="data/i);
     expect(html).toContain('&lt;script&gt;');
     expect(html).toContain('click');
-    expect(html).toContain('<a href="https://ok.example/">ok</a>');
+    expect(html).toContain(`<a href="https://ok.example/" rel="${REL}">ok</a>`);
   });
 });
 
@@ -466,9 +468,23 @@ describe('renderFeed (pure)', () => {
     expect(json.items[0].tags).toEqual(['Odd <&> "name"']);
   });
 
-  it('is deterministic (no clock): the same input gives the same bytes', () => {
-    for (const f of ['rss', 'atom', 'json'] as const) expect(renderFeed(built, f)).toBe(renderFeed(built, f));
-    const empty = renderFeed({ meta: { ...built.meta, updated: new Date(0) }, entries: [] }, 'atom');
-    expect(parseXml(empty).feed.updated).toBe('1970-01-01T00:00:00.000Z');
+  it('is deterministic (no clock): the same input gives the same bytes at different times', () => {
+    const empty: BuiltFeed = { meta: { ...built.meta, updated: new Date(0) }, entries: [] };
+    // Rendered under two clocks years apart: anything read from the clock (a default "updated",
+    // "lastBuildDate" or "published") would differ between the two, and show one of these years.
+    const renderAt = (iso: string) => {
+      vi.useFakeTimers({ toFake: ['Date'], now: new Date(iso) });
+      try {
+        return (['rss', 'atom', 'json'] as const).flatMap((f) => [renderFeed(built, f), renderFeed(empty, f)]);
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    const early = renderAt('2031-03-04T05:06:07Z');
+    const late = renderAt('2047-08-09T10:11:12Z');
+    expect(late).toEqual(early);
+    for (const body of [...early, ...late]) expect(body).not.toMatch(/2031|2047/);
+    expect(parseXml(early[3]!).feed.updated).toBe('1970-01-01T00:00:00.000Z');
+    expect(parseXml(early[1]!).rss.channel.lastBuildDate).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
   });
 });

@@ -26,7 +26,7 @@ export interface FeedEntry {
   updated: Date;
   /** One or two plain-text sentences. */
   summary: string;
-  /** HTML rendered from the entry's Markdown. */
+  /** HTML rendered from the entry's Markdown by `markdownToHtml` (so: sanitized to its allow-list; written to the feed as is). */
   contentHtml: string;
   categories: Array<{ slug: string; name: string }>;
 }

@@ -7,22 +7,15 @@ import { type Context, createContext } from './context.js';
 import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
 import { schema } from './graphql/schema.js';
-import { type LimitsOptions, NO_LIMITS, type RateLimits, limitsPlugins } from './http/limits.js';
+import { type LimitsOptions, NO_LIMITS, type RateLimits, createRateLimits, limitsPlugins } from './http/limits.js';
+import { graphiqlRoutes } from './http/graphiql.js';
+import { type Streams, createStreams } from './http/streams.js';
 import { maskError } from './http/errors.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { markdownRoutes } from './http/markdown-routes.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { ResponseCache } from './http/response-cache.js';
 import { recordMaskedError } from './observability/logging.js';
-
-/**
- * GraphiQL's page, loaded on the first request for it: its bundle holds about
- * 34 MB of the heap, more than half of what the server holds otherwise, and
- * a process that never serves the page never pays for it (nor its garbage
- * collector, which marks the live heap at every full collection).
- */
-let graphiqlModule: Promise<typeof import('@graphql-yoga/render-graphiql')> | undefined;
-const renderGraphiQL = async (options: Parameters<typeof import('@graphql-yoga/render-graphiql').renderGraphiQL>[0]) =>
-  (await (graphiqlModule ??= import('@graphql-yoga/render-graphiql'))).renderGraphiQL(options);
 
 export interface AppDeps {
   db: Db;
@@ -45,6 +38,8 @@ export interface AppDeps {
   responseCache?: ResponseCache;
   /** Public base URL (PUBLIC_URL) for absolute links in feeds and Markdown; the request's origin when unset. */
   publicUrl?: string | undefined;
+  /** Caps on subscription streams (STREAMS_PER_CLIENT, STREAMS_PER_PROCESS); counted but uncapped when omitted. */
+  streams?: Streams;
 }
 
 /** The query GraphiQL opens with: it works on the sample edition. */
@@ -109,15 +104,17 @@ export function createApp(deps: AppDeps) {
   const onWrite = async () => {
     await deps.responseCache?.invalidate();
   };
+  // One rate-limit state for the limits and GraphiQL's page and assets (charged to the same budgets).
+  const limits = deps.limits && 'charge' in deps.limits ? deps.limits : createRateLimits(deps.limits ?? NO_LIMITS);
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     // A new context, with new loaders, per request. A bad token is a 401 here.
     context: async ({ request }) =>
       createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite),
-    graphiql: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY, defaultTabs: EXAMPLE_TABS },
-    // GraphiQL from a bundle in node_modules: Yoga's default page loads it from a CDN.
-    renderGraphiQL,
+    // GraphiQL is served by graphiqlRoutes (below): a small page and cacheable, compressed assets
+    // from @graphql-yoga/render-graphiql (Yoga's default page loads it from a CDN; that package's inlines 9 MB).
+    graphiql: false,
     landingPage: false,
     // Request bodies are counted by limitsPlugins (once; Yoga's own limit would pipe every body through a second stream).
     maxRequestBodySize: false,
@@ -128,8 +125,12 @@ export function createApp(deps: AppDeps) {
     logging: false,
     cors: { origin: deps.corsOrigins ?? '*', credentials: false, maxAge: 600 },
     plugins: [
+      // nosniff and a restrictive CSP on every response but GraphiQL's; first, so that what the response tier records has them.
+      securityHeaders(),
       ...(deps.observability ?? []),
-      ...limitsPlugins(deps.limits ?? NO_LIMITS),
+      graphiqlRoutes({ page: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY, defaultTabs: EXAMPLE_TABS }, limits }),
+      ...limitsPlugins(limits),
+      (deps.streams ?? createStreams()).plugin,
       ...(deps.plugins ?? []),
       // Browsers may only send "preflighted" requests: a form or a plain GET
       // from another site cannot run operations in a reader's browser.

@@ -17,6 +17,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
+  /** Prefix of everything this archive keeps in Redis (cache, budgets, events): archives sharing one Redis need different ones. */
+  REDIS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -')
+    .default('main'),
   /** Directory of the embedded PGlite database (ignored when DATABASE_URL is set). */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Maximum connections of the PostgreSQL pool. */
@@ -42,6 +47,14 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
   /** Requests one client may have in flight at once (per server process). */
   RATE_LIMIT_IN_FLIGHT: z.coerce.number().int().min(1).default(10),
+  /** Subscription streams (SSE) one client address may hold open at once (per server process). */
+  STREAMS_PER_CLIENT: z.coerce.number().int().min(1).default(20),
+  /** Subscription streams (SSE) open at once in one server process. */
+  STREAMS_PER_PROCESS: z.coerce.number().int().min(1).default(1000),
+  /** Failed authentications (401) per client address per window; then 429 for tokens not yet accepted. */
+  RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).default(20),
+  /** Window of RATE_LIMIT_AUTH_FAILURES, in seconds. */
+  RATE_LIMIT_AUTH_FAILURE_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Trust X-Forwarded-For for the client address (only behind your own proxy). */
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'])

@@ -19,9 +19,15 @@ import { countResponseTierHit, metricsPlugins } from './observability/metrics.js
 import { Registry } from 'prom-client';
 import { healthResponse } from './http/health-routes.js';
 import { RETRY_AFTER_SECONDS } from './http/errors.js';
+import { limitRequestBodies } from './http/body-limit.js';
+import { createDrain } from './http/drain.js';
+import { createStreams } from './http/streams.js';
+import { setSecurityHeaders } from './http/security-headers.js';
 
-/** In-flight streams (subscriptions) get this long after SIGTERM before they are cut. */
+/** In-flight streams (subscriptions) get this long after SIGTERM before they are ended (a last SERVICE_UNAVAILABLE event, then complete). */
 const STREAM_GRACE_MS = 5_000;
+/** Streams that have not ended this long after being told to are cut. */
+const STREAM_CUT_MS = 2_000;
 /** Hard stop: an orchestrator's kill usually follows SIGTERM after 30 s. */
 const HARD_STOP_MS = 24_000;
 const RETRY_MIN_MS = 250;
@@ -81,7 +87,15 @@ async function main(): Promise<void> {
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
   };
   const where = pglite ? `PGlite in ${config.DATA_DIR}` : 'PostgreSQL';
-  const events = createEvents(config.REDIS_URL);
+  // While Redis is down, events are delivered in-process (subscribers of this process still hear its publishes).
+  const events = createEvents(config.REDIS_URL, {
+    onStatus: (s) =>
+      s.event === 'fallback'
+        ? logger.warn({ err: s.error }, 'Redis is unavailable: subscription events are delivered to this process only until it is back.')
+        : logger.info('Redis is back: subscription events go through it again.'),
+  });
+  // Caps on open subscription streams (SSE), per client address and per process.
+  const streams = createStreams({ perClient: config.STREAMS_PER_CLIENT, perProcess: config.STREAMS_PER_PROCESS, trustProxy: config.TRUST_PROXY });
   // One Redis connection for the shared rate-limit budget and response cache.
   // Commands fail fast while Redis is down, or after 1 s when it hangs (the rate limits then fall
   // back to memory; the response cache serves nothing).
@@ -97,7 +111,7 @@ async function main(): Promise<void> {
       ? createResponseCache({
           ttlMs: config.RESPONSE_CACHE_TTL_MS,
           redis,
-          namespace: 'main',
+          namespace: config.REDIS_NAMESPACE,
           healthy: () => changeSignal?.healthy() ?? false,
         })
       : undefined;
@@ -107,7 +121,9 @@ async function main(): Promise<void> {
       points: config.RATE_LIMIT_POINTS,
       durationSec: config.RATE_LIMIT_WINDOW_SEC,
       maxInFlight: config.RATE_LIMIT_IN_FLIGHT,
+      authFailures: { points: config.RATE_LIMIT_AUTH_FAILURES, durationSec: config.RATE_LIMIT_AUTH_FAILURE_WINDOW_SEC },
       redis,
+      namespace: config.REDIS_NAMESPACE,
     },
     trustProxy: config.TRUST_PROXY,
   });
@@ -133,12 +149,12 @@ async function main(): Promise<void> {
   let app: App | undefined;
   // Anonymous repeated reads are answered by the response tier; the rest by the app (Yoga).
   const toApp = (req: IncomingMessage, res: ServerResponse) => app!(req, res);
-  const front = responseCache ? responseCache.responses.handler(toApp, tierHooks) : toApp;
+  // Bodies over the limit are refused here (413, read to the end so that the client reads the answer), before anything reads them.
+  const front = limitRequestBodies(responseCache ? responseCache.responses.handler(toApp, tierHooks) : toApp);
   const state = { ready: false, closing: false };
 
-  // Requests in flight, for the drain on SIGTERM.
-  const inFlight = new Set<ServerResponse>();
-  let onDrained: (() => void) | undefined;
+  // Requests and connections, for the drain on SIGTERM.
+  const drain = createDrain();
 
   const handle503 = (res: ServerResponse) => {
     res.writeHead(503, {
@@ -150,11 +166,15 @@ async function main(): Promise<void> {
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    inFlight.add(res);
-    res.on('close', () => {
-      inFlight.delete(res);
-      if (inFlight.size === 0) onDrained?.();
-    });
+    drain.track(req, res);
+    // nosniff and CSP on everything, also what is answered here and before Yoga (health, 503, 413, the response tier).
+    setSecurityHeaders(req, res);
+    // Draining: no new streams (those open are ended shortly); other requests are answered, then the connection closed.
+    if (state.closing && req.headers.accept?.includes('text/event-stream')) {
+      req.resume();
+      handle503(res);
+      return;
+    }
     const pathname = (req.url ?? '/').split('?')[0]!;
     if (pathname === '/healthz' || pathname === '/readyz') {
       void healthResponse(req.method ?? 'GET', pathname, () => ({ ready: state.ready && !state.closing }), handle?.db).then(
@@ -185,6 +205,7 @@ async function main(): Promise<void> {
     },
     onRequest,
   );
+  drain.attach(server);
   let port = config.PORT;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -241,11 +262,13 @@ async function main(): Promise<void> {
               registry,
               bearerToken: config.METRICS_TOKEN,
               dbPool: pool ? () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) : undefined,
+              openStreams: () => streams.open,
             }),
           ],
           plugins: persisted,
           responseCache,
           limits: rateLimits,
+          streams,
           corsOrigins: config.CORS_ORIGINS,
           publicUrl: config.PUBLIC_URL,
         });
@@ -276,16 +299,20 @@ async function main(): Promise<void> {
       process.exit(1);
     }, HARD_STOP_MS).unref();
     stopInit.abort();
-    server.close(); // no new connections
-    server.closeIdleConnections();
-    // Event streams never end by themselves: after a grace period, cut those
-    // whose response has begun (streams); requests still computing (an
-    // import) are left to finish, bounded by the hard stop.
+    // No new connections; every request already received is answered (with Connection: close), and so is
+    // one arriving on an idle keep-alive connection meanwhile. Idle connections close after node's
+    // keep-alive timeout, as clients expect; requests still computing (an import) are left to finish,
+    // bounded by the hard stop.
+    drain.start();
+    // Event streams never end by themselves: after a grace period they are ended (a last
+    // SERVICE_UNAVAILABLE event, then complete: clients subscribe again elsewhere), and cut if they hang.
     setTimeout(() => {
-      for (const res of inFlight) if (res.headersSent) res.destroy();
-      server.closeIdleConnections();
+      streams.endAll();
+      setTimeout(() => {
+        for (const res of drain.started()) res.destroy();
+      }, STREAM_CUT_MS).unref();
     }, STREAM_GRACE_MS).unref();
-    if (inFlight.size > 0) await new Promise<void>((resolve) => (onDrained = resolve));
+    await drain.settled(Date.now() + STREAM_GRACE_MS + STREAM_CUT_MS + server.keepAliveTimeout + 1_000);
     server.closeAllConnections();
     await initialised;
     await events.close();

@@ -45,9 +45,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
     const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
     const html = await res.text();
-    // graphql-yoga's built-in page loads GraphiQL from unpkg.com; src/app.ts must
-    // pass `renderGraphiQL` from @graphql-yoga/render-graphiql (a local bundle).
-    expect(html, 'GraphiQL page loads from a CDN: wire renderGraphiQL in src/app.ts').not.toMatch(/https:\/\/unpkg\.com/);
+    // graphql-yoga's built-in page loads GraphiQL from unpkg.com; src/http/graphiql.ts
+    // serves @graphql-yoga/render-graphiql's bundle from the server itself.
+    expect(html, 'GraphiQL page loads from a CDN: see src/http/graphiql.ts').not.toMatch(/https:\/\/unpkg\.com/);
+    // a small page; the bundle comes as hashed, immutable, compressed assets
+    expect(Buffer.byteLength(html)).toBeLessThan(50_000);
+    expect(html).toMatch(/graphiql\/graphiql\.[0-9a-f]{16}\.js/);
   });
 
   it('runs the default query and shows the latest edition', async () => {
@@ -60,6 +63,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
     });
     // Nothing may leave the machine: anything not served by our server is refused (and reported).
     const external: string[] = [];
+    // What the browser downloads from the server for GraphiQL (page, scripts, style, Monaco's workers).
+    const assets: Array<{ url: string; status: number; cacheControl?: string; encoding?: string }> = [];
+    context.on('response', (response) => {
+      const url = new URL(response.url());
+      if (!url.pathname.startsWith('/graphiql/')) return;
+      const headers = response.headers();
+      assets.push({ url: url.pathname, status: response.status(), cacheControl: headers['cache-control'], encoding: headers['content-encoding'] });
+    });
     await context.route(
       (url) => url.origin !== new URL(server.url).origin,
       (route) => {
@@ -92,6 +103,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
       mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
       expect(external, 'GraphiQL tried to load resources from outside the server').toEqual([]);
+      const paths = assets.map((a) => a.url);
+      expect(paths.some((p) => /\/graphiql\/graphiql\.[0-9a-f]{16}\.js$/.test(p)), paths.join(' ')).toBe(true);
+      expect(paths.some((p) => /\/graphiql\/graphiql\.[0-9a-f]{16}\.css$/.test(p)), paths.join(' ')).toBe(true);
+      for (const a of assets) {
+        expect(a.status, a.url).toBe(200);
+        expect(a.cacheControl, a.url).toBe('public, max-age=31536000, immutable');
+        if (!a.url.endsWith('.ico')) expect(a.encoding, a.url).toBe('br');
+      }
+      console.info(`[graphiql.browser] assets: ${paths.join(', ')}`);
     } finally {
       await context.close();
     }

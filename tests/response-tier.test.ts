@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { seedSample } from '../src/db/seed.js';
-import { type LimitsOptions, admitNodeRequest, createRateLimits } from '../src/http/limits.js';
+import { type LimitsOptions, admitNodeRequest, createRateLimits, pointsOf } from '../src/http/limits.js';
 import { type ResponseCacheOptions, createResponseCache } from '../src/http/response-cache.js';
 import { MAX_BODY_BYTES, type TierServed } from '../src/http/response-tier.js';
 import { authHeader } from './helpers/auth.js';
@@ -97,13 +97,15 @@ describe('response tier (before Yoga)', () => {
     expect(third.headers.get('content-length')).toBe(String(Buffer.byteLength(first.text)));
     expect(third.headers.get('x-request-id')).toBe('tier-1');
 
-    // each answer is charged the cost the result was computed with, and says so in its headers
+    // each answer is charged the points of the cost the result was computed with, and says so in its headers
     const cost = first.json.extensions.cost.requested as number;
     expect(cost).toBeGreaterThan(1);
+    const points = first.json.extensions.cost.points as number;
+    expect(points).toBe(pointsOf(cost));
     const remaining = (r: { headers: Headers }) => Number(r.headers.get('x-ratelimit-remaining'));
-    expect(remaining(first) - remaining(second)).toBe(cost);
-    expect(remaining(second) - remaining(third)).toBe(cost);
-    expect(remaining(third) - remaining(fourth)).toBe(cost);
+    expect(remaining(first) - remaining(second)).toBe(points);
+    expect(remaining(second) - remaining(third)).toBe(points);
+    expect(remaining(third) - remaining(fourth)).toBe(points);
     expect(served[0]).toMatchObject({ method: 'POST', path: '/graphql', status: 200, cost, operationType: 'query', operationName: null });
   });
 
@@ -197,7 +199,7 @@ describe('response tier (before Yoga)', () => {
   });
 
   it('a client out of points gets Yoga\'s 429, cached or not; a client with a full quota in flight too', async () => {
-    const { url, served, limits } = await serve({ limits: { rateLimit: { points: 200, durationSec: 3600, maxInFlight: 5 }, trustProxy: false } });
+    const { url, served, limits } = await serve({ limits: { rateLimit: { points: 20, durationSec: 3600, maxInFlight: 5 }, trustProxy: false } });
     const first = await post(url, READ);
     await post(url, READ);
     await post(url, READ);
@@ -209,7 +211,7 @@ describe('response tier (before Yoga)', () => {
     expect(crowded.json.errors[0].message).toMatch(/in flight/);
     expect(served).toHaveLength(1);
     limits.inFlight.delete('ip:127.0.0.1');
-    const cost = first.json.extensions.cost.requested as number;
+    const points = first.json.extensions.cost.points as number;
     let last = first;
     let answered = 3;
     while (last.status === 200 && answered < 1_000) {
@@ -218,7 +220,7 @@ describe('response tier (before Yoga)', () => {
     }
     expect(last.status).toBe(429);
     expect(last.json.errors[0].extensions.code).toBe('RATE_LIMITED');
-    expect(answered).toBe(Math.ceil(200 / cost) + 1);
+    expect(answered).toBe(Math.ceil(20 / points) + 1);
     expect(served.length).toBe(answered - 3); // the first computed, the second from the result cache
   });
 

@@ -3,6 +3,8 @@ import { type App, createApp } from '../src/app.js';
 import { createToken } from '../src/auth/tokens.js';
 import { createDb } from '../src/db/client.js';
 import { seedSample } from '../src/db/seed.js';
+import { createPubSub } from 'graphql-yoga';
+import type { EventMap, Events } from '../src/events.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb, createThrowawayDatabase } from './helpers/db.js';
 import { gql } from './helpers/http.js';
@@ -71,6 +73,44 @@ describe('subscriptions over Server-Sent Events (in-process events)', () => {
       await anon.close();
       await ed.close();
     }
+  });
+
+  it('a subscriber that goes away stops listening at once, without waiting for an event', async () => {
+    // An in-process bus whose event target counts the listeners the pub/sub holds.
+    const target = new EventTarget();
+    let listening = 0;
+    const counting = {
+      addEventListener: (type: string, listener: EventListener) => {
+        listening++;
+        target.addEventListener(type, listener);
+      },
+      removeEventListener: (type: string, listener: EventListener) => {
+        listening--;
+        target.removeEventListener(type, listener);
+      },
+      dispatchEvent: (event: Event) => target.dispatchEvent(event),
+    };
+    const events: Events = Object.assign(createPubSub<EventMap>({ eventTarget: counting as never }), {
+      close: async () => {},
+      delivery: () => 'in-process' as const,
+    });
+    const counted = createApp({ db: tdb.db, events });
+    const controllers = [new AbortController(), new AbortController()];
+    const readers: Array<ReturnType<typeof sseReader>> = [];
+    for (const [i, q] of ['subscription { issuePublished { slug } }', 'subscription { issueUpdated(slug: "watched") { title } }'].entries()) {
+      const res = await counted.fetch('http://localhost/graphql', { ...subscriptionRequest(q), signal: controllers[i]!.signal });
+      expect(res.status).toBe(200);
+      // reading starts the subscription
+      const reader = sseReader(res);
+      readers.push(reader);
+      void reader.next(2_000).catch(() => 'ended');
+    }
+    for (let i = 0; i < 50 && listening < 2; i++) await settle();
+    expect(listening).toBe(2);
+    for (const c of controllers) c.abort();
+    for (let i = 0; i < 20 && listening > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(listening).toBe(0);
+    for (const r of readers) await r.close();
   });
 
   it('subscribing with a bad token is a 401', async () => {

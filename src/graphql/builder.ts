@@ -2,9 +2,10 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, GraphQLScalarType, type ValueNode } from 'graphql';
 import { DateResolver, DateTimeResolver, URLResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
+import { DATE_RANGE } from '../newsletter/dates.js';
 import { decodeGlobalId, encodeGlobalId } from './global-id.js';
 
 /**
@@ -88,10 +89,47 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('Date', DateResolver, {
+const MIN_TIME = Date.UTC(1900, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Whether a date (or instant) is within DATE_RANGE. */
+export function isDateInRange(date: Date): boolean {
+  const time = date.getTime();
+  return time >= MIN_TIME && time <= MAX_TIME;
+}
+
+/**
+ * A graphql-scalars date scalar whose inputs must also lie within
+ * DATE_RANGE; every bad input — malformed or out of range, literal or
+ * variable — is a BAD_USER_INPUT error.
+ */
+function boundedDateScalar(scalar: GraphQLScalarType): GraphQLScalarType {
+  const config = scalar.toConfig();
+  const badInput = (message: string, node?: ValueNode) => new GraphQLError(message, { ...(node ? { nodes: node } : {}), extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  const check = (parse: () => unknown, input: unknown, node?: ValueNode): Date => {
+    let value: unknown;
+    try {
+      value = parse();
+    } catch (error) {
+      throw badInput(error instanceof Error ? error.message : `${config.name} cannot represent ${String(input)}`, node);
+    }
+    if (!(value instanceof Date) || !isDateInRange(value)) {
+      throw badInput(`${config.name} must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}, got ${JSON.stringify(input instanceof Date ? input.toISOString() : input)}`, node);
+    }
+    return value;
+  };
+  return new GraphQLScalarType({
+    ...config,
+    parseValue: (value) => check(() => config.parseValue!(value), value),
+    // one parameter: graphql-jit refuses literal parsers that take variables (these need none)
+    parseLiteral: (node) => check(() => config.parseLiteral!(node, undefined), 'value' in node ? node.value : undefined, node),
+  });
+}
+
+builder.addScalarType('Date', boundedDateScalar(DateResolver), {
   description: 'A calendar date, as an ISO 8601 string: `2025-05-05`.',
 });
-builder.addScalarType('DateTime', DateTimeResolver, {
+builder.addScalarType('DateTime', boundedDateScalar(DateTimeResolver), {
   description: 'A point in time, as an ISO 8601 string in UTC: `2025-05-12T08:00:00.000Z`.',
 });
 builder.addScalarType('URL', URLResolver, { description: 'An absolute URL, e.g. `https://arxiv.org/abs/2505.03335`.' });

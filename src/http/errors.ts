@@ -5,6 +5,26 @@ import { isDatabaseUnavailable, isTimeout } from '../db/availability.js';
 /** Seconds a client should wait before retrying while the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * PostgreSQL's "this is not a date it can store" (invalid_datetime_format,
+ * datetime_field_overflow, invalid_time_zone_displacement_value — what a
+ * year beyond 9999 written "+010000-01-06" gets): a date derived from an input
+ * (a week's end, six days after a start near 9999-12-31) that the Date
+ * scalar could not see.
+ */
+const DATE_STATES = new Set(['22007', '22008', '22009']);
+
+/** Whether an error (or one it wraps: cause, originalError) is a date PostgreSQL refused. */
+export function isDateOutOfRange(error: unknown): boolean {
+  let current: unknown = error;
+  for (let i = 0; i < 8 && current && typeof current === 'object'; i++) {
+    const e = current as { code?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof e.code === 'string' && DATE_STATES.has(e.code)) return true;
+    current = e.originalError ?? e.cause;
+  }
+  return false;
+}
+
 /** Follows GraphQLError.originalError down to the error that was thrown. */
 function unwrap(error: unknown): unknown {
   let current = error;
@@ -43,6 +63,11 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
     return withPath(error, 'The database took too long to answer (statement or lock timeout); retry shortly', {
       code: 'TIMEOUT',
       http: { status: 503, headers: { 'Retry-After': '1' } },
+    });
+  }
+  if (isDateOutOfRange(error)) {
+    return withPath(error, 'A date is out of range: dates are between 1900-01-01 and 9999-12-31 (a week ends six days after it starts)', {
+      code: 'BAD_USER_INPUT',
     });
   }
   // Everything else: Yoga's own masking ("Unexpected error.", INTERNAL_SERVER_ERROR, no details);

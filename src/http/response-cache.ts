@@ -3,6 +3,7 @@ import { createRedisCache } from '@envelop/response-cache-redis';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Plugin } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { type ResponseTier, createResponseTier } from './response-tier.js';
 
 export interface ResponseCacheOptions {
@@ -118,7 +119,36 @@ export interface ResponseCache {
   invalidate(): Promise<void>;
 }
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * The secret mixed into every ETag, so that an ETag says nothing about the
+ * cache (its key layout, namespace or generation) and cannot be recomputed
+ * from a guess. With Redis it is shared (the processes share cached results,
+ * whose ids are the ETags); until Redis answers, a process uses its own.
+ */
+function etagSecret(redis: Redis | null | undefined, key: string): () => Promise<string> {
+  const local = randomBytes(18).toString('base64url');
+  if (!redis) return async () => local;
+  let shared: string | undefined;
+  return async () => {
+    if (shared !== undefined) return shared;
+    try {
+      await redis.set(key, local, 'NX');
+      shared = (await redis.get(key)) ?? undefined;
+    } catch {
+      // Redis down: this process's own secret (its results are then its own; never stale: the generation is checked)
+    }
+    return shared ?? local;
+  };
+}
+
+/** What the cache stores: a result with the generation it was computed in. */
+interface Stored {
+  g: string;
+  r: Record<string, unknown>;
+}
+
+/** An ETag of ours: a quoted base64url SHA-256 (a weak form, W/"…", names the same one). */
+const ETAG = /^(?:W\/)?"([A-Za-z0-9_-]{43})"$/;
 
 /** A generation that is 'unavailable' while changes may go unseen. */
 function whileHealthy(generation: Generation, healthy: (() => boolean) | undefined): Generation {
@@ -135,22 +165,33 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const inner: Cache = options.redis
     ? createRedisCache({ redis: options.redis, buildRedisEntityId: (t, id) => `llmp:cache:${namespace}:${t}:${id}`, buildRedisOperationResultCacheKey: (r) => `llmp:cache:${namespace}:ops:${r}` })
     : createInMemoryCache();
-  const keyPrefix = (gen: string) => `llmp:cache:${namespace}:g${gen}:`;
-  // A cached result's ETag is its key: the generation it was computed in is part of it.
-  // ('unavailable', Redis down, is not a number: nothing computed then is recorded.)
-  const etagPattern = new RegExp(`^${escapeRegExp(`llmp:cache:${namespace}:g`)}([0-9]+):[0-9a-f]{64}$`);
-  // Only entries of the current generation exist for readers.
+  // A cached result's id is its ETag, which clients see: opaque, a keyed hash of the generation
+  // and the operation (its text, variables and name). Stored under a key of this namespace, with
+  // the generation it was computed in beside it; the generation of each ETag this process made
+  // or served is remembered (bounded) for the response tier.
+  const secret = etagSecret(options.redis, `llmp:cache:${namespace}:etag-secret`);
+  const generations = new LRUCache<string, string>({ max: 20_000 });
+  const storageKey = (etag: string) => `llmp:cache:${namespace}:r:${etag}`;
+  // Only entries of the current generation exist for readers (also for If-None-Match → 304).
   // A cache failure (Redis down) is a miss, never a failed request.
   const cache: Cache = {
     set: async (id, data, entities, ttl) => {
-      if (id.includes(':gunavailable:')) return;
-      await Promise.resolve(inner.set(id, data, entities, ttl)).catch(() => {});
+      const hash = ETAG.exec(id)?.[1];
+      const gen = generations.get(id);
+      // ('unavailable', Redis down, is never recorded: nothing computed then is stored)
+      if (hash === undefined || gen === undefined) return;
+      const stored: Stored = { g: gen, r: data as Record<string, unknown> };
+      await Promise.resolve(inner.set(storageKey(hash), stored as never, entities, ttl)).catch(() => {});
     },
     get: async (id) => {
+      const hash = ETAG.exec(id)?.[1];
+      if (hash === undefined) return null;
       const gen = await generation.current();
-      if (gen === 'unavailable' || !id.startsWith(keyPrefix(gen))) return null;
-      const entry = await Promise.resolve(inner.get(id)).catch(() => null);
-      return entry ? withSerialized(entry) : null;
+      if (gen === 'unavailable') return null;
+      const entry = (await Promise.resolve(inner.get(storageKey(hash))).catch(() => null)) as Stored | null | undefined;
+      if (!entry || entry.g !== gen || !entry.r) return null;
+      generations.set(`"${hash}"`, gen);
+      return withSerialized(entry.r) as never;
     },
     invalidate: async (entities) => {
       await Promise.resolve(inner.invalidate(entities)).catch(() => {});
@@ -158,7 +199,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   };
   const responses = createResponseTier({
     generation: () => generation.current(),
-    generationOfETag: (etag) => etagPattern.exec(etag)?.[1] ?? null,
+    generationOfETag: (etag) => generations.get(etag) ?? null,
     ttlMs: options.ttlMs,
     maxBytes: options.responseTierBytes,
   });
@@ -169,14 +210,22 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     // never served from the cache: a draft cannot leak to a reader, and a
     // revoked token cannot read a cached editor response.
     session: () => null,
-    enabled: (request) => !request.headers.get('authorization'),
+    // Any Authorization header, even an empty one: such a request is answered (or refused, 401) by the server.
+    enabled: (request) => !request.headers.has('authorization'),
     // results with errors (and rejected operations) are never cached
     shouldCacheResult: ({ result }) => !result.errors?.length,
     invalidateViaMutation: false,
     // node:crypto hashes synchronously; WebCrypto's digest (the library's hashSHA256) is a
     // thread-pool job per request, a fifth of the CPU of a cache hit.
-    buildResponseCacheKey: async ({ documentString, variableValues, operationName }) =>
-      `${keyPrefix(await generation.current())}${createHash('sha256').update(JSON.stringify([documentString, variableValues ?? {}, operationName ?? null])).digest('hex')}`,
+    buildResponseCacheKey: async ({ documentString, variableValues, operationName }) => {
+      const [gen, key] = await Promise.all([generation.current(), secret()]);
+      const etag = `"${createHash('sha256')
+        .update(`${key}\0${gen}\0`)
+        .update(JSON.stringify([documentString, variableValues ?? {}, operationName ?? null]))
+        .digest('base64url')}"`;
+      if (gen !== 'unavailable') generations.set(etag, gen);
+      return etag;
+    },
   }) as Plugin;
   const plugin: Plugin = {
     onPluginInit({ addPlugin }) {

@@ -13,7 +13,8 @@ import { LRUCache } from 'lru-cache';
  * that is what a cache hit inside Yoga cannot go below (BENCHMARKS.md).
  *
  * What it answers, and what stays Yoga's:
- * - GET and POST on /graphql without `Authorization`, `If-None-Match` or
+ * - GET and POST on /graphql without `Authorization` (any, even empty: the
+ *   server answers those, 401 or not), `If-None-Match` or
  *   `If-Modified-Since` (304s stay Yoga's), a POST body of at most
  *   `MAX_BODY_BYTES` with a Content-Length. Everything else goes to Yoga untouched.
  * - The key is the method, the URL, the body and every request header that
@@ -53,13 +54,13 @@ export interface TierServed {
   durationMs: number;
   operationName: string | null;
   operationType: string | null;
-  /** The cost charged: the one the result was computed with. */
+  /** The cost (nodes) the result was computed with; charged as the same points as Yoga charges (`pointsOf`, src/http/limits.ts). */
   cost: number;
 }
 
 /** What the server does for each request the tier answers. */
 export interface ResponseTierHooks {
-  /** Rate limits: the headers to add once `cost` is charged, or null to let Yoga answer (429). Absent: admitted. */
+  /** Rate limits: the headers to add once a result of `cost` nodes is charged (its points), or null to let Yoga answer (429). Absent: admitted. */
   admit?: (req: IncomingMessage, cost: number) => Promise<Record<string, string> | null>;
   /** The response's `x-request-id` (absent: none, as Yoga without the logging plugin). */
   requestId?: (req: IncomingMessage) => string;

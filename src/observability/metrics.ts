@@ -24,6 +24,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** When set, scrapes must send `Authorization: Bearer <this>` (else 401); open when absent. */
   bearerToken?: string | undefined;
+  /** Subscription streams open now (src/http/streams.ts); no gauge when absent. */
+  openStreams?: () => number;
 }
 
 /** Metric names (README "Observability" lists them). */
@@ -36,6 +38,7 @@ export const METRIC_NAMES = {
   dbPoolTotal: 'db_pool_connections_total',
   dbPoolIdle: 'db_pool_connections_idle',
   dbPoolWaiting: 'db_pool_requests_waiting',
+  openStreams: 'graphql_streams_open',
 } as const;
 
 /**
@@ -55,6 +58,18 @@ export function dbPoolGauges(registry: Registry, getStats: () => DbPoolStats): v
   gauge(METRIC_NAMES.dbPoolTotal, 'Open connections of the database pool (in use and idle)', (s) => s.total);
   gauge(METRIC_NAMES.dbPoolIdle, 'Idle connections of the database pool', (s) => s.idle);
   gauge(METRIC_NAMES.dbPoolWaiting, 'Requests waiting for a connection of the database pool', (s) => s.waiting);
+}
+
+/** The gauge of open subscription streams (SSE), read at each scrape. */
+export function openStreamsGauge(registry: Registry, open: () => number): void {
+  new Gauge({
+    name: METRIC_NAMES.openStreams,
+    help: 'Subscription streams (Server-Sent Events) open in this process',
+    registers: [registry],
+    collect() {
+      this.set(open());
+    },
+  });
 }
 
 /** How @graphql-yoga/plugin-response-cache marks a result it served from the cache. */
@@ -81,12 +96,13 @@ function labelValue(value: string | undefined | null, fallback: string): string 
  * operation, method and status, a counter of errors by `extensions.code` and
  * operation (`graphql_errors_total`, every error of every response, including
  * those produced before execution such as rate limits or persisted-operation
- * rejections), the database pool gauges, and the Node.js process metrics.
+ * rejections), the database pool gauges, open subscription streams, and the Node.js process metrics.
  */
 export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
   const registry = options.registry ?? new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   if (options.dbPool) dbPoolGauges(registry, options.dbPool);
+  if (options.openStreams) openStreamsGauge(registry, options.openStreams);
 
   const errors = new Counter({
     name: METRIC_NAMES.errorsByCode,

@@ -177,7 +177,7 @@ describe('PGlite: kill -9 mid-import, SIGTERM mid-import, one process per direct
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       console.info(`[lock] second process: exit ${code}: ${out.trim()}`);
       expect(code).toBe(1);
-      expect(out).toContain(`The data directory ${path.resolve(dataDir)} is in use by another process (PID ${first.pid})`);
+      expect(out).toContain(`The data directory ${path.resolve(dataDir)} is in use by the server (PID ${first.pid})`);
       expect(out).not.toContain('Listening');
     } finally {
       first.kill('SIGTERM');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,9 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   // What `npm start` runs: one process (the tsx CLI would run the server in a child, out of reach of kill -9).
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    // A Redis namespace of its own (unless the test shares one between servers): budgets and cache
+    // entries of other tests' servers in the machine's Redis must not leak into this one.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_NAMESPACE: `test-${randomBytes(4).toString('hex')}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -253,7 +253,7 @@ const cases: Case[] = [
     code: 'BAD_USER_INPUT',
   },
   // ---- arguments
-  { name: 'invalid date literal', run: () => post({ query: '{ issues(filter: { weekFrom: "2025-13-45" }) { totalCount } }' }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+  { name: 'invalid date literal', run: () => post({ query: '{ issues(filter: { weekFrom: "2025-13-45" }) { totalCount } }' }), status: 400, code: 'BAD_USER_INPUT' },
   {
     name: 'invalid date variable (Feb 30)',
     run: () => post({ query: 'query($d: Date) { papers(filter: { weekFrom: $d }) { totalCount } }', variables: { d: '2025-02-30' } }),
@@ -383,7 +383,8 @@ describe('hostile input over HTTP', () => {
 
 describe('rate limits', () => {
   it('x-ratelimit headers on every response; 429 with Retry-After when the points are spent', async () => {
-    const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 30, durationSec: 3600, maxInFlight: 5 }, trustProxy: true } });
+    // each query costs 10 nodes: 1 point (nodes / 100, at least 1)
+    const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 3, durationSec: 3600, maxInFlight: 5 }, trustProxy: true } });
     const ask = (ip: string) =>
       limited.fetch('http://localhost/graphql', {
         method: 'POST',
@@ -392,10 +393,10 @@ describe('rate limits', () => {
       });
     const first = await ask('10.0.0.1');
     expect(first.status).toBe(200);
-    expect(first.headers.get('x-ratelimit-limit')).toBe('30');
-    expect(Number(first.headers.get('x-ratelimit-remaining'))).toBe(20);
+    expect(first.headers.get('x-ratelimit-limit')).toBe('3');
+    expect(Number(first.headers.get('x-ratelimit-remaining'))).toBe(2);
     expect(Number(first.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
-    expect(((await first.json()) as any).extensions.cost).toMatchObject({ requested: 10, limit: 10_000 });
+    expect(((await first.json()) as any).extensions.cost).toMatchObject({ requested: 10, limit: 10_000, points: 1 });
     await ask('10.0.0.1');
     await ask('10.0.0.1');
     tdb.resetStatements();
@@ -454,7 +455,7 @@ describe('CORS and a Redis outage', () => {
     const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
     dead.on('error', () => {});
     try {
-      const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 15, durationSec: 3600, maxInFlight: 5, redis: dead }, trustProxy: true } });
+      const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 2, durationSec: 3600, maxInFlight: 5, redis: dead }, trustProxy: true } });
       const ask = () =>
         limited.fetch('http://localhost/graphql', {
           method: 'POST',
@@ -463,7 +464,7 @@ describe('CORS and a Redis outage', () => {
         });
       const first = await ask();
       expect(first.status).toBe(200);
-      expect(first.headers.get('x-ratelimit-limit')).toBe('15');
+      expect(first.headers.get('x-ratelimit-limit')).toBe('2');
       await ask();
       expect((await ask()).status).toBe(429);
     } finally {

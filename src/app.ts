@@ -6,6 +6,7 @@ import { viewerFromRequest } from './auth/viewer.js';
 import { type Context, createContext } from './context.js';
 import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
+import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
 import { schema } from './graphql/schema.js';
 import { type LimitsOptions, NO_LIMITS, type RateLimits, createRateLimits, limitsPlugins } from './http/limits.js';
 import { graphiqlRoutes } from './http/graphiql.js';
@@ -34,6 +35,11 @@ export interface AppDeps {
   plugins?: Plugin[];
   /** Compile operations with graphql-jit (default on: ~1.6× on large nested results, see BENCHMARKS.md). */
   jit?: boolean;
+  /**
+   * Sizes of plain lists for the cost analysis, refreshed after writes; the server passes the one its
+   * change signal refreshes too. Made here (refreshed after this app's writes) when omitted.
+   */
+  listBounds?: ListBounds;
   /** Response cache for anonymous reads (off when omitted). */
   responseCache?: ResponseCache;
   /** Public base URL (PUBLIC_URL) for absolute links in feeds and Markdown; the request's origin when unset. */
@@ -101,8 +107,9 @@ query CategoryPage($slug: String!, $after: String) {
  */
 export function createApp(deps: AppDeps) {
   const events = deps.events ?? createEvents();
+  const listBounds = deps.listBounds ?? createListBounds(deps.db);
   const onWrite = async () => {
-    await deps.responseCache?.invalidate();
+    await Promise.all([deps.responseCache?.invalidate(), listBounds.refresh()]);
   };
   // One rate-limit state for the limits and GraphiQL's page and assets (charged to the same budgets).
   const limits = deps.limits && 'charge' in deps.limits ? deps.limits : createRateLimits(deps.limits ?? NO_LIMITS);
@@ -129,7 +136,7 @@ export function createApp(deps: AppDeps) {
       securityHeaders(),
       ...(deps.observability ?? []),
       graphiqlRoutes({ page: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY, defaultTabs: EXAMPLE_TABS }, limits }),
-      ...limitsPlugins(limits),
+      ...limitsPlugins(limits, listBounds.get),
       (deps.streams ?? createStreams()).plugin,
       ...(deps.plugins ?? []),
       // Browsers may only send "preflighted" requests: a form or a plain GET

@@ -6,6 +6,7 @@ import { type DbHandle, createDb } from './db/client.js';
 import { type DirLock, DirLockError, acquireDirLock, describeHolder, lockHolder } from './db/dir-lock.js';
 import { type PgliteBridge, startPgliteBridge } from './db/pglite-bridge.js';
 import { type ChangeSignal, createChangeSignal } from './db/change-signal.js';
+import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
 import { isArchiveEmpty } from './db/queries/editions.js';
 import { seedSample } from './db/seed.js';
 import { Redis } from 'ioredis';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   // The database's own announcement of every committed write (whoever made it); the cache
   // serves nothing while it is not following it.
   let changeSignal: ChangeSignal | undefined;
+  let listBounds: ListBounds | undefined;
   const responseCache =
     config.RESPONSE_CACHE === 'on'
       ? createResponseCache({
@@ -229,19 +231,22 @@ async function main(): Promise<void> {
           await seedSample(handle.db);
           console.info('Loaded the sample edition into the empty database.');
         }
-        if (responseCache) {
-          changeSignal ??= await createChangeSignal({
-            handle,
-            connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-            onChange: () => responseCache.invalidate(),
-            onStatus: (s) => {
-              if (s.event === 'listening') logger.info('Following database changes: the response cache is on.');
-              else if (s.event === 'lost') {
-                logger.warn({ err: s.error, retryInMs: s.retryInMs }, 'Lost the database change signal: the response cache serves nothing until it is back.');
-              } else logger.error({ err: s.error }, 'Invalidating the response cache on a database change failed.');
-            },
-          });
-        }
+        // Sizes of plain lists for the cost analysis: after every write, whoever made it.
+        listBounds ??= createListBounds(handle.db, (err) => logger.error({ err }, 'Reading the sizes of lists for the cost analysis failed.'));
+        const bounds = listBounds;
+        changeSignal ??= await createChangeSignal({
+          handle,
+          connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+          onChange: async () => {
+            await Promise.all([responseCache?.invalidate(), bounds.refresh()]);
+          },
+          onStatus: (s) => {
+            if (s.event === 'listening') logger.info('Following database changes (response cache, list sizes).');
+            else if (s.event === 'lost') {
+              logger.warn({ err: s.error, retryInMs: s.retryInMs }, 'Lost the database change signal: the response cache serves nothing until it is back.');
+            } else logger.error({ err: s.error }, 'Acting on a database change failed.');
+          },
+        });
         if (handle.pglite && lock) {
           bridge = await startPgliteBridge({
             pglite: handle.pglite,
@@ -256,6 +261,7 @@ async function main(): Promise<void> {
         app = createApp({
           db: handle.db,
           events,
+          listBounds,
           observability: [
             loggingPlugin(logger),
             ...metricsPlugins({

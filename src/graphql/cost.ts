@@ -58,6 +58,13 @@ const LIST_SIZES: Record<string, number> = {
 };
 const DEFAULT_LIST_SIZE = 20;
 
+/** A plain list's size: what the data holds, but never less than the estimate. */
+function listSize(key: string, observed: Readonly<Record<string, number>>): number {
+  const estimate = LIST_SIZES[key] ?? DEFAULT_LIST_SIZE;
+  const seen = observed[key];
+  return seen !== undefined && seen > estimate ? seen : estimate;
+}
+
 /**
  * Most work (selections visited) the cost of one operation's introspection
  * may take; beyond it the operation is costed over the limit.
@@ -173,6 +180,8 @@ export function queryCost(
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown> = {},
+  /** Sizes of plain lists read from the data (list-bounds.ts); each counts as at least LIST_SIZES' estimate. */
+  listSizes: Readonly<Record<string, number>> = {},
 ): number {
   const operation = operationOf(document, operationName);
   if (!operation) return 0;
@@ -227,7 +236,7 @@ export function queryCost(
         } else if (isListType(getNullableType(field.type)) && !(isConnection(parent) && (field.name === 'edges' || field.name === 'nodes'))) {
           // (a connection's edges and nodes are its page: already counted by the connection)
           if (Array.isArray(args.ids)) factor = args.ids.length;
-          else factor = pageSize(args.first) ?? LIST_SIZES[`${parent.name}.${field.name}`] ?? DEFAULT_LIST_SIZE;
+          else factor = pageSize(args.first) ?? listSize(`${parent.name}.${field.name}`, listSizes);
         }
         const inner = multiplier * factor;
         total += (isWrapper(named) ? 0 : inner) + visit(sel.selectionSet, named, inner);

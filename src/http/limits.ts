@@ -317,7 +317,11 @@ const isUnauthenticated = (result: { errors?: ReadonlyArray<{ extensions?: Recor
  * graphql-armor's document limits, a body size limit, a cost limit that
  * reads variables, and per-client rate limits with x-ratelimit-* headers.
  */
-export function limitsPlugins(options: LimitsOptions | RateLimits): Plugin[] {
+export function limitsPlugins(
+  options: LimitsOptions | RateLimits,
+  /** Sizes of plain lists read from the data, for the cost analysis (graphql/list-bounds.ts). */
+  listSizes: () => Readonly<Record<string, number>> = () => ({}),
+): Plugin[] {
   const limits = 'charge' in options ? options : createRateLimits(options);
   const { rateLimit, trustProxy } = limits.options;
   const { inFlight } = limits;
@@ -436,7 +440,7 @@ export function limitsPlugins(options: LimitsOptions | RateLimits): Plugin[] {
         limits.rememberPrincipal(state.key);
       }
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-      const cost = queryCost(args.schema, args.document, args.operationName, variables);
+      const cost = queryCost(args.schema, args.document, args.operationName, variables, listSizes());
       if (cost > LIMITS.maxCost) {
         setResultAndStopExecution({
           errors: [

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'graphql';
+import { type App, createApp } from '../src/app.js';
+import { queryCost } from '../src/graphql/cost.js';
+import { schema } from '../src/graphql/schema.js';
+import { type ListBounds, createListBounds } from '../src/graphql/list-bounds.js';
+import { importEdition } from '../src/newsletter/importer.js';
+import { authHeader } from './helpers/auth.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+
+// A cost is an upper bound of what a query returns, also when the archive holds more than the
+// usual sizes of plain lists (8 sections per edition, 8 papers per section, 20 categories).
+
+let tdb: TestDb;
+let app: App;
+let bounds: ListBounds;
+let editor: Record<string, string>;
+
+/** An edition of `sections` sections with `papers` papers each, in the plain-text format. */
+function bigEdition(sections: number, papers: number): string {
+  const lines = ['Important LLM Papers for the Week From 06/01 to 12/01/2031', 'A big edition', 'Intro.'];
+  for (let s = 1; s <= sections; s++) {
+    lines.push(`${s}. Topic ${s}`);
+    for (let p = 1; p <= papers; p++) lines.push(`${s}.${p}. Paper ${s}-${p}: A Title`, `Summary of ${s}.${p}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function post(query: string, headers: Record<string, string> = {}) {
+  const res = await app.fetch('http://localhost/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return (await res.json()) as any;
+}
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  bounds = createListBounds(tdb.db);
+  app = createApp({ db: tdb.db, listBounds: bounds });
+  editor = await authHeader(tdb.db);
+});
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+describe('plain lists are costed at what the data holds', () => {
+  it('an edition of 12 sections × 11 papers written outside the API (then announced)', async () => {
+    await importEdition(tdb.db, bigEdition(12, 11), { format: 'text', publish: true });
+    await bounds.refresh(); // what the server's change signal does for a write from elsewhere
+    const res = await post('{ latestIssue { sections { papers { title } } } }');
+    expect(res.errors).toBeUndefined();
+    expect(res.data.latestIssue.sections.flatMap((s: any) => s.papers)).toHaveLength(132);
+    expect(res.extensions.cost.actual).toBeLessThanOrEqual(res.extensions.cost.requested);
+    expect(res.extensions.cost.requested).toBeGreaterThanOrEqual(1 + 12 + 132);
+  });
+
+  it('30 categories made through the API: the next query is costed for them', async () => {
+    for (let i = 0; i < 30; i++) {
+      const made = await post(`mutation { createCategory(input: { name: "Extra ${i}", slug: "extra-${i}" }) { __typename } }`, editor);
+      expect(made.data.createCategory.__typename).toBe('CreateCategoryPayload');
+    }
+    const res = await post('{ categories { name } }');
+    expect(res.data.categories.length).toBeGreaterThan(30);
+    expect(res.extensions.cost.actual).toBeLessThanOrEqual(res.extensions.cost.requested);
+  });
+
+  it('a size below the usual estimate leaves the cost as it was (small archives are costed as before)', () => {
+    const doc = parse('{ categories { name } }');
+    expect(queryCost(schema, doc, null, {}, { 'Query.categories': 3 })).toBe(queryCost(schema, doc, null, {}));
+    expect(queryCost(schema, doc, null, {}, { 'Query.categories': 50 })).toBe(50);
+  });
+});

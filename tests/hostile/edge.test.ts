@@ -1,18 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type GraphQLScalarType, Kind } from 'graphql';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { parseAuthorization } from '../../src/auth/viewer.js';
-import { seedSample } from '../../src/db/seed.js';
 import { schema } from '../../src/graphql/schema.js';
-import { LIMITS, type LimitsOptions, admitNodeRequest, createRateLimits, jsonDepthExceeds, valueDepthExceeds } from '../../src/http/limits.js';
-import { type ResponseCacheOptions, createResponseCache } from '../../src/http/response-cache.js';
+import { LIMITS, type LimitsOptions, jsonDepthExceeds, valueDepthExceeds } from '../../src/http/limits.js';
+import { createResponseCache } from '../../src/http/response-cache.js';
 import { authHeader } from '../helpers/auth.js';
-import { type TestDb, createTestDb } from '../helpers/db.js';
+import type { TestDb } from '../helpers/db.js';
 import { snapshot } from '../helpers/snapshot.js';
+import { type Sent, closedAfterEach, code, expectRejected, fetchThrough, graphqlPost as post, measured, seededTestDb, serveWithTier, twoRedis } from './helpers.js';
 
 // The request edge (issue 15, findings 3, 4, 8, 15): JSON nested too deep, dates out of range,
 // opaque ETags, and an empty Authorization header. Every rejection asserts its status and code,
@@ -22,14 +19,12 @@ let tdb: TestDb;
 let app: App;
 let cached: App;
 let editor: Record<string, string>;
-const closers: Array<() => Promise<void>> = [];
+const closers = closedAfterEach();
 
 const GENEROUS: LimitsOptions = { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true };
-const CPU_BUDGET_MS = 50;
 
 beforeAll(async () => {
-  tdb = await createTestDb();
-  await seedSample(tdb.db);
+  tdb = await seededTestDb();
   editor = await authHeader(tdb.db);
   app = createApp({ db: tdb.db, limits: GENEROUS });
   cached = createApp({ db: tdb.db, limits: GENEROUS, responseCache: createResponseCache({ ttlMs: 60_000 }) });
@@ -41,57 +36,14 @@ beforeAll(async () => {
     await a.fetch('http://localhost/graphql', post({ query: '{ issues(filter: { weekFrom: "0000-01-01" }) { totalCount } }' }));
   }
 });
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
 afterAll(async () => {
   await tdb?.destroy();
 });
 
-interface Sent {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
-  statements: number;
-  cpuMs: number;
-}
-
 /** Sends a request through `target` (app.fetch or a real socket), counting SQL and this process's CPU. */
-async function send(target: App | string, init: RequestInit, url = 'http://localhost/graphql'): Promise<Sent> {
-  tdb.resetStatements();
-  const start = process.cpuUsage();
-  const res = typeof target === 'string' ? await fetch(target + url.replace('http://localhost', ''), init) : await target.fetch(url, init);
-  const text = await res.text();
-  const used = process.cpuUsage(start);
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON (a 304)
-  }
-  return { status: res.status, headers: res.headers, body, text, statements: tdb.statements.length, cpuMs: (used.user + used.system) / 1000 };
-}
-
-function post(payload: unknown, headers: Record<string, string> = {}): RequestInit {
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-  };
-}
+const send = (target: App | string, init: RequestInit, url = 'http://localhost/graphql'): Promise<Sent> => measured(tdb, () => fetchThrough(target, init, url));
 
 const get = (headers: Record<string, string> = {}): RequestInit => ({ headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json', ...headers } });
-const code = (r: Sent) => r.body?.errors?.[0]?.extensions?.code;
-
-/** A rejection: its status and code, no SQL (or only `maxStatements`, a token lookup), under the CPU budget. */
-function expectRejected(r: Sent, status: number, errorCode: string, maxStatements = 0) {
-  expect(r.status, r.text.slice(0, 300)).toBe(status);
-  expect(code(r), r.text.slice(0, 300)).toBe(errorCode);
-  expect(r.statements, 'SQL statements').toBeLessThanOrEqual(maxStatements);
-  expect(r.cpuMs, 'server CPU (ms)').toBeLessThan(CPU_BUDGET_MS);
-  expect(r.text).not.toMatch(/at .*\.ts:\d+|node_modules|SELECT |Failed query|postgres|Unexpected error/i);
-}
 
 /** JSON nested `depth` levels: arrays, objects or both alternating (the value itself is level 1). */
 function nest(depth: number, shape: 'a' | 'o' | 'm'): unknown {
@@ -383,12 +335,7 @@ describe('ETags: opaque, and 304 only within a generation', () => {
 
 describe.skipIf(!process.env.REDIS_URL)('ETags shared through Redis (needs REDIS_URL)', () => {
   it('instance B answers 304 to an ETag instance A made, until a write through either', async () => {
-    const redisA = new Redis(process.env.REDIS_URL!);
-    const redisB = new Redis(process.env.REDIS_URL!);
-    closers.push(async () => {
-      redisA.disconnect();
-      redisB.disconnect();
-    });
+    const [redisA, redisB] = twoRedis(closers);
     const namespace = `edge-${randomBytes(4).toString('hex')}`;
     const a = createApp({ db: tdb.db, limits: GENEROUS, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisA, namespace }) });
     const b = createApp({ db: tdb.db, limits: GENEROUS, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisB, namespace }) });
@@ -408,21 +355,7 @@ describe.skipIf(!process.env.REDIS_URL)('ETags shared through Redis (needs REDIS
   });
 });
 
-/** A real server as src/server.ts builds it: the response tier in front of the app, sharing its rate limits. */
-async function serve(options: { cache?: Partial<ResponseCacheOptions>; limits?: LimitsOptions } = {}) {
-  const limits = createRateLimits(options.limits ?? { ...GENEROUS, trustProxy: false });
-  const cache = createResponseCache({ ttlMs: 60_000, ...options.cache });
-  const tierApp = createApp({ db: tdb.db, responseCache: cache, limits });
-  const served: unknown[] = [];
-  const handler = cache.responses.handler((req: IncomingMessage, res: ServerResponse) => tierApp(req, res), {
-    admit: admitNodeRequest(limits),
-    onServed: (s) => served.push(s),
-  });
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, served, limits };
+/** A real server as src/server.ts builds it: the response tier in front of the app, sharing its rate limits (not trusting a proxy). */
+function serve() {
+  return serveWithTier(tdb.db, closers, { ...GENEROUS, trustProxy: false });
 }

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { createToken, revokeToken } from '../../src/auth/tokens.js';
 import { generateArchive } from '../../src/db/generate.js';
-import { seedSample } from '../../src/db/seed.js';
 import { encodeGlobalId } from '../../src/graphql/global-id.js';
-import { type TestDb, createTestDb } from '../helpers/db.js';
+import type { TestDb } from '../helpers/db.js';
 import { snapshot } from '../helpers/snapshot.js';
+import { type HostileCase, type Sent, code, graphqlPost, measured, seededTestDb } from './helpers.js';
 
 // Hostile and careless requests over HTTP (app.fetch). Each case asserts the
 // status, the error code, that nothing changed, and — for every rejected
@@ -21,8 +21,7 @@ let paperCursor: string;
 let issueCursor: string;
 
 beforeAll(async () => {
-  tdb = await createTestDb();
-  await seedSample(tdb.db);
+  tdb = await seededTestDb();
   await generateArchive(tdb.db, { editions: 1, papersPerEdition: 3, firstWeek: '2026-02-02', status: 'draft', categories: 3 });
   editorToken = (await createToken(tdb.db, { name: 'editor', scope: 'editor' })).token;
   expiredToken = (await createToken(tdb.db, { name: 'expired', scope: 'editor', expiresAt: new Date(Date.now() - 60_000) })).token;
@@ -38,44 +37,12 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-interface Sent {
-  status: number;
-  headers: Headers;
-  body: any;
-  statements: number;
-}
-
-async function send(init: RequestInit & { url?: string }): Promise<Sent> {
-  tdb.resetStatements();
-  const res = await app.fetch(init.url ?? 'http://localhost/graphql', init);
-  const text = await res.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON (e.g. an empty 404)
-  }
-  return { status: res.status, headers: res.headers, body, statements: tdb.statements.length };
-}
-
-function post(payload: unknown, headers: Record<string, string> = {}): Promise<Sent> {
-  return send({
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-  });
-}
-
-const code = (r: Sent) => r.body?.errors?.[0]?.extensions?.code;
+/** Sends a request through app.fetch (to /graphql unless `url` says otherwise); a body that is not JSON (an empty 404) is kept as text. */
+const send = (init: RequestInit & { url?: string }): Promise<Sent> => measured(tdb, () => app.fetch(init.url ?? 'http://localhost/graphql', init));
+const post = (payload: unknown, headers: Record<string, string> = {}): Promise<Sent> => send(graphqlPost(payload, headers));
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-interface Case {
-  name: string;
-  run: () => Promise<Sent>;
-  status: number;
-  /** Expected error code (undefined: only the status and message are checked). */
-  code?: string;
-  message?: RegExp;
+interface Case extends HostileCase {
   /** SQL statements allowed (0 for rejected operations; 1 for a token lookup). */
   maxStatements?: number;
   /** For accepted operations: check the data. */

@@ -10,7 +10,6 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { seedSample } from '../../src/db/seed.js';
 import { type Events, createEvents } from '../../src/events.js';
 import { limitRequestBodies } from '../../src/http/body-limit.js';
 import { negotiateEncoding } from '../../src/http/graphiql.js';
@@ -18,9 +17,10 @@ import { LIMITS } from '../../src/http/limits.js';
 import { type Streams, createStreams } from '../../src/http/streams.js';
 import { metricsPlugins } from '../../src/observability/metrics.js';
 import { authHeader } from '../helpers/auth.js';
-import { type TestDb, createTestDb } from '../helpers/db.js';
+import type { TestDb } from '../helpers/db.js';
 import { repoRoot } from '../helpers/server.js';
 import { sseReader, subscriptionRequest } from '../helpers/sse.js';
+import { CPU_BUDGET_MS, closedAfterEach, cpuOf, seededTestDb } from './helpers.js';
 
 // The server process under hostile use (issue 15, findings 9, 11–14): request bodies over
 // the limit, subscription streams without a cap, GraphiQL's page, events while Redis is down.
@@ -28,30 +28,17 @@ import { sseReader, subscriptionRequest } from '../helpers/sse.js';
 // of CPU in this process (process.cpuUsage, never wall time). Draining on SIGTERM under
 // keep-alive load is tests/faults/drain.test.ts (a real server process).
 
-const CPU_BUDGET_MS = 50;
 let tdb: TestDb;
 let editor: Record<string, string>;
-const closers: Array<() => Promise<void> | void> = [];
+const closers = closedAfterEach();
 
 beforeAll(async () => {
-  tdb = await createTestDb();
-  await seedSample(tdb.db);
+  tdb = await seededTestDb();
   editor = await authHeader(tdb.db);
-});
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
 });
 afterAll(async () => {
   await tdb?.destroy();
 });
-
-/** CPU time (user + system, ms) this process spends in `fn`. */
-async function cpuOf<T>(fn: () => T | Promise<T>): Promise<{ value: T; cpuMs: number }> {
-  const start = process.cpuUsage();
-  const value = await fn();
-  const used = process.cpuUsage(start);
-  return { value, cpuMs: (used.user + used.system) / 1000 };
-}
 
 /**
  * `cpuOf` after a warm-up run, five times: the median (a garbage collection of this process,

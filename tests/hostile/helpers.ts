@@ -1,0 +1,148 @@
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterEach, expect } from 'vitest';
+import { type App, createApp } from '../../src/app.js';
+import { seedSample } from '../../src/db/seed.js';
+import { type LimitsOptions, admitNodeRequest, createRateLimits } from '../../src/http/limits.js';
+import { type ResponseCacheOptions, createResponseCache } from '../../src/http/response-cache.js';
+import type { TierServed } from '../../src/http/response-tier.js';
+import { type TestDb, createTestDb } from '../helpers/db.js';
+
+// What the hostile tests share: a request sent and read whole, with what answering it cost
+// the server (SQL statements the TestDb saw, CPU time of this process: the app runs in it).
+
+/** A TestDb for one test file, seeded with the sample archive. */
+export async function seededTestDb(): Promise<TestDb> {
+  const tdb = await createTestDb();
+  await seedSample(tdb.db);
+  return tdb;
+}
+
+/** CPU (user + system, ms) a refusal may cost the server. */
+export const CPU_BUDGET_MS = 50;
+
+/** A response read whole, with the SQL statements and the CPU time it took. */
+export interface Sent {
+  status: number;
+  headers: Headers;
+  /** The body parsed as JSON; its text where it is not JSON (an empty 404, a 304). */
+  body: any;
+  text: string;
+  /** SQL statements the TestDb saw from the request on. */
+  statements: number;
+  /** CPU time (user + system, ms) of this process from the request until the body was read. */
+  cpuMs: number;
+}
+
+/** CPU time (user + system, ms) this process spends in `fn`. */
+export async function cpuOf<T>(fn: () => T | Promise<T>): Promise<{ value: T; cpuMs: number }> {
+  const start = process.cpuUsage();
+  const value = await fn();
+  const used = process.cpuUsage(start);
+  return { value, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** `text` parsed as JSON, or `text` itself where it is not JSON. */
+export function parseBody(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Sends a request (`request`) and reads its body, counting the SQL statements `tdb` saw and
+ * this process's CPU time meanwhile. `strictJson`: a body that is not JSON throws.
+ */
+export async function measured(tdb: TestDb, request: () => Response | Promise<Response>, options: { strictJson?: boolean } = {}): Promise<Sent> {
+  tdb.resetStatements();
+  const {
+    value: { res, text },
+    cpuMs,
+  } = await cpuOf(async () => {
+    const res = await request();
+    return { res, text: await res.text() };
+  });
+  const body = options.strictJson ? JSON.parse(text) : parseBody(text);
+  return { status: res.status, headers: res.headers, body, text, statements: tdb.statements.length, cpuMs };
+}
+
+/** A request through an app (app.fetch, in-process), or through a real server at the origin `target` (`http://127.0.0.1:port`). */
+export async function fetchThrough(target: App | string, init: RequestInit, url = 'http://localhost/graphql'): Promise<Response> {
+  return typeof target === 'string' ? fetch(target + url.replace('http://localhost', ''), init) : target.fetch(url, init);
+}
+
+/** A GraphQL POST: `payload` as JSON (a string is sent as it is), asking for application/graphql-response+json. */
+export function graphqlPost(payload: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  };
+}
+
+/** One hostile request (`run`) and the status, code and message it must get back. */
+export interface HostileCase {
+  name: string;
+  run: () => Promise<Sent>;
+  status: number;
+  /** Expected error code (undefined: only the status and message are checked). */
+  code?: string;
+  message?: RegExp;
+}
+
+/** The code of the first error, if any. */
+export const code = (r: Pick<Sent, 'body'>) => r.body?.errors?.[0]?.extensions?.code;
+
+/** A rejection: its status and code, no SQL (or only `maxStatements`, a token lookup), under the CPU budget, no internals shown. */
+export function expectRejected(r: Sent, status: number, errorCode: string, maxStatements = 0) {
+  expect(r.status, r.text.slice(0, 300)).toBe(status);
+  expect(code(r), r.text.slice(0, 300)).toBe(errorCode);
+  expect(r.statements, 'SQL statements').toBeLessThanOrEqual(maxStatements);
+  expect(r.cpuMs, 'server CPU (ms)').toBeLessThan(CPU_BUDGET_MS);
+  expect(r.text).not.toMatch(/at .*\.ts:\d+|node_modules|SELECT |Failed query|postgres|Unexpected error/i);
+}
+
+export type Closer = () => Promise<void> | void;
+
+/** Things to close after each test of the file (last pushed, first closed). Call it at the top level of a test file. */
+export function closedAfterEach(): Closer[] {
+  const closers: Closer[] = [];
+  afterEach(async () => {
+    while (closers.length) await closers.pop()!();
+  });
+  return closers;
+}
+
+/** Two connections to REDIS_URL, as two server instances would have, disconnected by `closers`. */
+export function twoRedis(closers: Closer[]): [Redis, Redis] {
+  const pair: [Redis, Redis] = [new Redis(process.env.REDIS_URL!), new Redis(process.env.REDIS_URL!)];
+  closers.push(() => {
+    for (const redis of pair) redis.disconnect();
+  });
+  return pair;
+}
+
+/**
+ * A real server as src/server.ts builds it: the response tier in front of the app, sharing its
+ * rate limits; closed by `closers`. `url` is its origin; `served` what the tier answered itself.
+ */
+export async function serveWithTier(db: TestDb['db'], closers: Closer[], limitsOptions: LimitsOptions, cacheOptions: Partial<ResponseCacheOptions> = {}) {
+  const limits = createRateLimits(limitsOptions);
+  const cache = createResponseCache({ ttlMs: 60_000, ...cacheOptions });
+  const app = createApp({ db, responseCache: cache, limits });
+  const served: TierServed[] = [];
+  const handler = cache.responses.handler((req: IncomingMessage, res: ServerResponse) => app(req, res), {
+    admit: admitNodeRequest(limits),
+    onServed: (s) => served.push(s),
+  });
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, served, limits, cache };
+}

@@ -1,15 +1,8 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { defineConfig } from 'vitest/config';
-
-const require = createRequire(import.meta.url);
-// One copy of graphql for everything (two copies make Yoga mask real errors).
-const graphqlDir = path.dirname(require.resolve('graphql/package.json'));
+import { resolve } from './vitest.shared.js';
 
 export default defineConfig({
-  resolve: {
-    alias: [{ find: /^graphql$/, replacement: path.join(graphqlDir, 'index.js') }],
-  },
+  resolve,
   test: {
     include: ['tests/**/*.test.ts'],
     // Fault tests (a private PostgreSQL they stop and kill): `npm run test:faults`;

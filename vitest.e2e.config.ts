@@ -1,10 +1,5 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { defineConfig } from 'vitest/config';
-
-const require = createRequire(import.meta.url);
-// One copy of graphql for everything (as in vitest.config.ts).
-const graphqlDir = path.dirname(require.resolve('graphql/package.json'));
+import { resolve } from './vitest.shared.js';
 
 /**
  * `npm run test:e2e`: the processes a user runs — `npm start`'s server, the
@@ -13,9 +8,7 @@ const graphqlDir = path.dirname(require.resolve('graphql/package.json'));
  * servers and time out generously on a small machine.
  */
 export default defineConfig({
-  resolve: {
-    alias: [{ find: /^graphql$/, replacement: path.join(graphqlDir, 'index.js') }],
-  },
+  resolve,
   test: {
     include: ['tests/e2e/**/*.test.ts'],
     pool: 'forks',

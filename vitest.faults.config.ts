@@ -1,10 +1,5 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { defineConfig } from 'vitest/config';
-
-const require = createRequire(import.meta.url);
-// One copy of graphql for everything (as in vitest.config.ts).
-const graphqlDir = path.dirname(require.resolve('graphql/package.json'));
+import { resolve } from './vitest.shared.js';
 
 /**
  * `npm run test:faults`: tests that start a private PostgreSQL 15 (the
@@ -13,9 +8,7 @@ const graphqlDir = path.dirname(require.resolve('graphql/package.json'));
  * latencies on a small machine.
  */
 export default defineConfig({
-  resolve: {
-    alias: [{ find: /^graphql$/, replacement: path.join(graphqlDir, 'index.js') }],
-  },
+  resolve,
   test: {
     include: ['tests/faults/**/*.test.ts'],
     pool: 'forks',

@@ -20,6 +20,11 @@ import type { BridgeInfo } from './dir-lock.js';
  * *transaction* lock from its first message until PostgreSQL reports it idle
  * again (ReadyForQuery 'I'), so in-process transactions and bridged ones
  * never interleave. (It also peer-pins an older PGlite.)
+ *
+ * All clients share the server's one session: named prepared statements and
+ * portals of the protocol are scoped per client (scopeNames); session
+ * settings a client changes with SET, and SQL-level PREPARE, are not — the
+ * commands of this project use neither.
  */
 
 /** Bumped when a command of this version could not talk to a server of the previous one. */
@@ -80,6 +85,52 @@ function errorResponse(severity: 'ERROR' | 'FATAL', code: string, text: string):
   return message('E', Buffer.concat([cstring(`S${severity}`), cstring(`V${severity}`), cstring(`C${code}`), cstring(`M${text}`), Buffer.from([0])]));
 }
 
+function readCString(buf: Buffer, at: number): [string, number] {
+  const end = buf.indexOf(0, at);
+  return [buf.toString('utf8', at, end), end + 1];
+}
+
+function rebuild(type: number, parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(5);
+  head[0] = type;
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * Named prepared statements and portals live in the one session every client
+ * shares (and outlive a client's connection): each client's names get a
+ * prefix of its own, so that two clients (or a client that reconnects) never
+ * meet each other's statements. Returns the message to run and the statement
+ * name it creates or closes.
+ */
+function scopeNames(msg: Buffer, prefix: string): { msg: Buffer; parsed?: string; closed?: string } {
+  const scope = (name: string) => (name === '' ? '' : `${prefix}${name}`);
+  const type = msg[0]!;
+  if (type === 0x50 /* Parse */) {
+    const [name, at] = readCString(msg, 5);
+    return { msg: rebuild(type, [cstring(scope(name)), msg.subarray(at)]), ...(name ? { parsed: scope(name) } : {}) };
+  }
+  if (type === 0x42 /* Bind */) {
+    const [portal, at] = readCString(msg, 5);
+    const [statement, rest] = readCString(msg, at);
+    return { msg: rebuild(type, [cstring(scope(portal)), cstring(scope(statement)), msg.subarray(rest)]) };
+  }
+  if (type === 0x45 /* Execute */) {
+    const [portal, at] = readCString(msg, 5);
+    return { msg: rebuild(type, [cstring(scope(portal)), msg.subarray(at)]) };
+  }
+  if (type === 0x44 /* Describe */ || type === 0x43 /* Close */) {
+    const kind = msg[5]!;
+    const [name, at] = readCString(msg, 6);
+    const scoped = scope(name);
+    const closed = type === 0x43 && kind === 0x53 /* S */ && name ? scoped : undefined;
+    return { msg: rebuild(type, [Buffer.from([kind]), cstring(scoped), msg.subarray(at)]), ...(closed ? { closed } : {}) };
+  }
+  return { msg };
+}
+
 /** Sync, then a simple-query ROLLBACK: leaves the session as a new client expects it. */
 const SYNC = message('S', Buffer.alloc(0));
 const ROLLBACK = message('Q', cstring('ROLLBACK'));
@@ -127,11 +178,14 @@ class BridgeConnection {
   private release: (() => void) | null = null;
   private work: Promise<void> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Named statements this client has prepared (scoped names), closed when it leaves. */
+  private readonly statements = new Set<string>();
 
   constructor(
     private readonly socket: Socket,
     private readonly options: BridgeOptions,
     private readonly greeting: Buffer,
+    private readonly prefix: string,
   ) {
     socket.on('data', (chunk) => {
       this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
@@ -205,10 +259,13 @@ class BridgeConnection {
     return true;
   }
 
-  private async execute(msg: Buffer): Promise<void> {
+  private async execute(original: Buffer): Promise<void> {
     clearTimeout(this.idleTimer);
     await this.hold();
     const { pglite } = this.options;
+    const { msg, parsed, closed } = scopeNames(original, this.prefix);
+    if (parsed) this.statements.add(parsed);
+    if (closed) this.statements.delete(closed);
     const out = await pglite.runExclusive(() => pglite.execProtocolRaw(msg));
     const { bytes, status } = scanOutput(out, this.options.onNotification);
     if (bytes.length > 0 && !this.socket.destroyed) this.socket.write(bytes);
@@ -246,12 +303,15 @@ class BridgeConnection {
   async finish(): Promise<void> {
     clearTimeout(this.idleTimer);
     this.closed = true;
-    if (!this.release) return;
+    if (!this.release && this.statements.size === 0) return;
     const { pglite } = this.options;
     try {
+      await this.hold();
       await pglite.runExclusive(async () => {
         await pglite.execProtocolRaw(SYNC);
         if (pglite.isInTransaction()) await pglite.execProtocolRaw(ROLLBACK);
+        for (const name of this.statements) await pglite.execProtocolRaw(message('Q', cstring(`DEALLOCATE "${name.replaceAll('"', '""')}"`)));
+        this.statements.clear();
       });
     } finally {
       this.unhold();
@@ -277,9 +337,10 @@ export async function startPgliteBridge(options: BridgeOptions): Promise<PgliteB
       socket.end(errorResponse('FATAL', '53300', 'too many connections to the server\'s database'));
       return;
     }
-    const key = Buffer.concat([int32(process.pid), int32(nextKey++)]);
+    const id = nextKey++;
+    const key = Buffer.concat([int32(process.pid), int32(id)]);
     const greeting = Buffer.concat([message('R', int32(0)), parameters, message('K', key), message('Z', Buffer.from('I'))]);
-    const connection = new BridgeConnection(socket, options, greeting);
+    const connection = new BridgeConnection(socket, options, greeting, `b${id}_`);
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));
   });

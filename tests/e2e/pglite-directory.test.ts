@@ -166,6 +166,32 @@ describe('one PGlite directory, a server and commands', () => {
     expect((await gql(server.url, '{ issue(slug: "2025-05-05") { subtitle weekStart } }')).body.data.issue.subtitle).toBe(original);
   }, 120_000);
 
+  it('named prepared statements of different clients never meet in the shared session', async () => {
+    const dir = dataDir();
+    await serve(dir);
+    const a = await sqlClient({ dataDir: dir });
+    const b = await sqlClient({ dataDir: dir });
+    try {
+      // the same name, two texts, interleaved; then each again (the client skips Parse the second time)
+      expect((await a.query({ name: 'q', text: 'SELECT 1 AS v' })).rows).toEqual([{ v: 1 }]);
+      expect((await b.query({ name: 'q', text: 'SELECT 2 AS v' })).rows).toEqual([{ v: 2 }]);
+      expect((await a.query({ name: 'q', text: 'SELECT 1 AS v' })).rows).toEqual([{ v: 1 }]);
+      expect((await b.query({ name: 'q', text: 'SELECT 2 AS v' })).rows).toEqual([{ v: 2 }]);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+    // a new connection may use the name again: the old ones' statements were closed with them
+    const c = await sqlClient({ dataDir: dir });
+    try {
+      expect((await c.query({ name: 'q', text: 'SELECT 3 AS v' })).rows).toEqual([{ v: 3 }]);
+      const left = await c.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'b%_q'`);
+      expect(left.rows[0].n).toBe(1);
+    } finally {
+      await c.end();
+    }
+  }, 120_000);
+
   it('a second server on the same directory is refused, naming the PID', async () => {
     const dir = dataDir();
     await serve(dir);

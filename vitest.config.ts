@@ -8,6 +8,8 @@ export default defineConfig({
     // Fault tests (a private PostgreSQL they stop and kill): `npm run test:faults`;
     // the processes a user runs, side by side: `npm run test:e2e`.
     exclude: ['tests/faults/**', 'tests/e2e/**', '**/node_modules/**'],
+    // A migrated PGlite made once, loaded by every test file (tests/helpers/pglite-snapshot.ts).
+    globalSetup: ['tests/helpers/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,

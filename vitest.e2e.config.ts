@@ -11,6 +11,7 @@ export default defineConfig({
   resolve,
   test: {
     include: ['tests/e2e/**/*.test.ts'],
+    globalSetup: ['tests/helpers/global-setup.ts'],
     pool: 'forks',
     fileParallelism: false,
     maxWorkers: 1,

@@ -234,6 +234,7 @@ async function main(): Promise<void> {
         // Sizes of plain lists for the cost analysis: after every write, whoever made it.
         listBounds ??= createListBounds(handle.db, (err) => logger.error({ err }, 'Reading the sizes of lists for the cost analysis failed.'));
         const bounds = listBounds;
+        await bounds.refresh();
         changeSignal ??= await createChangeSignal({
           handle,
           connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,

@@ -57,6 +57,8 @@ export interface CreateDbOptions extends DbTimeouts {
    * directory (pglite-bridge.ts): its database is used through it, with `pg`.
    */
   bridgeSocketDir?: string | undefined;
+  /** In-memory PGlite only: start from this dump (`dumpDataDir`) instead of an empty cluster (tests: a migrated snapshot). */
+  loadDataDir?: Blob | undefined;
   /** PGlite data directory; when absent (and no url) the database lives in memory. */
   dataDir?: string | undefined;
   /** Called with every SQL statement Drizzle sends (tests count statements with it). */
@@ -216,7 +218,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   }
 
   // pg_trgm (typo-tolerant search) is loaded from the PGlite package itself.
-  const client = new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), extensions: { pg_trgm } });
+  const client = new PGlite({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    extensions: { pg_trgm },
+  });
   await client.waitReady;
   // PGlite accepts these settings but, being single-threaded WASM without
   // timer signals, does not enforce them (measured: pg_sleep(2) under a 500 ms

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { type DbHandle, createDb } from '../../src/db/client.js';
+import { loadSnapshot } from './pglite-snapshot.js';
 
 export interface TestDb extends DbHandle {
   /** SQL statements sent since the last reset. */
@@ -30,7 +31,8 @@ export async function createTestDb(): Promise<TestDb> {
     handle = await createDb({ url: throwaway.url, onQuery });
     dropDatabase = throwaway.drop;
   } else {
-    handle = await createDb({ onQuery });
+    const snapshot = loadSnapshot();
+    handle = await createDb({ onQuery, ...(snapshot ? { loadDataDir: snapshot } : {}) });
   }
   await handle.migrate();
   return {

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
-import { createDb } from '../src/db/client.js';
-import { createThrowawayDatabase } from './helpers/db.js';
-import { gql } from './helpers/http.js';
-import { repoRoot } from './helpers/server.js';
+import { createApp } from '../../src/app.js';
+import { createDb } from '../../src/db/client.js';
+import { createThrowawayDatabase } from '../helpers/db.js';
+import { gql } from '../helpers/http.js';
+import { repoRoot } from '../helpers/server.js';
 
 describe('npm run token', () => {
   it('create prints the token alone on stdout; list shows it; revoke makes it a 401', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, repoRoot, startServer } from './helpers/server.js';
+import { type RunningServer, repoRoot, startServer } from '../helpers/server.js';
 
 // GraphiQL as a person uses it: the real server (npm start, on PGlite with the
 // sample edition), Debian's headless Chromium, the run button, the result.

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { repoRoot } from './helpers/server.js';
+import { repoRoot } from '../helpers/server.js';
 
 const run = promisify(execFile);
 let dataDir: string | undefined;

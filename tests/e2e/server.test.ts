@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createThrowawayDatabase } from './helpers/db.js';
-import { startServer } from './helpers/server.js';
+import { createThrowawayDatabase } from '../helpers/db.js';
+import { startServer } from '../helpers/server.js';
 
 const QUERY = '{ latestIssue { title sections { number category { name } papers { number title } } } }';
 

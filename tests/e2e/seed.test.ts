@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb } from '../src/db/client.js';
-import { selectRows } from '../src/db/queries/util.js';
-import { seedSample } from '../src/db/seed.js';
-import { type TestDb, createTestDb, createThrowawayDatabase } from './helpers/db.js';
-import { repoRoot } from './helpers/server.js';
+import { createDb } from '../../src/db/client.js';
+import { selectRows } from '../../src/db/queries/util.js';
+import { seedSample } from '../../src/db/seed.js';
+import { type TestDb, createTestDb, createThrowawayDatabase } from '../helpers/db.js';
+import { repoRoot } from '../helpers/server.js';
 
 let tdb: TestDb;
 beforeAll(async () => {

@@ -76,21 +76,20 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
     const url = await pgi.createDatabase('slow_query');
     const handle = await createDb({ url, statementTimeoutMs: 1_000, poolMax: 2 });
     try {
-      const started = Date.now();
       const err = await handle.db.execute(sql`SELECT pg_sleep(10) AS slow_marker`).then(
         () => null,
         (e: unknown) => e,
       );
-      const took = Date.now() - started;
       expect(err).toBeTruthy();
+      // PostgreSQL itself cancelled it for the timeout (not the client giving up, not the 10 s running out)
+      expect(String((err as any).cause?.message ?? (err as any).message)).toMatch(/statement timeout/);
       expect((err as any).cause?.code ?? (err as any).code).toBe('57014');
       expect(isTimeout(err)).toBe(true);
       expect(isDatabaseUnavailable(err)).toBe(false);
       expect((maskError(err, 'Unexpected error.') as any).extensions.code).toBe('TIMEOUT');
-      expect(took).toBeLessThan(3_000);
       const rows = await activity(admin, 'slow_query');
       expect(rows.filter((r) => r.query.includes('slow_marker') && r.state === 'active')).toHaveLength(0);
-      console.info(`[slow] pg_sleep(10) cancelled after ${took} ms; no longer in pg_stat_activity`);
+      console.info(`[slow] pg_sleep(10) cancelled by statement_timeout; no longer in pg_stat_activity`);
 
       // SET LOCAL raises the limit for one transaction only.
       await handle.db.transaction(async (tx) => {

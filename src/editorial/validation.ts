@@ -1,3 +1,4 @@
+import { isCanonicalArxivId } from '../newsletter/arxiv.js';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 
@@ -35,7 +36,7 @@ export const slugSchema = z
 /** New-style arXiv ids (2505.03335) and old-style ones (hep-th/9901001), without version. */
 export const arxivIdSchema = z
   .string()
-  .regex(/^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?\/\d{7})$/, 'must be an arXiv id without version, e.g. "2505.03335"');
+  .refine(isCanonicalArxivId, 'must be an arXiv id without version, e.g. "2505.03335"');
 
 export const urlSchema = z
   .string()

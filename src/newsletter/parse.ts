@@ -6,6 +6,7 @@
  * The rules are documented in docs/import-format.md; every rule below carries
  * a "Rule:" comment that names it.
  */
+import { ARXIV_LABEL_LINE, ARXIV_URL_LINE, looksLikeArxivId } from './arxiv.js';
 import { addDays, daysBetween, daysInMonth, isIsoDate, isValidCalendarDate, parseIsoDate, toIsoDate } from './dates.js';
 import {
   META_ARXIV,
@@ -691,13 +692,6 @@ const CALL_TO_ACTION = /\b(?:mentor(?:s|ing|ship)?|subscribe|follow me|newslette
 /** A question put to the reader: "Are you …?", "Did you …?", "Would you like …?". */
 const QUESTION_TO_READER = /^(?:are|do|did|would|will|have|can|could) you\b/i;
 
-const ARXIV_ID_PATTERN = String.raw`(?:\d{4}\.\d{4,5}|[a-z][a-z-]{0,20}(?:\.[a-z]{2})?\/\d{7})`;
-const ARXIV_LABEL_LINE = new RegExp(String.raw`^arxiv(?:[ \t]+id)?[ \t]*:[ \t]*(${ARXIV_ID_PATTERN})(?:v\d{1,3})?$`, 'i');
-const ARXIV_URL_LINE = new RegExp(
-  String.raw`^(?:[^:]{1,80}:[ \t]*)?(https?:\/\/(?:www\.)?arxiv\.org\/(?:abs|pdf|html)\/(${ARXIV_ID_PATTERN})(?:v\d{1,3})?(?:\.pdf)?\/?)$`,
-  'i',
-);
-const ARXIV_ID = new RegExp(String.raw`^${ARXIV_ID_PATTERN}(?:v\d{1,3})?$`, 'i');
 
 interface NumberedLine {
   number: number;
@@ -1174,7 +1168,7 @@ class MarkdownParser {
       if (meta && meta.value !== '' && meta.key === META_URL && paper.url === null) {
         paper.url = meta.value;
       } else if (meta && meta.value !== '' && meta.key === META_ARXIV && paper.arxivId === null) {
-        if (!ARXIV_ID.test(meta.value)) this.b.warn(i + 1, `${excerpt(meta.value)} does not look like an arXiv id`);
+        if (!looksLikeArxivId(meta.value)) this.b.warn(i + 1, `${excerpt(meta.value)} does not look like an arXiv id`);
         paper.arxivId = meta.value;
       } else if (meta && meta.value !== '' && meta.key === META_WRITTEN && !writtenSeen) {
         writtenSeen = true;

@@ -1,3 +1,4 @@
+import { parseArxivIdentifier } from '../../newsletter/arxiv.js';
 import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import type { Context } from '../../context.js';
@@ -378,33 +379,6 @@ builder.queryFields((t) => ({
     },
   }),
 }));
-
-const NEW_ID = String.raw`(\d{4}\.\d{4,5})`;
-const OLD_ID = String.raw`([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})`;
-const VERSION = String.raw`(?:v\d{1,3})?`;
-const ID_RE = new RegExp(String.raw`^(?:arxiv:)?(?:${NEW_ID}|${OLD_ID})${VERSION}$`, 'i');
-const URL_RE = new RegExp(
-  String.raw`^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?:${NEW_ID}|${OLD_ID})${VERSION}(?:\.pdf)?/?(?:[?#].*)?$`,
-  'i',
-);
-const DOI_RE = new RegExp(
-  String.raw`^(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/)?10\.48550/arxiv\.(?:${NEW_ID}|${OLD_ID})${VERSION}$`,
-  'i',
-);
-
-/**
- * The arXiv id (without version) in an identifier: a bare id with or without
- * version, an arXiv abs/pdf/html URL or an arXiv DOI. null when it is none of those.
- */
-export function parseArxivIdentifier(input: string): string | null {
-  const s = input.trim();
-  if (s.length === 0 || s.length > 300 || s.includes('\u0000')) return null;
-  for (const re of [ID_RE, URL_RE, DOI_RE]) {
-    const m = re.exec(s);
-    if (m) return m[1] ?? (m[2] ? m[2].replace(/^([a-z-]+)/i, (x) => x.toLowerCase()) : null);
-  }
-  return null;
-}
 
 // ---------------------------------------------------------------------------
 // Paper.related, batched per request

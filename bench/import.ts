@@ -7,9 +7,9 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type DbHandle, createDb } from '../src/db/client.js';
-import { generateEditionDocument } from '../src/db/generate.js';
+import { generateIssueDocument } from '../src/db/generate.js';
 import { renderMarkdown } from '../src/newsletter/markdown.js';
-import { importEdition } from '../src/newsletter/importer.js';
+import { importIssueText } from '../src/newsletter/importer.js';
 import { machineLine, median, writeSection } from './report.js';
 
 const { values } = parseArgs({
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
   },
 });
-const EDITIONS = Number(values.editions);
+const ISSUES = Number(values.editions);
 const PAPERS = Number(values.papers);
 const RUNS = Number(values.runs);
 const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -52,14 +52,14 @@ async function withPglite<T>(fn: (handle: DbHandle) => Promise<T>): Promise<T> {
   }
 }
 
-const texts = Array.from({ length: EDITIONS }, (_, i) => renderMarkdown(generateEditionDocument(i, { papers: PAPERS })));
+const texts = Array.from({ length: ISSUES }, (_, i) => renderMarkdown(generateIssueDocument(i, { papers: PAPERS })));
 const megabytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0) / 1e6;
-console.error(`${EDITIONS} editions, ${EDITIONS * PAPERS} papers, ${megabytes.toFixed(1)} MB of Markdown`);
+console.error(`${ISSUES} editions, ${ISSUES * PAPERS} papers, ${megabytes.toFixed(1)} MB of Markdown`);
 
 async function importAll(handle: DbHandle): Promise<number> {
   const started = performance.now();
   for (const text of texts) {
-    const r = await importEdition(handle.db, text, { format: 'markdown', publish: true });
+    const r = await importIssueText(handle.db, text, { format: 'markdown', publish: true });
     if (r.paperCount !== PAPERS) throw new Error(`expected ${PAPERS} papers, got ${r.paperCount}`);
   }
   return (performance.now() - started) / 1000;
@@ -84,13 +84,13 @@ for (let run = 0; run < RUNS; run++) {
 const row = (system: string) => {
   const s = results[system]!;
   const m = median(s);
-  return `| ${system} | ${m.toFixed(2)} s | ${(EDITIONS / m).toFixed(0)} editions/s | ${((EDITIONS * PAPERS) / m).toFixed(0)} papers/s | ${s.map((x) => x.toFixed(2)).join(', ')} |`;
+  return `| ${system} | ${m.toFixed(2)} s | ${(ISSUES / m).toFixed(0)} editions/s | ${((ISSUES * PAPERS) / m).toFixed(0)} papers/s | ${s.map((x) => x.toFixed(2)).join(', ')} |`;
 };
 writeSection(
   'import',
   `## Import of a big archive (\`bench/import.ts\`)
 
-${EDITIONS} generated editions × ${PAPERS} papers (${EDITIONS * PAPERS} papers, ${megabytes.toFixed(1)} MB of Markdown, summaries of 150–250 words),
+${ISSUES} generated editions × ${PAPERS} papers (${ISSUES * PAPERS} papers, ${megabytes.toFixed(1)} MB of Markdown, summaries of 150–250 words),
 imported one edition per transaction through the importer (\`npm run import\` code path), into a fresh database.
 Target: under 30 s on PostgreSQL.
 

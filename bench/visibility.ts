@@ -26,7 +26,7 @@ import { machineLine, median, percentile, writeSection } from './report.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ strict: false, options: { trials: { type: 'string', default: '30' }, 'no-report': { type: 'boolean', default: false } } });
 const TRIALS = Number(values.trials);
-const EDITION = path.join(root, 'tests', 'fixtures', 'newsletter', 'clean-edition.txt');
+const FIXTURE_ISSUE = path.join(root, 'tests', 'fixtures', 'newsletter', 'clean-edition.txt');
 const SLUG = '2031-01-06';
 
 interface Target {
@@ -101,7 +101,7 @@ async function measure(target: Target) {
   const server = await startServer(target.env);
   const results: Record<string, number[]> = { API: [], SQL: [], CLI: [] };
   try {
-    cli('import.ts', [EDITION, '--week-start', SLUG, '--publish'], target.env);
+    cli('import.ts', [FIXTURE_ISSUE, '--week-start', SLUG, '--publish'], target.env);
     const token = cli('token.ts', ['create', '--name', `visibility-${Date.now()}`, '--scope', 'editor'], target.env).trim();
     for (let i = 0; i < TRIALS; i++) {
       // API
@@ -126,7 +126,7 @@ async function measure(target: Target) {
       results.SQL!.push(await delayUntil(`${target.name} SQL`, server.url, (x) => x.subtitle === sqlValue, committed));
     }
     // CLI: each import --replace changes the first paper's title
-    const text = readFileSync(EDITION, 'utf8');
+    const text = readFileSync(FIXTURE_ISSUE, 'utf8');
     const first = /^1\.1\. (.*)$/m.exec(text)![1]!;
     const dir = mkdtempSync(path.join(tmpdir(), 'llmp-visibility-'));
     try {

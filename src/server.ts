@@ -7,7 +7,7 @@ import { type DirLock, DirLockError, acquireDirLock, describeHolder, lockHolder 
 import { type PgliteBridge, startPgliteBridge } from './db/pglite-bridge.js';
 import { type ChangeSignal, createChangeSignal } from './db/change-signal.js';
 import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
-import { isArchiveEmpty } from './db/queries/editions.js';
+import { isArchiveEmpty } from './db/queries/issue-content.js';
 import { seedSample } from './db/seed.js';
 import { Redis } from 'ioredis';
 import { createEvents } from './events.js';

@@ -10,7 +10,7 @@ let app: App;
 
 beforeAll(async () => {
   tdb = await createTestDb();
-  await generateArchive(tdb.db, { editions: 200, papersPerEdition: 12, categories: 12, seed: 3 });
+  await generateArchive(tdb.db, { editions: 200, papersPerIssue: 12, categories: 12, seed: 3 });
   app = createApp({ db: tdb.db });
 });
 afterAll(async () => {
@@ -90,9 +90,9 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
     expect(carried.every((i: any) => i.sections.length > 0)).toBe(true);
     // a field that needs the whole edition (markdown) gets it
     const whole = await statementsFor(`{ categories { papers(first: 1) { nodes { issue { slug markdown } } } } }`);
-    const firstEdition = whole.data.categories[0].papers.nodes[0].issue;
-    const itsMarkdown = await statementsFor(`{ issue(slug: "${firstEdition.slug}") { markdown } }`);
-    expect(firstEdition.markdown).toBe(itsMarkdown.data.issue.markdown);
+    const firstIssue = whole.data.categories[0].papers.nodes[0].issue;
+    const itsMarkdown = await statementsFor(`{ issue(slug: "${firstIssue.slug}") { markdown } }`);
+    expect(firstIssue.markdown).toBe(itsMarkdown.data.issue.markdown);
     // without the edition: categories and the pages, nothing more
     const { count } = await statementsFor(`{ categories { papers(first: 5) { nodes { title } } } }`);
     expect(count).toBe(1);

@@ -25,7 +25,7 @@ let ids: { papers: string[]; issues: string[]; categories: string[] };
 beforeAll(async () => {
   tdb = await createTestDb();
   await seedSample(tdb.db);
-  await generateArchive(tdb.db, { editions: 6, papersPerEdition: 30, firstWeek: '2025-06-02', categories: 8 });
+  await generateArchive(tdb.db, { editions: 6, papersPerIssue: 30, firstWeek: '2025-06-02', categories: 8 });
   app = createApp({ db: tdb.db, limits: { rateLimit: { points: 1_000_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: false } });
   const r = await post('{ papers(first: 100) { nodes { id } } issues(first: 100) { nodes { id } } categories { id } }');
   const d = r.body.data;

@@ -5,7 +5,7 @@ import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { generateArchive } from '../src/db/generate.js';
-import { ensureCategories } from '../src/db/queries/editions.js';
+import { ensureCategories } from '../src/db/queries/issue-content.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { categoryAliases } from '../src/db/schema.js';
 import { seedSample } from '../src/db/seed.js';
@@ -34,8 +34,8 @@ let feeds: { fetch: (path: string, init?: RequestInit) => Promise<Response> };
 beforeAll(async () => {
   tdb = await createTestDb();
   await seedSample(tdb.db);
-  await generateArchive(tdb.db, { editions: 25, papersPerEdition: 15, firstWeek: '2024-01-01', categories: 5, seed: 3 });
-  await generateArchive(tdb.db, { editions: 1, papersPerEdition: 10, firstWeek: '2025-06-02', categories: 5, status: 'draft', seed: 9 });
+  await generateArchive(tdb.db, { editions: 25, papersPerIssue: 15, firstWeek: '2024-01-01', categories: 5, seed: 3 });
+  await generateArchive(tdb.db, { editions: 1, papersPerIssue: 10, firstWeek: '2025-06-02', categories: 5, status: 'draft', seed: 9 });
   app = createApp({ db: tdb.db });
   // src/app.ts is wired by the lead; the routes are tested on a Yoga of their own.
   const yoga = createYoga({

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { matchPapers, titleKey } from '../src/newsletter/match.js';
-import { type ImportOptions, importEdition } from '../src/newsletter/importer.js';
-import { parseEdition } from '../src/newsletter/parse.js';
+import { type ImportOptions, importIssueText } from '../src/newsletter/importer.js';
+import { parseIssue } from '../src/newsletter/parse.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
@@ -53,7 +53,7 @@ interface SectionSpec {
 }
 
 /** An edition in the Markdown format (week 2025-05-05), with a TOC of the section names unless given. */
-function markdownEdition(sections: SectionSpec[], extra: { subtitle?: string; toc?: string[]; title?: string } = {}): string {
+function markdownIssue(sections: SectionSpec[], extra: { subtitle?: string; toc?: string[]; title?: string } = {}): string {
   const lines = [
     `# ${extra.title ?? 'Important LLM Papers for the Week From 05/05 to 11/05'}`,
     '<!-- week: 2025-05-05..2025-05-11 -->',
@@ -201,10 +201,10 @@ describe('import --replace keeps the ids of papers that are still there', () => 
   ];
 
   it('updates kept papers in place, bumps versions only of changed ones, inserts and deletes the rest', async () => {
-    const first = await importEdition(tdb.db, markdownEdition(before), md());
+    const first = await importIssueText(tdb.db, markdownIssue(before), md());
     const old = await papersByTitle();
     const oldSections = await sectionRows();
-    const result = await importEdition(tdb.db, markdownEdition(after), md({ replace: true }));
+    const result = await importIssueText(tdb.db, markdownIssue(after), md({ replace: true }));
     expect(result.issueId).toBe(first.issueId);
     expect(result.replaced).toEqual({ kept: 5, changed: 4, added: 1, removed: 1 });
 
@@ -239,9 +239,9 @@ describe('import --replace keeps the ids of papers that are still there', () => 
   });
 
   it('importIssue with replace behaves the same, and a client version stays valid for an unchanged paper', async () => {
-    const created = await importViaGraphQL({ text: markdownEdition(before), format: 'MARKDOWN' });
+    const created = await importViaGraphQL({ text: markdownIssue(before), format: 'MARKDOWN' });
     const oldIds = created.issue.sections.flatMap((s: any) => s.papers).map((p: any) => p.id);
-    const replaced = await importViaGraphQL({ text: markdownEdition(after), format: 'MARKDOWN', replace: true });
+    const replaced = await importViaGraphQL({ text: markdownIssue(after), format: 'MARKDOWN', replace: true });
     expect(replaced.created).toBe(false);
     const papers = replaced.issue.sections.flatMap((s: any) => s.papers);
     expect(papers.filter((p: any) => oldIds.includes(p.id))).toHaveLength(5);
@@ -256,9 +256,9 @@ describe('import --replace keeps the ids of papers that are still there', () => 
   });
 
   it('replacing with the same text changes nothing of the papers', async () => {
-    await importEdition(tdb.db, markdownEdition(before), md());
+    await importIssueText(tdb.db, markdownIssue(before), md());
     const old = await papersByTitle();
-    const result = await importEdition(tdb.db, markdownEdition(before), md({ replace: true }));
+    const result = await importIssueText(tdb.db, markdownIssue(before), md({ replace: true }));
     expect(result.replaced).toEqual({ kept: 6, changed: 0, added: 0, removed: 0 });
     expect(await papersByTitle()).toEqual(old);
   });
@@ -271,11 +271,11 @@ describe('import --replace keeps the ids of papers that are still there', () => 
       }));
     const count = async (n: number) => {
       await tdb.truncate();
-      await importEdition(tdb.db, markdownEdition(sized(n, 'x')), md());
+      await importIssueText(tdb.db, markdownIssue(sized(n, 'x')), md());
       // Every paper changes: half keep their title (number and title), half are new.
       const next = sized(n, 'x').map((s) => ({ ...s, papers: s.papers.map((p, i) => (i % 2 ? { title: `${p.title} new` } : { ...p, summary: 'changed' })) }));
       tdb.resetStatements();
-      await importEdition(tdb.db, markdownEdition(next), md({ replace: true }));
+      await importIssueText(tdb.db, markdownIssue(next), md({ replace: true }));
       return tdb.statements.filter((s) => !/^(begin|commit|savepoint|release)/i.test(s.trim())).length;
     };
     const small = await count(2);
@@ -285,13 +285,13 @@ describe('import --replace keeps the ids of papers that are still there', () => 
   });
 
   it('is atomic: a failure while updating the kept papers leaves the edition as it was', async () => {
-    await importEdition(tdb.db, markdownEdition(before), md());
+    await importIssueText(tdb.db, markdownIssue(before), md());
     const old = await readIssue();
     await tdb.db.execute(sql.raw(`CREATE FUNCTION reject_update() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.title <> OLD.title THEN RAISE EXCEPTION 'no'; END IF; RETURN NEW; END $$`));
     await tdb.db.execute(sql.raw('CREATE TRIGGER papers_reject BEFORE UPDATE ON papers FOR EACH ROW EXECUTE FUNCTION reject_update()'));
     try {
-      await expect(importEdition(tdb.db, markdownEdition(after), md({ replace: true }))).rejects.toThrow();
+      await expect(importIssueText(tdb.db, markdownIssue(after), md({ replace: true }))).rejects.toThrow();
     } finally {
       await tdb.db.execute(sql.raw('DROP TRIGGER papers_reject ON papers'));
       await tdb.db.execute(sql.raw('DROP FUNCTION reject_update()'));
@@ -305,7 +305,7 @@ describe('import --replace keeps the ids of papers that are still there', () => 
 // ---------------------------------------------------------------------------
 
 describe('a numbering gap is stored contiguously, with the number as written', () => {
-  const gapped = markdownEdition([
+  const gapped = markdownIssue([
     { name: 'LLM Reasoning', papers: [{ n: '1.1', title: 'First' }, { n: '1.3', title: 'Written Three' }, { n: '1.4', title: 'Written Four' }] },
   ]);
 
@@ -334,7 +334,7 @@ describe('a numbering gap is stored contiguously, with the number as written', (
   });
 
   it('finds a paper by the written number: paper(issue, number) and /papers/N.md (307) when no paper has it', async () => {
-    await importEdition(tdb.db, gapped, md({ publish: true }));
+    await importIssueText(tdb.db, gapped, md({ publish: true }));
     const lookup = async (number: string) =>
       (await gql(app, `query($n: String!) { paper(issue: "2025-05-05", number: $n) { number numberAsWritten title } }`, { n: number })).body.data!.paper;
     // 1.3 exists now (it was written 1.4): the current number wins.
@@ -352,7 +352,7 @@ describe('a numbering gap is stored contiguously, with the number as written', (
   });
 
   it('keeps number_as_written when an editor renumbers, and through export → import --replace', async () => {
-    await importEdition(tdb.db, gapped, md({ publish: true }));
+    await importIssueText(tdb.db, gapped, md({ publish: true }));
     const first = (await readIssue()).sections[0].papers[0];
     const del = await gql(app, `mutation($id: ID!) { deletePaper(input: { id: $id }) { __typename } }`, { id: first.id }, editor);
     expect(del.body.data!.deletePaper.__typename).toBe('DeletePaperPayload');
@@ -364,7 +364,7 @@ describe('a numbering gap is stored contiguously, with the number as written', (
     // The export records the written numbers; importing it again keeps them (and the ids).
     expect(issue.markdown).toContain('### 1.1. Written Three\n<!-- written: 1.3 -->\n');
     const ids = issue.sections[0].papers.map((p: any) => p.id);
-    await importEdition(tdb.db, issue.markdown, md({ replace: true }));
+    await importIssueText(tdb.db, issue.markdown, md({ replace: true }));
     issue = await readIssue();
     expect(issue.sections[0].papers.map((p: any) => [p.id, p.number, p.numberAsWritten])).toEqual([
       [ids[0], '1.1', '1.3'],
@@ -401,11 +401,11 @@ describe('a numbering gap is stored contiguously, with the number as written', (
 
 describe('one-line fields of a Markdown import are read as inline Markdown', () => {
   it('stores plain text, exports it without stray escapes, and feeds show no asterisks', async () => {
-    const text = markdownEdition(
+    const text = markdownIssue(
       [{ name: 'LLM `Reasoning`', papers: [{ title: '**RM-R1**: Reward Modeling as [Reasoning](https://arxiv.org/abs/2505.02387)' }] }],
       { subtitle: '*Stay Updated with Recent Large Language Models Research*', toc: ['LLM _Reasoning_', 'AT&amp;T &#35;1'] },
     );
-    await importEdition(tdb.db, text, md({ publish: true }));
+    await importIssueText(tdb.db, text, md({ publish: true }));
     const issue = await readIssue();
     expect(issue.subtitle).toBe('Stay Updated with Recent Large Language Models Research');
     expect(issue.sections[0].category.name).toBe('LLM Reasoning');
@@ -430,7 +430,7 @@ describe('one-line fields of a Markdown import are read as inline Markdown', () 
       aside: '## not a heading *',
       paper: '3.10. `code` *x* _y_ [z](w) <b> \\ &#35;',
     };
-    const doc = parseEdition(markdownEdition([{ name: 'x', papers: [{ title: 'x' }] }]), { format: 'markdown' }).document;
+    const doc = parseIssue(markdownIssue([{ name: 'x', papers: [{ title: 'x' }] }]), { format: 'markdown' }).document;
     const { renderMarkdown } = await import('../src/newsletter/markdown.js');
     const exported = renderMarkdown({
       ...doc,
@@ -440,7 +440,7 @@ describe('one-line fields of a Markdown import are read as inline Markdown', () 
       asides: [{ title: literal.aside, body: 'Body.' }],
       sections: [{ number: 1, categoryName: literal.category, papers: [{ number: '1.1', title: literal.paper, summary: 'S.', url: null, arxivId: null }] }],
     });
-    await importEdition(tdb.db, exported, md({ publish: true }));
+    await importIssueText(tdb.db, exported, md({ publish: true }));
     const issue = await readIssue();
     expect(issue.title).toBe(literal.title);
     expect(issue.subtitle).toBe(literal.subtitle);
@@ -472,7 +472,7 @@ describe('the table of contents is stored and exported as written', () => {
   ].join('\n');
 
   it('keeps an entry that matches no section, and export → import gives the same structure and warning', async () => {
-    const first = await importEdition(tdb.db, text, { format: 'text', publish: true });
+    const first = await importIssueText(tdb.db, text, { format: 'text', publish: true });
     const warning = first.warnings.find((w) => /matches no section/.test(w.message));
     expect(warning?.line).toBe(5);
     const [stored] = await selectRows<{ toc: string[] }>(tdb.db, sql`SELECT table_of_contents AS toc FROM issues`);
@@ -480,7 +480,7 @@ describe('the table of contents is stored and exported as written', () => {
     const before = await readIssue();
     expect(before.markdown).toContain('## Table of Contents\n\n- LLM Reasoning\n- A Section That Was Cut\n- LLM Evaluation\n');
 
-    const again = await importEdition(tdb.db, before.markdown, md({ replace: true }));
+    const again = await importIssueText(tdb.db, before.markdown, md({ replace: true }));
     expect(again.document.tableOfContents).toEqual(first.document.tableOfContents);
     expect(again.document.sections).toEqual(first.document.sections);
     expect(again.document.asides).toEqual(first.document.asides);
@@ -502,7 +502,7 @@ describe('the table of contents is stored and exported as written', () => {
     await gql(app, `mutation($i: ID!) { addPaper(input: { issueId: $i, category: "llm-safety", title: "Safe" }) { __typename } }`, { i: issueId }, editor);
     expect((await readIssue('api-made')).markdown).toContain('## Table of Contents\n\n- LLM Safety\n');
 
-    await importEdition(tdb.db, text, { format: 'text' });
+    await importIssueText(tdb.db, text, { format: 'text' });
     const imported = await readIssue();
     const added = await gql(
       app,
@@ -522,8 +522,8 @@ describe('the table of contents is stored and exported as written', () => {
 // ---------------------------------------------------------------------------
 
 describe('import warnings are stored with the edition', () => {
-  const withGap = markdownEdition([{ name: 'LLM Reasoning', papers: [{ n: '1.1', title: 'A' }, { n: '1.3', title: 'B' }] }]);
-  const clean = markdownEdition([{ name: 'LLM Reasoning', papers: [{ title: 'A' }, { title: 'B' }] }]);
+  const withGap = markdownIssue([{ name: 'LLM Reasoning', papers: [{ n: '1.1', title: 'A' }, { n: '1.3', title: 'B' }] }]);
+  const clean = markdownIssue([{ name: 'LLM Reasoning', papers: [{ title: 'A' }, { title: 'B' }] }]);
   const WARNINGS = `query { issue(slug: "2025-05-05") { importWarnings { line message } } }`;
 
   it('every import replaces them; editors read them as Issue.importWarnings', async () => {
@@ -532,16 +532,16 @@ describe('import warnings are stored with the edition', () => {
     expect(r.issue.importWarnings).toEqual(r.warnings);
     expect((await gql(app, WARNINGS, {}, editor)).body.data!.issue.importWarnings).toEqual(r.warnings);
 
-    const replaced = await importEdition(tdb.db, clean, md({ replace: true }));
+    const replaced = await importIssueText(tdb.db, clean, md({ replace: true }));
     expect(replaced.warnings).toEqual([]);
     expect((await gql(app, WARNINGS, {}, editor)).body.data!.issue.importWarnings).toEqual([]);
-    await importEdition(tdb.db, withGap, md({ replace: true }));
+    await importIssueText(tdb.db, withGap, md({ replace: true }));
     const [row] = await selectRows<{ w: unknown }>(tdb.db, sql`SELECT import_warnings AS w FROM issues`);
     expect(row!.w).toEqual(r.warnings);
   });
 
   it('anonymous readers get FORBIDDEN for them (the rest of the schema stays readable)', async () => {
-    await importEdition(tdb.db, withGap, md({ publish: true }));
+    await importIssueText(tdb.db, withGap, md({ publish: true }));
     const res = await gql(app, WARNINGS);
     expect(errorCode(res)).toBe('FORBIDDEN');
     // only the field is withheld: the edition itself is there

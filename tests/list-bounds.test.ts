@@ -4,7 +4,7 @@ import { type App, createApp } from '../src/app.js';
 import { queryCost } from '../src/graphql/cost.js';
 import { schema } from '../src/graphql/schema.js';
 import { type ListBounds, createListBounds } from '../src/graphql/list-bounds.js';
-import { importEdition } from '../src/newsletter/importer.js';
+import { importIssueText } from '../src/newsletter/importer.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 
@@ -17,7 +17,7 @@ let bounds: ListBounds;
 let editor: Record<string, string>;
 
 /** An edition of `sections` sections with `papers` papers each, in the plain-text format. */
-function bigEdition(sections: number, papers: number): string {
+function bigIssue(sections: number, papers: number): string {
   const lines = ['Important LLM Papers for the Week From 06/01 to 12/01/2031', 'A big edition', 'Intro.'];
   for (let s = 1; s <= sections; s++) {
     lines.push(`${s}. Topic ${s}`);
@@ -47,7 +47,7 @@ afterAll(async () => {
 
 describe('plain lists are costed at what the data holds', () => {
   it('an edition of 12 sections × 11 papers written outside the API (then announced)', async () => {
-    await importEdition(tdb.db, bigEdition(12, 11), { format: 'text', publish: true });
+    await importIssueText(tdb.db, bigIssue(12, 11), { format: 'text', publish: true });
     await bounds.refresh(); // what the server's change signal does for a write from elsewhere
     const res = await post('{ latestIssue { sections { papers { title } } } }');
     expect(res.errors).toBeUndefined();

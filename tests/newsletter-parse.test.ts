@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { REAL_TITLES } from './helpers/real-edition.js';
 import { describe, expect, it } from 'vitest';
 import { addDays, daysBetween, isIsoDate, parseIsoDate } from '../src/newsletter/dates.js';
-import { EditionParseError, parseEdition } from '../src/newsletter/parse.js';
+import { IssueParseError, parseIssue } from '../src/newsletter/parse.js';
 import { slugify } from '../src/newsletter/slug.js';
-import type { EditionDocument, ParseOptions, ParseResult, ParseWarning } from '../src/newsletter/types.js';
+import type { IssueDocument, ParseOptions, ParseResult, ParseWarning } from '../src/newsletter/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const REAL_EDITION = path.resolve(repoRoot, '..', 'shared', 'newsletter', 'important-llm-papers-2025-05-05.txt');
+const REAL_ISSUE = path.resolve(repoRoot, '..', 'shared', 'newsletter', 'important-llm-papers-2025-05-05.txt');
 const FIXTURES = path.join(repoRoot, 'tests', 'fixtures', 'newsletter');
 
 function fixture(name: string): string {
@@ -17,18 +17,18 @@ function fixture(name: string): string {
 }
 
 function parseText(input: string | Uint8Array, options: Partial<ParseOptions> = {}): ParseResult {
-  return parseEdition(input, { format: 'text', ...options });
+  return parseIssue(input, { format: 'text', ...options });
 }
 
 function parseMd(input: string, options: Partial<ParseOptions> = {}): ParseResult {
-  return parseEdition(input, { format: 'markdown', ...options });
+  return parseIssue(input, { format: 'markdown', ...options });
 }
 
 function paragraphs(markdown: string): string[] {
   return markdown === '' ? [] : markdown.split('\n\n');
 }
 
-function allPapers(doc: EditionDocument) {
+function allPapers(doc: IssueDocument) {
   return doc.sections.flatMap((s) => s.papers);
 }
 
@@ -41,18 +41,18 @@ function expectWarningAt(warnings: ParseWarning[], line: number, pattern: RegExp
   expect(hits, `no warning ${pattern} on line ${line}; got ${JSON.stringify(warnings, null, 1)}`).not.toHaveLength(0);
 }
 
-function thrown(fn: () => unknown): EditionParseError {
+function thrown(fn: () => unknown): IssueParseError {
   try {
     fn();
   } catch (error) {
-    if (error instanceof EditionParseError) return error;
+    if (error instanceof IssueParseError) return error;
     throw error;
   }
-  throw new Error('expected an EditionParseError');
+  throw new Error('expected an IssueParseError');
 }
 
 /** A small valid edition built in the test, for edge cases that need odd bytes. */
-function miniEdition(lastSummaryLine = 'One more line.'): string {
+function miniIssue(lastSummaryLine = 'One more line.'): string {
   return [
     'Important LLM Papers for the Week From 03/02 to 09/02',
     'Tiny Subtitle',
@@ -71,11 +71,11 @@ function miniEdition(lastSummaryLine = 'One more line.'): string {
 // ---------------------------------------------------------------------------
 
 
-describe.skipIf(!existsSync(REAL_EDITION))('real edition 2025-05-05 (needs ../shared/newsletter)', () => {
-  const text = existsSync(REAL_EDITION) ? readFileSync(REAL_EDITION, 'utf8') : '';
+describe.skipIf(!existsSync(REAL_ISSUE))('real edition 2025-05-05 (needs ../shared/newsletter)', () => {
+  const text = existsSync(REAL_ISSUE) ? readFileSync(REAL_ISSUE, 'utf8') : '';
   const fileLines = text.split('\n');
-  const { document: doc, warnings } = existsSync(REAL_EDITION) ? parseText(text) : { document: null, warnings: [] };
-  const edition = doc as EditionDocument;
+  const { document: doc, warnings } = existsSync(REAL_ISSUE) ? parseText(text) : { document: null, warnings: [] };
+  const edition = doc as IssueDocument;
 
   it('has the five sections in order', () => {
     expect(edition.sections.map((s) => [s.number, s.categoryName])).toEqual([
@@ -316,7 +316,7 @@ describe('text format: numbering', () => {
   });
 
   it('reports a paper before any section and does not import it', () => {
-    const input = miniEdition().replace('1. Only Section\n', '1.1. Too Early\nA line of that early paper.\n1. Only Section\n');
+    const input = miniIssue().replace('1. Only Section\n', '1.1. Too Early\nA line of that early paper.\n1. Only Section\n');
     const { document, warnings: w } = parseText(input);
     expectWarningAt(w, 6, /paper 1\.1 appears before any section/);
     expectWarningAt(w, 7, /outside any section/);
@@ -342,7 +342,7 @@ describe('text format: table of contents', () => {
     expect(slugify('  Évaluation — Straße  ')).toBe('evaluation-strasse');
     expect(slugify('Ｆｕｌｌｗｉｄｔｈ 123')).toBe('fullwidth-123');
     expect(slugify('***')).toBe('');
-    const input = miniEdition().replace('Only Section\n1.', 'ONLY   section!\n1.');
+    const input = miniIssue().replace('Only Section\n1.', 'ONLY   section!\n1.');
     expect(parseText(input).warnings).toEqual([]);
   });
 });
@@ -427,7 +427,7 @@ describe('text format: week dates', () => {
   });
 
   it('warns when the title has no range', () => {
-    const input = miniEdition().replace('From 03/02 to 09/02', 'This Time');
+    const input = miniIssue().replace('From 03/02 to 09/02', 'This Time');
     const { document: doc, warnings } = parseText(input);
     expect(doc.weekStart).toBeNull();
     expectWarningAt(warnings, 1, /no week range/);
@@ -613,7 +613,7 @@ describe('markdown format', () => {
 
 describe('hard errors', () => {
   it('rejects a NUL byte with its line', () => {
-    const error = thrown(() => parseText(miniEdition().replace('Tiny Subtitle', 'Tiny\0Subtitle')));
+    const error = thrown(() => parseText(miniIssue().replace('Tiny Subtitle', 'Tiny\0Subtitle')));
     expect(error.code).toBe('NUL_BYTE');
     expect(error.line).toBe(2);
     expect(error.message).toMatch(/line 2: .*NUL/);
@@ -622,7 +622,7 @@ describe('hard errors', () => {
   });
 
   it('rejects invalid UTF-8 bytes with the line', () => {
-    const good = new TextEncoder().encode(miniEdition());
+    const good = new TextEncoder().encode(miniIssue());
     const breakAt = good.indexOf(0x0a, good.indexOf(0x0a) + 1) + 3; // inside line 3
     for (const bad of [[0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf4, 0x90, 0x80, 0x80]]) {
       const bytes = new Uint8Array([...good.slice(0, breakAt), ...bad, ...good.slice(breakAt)]);
@@ -633,14 +633,14 @@ describe('hard errors', () => {
   });
 
   it('accepts valid multi-byte UTF-8 and a BOM in bytes', () => {
-    const bytes = new TextEncoder().encode(`\uFEFF${miniEdition('Emoji 😀, accents é, dash — and quotes “x”.')}`);
+    const bytes = new TextEncoder().encode(`\uFEFF${miniIssue('Emoji 😀, accents é, dash — and quotes “x”.')}`);
     const last = allPapers(parseText(bytes).document).at(-1);
     expect(last?.summary).toContain('😀');
   });
 
   it('rejects lone surrogates in strings', () => {
     for (const bad of ['\uD800', '\uDC00', 'x\uD83D', '\uDE00x']) {
-      const error = thrown(() => parseText(miniEdition().replace('Tiny Subtitle', `Tiny ${bad}`)));
+      const error = thrown(() => parseText(miniIssue().replace('Tiny Subtitle', `Tiny ${bad}`)));
       expect(error.code).toBe('INVALID_ENCODING');
       expect(error.line).toBe(2);
     }
@@ -657,7 +657,7 @@ describe('hard errors', () => {
   });
 
   it('rejects an unknown format', () => {
-    expect(() => parseEdition('x', { format: 'html' as unknown as 'text' })).toThrow(TypeError);
+    expect(() => parseIssue('x', { format: 'html' as unknown as 'text' })).toThrow(TypeError);
   });
 });
 
@@ -679,7 +679,7 @@ describe('pathological inputs finish quickly', () => {
 
   it('a 1 MB summary line', () => {
     timed('1 MB line', () => {
-      const result = parseText(miniEdition(`Long ${'word '.repeat(MB / 5)}end.`));
+      const result = parseText(miniIssue(`Long ${'word '.repeat(MB / 5)}end.`));
       expect(allPapers(result.document)[0]?.summary.length).toBeGreaterThan(MB);
     });
   });
@@ -697,10 +697,10 @@ describe('pathological inputs finish quickly', () => {
   });
 
   it('100k repeated "1.1.1.1." as one line and as lines', () => {
-    timed('one line', () => parseText(miniEdition('1.1.1.1.'.repeat(100_000))));
-    timed('many lines', () => parseText(miniEdition(Array.from({ length: 100_000 }, () => '1.1.1.1.').join('\n'))));
+    timed('one line', () => parseText(miniIssue('1.1.1.1.'.repeat(100_000))));
+    timed('many lines', () => parseText(miniIssue(Array.from({ length: 100_000 }, () => '1.1.1.1.').join('\n'))));
     timed('many paper headings', () => {
-      const result = parseText(miniEdition(Array.from({ length: 100_000 }, () => '1.1. P').join('\n')));
+      const result = parseText(miniIssue(Array.from({ length: 100_000 }, () => '1.1. P').join('\n')));
       expect(allPapers(result.document)).toHaveLength(100_001);
       expect(warningsMatching(result.warnings, /duplicate paper number/)).toHaveLength(100_000);
       expect(warningsMatching(result.warnings, /has no summary/)).toHaveLength(100_000);
@@ -725,7 +725,7 @@ describe('pathological inputs finish quickly', () => {
   it('10 000 combining marks', () => {
     const marks = `a${'\u0301'.repeat(10_000)}`;
     timed('combining marks', () => {
-      const result = parseText(miniEdition(marks).replace('Only Section\n1. Only Section', `${marks}\n1. ${marks}`));
+      const result = parseText(miniIssue(marks).replace('Only Section\n1. Only Section', `${marks}\n1. ${marks}`));
       expect(result.document.sections[0]?.categoryName).toBe(marks);
       expect(slugify(marks)).toBe('a');
     });

@@ -11,11 +11,11 @@ import {
   unescapeBodyLine,
   unescapeInline,
 } from '../src/newsletter/markdown.js';
-import { parseEdition } from '../src/newsletter/parse.js';
-import type { EditionDocument, EditionPaper, EditionSection } from '../src/newsletter/types.js';
+import { parseIssue } from '../src/newsletter/parse.js';
+import type { IssueDocument, IssuePaper, IssueSection } from '../src/newsletter/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const REAL_EDITION = path.resolve(repoRoot, '..', 'shared', 'newsletter', 'important-llm-papers-2025-05-05.txt');
+const REAL_ISSUE = path.resolve(repoRoot, '..', 'shared', 'newsletter', 'important-llm-papers-2025-05-05.txt');
 const FIXTURES = path.join(repoRoot, 'tests', 'fixtures', 'newsletter');
 const NUM_RUNS = Number(process.env.NEWSLETTER_FC_RUNS ?? 200);
 /** Records with an ordinary prototype, like the parser's output (toStrictEqual compares prototypes). */
@@ -26,12 +26,12 @@ function fixture(name: string): string {
 }
 
 /** Markdown export → import gives the same document, and exporting again gives the same bytes. */
-function expectMarkdownRoundTrip(doc: EditionDocument): string {
+function expectMarkdownRoundTrip(doc: IssueDocument): string {
   const markdown = renderMarkdown(doc);
-  const again = parseEdition(markdown, { format: 'markdown' }).document;
+  const again = parseIssue(markdown, { format: 'markdown' }).document;
   expect(again).toStrictEqual(doc);
   expect(renderMarkdown(again)).toBe(markdown);
-  const fromBytes = parseEdition(new TextEncoder().encode(markdown), { format: 'markdown' }).document;
+  const fromBytes = parseIssue(new TextEncoder().encode(markdown), { format: 'markdown' }).document;
   expect(fromBytes).toStrictEqual(doc);
   return markdown;
 }
@@ -91,11 +91,11 @@ const papers = fc.oneof(
   { weight: 1, arbitrary: fc.array(paperContent, { minLength: 10, maxLength: 12 }) },
 );
 const sections = fc.array(fc.record({ categoryName: oneLine, papers }, PLAIN), { minLength: 1, maxLength: 4 }).map(
-  (list): EditionSection[] =>
+  (list): IssueSection[] =>
     list.map((section, i) => ({
       number: i + 1,
       categoryName: section.categoryName,
-      papers: section.papers.map(({ written, ...paper }, j): EditionPaper => {
+      papers: section.papers.map(({ written, ...paper }, j): IssuePaper => {
         const number = `${i + 1}.${j + 1}`;
         // (present only when it differs, as the parser gives it)
         return { number, ...(written && written !== number ? { numberAsWritten: written } : {}), ...paper };
@@ -103,7 +103,7 @@ const sections = fc.array(fc.record({ categoryName: oneLine, papers }, PLAIN), {
     })),
 );
 
-const editionDocument: fc.Arbitrary<EditionDocument> = fc.record({
+const issueDocument: fc.Arbitrary<IssueDocument> = fc.record({
   title: oneLine,
   subtitle: fc.oneof({ weight: 5, arbitrary: oneLine }, { weight: 1, arbitrary: fc.constant('') }),
   intro: body,
@@ -185,7 +185,7 @@ describe('escaping helpers', () => {
 describe('Markdown round trip (fast-check)', () => {
   it(`document → Markdown → document is exact and Markdown is stable (${NUM_RUNS} runs)`, () => {
     fc.assert(
-      fc.property(editionDocument, (doc) => {
+      fc.property(issueDocument, (doc) => {
         expectMarkdownRoundTrip(doc);
       }),
       { numRuns: NUM_RUNS },
@@ -193,7 +193,7 @@ describe('Markdown round trip (fast-check)', () => {
   });
 
   it('round-trips hand-picked awkward documents', () => {
-    const doc: EditionDocument = {
+    const doc: IssueDocument = {
       title: '# Not *bold* [link](x) <b> 3.10 | \\',
       subtitle: '- looks like a list',
       intro: '## looks like a heading\n---\n<!-- week: 2020-01-01..2020-01-07 -->\n\n1. ordered\n- bullet',
@@ -227,7 +227,7 @@ describe('Markdown round trip (fast-check)', () => {
   });
 
   it('round-trips numbers as written and one-line fields full of Markdown characters', () => {
-    const doc: EditionDocument = {
+    const doc: IssueDocument = {
       title: '*Week* _1_ `code` [x](y) <b> & AT&amp;T \\',
       subtitle: '*Stay Updated with Recent Large Language Models Research*',
       intro: '',
@@ -255,14 +255,14 @@ describe('Markdown round trip (fast-check)', () => {
   });
 
   it('normalises only the documented fields (absent url → null, whitespace in url percent-encoded)', () => {
-    const base = parseEdition(fixture('edition.md'), { format: 'markdown' }).document;
+    const base = parseIssue(fixture('edition.md'), { format: 'markdown' }).document;
     const paper = base.sections[0]?.papers[0];
     if (!paper) throw new Error('fixture has no paper');
-    const odd: EditionDocument = {
+    const odd: IssueDocument = {
       ...base,
-      sections: [{ ...(base.sections[0] as EditionSection), papers: [{ number: '1.1', title: 'T', summary: 'S', url: 'https://x.org/a b>c' }] }],
+      sections: [{ ...(base.sections[0] as IssueSection), papers: [{ number: '1.1', title: 'T', summary: 'S', url: 'https://x.org/a b>c' }] }],
     };
-    const again = parseEdition(renderMarkdown(odd), { format: 'markdown' }).document;
+    const again = parseIssue(renderMarkdown(odd), { format: 'markdown' }).document;
     expect(again.sections[0]?.papers[0]).toStrictEqual({ number: '1.1', title: 'T', summary: 'S', url: 'https://x.org/a%20b%3Ec', arxivId: null });
   });
 });
@@ -272,15 +272,15 @@ describe('Markdown round trip (fast-check)', () => {
 // ---------------------------------------------------------------------------
 
 /** Text → document → Markdown → same document → same Markdown. */
-function expectTextRoundTrip(text: string, options: { weekStart?: string; year?: number } = {}): EditionDocument {
-  const doc = parseEdition(text, { format: 'text', ...options }).document;
+function expectTextRoundTrip(text: string, options: { weekStart?: string; year?: number } = {}): IssueDocument {
+  const doc = parseIssue(text, { format: 'text', ...options }).document;
   expectMarkdownRoundTrip(doc);
   return doc;
 }
 
 describe('plain text → Markdown round trip', () => {
-  it.skipIf(!existsSync(REAL_EDITION))('the real edition (needs ../shared/newsletter)', () => {
-    const text = readFileSync(REAL_EDITION, 'utf8');
+  it.skipIf(!existsSync(REAL_ISSUE))('the real edition (needs ../shared/newsletter)', () => {
+    const text = readFileSync(REAL_ISSUE, 'utf8');
     const doc = expectTextRoundTrip(text, { weekStart: '2025-05-05' });
     expect(doc.sections.flatMap((s) => s.papers)).toHaveLength(15);
     const markdown = renderMarkdown(doc);
@@ -299,11 +299,11 @@ describe('plain text → Markdown round trip', () => {
 
   it('Markdown fixtures are stable after one import', () => {
     for (const name of ['edition.md', 'malformed.md']) {
-      const doc = parseEdition(fixture(name), { format: 'markdown' }).document;
+      const doc = parseIssue(fixture(name), { format: 'markdown' }).document;
       expectMarkdownRoundTrip(doc);
     }
     // The hand-written edition is already in export form.
-    expect(renderMarkdown(parseEdition(fixture('edition.md'), { format: 'markdown' }).document)).toBe(fixture('edition.md'));
+    expect(renderMarkdown(parseIssue(fixture('edition.md'), { format: 'markdown' }).document)).toBe(fixture('edition.md'));
   });
 
   /** Generated editions in the published plain-text layout (no call-to-action words: no outro). */
@@ -315,7 +315,7 @@ describe('plain text → Markdown round trip', () => {
   const textLine = fc
     .array(textPiece, { minLength: 1, maxLength: 8 })
     .map((pieces) => `Line ${pieces.join('').replace(/[\0\r\n]/g, ' ').trim()}`.trim());
-  const textEdition = fc.record({
+  const textIssue = fc.record({
     intro: fc.array(textLine, { maxLength: 3 }),
     sections: fc.array(
       fc.record({
@@ -331,7 +331,7 @@ describe('plain text → Markdown round trip', () => {
 
   it(`generated plain-text editions parse, export and re-import identically (${NUM_RUNS} runs)`, () => {
     fc.assert(
-      fc.property(textEdition, (edition) => {
+      fc.property(textIssue, (edition) => {
         const names = edition.sections.map((s, i) => `${s.name} ${i + 1}`);
         const lines = [
           'Important LLM Papers for the Week From 05/05 to 11/05',

@@ -5,15 +5,15 @@ import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
 
 // 30 weekly editions × 10 papers = 300 papers, spread over 6 categories.
-const EDITIONS = 30;
-const PER_EDITION = 10;
+const ISSUES = 30;
+const PER_ISSUE = 10;
 
 let tdb: TestDb;
 let app: App;
 
 beforeAll(async () => {
   tdb = await createTestDb();
-  await generateArchive(tdb.db, { editions: EDITIONS, papersPerEdition: PER_EDITION, categories: 6, seed: 7 });
+  await generateArchive(tdb.db, { editions: ISSUES, papersPerIssue: PER_ISSUE, categories: 6, seed: 7 });
   app = createApp({ db: tdb.db });
 });
 afterAll(async () => {
@@ -59,9 +59,9 @@ describe('keyset pagination', () => {
     const field = (a: string) => `papers(${a}) { ${paperFields} }`;
     const fwd = await walk(field, (d) => d.papers, 7, false);
     const bwd = await walk(field, (d) => d.papers, 11, true);
-    expect(fwd.totalCount).toBe(EDITIONS * PER_EDITION);
-    expect(fwd.ids).toHaveLength(EDITIONS * PER_EDITION);
-    expect(new Set(fwd.ids).size).toBe(EDITIONS * PER_EDITION);
+    expect(fwd.totalCount).toBe(ISSUES * PER_ISSUE);
+    expect(fwd.ids).toHaveLength(ISSUES * PER_ISSUE);
+    expect(new Set(fwd.ids).size).toBe(ISSUES * PER_ISSUE);
     expect(bwd.ids).toEqual(fwd.ids);
     expect(fwd.pages).toBe(Math.ceil(300 / 7));
   });
@@ -86,10 +86,10 @@ describe('keyset pagination', () => {
         `issues(${a}, orderBy: { field: WEEK_START, direction: ${direction} }) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id key: weekStart } } }`;
       const fwd = await walk(field, (d) => d.issues, 4, false);
       const bwd = await walk(field, (d) => d.issues, 6, true);
-      expect(fwd.ids).toHaveLength(EDITIONS);
-      expect(new Set(fwd.ids).size).toBe(EDITIONS);
+      expect(fwd.ids).toHaveLength(ISSUES);
+      expect(new Set(fwd.ids).size).toBe(ISSUES);
       expect(bwd.ids).toEqual(fwd.ids);
-      expect(fwd.totalCount).toBe(EDITIONS);
+      expect(fwd.totalCount).toBe(ISSUES);
     }
   }, 60_000);
 
@@ -110,7 +110,7 @@ describe('keyset pagination', () => {
     const field = (a: string) => `latestIssue { papers(${a}) { ${paperFields} } }`;
     const fwd = await walk(field, (d) => d.latestIssue.papers, 3, false);
     const bwd = await walk(field, (d) => d.latestIssue.papers, 4, true);
-    expect(fwd.ids).toHaveLength(PER_EDITION);
+    expect(fwd.ids).toHaveLength(PER_ISSUE);
     expect(bwd.ids).toEqual(fwd.ids);
   });
 
@@ -120,14 +120,14 @@ describe('keyset pagination', () => {
     const byIssue = await gql(app, `query($s: String) { papers(first: 100, filter: { issue: $s }) { totalCount nodes { issue { slug } } } }`, {
       s: newest.slug,
     });
-    expect(byIssue.body.data!.papers.totalCount).toBe(PER_EDITION);
+    expect(byIssue.body.data!.papers.totalCount).toBe(PER_ISSUE);
     expect(byIssue.body.data!.papers.nodes.every((n: any) => n.issue.slug === newest.slug)).toBe(true);
     const range = await gql(
       app,
       `query($f: Date, $t: Date) { papers(first: 100, filter: { weekFrom: $f, weekTo: $t }) { totalCount } issues(filter: { weekFrom: $f, weekTo: $t }) { totalCount nodes { weekStart } } }`,
       { f: third.weekStart, t: newest.weekStart },
     );
-    expect(range.body.data!.papers.totalCount).toBe(3 * PER_EDITION);
+    expect(range.body.data!.papers.totalCount).toBe(3 * PER_ISSUE);
     expect(range.body.data!.issues.totalCount).toBe(3);
     const cats = (await gql(app, `{ categories { slug paperCount } }`)).body.data!.categories;
     const two = cats.slice(0, 2);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { seedSample } from '../src/db/seed.js';
-import { sampleEdition } from '../src/db/sample-edition.js';
+import { sampleIssue } from '../src/db/sample-edition.js';
 import { encodeGlobalId } from '../src/graphql/global-id.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
@@ -32,15 +32,15 @@ describe('the sample edition through the read API', () => {
     expect(res.body.errors).toBeUndefined();
     const issue = res.body.data!.latestIssue;
     expect(issue.slug).toBe('2025-05-05');
-    expect(issue.title).toBe(sampleEdition.title);
-    expect(issue.subtitle).toBe(sampleEdition.subtitle);
+    expect(issue.title).toBe(sampleIssue.title);
+    expect(issue.subtitle).toBe(sampleIssue.subtitle);
     expect(issue.weekStart).toBe('2025-05-05');
     expect(issue.weekEnd).toBe('2025-05-11');
     expect(issue.status).toBe('PUBLISHED');
     expect(issue.publishedAt).toBe('2025-05-12T08:00:00.000Z');
-    expect(issue.intro).toBe(sampleEdition.intro);
-    expect(issue.outro).toBe(sampleEdition.outro);
-    expect(issue.asides).toEqual(sampleEdition.asides);
+    expect(issue.intro).toBe(sampleIssue.intro);
+    expect(issue.outro).toBe(sampleIssue.outro);
+    expect(issue.asides).toEqual(sampleIssue.asides);
     expect(issue.paperCount).toBe(15);
     expect(issue.sections.map((s: any) => s.number)).toEqual([1, 2, 3, 4, 5]);
     expect(issue.sections.map((s: any) => s.category.name)).toEqual([

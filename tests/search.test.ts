@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
-import { ensureCategories, insertEdition, type NewEditionSection } from '../src/db/queries/editions.js';
+import { ensureCategories, insertIssueContent, type IssueContentSection } from '../src/db/queries/issue-content.js';
 import { RELEVANCE_CANDIDATES, type SearchArgs, fewMatches, relatedPapersSql, searchFacetsSql, searchPage, searchPageSql } from '../src/db/queries/search.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
@@ -14,11 +14,11 @@ type P = { title: string; summary: string; arxivId?: string };
 
 async function edition(slug: string, weekStart: string, status: 'draft' | 'published', sections: Array<[string, P[]]>, ids: Map<string, number>) {
   const weekEnd = new Date(Date.parse(`${weekStart}T00:00:00Z`) + 6 * 864e5).toISOString().slice(0, 10);
-  const secs: NewEditionSection[] = sections.map(([cat, papers]) => ({
+  const secs: IssueContentSection[] = sections.map(([cat, papers]) => ({
     categoryId: ids.get(cat)!,
     papers: papers.map((p) => ({ ...p, url: p.arxivId ? `https://arxiv.org/abs/${p.arxivId}` : null, arxivId: p.arxivId ?? null })),
   }));
-  await insertEdition(tdb.db, {
+  await insertIssueContent(tdb.db, {
     slug,
     title: `Important LLM Papers for the Week of ${weekStart}`,
     subtitle: '',

@@ -17,7 +17,7 @@ let draft: { issueId: number; slug: string; paperId: number };
 beforeAll(async () => {
   tdb = await createTestDb();
   await seedSample(tdb.db);
-  await generateArchive(tdb.db, { editions: 1, papersPerEdition: 4, firstWeek: '2026-01-05', status: 'draft', categories: 5 });
+  await generateArchive(tdb.db, { editions: 1, papersPerIssue: 4, firstWeek: '2026-01-05', status: 'draft', categories: 5 });
   const [row] = await selectRows<{ issueId: number; slug: string; paperId: number }>(
     tdb.db,
     sql`SELECT i.id AS "issueId", i.slug, min(p.id) AS "paperId" FROM issues i JOIN papers p ON p.issue_id = i.id WHERE i.status = 'draft' GROUP BY i.id`,

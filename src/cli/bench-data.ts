@@ -18,7 +18,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/client.js';
 import { openCommandDb } from './database.js';
-import { ensureCategories } from '../db/queries/editions.js';
+import { ensureCategories } from '../db/queries/issue-content.js';
 import { selectRows } from '../db/queries/util.js';
 import { GENERATED_CATEGORIES, addDaysIso, benchSummary, benchTitle, prng } from '../db/generate.js';
 
@@ -40,7 +40,7 @@ if (!Number.isInteger(TOTAL) || TOTAL < 1 || !Number.isInteger(PER_WEEK) || PER_
   process.exit(2);
 }
 
-const EDITIONS_PER_BATCH = Math.max(1, Math.floor(1000 / PER_WEEK));
+const ISSUES_PER_BATCH = Math.max(1, Math.floor(1000 / PER_WEEK));
 const GIN_INDEXES = ['papers_search_vector_idx', 'papers_title_trgm_idx'];
 
 const config = loadConfig();
@@ -57,7 +57,7 @@ const [state] = await selectRows<{ last: string | null; n: number }>(
   sql`SELECT max(week_start)::text AS last, count(*)::int AS n FROM issues`,
 );
 const firstWeek = state?.last ? addDaysIso(state.last, 7) : '2015-01-05';
-const editionOffset = Number(state?.n ?? 0);
+const issueOffset = Number(state?.n ?? 0);
 const editions = Math.ceil(TOTAL / PER_WEEK);
 
 // A big load into PostgreSQL: build the GIN indexes once at the end instead of row by row.
@@ -76,7 +76,7 @@ if (handle.kind === 'postgres' && TOTAL >= 50_000) {
 
 /** arXiv-style id, unique per generated paper: YYMM of its month (in a 100-year cycle), then a 5-digit serial. */
 function arxivId(edition: number, p: number): string {
-  const week = edition + editionOffset;
+  const week = edition + issueOffset;
   const month = Math.floor((week * 7) / 30.44);
   const firstWeekOfMonth = Math.ceil((month * 30.44) / 7);
   const yymm = `${String(Math.floor(month / 12) % 100).padStart(2, '0')}${String((month % 12) + 1).padStart(2, '0')}`;
@@ -91,8 +91,8 @@ interface GenPaper {
   arxivId: string;
 }
 
-function generateEdition(e: number): { weekStart: string; cats: number[]; papers: GenPaper[] } {
-  const rand = prng(SEED * 1_000_003 + e + editionOffset);
+function generateIssue(e: number): { weekStart: string; cats: number[]; papers: GenPaper[] } {
+  const rand = prng(SEED * 1_000_003 + e + issueOffset);
   const weekStart = addDaysIso(firstWeek, 7 * e);
   const cats = [...categoryIds].sort(() => rand() - 0.5).slice(0, 5);
   const count = Math.min(TOTAL - e * PER_WEEK, PER_WEEK);
@@ -106,7 +106,7 @@ function generateEdition(e: number): { weekStart: string; cats: number[]; papers
 
 async function insertBatch(target: Db, from: number, to: number): Promise<void> {
   const eds = [];
-  for (let e = from; e < to; e++) eds.push({ e, ...generateEdition(e) });
+  for (let e = from; e < to; e++) eds.push({ e, ...generateIssue(e) });
   const issueRows = await selectRows<{ id: number; week: string }>(
     target,
     sql`INSERT INTO issues (slug, title, subtitle, week_start, week_end, intro, status, published_at)
@@ -152,10 +152,10 @@ async function worker(): Promise<void> {
   for (;;) {
     const from = next;
     if (from >= editions) return;
-    next = Math.min(editions, from + EDITIONS_PER_BATCH);
+    next = Math.min(editions, from + ISSUES_PER_BATCH);
     await insertBatch(db, from, next);
     done += next - from;
-    if (Math.floor(done / EDITIONS_PER_BATCH) % 50 === 0 || done === editions) {
+    if (Math.floor(done / ISSUES_PER_BATCH) % 50 === 0 || done === editions) {
       const s = (performance.now() - started) / 1000;
       process.stderr.write(`\r${Math.min(done * PER_WEEK, TOTAL)} / ${TOTAL} papers, ${s.toFixed(0)} s   `);
     }

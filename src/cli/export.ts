@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openCommandDb } from './database.js';
-import { editionRows } from '../db/queries/editions.js';
+import { issueRows } from '../db/queries/issue-content.js';
 import { documentFromRows } from '../newsletter/document.js';
 import { renderMarkdown } from '../newsletter/markdown.js';
 
@@ -15,7 +15,7 @@ if (positionals.length !== 1) {
 }
 const config = loadConfig();
 const handle = await openCommandDb(config, 'export');
-const rows = await editionRows(handle.db, positionals[0]!, true);
+const rows = await issueRows(handle.db, positionals[0]!, true);
 await handle.close();
 if (!rows) {
   console.error(`No edition with slug "${positionals[0]}"`);

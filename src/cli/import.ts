@@ -6,7 +6,7 @@ import { loadConfig } from '../config.js';
 import { openCommandDb } from './database.js';
 import { DomainError } from '../errors.js';
 import { DATE_RANGE, isIsoDateInRange } from '../newsletter/dates.js';
-import { type ImportOptions, type ImportResult, importEdition } from '../newsletter/importer.js';
+import { type ImportOptions, type ImportResult, importIssueText } from '../newsletter/importer.js';
 
 const USAGE = `Usage: npm run import -- FILE|DIR... [--format text|markdown] [--dry-run] [--publish]
                      [--week-start YYYY-MM-DD] [--week-end YYYY-MM-DD] [--year YYYY] [--replace] [--strict]
@@ -130,7 +130,7 @@ for (const file of files) {
     ...(values.year ? { year: Number(values.year) } : {}),
   };
   try {
-    const result = await importEdition(handle.db, readFileSync(file), options);
+    const result = await importIssueText(handle.db, readFileSync(file), options);
     ok++;
     papers += result.paperCount;
     warnings += result.warnings.length;

@@ -1,5 +1,5 @@
 import type { Db } from './client.js';
-import { ensureCategories, insertEdition } from './queries/editions.js';
+import { ensureCategories, insertIssueContent } from './queries/issue-content.js';
 
 /** Small deterministic PRNG (mulberry32), so generated archives are reproducible. */
 export function prng(seed: number): () => number {
@@ -65,7 +65,7 @@ function addDays(iso: string, days: number): string {
 
 export interface GenerateOptions {
   editions: number;
-  papersPerEdition: number;
+  papersPerIssue: number;
   /** Monday of the first (oldest) week. */
   firstWeek?: string;
   seed?: number;
@@ -89,14 +89,14 @@ export async function generateArchive(db: Db, options: GenerateOptions): Promise
     const weekStart = addDays(firstWeek, 7 * e);
     const chosen = [...cats].sort(() => rand() - 0.5).slice(0, Math.min(5, cats.length));
     const sections = chosen.map((c) => ({ categoryId: ids.get(c.slug)!, papers: [] as Array<{ title: string; summary: string }> }));
-    for (let p = 0; p < options.papersPerEdition; p++) {
+    for (let p = 0; p < options.papersPerIssue; p++) {
       const words = minWords + Math.floor(rand() * (maxWords - minWords + 1));
       sections[p % sections.length]!.papers.push({
         title: `${pick(rand, TITLE_HEADS)}-${e}-${p}: ${sentence(rand, 6).slice(0, -1)}`,
         summary: `${sentence(rand, Math.ceil(words / 2))}\n\n${sentence(rand, Math.floor(words / 2))}`,
       });
     }
-    await insertEdition(db, {
+    await insertIssueContent(db, {
       slug: `gen-${weekStart}`,
       title: `Important LLM Papers for the Week of ${weekStart}`,
       subtitle: 'Generated edition',
@@ -117,10 +117,10 @@ export async function generateArchive(db: Db, options: GenerateOptions): Promise
  * rendered from this): `papers` papers over up to five categories, summaries
  * of `summaryWords` words in two or three paragraphs.
  */
-export function generateEditionDocument(
+export function generateIssueDocument(
   index: number,
   options: { papers: number; firstWeek?: string; seed?: number; summaryWords?: [number, number] },
-): import('../newsletter/types.js').EditionDocument {
+): import('../newsletter/types.js').IssueDocument {
   const rand = prng((options.seed ?? 1) * 100_003 + index);
   const weekStart = addDays(options.firstWeek ?? '2015-01-05', 7 * index);
   const [minWords, maxWords] = options.summaryWords ?? [150, 250];

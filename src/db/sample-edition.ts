@@ -26,7 +26,7 @@ export interface SampleSection {
   papers: SamplePaper[];
 }
 
-export interface SampleEdition {
+export interface SampleIssue {
   slug: string;
   title: string;
   subtitle: string;
@@ -76,7 +76,7 @@ export const sampleCategories: SampleCategory[] = [
   },
 ];
 
-export const sampleEdition: SampleEdition = {
+export const sampleIssue: SampleIssue = {
   slug: '2025-05-05',
   title: 'Important LLM Papers for the Week From 05/05 to 11/05',
   subtitle: 'Stay Updated with Recent Large Language Models Research',

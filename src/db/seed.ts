@@ -1,6 +1,6 @@
 import type { Db } from './client.js';
-import { ensureCategories, insertEdition, issueIdBySlug } from './queries/editions.js';
-import { sampleCategories, sampleEdition } from './sample-edition.js';
+import { ensureCategories, insertIssueContent, issueIdBySlug } from './queries/issue-content.js';
+import { sampleCategories, sampleIssue } from './sample-edition.js';
 
 /**
  * Loads the sample edition (2025-05-05) with its five categories. Idempotent:
@@ -10,20 +10,20 @@ import { sampleCategories, sampleEdition } from './sample-edition.js';
 export async function seedSample(db: Db): Promise<boolean> {
   return db.transaction(async (tx) => {
     const txDb = tx as unknown as Db;
-    if ((await issueIdBySlug(txDb, sampleEdition.slug)) !== null) return false;
+    if ((await issueIdBySlug(txDb, sampleIssue.slug)) !== null) return false;
     const categoryIds = await ensureCategories(txDb, sampleCategories);
-    await insertEdition(txDb, {
-      slug: sampleEdition.slug,
-      title: sampleEdition.title,
-      subtitle: sampleEdition.subtitle,
-      weekStart: sampleEdition.weekStart,
-      weekEnd: sampleEdition.weekEnd,
-      intro: sampleEdition.intro,
-      outro: sampleEdition.outro,
-      asides: sampleEdition.asides,
+    await insertIssueContent(txDb, {
+      slug: sampleIssue.slug,
+      title: sampleIssue.title,
+      subtitle: sampleIssue.subtitle,
+      weekStart: sampleIssue.weekStart,
+      weekEnd: sampleIssue.weekEnd,
+      intro: sampleIssue.intro,
+      outro: sampleIssue.outro,
+      asides: sampleIssue.asides,
       status: 'published',
-      publishedAt: new Date(sampleEdition.publishedAt),
-      sections: sampleEdition.sections.map((s) => ({
+      publishedAt: new Date(sampleIssue.publishedAt),
+      sections: sampleIssue.sections.map((s) => ({
         categoryId: categoryIds.get(s.categorySlug)!,
         papers: s.papers,
       })),

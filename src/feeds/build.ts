@@ -5,13 +5,13 @@
  * is what makes the ETag (a hash of the body) meaningful.
  */
 import { Feed } from 'feed';
-import type { EditionRows } from '../db/queries/editions.js';
+import type { IssueRows } from '../db/queries/issue-content.js';
 import type { PaperEntryRow } from '../db/queries/feeds.js';
 import type { CategoryRow } from '../db/schema.js';
 import { documentFromRows } from '../newsletter/document.js';
 import { escapeHtml, markdownToHtml } from './html.js';
 import { type FeedFormat, type SiteLinks, FEED_FORMATS } from './links.js';
-import { editionFeedMarkdown, paperMarkdown } from './markdown.js';
+import { issueFeedMarkdown, paperMarkdown } from './markdown.js';
 
 export const NEWSLETTER_NAME = 'Important LLM Papers for the Week';
 export const JSON_FEED_VERSION = 'https://jsonfeed.org/version/1.1';
@@ -58,7 +58,7 @@ function selfLinks(make: (format: FeedFormat) => string): Record<FeedFormat, str
 }
 
 /** The feed of the latest editions (`editions` newest first). */
-export function buildIssuesFeed(editions: EditionRows[], links: SiteLinks): BuiltFeed {
+export function buildIssuesFeed(editions: IssueRows[], links: SiteLinks): BuiltFeed {
   const entries = editions.map(({ issue, sections, papers }): FeedEntry => {
     const doc = documentFromRows(issue, sections, papers);
     const updated = latest(
@@ -80,7 +80,7 @@ export function buildIssuesFeed(editions: EditionRows[], links: SiteLinks): Buil
       published: issue.publishedAt ?? issue.createdAt,
       updated,
       summary,
-      contentHtml: markdownToHtml(editionFeedMarkdown(doc, issue.slug, links)),
+      contentHtml: markdownToHtml(issueFeedMarkdown(doc, issue.slug, links)),
       categories: sections.map((s) => ({ slug: s.category.slug, name: s.category.name })),
     };
   });

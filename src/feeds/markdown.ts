@@ -5,7 +5,7 @@
  * exporter's rules; Markdown bodies (intro, summaries, …) are used as written.
  */
 import { escapeInline } from '../newsletter/markdown.js';
-import type { EditionDocument, EditionPaper } from '../newsletter/types.js';
+import type { IssueDocument, IssuePaper } from '../newsletter/types.js';
 import { type SiteLinks, arxivAbsUrl } from './links.js';
 
 /** An http(s) URL as a CommonMark autolink, or null when it cannot be one. */
@@ -49,7 +49,7 @@ function body(text: string): string[] {
 }
 
 export interface PaperMarkdownInput {
-  paper: EditionPaper;
+  paper: IssuePaper;
   issue: { slug: string; title: string; weekStart: string; weekEnd: string };
   section: { number: number; categoryName: string };
 }
@@ -77,7 +77,7 @@ export function paperMarkdown(input: PaperMarkdownInput, links: SiteLinks, optio
  * subtitle, intro, asides, then each numbered section with its papers, linked
  * to their own pages, and the outro.
  */
-export function editionFeedMarkdown(doc: EditionDocument, issueSlug: string, links: SiteLinks): string {
+export function issueFeedMarkdown(doc: IssueDocument, issueSlug: string, links: SiteLinks): string {
   const blocks: string[][] = [];
   if (doc.subtitle !== '') blocks.push([`*${escapeInline(doc.subtitle, false)}*`]);
   blocks.push(body(doc.intro));

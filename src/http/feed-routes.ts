@@ -3,7 +3,7 @@ import type { Db } from '../db/client.js';
 import {
   categoryBySlug,
   categorySlugByAlias,
-  latestPublishedEditions,
+  latestPublishedIssues,
   latestPublishedPapersOfCategory,
 } from '../db/queries/feeds.js';
 import { type BuiltFeed, buildCategoryFeed, buildIssuesFeed, renderFeed } from '../feeds/build.js';
@@ -56,7 +56,7 @@ export function feedRoutes(db: Db, options: FeedRoutesOptions = {}): Plugin {
       const links = configured ?? new SiteLinks(url.origin);
       const format = (issues ? issues[1] : category![2]) as FeedFormat;
       const outcome: Outcome = issues
-        ? { kind: 'feed', built: buildIssuesFeed(await latestPublishedEditions(db, { limit: ISSUES_FEED_SIZE }), links) }
+        ? { kind: 'feed', built: buildIssuesFeed(await latestPublishedIssues(db, { limit: ISSUES_FEED_SIZE }), links) }
         : await loadCategoryFeed(db, category![1]!, format, links);
 
       if (outcome.kind === 'missing') {

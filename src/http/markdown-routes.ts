@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Db } from '../db/client.js';
-import { editionRows } from '../db/queries/editions.js';
+import { issueRows } from '../db/queries/issue-content.js';
 import { publishedPaperByNumber, publishedPaperNumberAsWritten } from '../db/queries/feeds.js';
 import { SiteLinks } from '../feeds/links.js';
 import { paperMarkdown } from '../feeds/markdown.js';
@@ -12,8 +12,8 @@ const ISSUE_MD = /^\/issues\/([a-z0-9-]{1,100})\.md$/;
 const PAPER_MD = /^\/issues\/([a-z0-9-]{1,100})\/papers\/([1-9][0-9]{0,2})\.([1-9][0-9]{0,2})\.md$/;
 
 /** Renders a published edition as Markdown, or null when there is none. */
-export async function editionMarkdown(db: Db, slug: string): Promise<string | null> {
-  const rows = await editionRows(db, slug, false);
+export async function issueMarkdown(db: Db, slug: string): Promise<string | null> {
+  const rows = await issueRows(db, slug, false);
   return rows ? renderMarkdown(documentFromRows(rows.issue, rows.sections, rows.papers)) : null;
 }
 
@@ -71,7 +71,7 @@ async function paperPage(db: Db, match: RegExpExecArray, links: SiteLinks): Prom
 }
 
 async function issuePage(db: Db, match: RegExpExecArray): Promise<Page> {
-  const markdown = await editionMarkdown(db, match[1]!);
+  const markdown = await issueMarkdown(db, match[1]!);
   return markdown === null ? { kind: 'missing' } : { kind: 'markdown', markdown };
 }
 

@@ -1,5 +1,5 @@
 import type { CategoryRow, IssueRow, PaperWithSummary, SectionRow } from '../db/schema.js';
-import type { EditionDocument, EditionPaper } from './types.js';
+import type { IssueDocument, IssuePaper } from './types.js';
 
 /**
  * The stored edition as the document the exporter renders. The table of
@@ -11,7 +11,7 @@ export function documentFromRows(
   issue: IssueRow,
   sections: Array<SectionRow & { category: CategoryRow }>,
   papers: PaperWithSummary[],
-): EditionDocument {
+): IssueDocument {
   return {
     title: issue.title,
     subtitle: issue.subtitle,
@@ -32,7 +32,7 @@ export function documentFromRows(
   };
 }
 
-function documentPaper(number: string, p: PaperWithSummary): EditionPaper {
+function documentPaper(number: string, p: PaperWithSummary): IssuePaper {
   return {
     number,
     ...(p.numberAsWritten ? { numberAsWritten: p.numberAsWritten } : {}),

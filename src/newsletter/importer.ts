@@ -1,23 +1,23 @@
 import { type Db, IMPORT_STATEMENT_TIMEOUT_MS, setLocalStatementTimeout } from '../db/client.js';
 import { classifyDbError } from '../db/errors.js';
 import {
-  type NewEdition,
+  type IssueContentInput,
   type ReplaceCounts,
   type ReplacingSection,
   currentPapers,
   ensureCategories,
-  insertEdition,
+  insertIssueContent,
   lockIssueBySlug,
-  replaceEditionContent,
+  replaceIssueContent,
   updateIssueFields,
-} from '../db/queries/editions.js';
+} from '../db/queries/issue-content.js';
 import type { IssueRow } from '../db/schema.js';
 import { ConflictError, ParseError, ValidationError } from '../errors.js';
 import { matchPapers } from './match.js';
 import { DATE_RANGE, isIsoDateInRange } from './dates.js';
-import { EditionParseError, parseEdition } from './parse.js';
+import { IssueParseError, parseIssue } from './parse.js';
 import { slugify } from './slug.js';
-import type { EditionDocument, ParseWarning } from './types.js';
+import type { IssueDocument, ParseWarning } from './types.js';
 
 export interface ImportOptions {
   format: 'text' | 'markdown';
@@ -43,7 +43,7 @@ export interface ImportOptions {
 
 export interface ImportResult {
   /** The edition as stored: papers numbered contiguously (numberAsWritten where the text differed). */
-  document: EditionDocument;
+  document: IssueDocument;
   warnings: ParseWarning[];
   slug: string;
   /** Id of the written edition; null in a dry run. */
@@ -58,7 +58,7 @@ export interface ImportResult {
 }
 
 /** An edition's own fields, the sections to write and the rest of what an import stores. */
-type EditionWrite = Omit<NewEdition, 'slug' | 'status' | 'publishedAt' | 'sections'> & { sections: ReplacingSection[] };
+type IssueWrite = Omit<IssueContentInput, 'slug' | 'status' | 'publishedAt' | 'sections'> & { sections: ReplacingSection[] };
 
 const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const LIMITS = { title: 500, subtitle: 1000, summary: 20_000, intro: 20_000, outro: 20_000, category: 200 };
@@ -67,7 +67,7 @@ const LIMITS = { title: 500, subtitle: 1000, summary: 20_000, intro: 20_000, out
 export function parseForImport(
   input: string | Uint8Array,
   options: ImportOptions,
-): { document: EditionDocument; warnings: ParseWarning[] } {
+): { document: IssueDocument; warnings: ParseWarning[] } {
   for (const field of ['weekStart', 'weekEnd'] as const) {
     const value = options[field];
     if (value !== undefined && !isIsoDateInRange(value)) {
@@ -75,7 +75,7 @@ export function parseForImport(
     }
   }
   try {
-    const { document, warnings } = parseEdition(input, {
+    const { document, warnings } = parseIssue(input, {
       format: options.format,
       ...(options.year !== undefined ? { year: options.year } : {}),
       ...(options.weekStart !== undefined ? { weekStart: options.weekStart } : {}),
@@ -84,13 +84,13 @@ export function parseForImport(
     });
     return { document, warnings };
   } catch (err) {
-    if (err instanceof EditionParseError) throw new ParseError(err.message, err.line ?? null, err.code);
+    if (err instanceof IssueParseError) throw new ParseError(err.message, err.line ?? null, err.code);
     throw err;
   }
 }
 
 /** Rules the database would otherwise enforce less clearly. */
-function validateDocument(doc: EditionDocument, slug: string): void {
+function validateDocument(doc: IssueDocument, slug: string): void {
   if (!doc.weekStart || !doc.weekEnd) {
     throw new ValidationError('The week of the edition is unknown: give the year in the text or pass weekStart', ['weekStart']);
   }
@@ -134,7 +134,7 @@ function validateDocument(doc: EditionDocument, slug: string): void {
 }
 
 /** What an import writes: the document's fields, its categories (created as needed) and its papers. */
-async function editionWrite(db: Db, document: EditionDocument, warnings: ParseWarning[]): Promise<EditionWrite> {
+async function issueWrite(db: Db, document: IssueDocument, warnings: ParseWarning[]): Promise<IssueWrite> {
   const categoryIds = await ensureCategories(
     db,
     document.sections.map((s) => ({ slug: slugify(s.categoryName), name: s.categoryName })),
@@ -169,10 +169,10 @@ async function editionWrite(db: Db, document: EditionDocument, warnings: ParseWa
  * matched to the new ones (kept ids; see matchPapers), all in the caller's
  * transaction.
  */
-async function replaceEdition(
+async function replaceIssue(
   db: Db,
   existing: IssueRow,
-  write: EditionWrite,
+  write: IssueWrite,
   publish: boolean,
 ): Promise<{ published: boolean; replaced: ReplaceCounts & { kept: number } }> {
   const { sections, ...fields } = write;
@@ -189,7 +189,7 @@ async function replaceEdition(
   );
   let k = 0;
   const matched = sections.map((s) => ({ ...s, papers: s.papers.map((p) => ({ ...p, id: ids[k++] ?? null })) }));
-  const counts = await replaceEditionContent(db, existing.id, write.weekStart, matched);
+  const counts = await replaceIssueContent(db, existing.id, write.weekStart, matched);
   return { published: publishNow, replaced: { ...counts, kept: ids.filter((id) => id !== null).length } };
 }
 
@@ -200,7 +200,7 @@ async function replaceEdition(
  * papers that are still there keeping their ids. Every import stores its
  * warnings with the edition.
  */
-export async function importEdition(db: Db, input: string | Uint8Array, options: ImportOptions): Promise<ImportResult> {
+export async function importIssueText(db: Db, input: string | Uint8Array, options: ImportOptions): Promise<ImportResult> {
   const { document, warnings } = parseForImport(input, options);
   const slug = options.slug ?? document.weekStart ?? '';
   validateDocument(document, slug);
@@ -212,16 +212,16 @@ export async function importEdition(db: Db, input: string | Uint8Array, options:
     return await db.transaction(async (tx) => {
       const txDb = tx as unknown as Db;
       await setLocalStatementTimeout(txDb, IMPORT_STATEMENT_TIMEOUT_MS);
-      const write = await editionWrite(txDb, document, warnings);
+      const write = await issueWrite(txDb, document, warnings);
       const existing = await lockIssueBySlug(txDb, slug);
       if (existing) {
         if (!options.replace) {
           throw new ConflictError(`An edition with slug "${slug}" already exists; import with replace to overwrite it`);
         }
-        const { published, replaced } = await replaceEdition(txDb, existing, write, options.publish === true);
+        const { published, replaced } = await replaceIssue(txDb, existing, write, options.publish === true);
         return { ...result, issueId: existing.id, created: false, published, replaced };
       }
-      const issueId = await insertEdition(txDb, {
+      const issueId = await insertIssueContent(txDb, {
         slug,
         ...write,
         status: options.publish ? 'published' : 'draft',

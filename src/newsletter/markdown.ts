@@ -1,7 +1,7 @@
 /**
  * The Markdown export format of an edition (see docs/import-format.md) and the
  * escaping rules shared by the exporter (renderMarkdown) and the importer
- * (parseEdition with format 'markdown').
+ * (parseIssue with format 'markdown').
  *
  * Two kinds of text:
  * - one-line plain-text fields (title, subtitle, TOC entries, aside titles,
@@ -12,7 +12,7 @@
  *   leading backslash (escapeBodyLine / unescapeBodyLine).
  */
 import { Lexer, type Token, Tokenizer, type Tokens, getDefaults } from 'marked';
-import type { EditionDocument, EditionPaper } from './types.js';
+import type { IssueDocument, IssuePaper } from './types.js';
 
 export const TOC_HEADING_TEXT = 'Table of Contents';
 /** Line that introduces the outro; always the first "---" after the last heading. */
@@ -261,7 +261,7 @@ function renderBody(body: string): string[] {
   return body === '' ? [] : body.split('\n').map(escapeBodyLine);
 }
 
-function renderPaper(paper: EditionPaper): string[] {
+function renderPaper(paper: IssuePaper): string[] {
   const lines = [`### ${paper.number}. ${escapeInline(paper.title, false)}`];
   if (paper.url) lines.push(metaLine(META_URL, encodeMetaValue(paper.url)));
   if (paper.arxivId) lines.push(metaLine(META_ARXIV, encodeMetaValue(paper.arxivId)));
@@ -279,11 +279,11 @@ function joinBlocks(blocks: string[][]): string {
 }
 
 /**
- * Export an edition as Markdown. parseEdition(renderMarkdown(doc), { format:
+ * Export an edition as Markdown. parseIssue(renderMarkdown(doc), { format:
  * 'markdown' }) gives back `doc` (see docs/import-format.md for the few
  * normalisations), and rendering that again is byte-identical.
  */
-export function renderMarkdown(doc: EditionDocument): string {
+export function renderMarkdown(doc: IssueDocument): string {
   const week = `${doc.weekStart ?? UNKNOWN_DATE}..${doc.weekEnd ?? UNKNOWN_DATE}`;
   const blocks: string[][] = [
     [`# ${escapeInline(doc.title, false)}`, metaLine(META_WEEK, week)],

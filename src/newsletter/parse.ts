@@ -22,9 +22,9 @@ import {
 } from './markdown.js';
 import { slugify } from './slug.js';
 import type {
-  EditionAside,
-  EditionDocument,
-  EditionSection,
+  IssueAside,
+  IssueDocument,
+  IssueSection,
   ParseOptions,
   ParseResult,
   ParseWarning,
@@ -34,16 +34,16 @@ import type {
 // Errors and input decoding
 // ===========================================================================
 
-export type EditionParseErrorCode = 'INVALID_ENCODING' | 'NUL_BYTE' | 'EMPTY' | 'STRUCTURE' | 'NUMBERING';
+export type IssueParseErrorCode = 'INVALID_ENCODING' | 'NUL_BYTE' | 'EMPTY' | 'STRUCTURE' | 'NUMBERING';
 
 /** A hard error: the input cannot be imported. `line` is 1-based when known. */
-export class EditionParseError extends Error {
-  code: EditionParseErrorCode;
+export class IssueParseError extends Error {
+  code: IssueParseErrorCode;
   line?: number;
 
-  constructor(code: EditionParseErrorCode, message: string, line?: number) {
+  constructor(code: IssueParseErrorCode, message: string, line?: number) {
     super(line === undefined ? message : `line ${line}: ${message}`);
-    this.name = 'EditionParseError';
+    this.name = 'IssueParseError';
     this.code = code;
     if (line !== undefined) this.line = line;
   }
@@ -102,7 +102,7 @@ function decodeBytes(bytes: Uint8Array): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const offset = Math.max(0, firstInvalidUtf8Offset(bytes));
-    throw new EditionParseError(
+    throw new IssueParseError(
       'INVALID_ENCODING',
       `the input is not valid UTF-8 (first invalid byte at offset ${offset})`,
       lineAtIndex((i) => bytes[i], offset),
@@ -134,7 +134,7 @@ function decodeInput(input: string | Uint8Array): string {
     // Rule: a string with a lone surrogate cannot be stored as UTF-8.
     const bad = firstLoneSurrogate(input);
     if (bad >= 0) {
-      throw new EditionParseError(
+      throw new IssueParseError(
         'INVALID_ENCODING',
         'the input contains an unpaired UTF-16 surrogate',
         lineAtIndex(codeUnitOf(input), bad),
@@ -147,10 +147,10 @@ function decodeInput(input: string | Uint8Array): string {
   // Rule: NUL characters are rejected, with their line.
   const nul = text.indexOf('\0');
   if (nul >= 0) {
-    throw new EditionParseError('NUL_BYTE', 'the input contains a NUL character', lineAtIndex(codeUnitOf(text), nul));
+    throw new IssueParseError('NUL_BYTE', 'the input contains a NUL character', lineAtIndex(codeUnitOf(text), nul));
   }
   // Rule: an input with no visible text is rejected.
-  if (text.trim() === '') throw new EditionParseError('EMPTY', 'the input is empty');
+  if (text.trim() === '') throw new IssueParseError('EMPTY', 'the input is empty');
   return text;
 }
 
@@ -231,7 +231,7 @@ type Target =
   | { kind: 'paper'; paper: PaperDraft }
   | { kind: 'orphan'; number: string };
 
-class EditionBuilder {
+class IssueBuilder {
   readonly warnings: ParseWarning[] = [];
   title: SourceLine = { line: 1, text: '' };
   subtitle: SourceLine | null = null;
@@ -251,11 +251,11 @@ class EditionBuilder {
   }
 
   /**
-   * Rule: numbering problems are warnings, or EditionParseError 'NUMBERING'
+   * Rule: numbering problems are warnings, or IssueParseError 'NUMBERING'
    * when options.strict. The warning says what number is stored instead.
    */
   private numberingProblem(line: number, message: string, storedAs: string | null): void {
-    if (this.strict) throw new EditionParseError('NUMBERING', message, line);
+    if (this.strict) throw new IssueParseError('NUMBERING', message, line);
     this.warn(line, storedAs === null ? message : `${message}; stored as ${storedAs}`);
   }
 
@@ -426,11 +426,11 @@ class EditionBuilder {
   build(joinBody: (lines: SourceLine[]) => string, week: Week): ParseResult {
     // Rule: an edition without any numbered section is not an edition.
     if (this.sections.length === 0) {
-      throw new EditionParseError('STRUCTURE', 'no numbered section heading ("1. Category") was found');
+      throw new IssueParseError('STRUCTURE', 'no numbered section heading ("1. Category") was found');
     }
     this.checkTableOfContents();
     this.checkEmptyBlocks(joinBody);
-    const sections: EditionSection[] = this.sections.map((s) => ({
+    const sections: IssueSection[] = this.sections.map((s) => ({
       number: s.storedNumber,
       categoryName: s.categoryName,
       papers: s.papers.map((p) => ({
@@ -443,8 +443,8 @@ class EditionBuilder {
         arxivId: p.arxivId,
       })),
     }));
-    const asides: EditionAside[] = this.asides.map((a) => ({ title: a.title, body: joinBody(a.body) }));
-    const document: EditionDocument = {
+    const asides: IssueAside[] = this.asides.map((a) => ({ title: a.title, body: joinBody(a.body) }));
+    const document: IssueDocument = {
       title: this.title.text,
       subtitle: this.subtitle?.text ?? '',
       intro: joinBody(this.intro),
@@ -759,7 +759,7 @@ function joinTextBody(lines: SourceLine[]): string {
 }
 
 class TextParser {
-  private readonly b: EditionBuilder;
+  private readonly b: IssueBuilder;
   /** Non-blank, trimmed lines. */
   private readonly entries: SourceLine[];
   private readonly tocKeys = new Set<string>();
@@ -770,7 +770,7 @@ class TextParser {
     lines: string[],
     private readonly options: ParseOptions,
   ) {
-    this.b = new EditionBuilder(options.strict === true);
+    this.b = new IssueBuilder(options.strict === true);
     // Rule (text): lines are trimmed; blank lines only separate.
     this.entries = lines.map((text, i) => ({ line: i + 1, text: text.trim() })).filter((e) => e.text !== '');
   }
@@ -841,7 +841,7 @@ class TextParser {
     const searchEnd = tocIndex >= 0 ? tocIndex : this.entries.length;
     let titleIndex = this.entries.slice(0, searchEnd).findIndex((e) => WEEK_RANGE.test(e.text) || FOR_THE_WEEK.test(e.text));
     if (titleIndex < 0) titleIndex = 0;
-    if (titleIndex === tocIndex) throw new EditionParseError('STRUCTURE', 'there is no title line before the table of contents', this.entries[0]?.line);
+    if (titleIndex === tocIndex) throw new IssueParseError('STRUCTURE', 'there is no title line before the table of contents', this.entries[0]?.line);
     for (const stray of this.entries.slice(0, titleIndex)) {
       this.b.warn(stray.line, `text before the title is not imported: ${excerpt(stray.text)}`);
     }
@@ -1008,14 +1008,14 @@ function parseWeekComment(value: string, line: number, warn: WeekContext['warn']
 }
 
 class MarkdownParser {
-  private readonly b: EditionBuilder;
+  private readonly b: IssueBuilder;
   private weekComment: (Week & { line: number }) | null = null;
 
   constructor(
     private readonly lines: string[],
     private readonly options: ParseOptions,
   ) {
-    this.b = new EditionBuilder(options.strict === true);
+    this.b = new IssueBuilder(options.strict === true);
   }
 
   private line(index: number): string {
@@ -1046,7 +1046,7 @@ class MarkdownParser {
   /** Rule (md title): the first "# " line; lines before it are reported; no title is a STRUCTURE error. */
   private parseTitle(): number {
     const titleIndex = this.lines.findIndex((l) => MD_TITLE.test(l));
-    if (titleIndex < 0) throw new EditionParseError('STRUCTURE', 'no "# Title" line was found');
+    if (titleIndex < 0) throw new IssueParseError('STRUCTURE', 'no "# Title" line was found');
     for (let i = 0; i < titleIndex; i++) {
       if (!BLANK.test(this.line(i))) this.b.warn(i + 1, `text before the title is not imported: ${excerpt(this.line(i))}`);
     }
@@ -1206,11 +1206,11 @@ class MarkdownParser {
 // ===========================================================================
 
 /**
- * Parses one edition. Hard errors throw EditionParseError (encoding, NUL,
+ * Parses one edition. Hard errors throw IssueParseError (encoding, NUL,
  * empty input, no structure, numbering in strict mode); everything else that
  * is doubtful is returned as a warning with its 1-based line.
  */
-export function parseEdition(input: string | Uint8Array, options: ParseOptions): ParseResult {
+export function parseIssue(input: string | Uint8Array, options: ParseOptions): ParseResult {
   if (options.format !== 'text' && options.format !== 'markdown') {
     throw new TypeError(`options.format must be 'text' or 'markdown', got ${JSON.stringify(options.format)}`);
   }

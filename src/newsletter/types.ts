@@ -2,7 +2,7 @@
  * The structure of one edition as it is written by editors (plain text or
  * Markdown) and as it is exported. Pure data: no database ids.
  */
-export interface EditionPaper {
+export interface IssuePaper {
   /** "2.3": section number, a dot, position inside the section (1-based). Always contiguous: what is stored. */
   number: string;
   /**
@@ -17,22 +17,22 @@ export interface EditionPaper {
   arxivId?: string | null;
 }
 
-export interface EditionSection {
+export interface IssueSection {
   /** 1-based section number: the n-th section is n (the number printed may differ; see numberAsWritten). */
   number: number;
   /** The category name as printed ("LLM Training & Fine-Tuning"). */
   categoryName: string;
-  papers: EditionPaper[];
+  papers: IssuePaper[];
 }
 
 /** A block listed in the table of contents that is not a numbered section (e.g. an e-book promo). */
-export interface EditionAside {
+export interface IssueAside {
   title: string;
   /** Markdown body. */
   body: string;
 }
 
-export interface EditionDocument {
+export interface IssueDocument {
   /** The title line exactly as written, e.g. "Important LLM Papers for the Week From 05/05 to 11/05". */
   title: string;
   subtitle: string;
@@ -40,11 +40,11 @@ export interface EditionDocument {
   intro: string;
   /** Table-of-contents entries as written (checked against sections; stored and exported as written). */
   tableOfContents: string[];
-  asides: EditionAside[];
+  asides: IssueAside[];
   /** ISO date YYYY-MM-DD, or null when it could not be determined. */
   weekStart: string | null;
   weekEnd: string | null;
-  sections: EditionSection[];
+  sections: IssueSection[];
   /** Markdown, may be empty. */
   outro: string;
 }
@@ -67,6 +67,6 @@ export interface ParseOptions {
 }
 
 export interface ParseResult {
-  document: EditionDocument;
+  document: IssueDocument;
   warnings: ParseWarning[];
 }

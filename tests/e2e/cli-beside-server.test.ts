@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayDatabase } from '../helpers/db.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
-import { EDITION, eventually, expectIntact, gql, runCli, sqlClient } from './helpers.js';
+import { FIXTURE_ISSUE, eventually, expectIntact, gql, runCli, sqlClient } from './helpers.js';
 
 /**
  * Every command a user runs, beside a running server (`npm start`): on PGlite
@@ -12,7 +12,7 @@ import { EDITION, eventually, expectIntact, gql, runCli, sqlClient } from './hel
  * visible through GraphQL at once — the response cache is on and warmed
  * first — survive a restart, and leave the database intact.
  */
-const PAPERS = 5; // papers in EDITION
+const PAPERS = 5; // papers in FIXTURE_ISSUE
 const ISSUE = (slug: string) => `{ issue(slug: "${slug}") { title subtitle paperCount sections { papers { id number title } } } }`;
 
 interface Backend {
@@ -71,11 +71,11 @@ describe.each(backends)('the CLI beside a running server on %s', (_name, make) =
     const slug = '2031-01-06';
     expect((await warm(server.url, ISSUE(slug))).body.data.issue).toBeNull();
 
-    const dry = await runCli('import.ts', [EDITION, '--week-start', slug, '--dry-run'], env());
+    const dry = await runCli('import.ts', [FIXTURE_ISSUE, '--week-start', slug, '--dry-run'], env());
     expect(dry.code, dry.stderr).toBe(0);
     expect((await gql(server.url, ISSUE(slug))).body.data.issue).toBeNull();
 
-    const created = await runCli('import.ts', [EDITION, '--week-start', slug, '--publish'], env());
+    const created = await runCli('import.ts', [FIXTURE_ISSUE, '--week-start', slug, '--publish'], env());
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain(`created "${slug}"`);
     const seen = (await gql(server.url, ISSUE(slug))).body.data.issue;
@@ -84,7 +84,7 @@ describe.each(backends)('the CLI beside a running server on %s', (_name, make) =
     // --replace with one title fixed: the other papers keep their ids
     const fixed = path.join(tmpdir(), `llmp-e2e-fixed-${process.pid}.txt`);
     const firstTitle = seen.sections[0].papers[0].title as string;
-    writeFileSync(fixed, readFileSync(EDITION, 'utf8').replace(firstTitle, `${firstTitle} (revised)`));
+    writeFileSync(fixed, readFileSync(FIXTURE_ISSUE, 'utf8').replace(firstTitle, `${firstTitle} (revised)`));
     await warm(server.url, ISSUE(slug));
     const replaced = await runCli('import.ts', [fixed, '--week-start', slug, '--replace'], env());
     rmSync(fixed);
@@ -95,7 +95,7 @@ describe.each(backends)('the CLI beside a running server on %s', (_name, make) =
     expect(ids(after).slice(1)).toEqual(ids(seen).slice(1));
 
     // a second import of the same week without --replace is refused and changes nothing
-    const again = await runCli('import.ts', [EDITION, '--week-start', slug], env());
+    const again = await runCli('import.ts', [FIXTURE_ISSUE, '--week-start', slug], env());
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists/);
   }, 120_000);

@@ -9,7 +9,7 @@ import { type RunningServer, repoRoot, startServer } from '../helpers/server.js'
 // sample edition), Debian's headless Chromium, the run button, the result.
 // The machine has no internet, so this also proves GraphiQL needs no CDN.
 const CHROMIUM = '/usr/bin/chromium';
-const EDITION_TITLE = 'Important LLM Papers for the Week From 05/05 to 11/05';
+const ISSUE_TITLE = 'Important LLM Papers for the Week From 05/05 to 11/05';
 const SCREENSHOT = path.join(repoRoot, 'tests', 'artifacts', 'graphiql.png');
 
 describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CHROMIUM} is missing)`, () => {
@@ -95,7 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
           timeout: 30_000,
           message: `no edition title in the response pane (${[...problems, ...external].join('; ')})`,
         })
-        .toContain(squash(`"title": "${EDITION_TITLE}"`));
+        .toContain(squash(`"title": "${ISSUE_TITLE}"`));
       const shown = squash(await response.innerText());
       expect(shown).toContain(squash('"weekStart": "2025-05-05"'));
       expect(shown).not.toContain('"errors"');

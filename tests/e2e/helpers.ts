@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { repoRoot } from '../helpers/server.js';
 
 /** A committed edition in the plain-text format (the tests need no ../shared). */
-export const EDITION = path.join(repoRoot, 'tests', 'fixtures', 'newsletter', 'clean-edition.txt');
+export const FIXTURE_ISSUE = path.join(repoRoot, 'tests', 'fixtures', 'newsletter', 'clean-edition.txt');
 
 export interface CliResult {
   code: number | null;

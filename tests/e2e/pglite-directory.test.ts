@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot, startServer, type RunningServer } from '../helpers/server.js';
-import { EDITION, expectIntact, gql, runCli, sqlClient } from './helpers.js';
+import { FIXTURE_ISSUE, expectIntact, gql, runCli, sqlClient } from './helpers.js';
 
 /**
  * One PGlite directory, many processes: a server and commands. Nothing may
@@ -36,7 +36,7 @@ const paperCount = async (url: string, slug: string) =>
   (await gql(url, `{ issue(slug: "${slug}") { paperCount } }`)).body.data?.issue?.paperCount ?? null;
 
 /** A big edition (so that an import takes a while): `sections` × `perSection` papers with long summaries. */
-function bigEdition(sections: number, perSection: number): string {
+function bigIssue(sections: number, perSection: number): string {
   const lines = ['Important LLM Papers for the Week From 06/01 to 12/01', 'A long edition', 'Intro paragraph.', 'Table of Contents:'];
   for (let s = 1; s <= sections; s++) lines.push(`Category ${s}`);
   for (let s = 1; s <= sections; s++) {
@@ -54,8 +54,8 @@ describe('one PGlite directory, a server and commands', () => {
     const dir = dataDir();
     const server = await serve(dir);
     const [a, b] = await Promise.all([
-      runCli('import.ts', [EDITION, '--week-start', '2031-02-03', '--publish'], env(dir)),
-      runCli('import.ts', [EDITION, '--week-start', '2031-02-10', '--publish'], env(dir)),
+      runCli('import.ts', [FIXTURE_ISSUE, '--week-start', '2031-02-03', '--publish'], env(dir)),
+      runCli('import.ts', [FIXTURE_ISSUE, '--week-start', '2031-02-10', '--publish'], env(dir)),
     ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
@@ -63,8 +63,8 @@ describe('one PGlite directory, a server and commands', () => {
     expect(await paperCount(server.url, '2031-02-10')).toBe(5);
     // the same week twice at once: one is created, the other refused cleanly
     const [c, d] = await Promise.all([
-      runCli('import.ts', [EDITION, '--week-start', '2031-02-17'], env(dir)),
-      runCli('import.ts', [EDITION, '--week-start', '2031-02-17'], env(dir)),
+      runCli('import.ts', [FIXTURE_ISSUE, '--week-start', '2031-02-17'], env(dir)),
+      runCli('import.ts', [FIXTURE_ISSUE, '--week-start', '2031-02-17'], env(dir)),
     ]);
     expect([c.code, d.code].sort()).toEqual([0, 1]);
     expect(`${c.stderr}${d.stderr}`).toMatch(/already exists|at the same time/);
@@ -79,7 +79,7 @@ describe('one PGlite directory, a server and commands', () => {
   it('kill -9 of the server during an import through it: the edition is all there or absent', async () => {
     const dir = dataDir();
     const file = path.join(dir, '..', `${path.basename(dir)}-big.txt`);
-    writeFileSync(file, bigEdition(20, 40));
+    writeFileSync(file, bigIssue(20, 40));
     try {
       const server = await serve(dir);
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', file, '--week-start', '2031-03-03'], {
@@ -118,7 +118,7 @@ describe('one PGlite directory, a server and commands', () => {
   it('a server that starts while a command holds the directory waits for it', async () => {
     const dir = dataDir();
     const file = path.join(dir, '..', `${path.basename(dir)}-big.txt`);
-    writeFileSync(file, bigEdition(10, 30));
+    writeFileSync(file, bigIssue(10, 30));
     try {
       const importing = runCli('import.ts', [file, '--week-start', '2031-04-07', '--publish'], env(dir));
       // the command holds the directory once its lock exists
@@ -211,7 +211,7 @@ describe('one PGlite directory, a server and commands', () => {
     const last = await client.query('DELETE FROM drizzle.__drizzle_migrations WHERE id = (SELECT max(id) FROM drizzle.__drizzle_migrations) RETURNING *');
     try {
       const before = snapshot();
-      const refused = await runCli('import.ts', [EDITION, '--week-start', '2031-05-05'], env(dir));
+      const refused = await runCli('import.ts', [FIXTURE_ISSUE, '--week-start', '2031-05-05'], env(dir));
       expect(refused.code).toBe(3);
       expect(refused.stderr).toMatch(new RegExp(`server \\(PID ${holder.pid}\\) has not applied 1 migration`));
       expect(refused.stderr).toMatch(/Restart the server/);

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/auth/tokens.js';
 import { createDb } from '../../src/db/client.js';
-import { generateEditionDocument } from '../../src/db/generate.js';
+import { generateIssueDocument } from '../../src/db/generate.js';
 import { renderMarkdown } from '../../src/newsletter/markdown.js';
 import { repoRoot } from '../helpers/server.js';
 import { type ServerProcess, sleep, spawnServer, timedGql } from './helpers.js';
@@ -27,7 +27,7 @@ const IMPORT = `mutation($text: String!) {
 }`;
 
 function edition(index: number) {
-  const doc = generateEditionDocument(index, { papers: PAPERS, summaryWords: [60, 90] });
+  const doc = generateIssueDocument(index, { papers: PAPERS, summaryWords: [60, 90] });
   return { text: renderMarkdown(doc), slug: doc.weekStart! };
 }
 

@@ -19,7 +19,7 @@ let paperIds: string[];
 
 beforeAll(async () => {
   tdb = await seededTestDb();
-  await generateArchive(tdb.db, { editions: 3, papersPerEdition: 10, firstWeek: '2025-06-02', categories: 4 });
+  await generateArchive(tdb.db, { editions: 3, papersPerIssue: 10, firstWeek: '2025-06-02', categories: 4 });
   app = createApp({ db: tdb.db, limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true } });
   const ids = await post({ query: '{ papers(first: 100) { nodes { id } } }' });
   paperIds = ids.body.data.papers.nodes.map((n: { id: string }) => n.id);

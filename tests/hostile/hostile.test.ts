@@ -22,7 +22,7 @@ let issueCursor: string;
 
 beforeAll(async () => {
   tdb = await seededTestDb();
-  await generateArchive(tdb.db, { editions: 1, papersPerEdition: 3, firstWeek: '2026-02-02', status: 'draft', categories: 3 });
+  await generateArchive(tdb.db, { editions: 1, papersPerIssue: 3, firstWeek: '2026-02-02', status: 'draft', categories: 3 });
   editorToken = (await createToken(tdb.db, { name: 'editor', scope: 'editor' })).token;
   expiredToken = (await createToken(tdb.db, { name: 'expired', scope: 'editor', expiresAt: new Date(Date.now() - 60_000) })).token;
   revokedToken = (await createToken(tdb.db, { name: 'revoked', scope: 'editor' })).token;

@@ -15,7 +15,7 @@ import { ISSUES_FEED_SIZE } from '../../src/http/feed-routes.js';
 import { createRateLimits } from '../../src/http/limits.js';
 import { createResponseCache } from '../../src/http/response-cache.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/http/security-headers.js';
-import { importEdition } from '../../src/newsletter/importer.js';
+import { importIssueText } from '../../src/newsletter/importer.js';
 import { authHeader } from '../helpers/auth.js';
 import { type TestDb, createTestDb } from '../helpers/db.js';
 import { gql } from '../helpers/http.js';
@@ -300,10 +300,10 @@ const weekOf = (p: PathName, g: number) => {
   const d = new Date(Date.UTC(2024, 0, 1 + 7 * (PATHS.indexOf(p) * GROUPS.length + g)));
   return d.toISOString().slice(0, 10);
 };
-const editionSlug = (p: PathName, g: number) => `zq${p[0]}-g${g}`;
+const issueSlug = (p: PathName, g: number) => `zq${p[0]}-g${g}`;
 
 /** A plain-text edition (the published layout, docs/import-format.md) with the shapes in every field. */
-function textEdition(group: number[]): string {
+function textIssue(group: number[]): string {
   const p: PathName = 'text';
   const aside = `${mark(p, group[0]!)} aside ${oneLine(SHAPES[group[0]!]![1])}`;
   const lines = [`${TITLE} ${joined(p, group)}`, joined(p, group)];
@@ -318,7 +318,7 @@ function textEdition(group: number[]): string {
 }
 
 /** A Markdown edition (the export format) with the shapes in every field, raw (not escaped as the exporter would). */
-function markdownEdition(group: number[], g: number): string {
+function markdownIssue(group: number[], g: number): string {
   const p: PathName = 'markdown';
   const start = weekOf(p, g);
   const end = new Date(Date.parse(start) + 6 * 86_400_000).toISOString().slice(0, 10);
@@ -379,7 +379,7 @@ async function writeThroughApi(group: number[], g: number): Promise<void> {
     });
     await mutate(UPDATE_CATEGORY, { input: { id: created.category.id, name: categoryName(p, i) } });
   }
-  const { issue } = await mutate(CREATE_ISSUE, { input: { slug: editionSlug(p, g), title: `${TITLE} placeholder`, weekStart: weekOf(p, g) } });
+  const { issue } = await mutate(CREATE_ISSUE, { input: { slug: issueSlug(p, g), title: `${TITLE} placeholder`, weekStart: weekOf(p, g) } });
   await mutate(UPDATE_ISSUE, {
     input: {
       id: issue.id,
@@ -414,11 +414,11 @@ beforeAll(async () => {
   editor = await authHeader(tdb.db);
   expect(GROUPS.length * PATHS.length).toBeLessThanOrEqual(ISSUES_FEED_SIZE);
   for (const [g, group] of GROUPS.entries()) {
-    const text = await importEdition(tdb.db, textEdition(group), { format: 'text', publish: true, weekStart: weekOf('text', g), slug: editionSlug('text', g) });
+    const text = await importIssueText(tdb.db, textIssue(group), { format: 'text', publish: true, weekStart: weekOf('text', g), slug: issueSlug('text', g) });
     expect(text.document.sections).toHaveLength(group.length);
     expect(text.document.asides).toHaveLength(1);
     expect(text.document.outro).not.toBe('');
-    const md = await importEdition(tdb.db, markdownEdition(group, g), { format: 'markdown', publish: true, slug: editionSlug('markdown', g) });
+    const md = await importIssueText(tdb.db, markdownIssue(group, g), { format: 'markdown', publish: true, slug: issueSlug('markdown', g) });
     expect(md.document.sections).toHaveLength(group.length);
     expect(md.document.asides).toHaveLength(1);
     await writeThroughApi(group, g);
@@ -466,7 +466,7 @@ describe('the renderer and the sanitizer alone', () => {
     for (const shape of NUL_SHAPES) {
       expect(checkHtml(markdownToHtml(shape)).problems).toEqual([]);
       expect(checkHtml(sanitizeFeedHtml(shape)).problems).toEqual([]);
-      await expect(importEdition(tdb.db, `${TITLE}\n1. Cat\n1.1. T\n${shape}\n`, { format: 'text', weekStart: '2030-01-07', dryRun: true })).rejects.toThrow(/NUL|U\+0000/i);
+      await expect(importIssueText(tdb.db, `${TITLE}\n1. Cat\n1.1. T\n${shape}\n`, { format: 'text', weekStart: '2030-01-07', dryRun: true })).rejects.toThrow(/NUL|U\+0000/i);
       const res = await gql(app, CREATE_CATEGORY, { input: { slug: 'nul', name: shape } }, editor);
       expect(res.body.data?.createCategory.message).toMatch(/NUL/);
     }
@@ -531,12 +531,12 @@ describe('every HTML output, after every write path', () => {
 
   it('the Markdown pages of hostile editions are text/markdown, never HTML', async () => {
     for (const path of PATHS) {
-      const page = await get(`/issues/${editionSlug(path, 0)}.md`);
+      const page = await get(`/issues/${issueSlug(path, 0)}.md`);
       expect(page.res.status).toBe(200);
       expect(page.res.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
       expect(page.res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(page.res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
-      const paper = await get(`/issues/${editionSlug(path, 0)}/papers/1.1.md`);
+      const paper = await get(`/issues/${issueSlug(path, 0)}/papers/1.1.md`);
       expect(paper.res.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
       expect(paper.res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     }
@@ -568,7 +568,7 @@ describe('nosniff and the CSP (app)', () => {
       ['feed', app.fetch('http://localhost/feeds/issues.rss'), 200],
       ['unknown category feed (404)', app.fetch('http://localhost/feeds/categories/nope.atom'), 404],
       ['feed POST (405)', app.fetch('http://localhost/feeds/issues.json', { method: 'POST', body: 'x' }), 405],
-      ['Markdown page', app.fetch(`http://localhost/issues/${editionSlug('text', 0)}.md`), 200],
+      ['Markdown page', app.fetch(`http://localhost/issues/${issueSlug('text', 0)}.md`), 200],
       ['unknown Markdown page (404)', app.fetch('http://localhost/issues/nope.md'), 404],
       ['unknown path (404)', app.fetch('http://localhost/nope'), 404],
     ];

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { type CategoryRow, type PaperWithSummary, categories, categoryAliases, issues, papers, sections } from '../schema.js';
-import type { EditionRows } from './editions.js';
+import type { IssueRows } from './issue-content.js';
 
 /**
  * Reads behind the feeds (/feeds/…) and the single-paper Markdown route.
@@ -14,7 +14,7 @@ const { searchVector: _omit, ...paperColumns } = getTableColumns(papers);
  * The latest `limit` published editions (by week, newest first), each with
  * its sections, categories and papers, in three statements whatever `limit`.
  */
-export async function latestPublishedEditions(db: Db, args: { limit: number }): Promise<EditionRows[]> {
+export async function latestPublishedIssues(db: Db, args: { limit: number }): Promise<IssueRows[]> {
   const issueRows = await db
     .select()
     .from(issues)

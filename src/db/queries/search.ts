@@ -370,11 +370,11 @@ export async function relevanceWindow(
   const { papers, editions } = await archiveSize(db);
   if (!(papers > 0 && editions > 0) || estimate < 3 * n || estimate > WINDOW_MAX_SHARE * papers) return null;
   const windowPapers = (WINDOW_SAFETY * n * papers) / estimate;
-  const windowEditions = Math.ceil(windowPapers / (papers / editions));
-  if (windowEditions >= editions) return null;
+  const windowIssues = Math.ceil(windowPapers / (papers / editions));
+  if (windowIssues >= editions) return null;
   const [bound] = await selectRows<{ week: string }>(
     db,
-    sql`SELECT week_start::text AS week FROM issues ORDER BY week_start DESC, id DESC OFFSET ${windowEditions}::int LIMIT 1`,
+    sql`SELECT week_start::text AS week FROM issues ORDER BY week_start DESC, id DESC OFFSET ${windowIssues}::int LIMIT 1`,
   );
   if (!bound?.week) return null;
   // A phrase is checked on the rows the GIN index hands back for all its words, which are

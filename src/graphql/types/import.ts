@@ -1,8 +1,8 @@
 import { issuesByIds } from '../../db/queries/issues.js';
 import { ValidationError, ConflictError, ParseError } from '../../errors.js';
-import { type ImportResult, importEdition } from '../../newsletter/importer.js';
+import { type ImportResult, importIssueText } from '../../newsletter/importer.js';
 import { slugify } from '../../newsletter/slug.js';
-import type { EditionPaper, EditionSection } from '../../newsletter/types.js';
+import type { IssuePaper, IssueSection } from '../../newsletter/types.js';
 import { builder } from '../builder.js';
 import { isoDate } from '../pagination.js';
 import { afterWrite } from '../mutation-helpers.js';
@@ -27,7 +27,7 @@ export const ImportWarning = builder.objectRef<{ line: number; message: string }
   }),
 });
 
-const PreviewPaper = builder.objectRef<EditionPaper>('ImportPreviewPaper').implement({
+const PreviewPaper = builder.objectRef<IssuePaper>('ImportPreviewPaper').implement({
   description: 'A paper as parsed from the text.',
   fields: (t) => ({
     number: t.exposeString('number', {
@@ -45,7 +45,7 @@ const PreviewPaper = builder.objectRef<EditionPaper>('ImportPreviewPaper').imple
   }),
 });
 
-const PreviewSection = builder.objectRef<EditionSection>('ImportPreviewSection').implement({
+const PreviewSection = builder.objectRef<IssueSection>('ImportPreviewSection').implement({
   description: 'A numbered section as parsed from the text.',
   fields: (t) => ({
     number: t.exposeInt('number', { description: 'Section number it is (or would be) stored under: its place in the edition.' }),
@@ -135,7 +135,7 @@ builder.mutationFields((t) => ({
       if (input.year != null && (input.year < 1900 || input.year > 2999)) {
         throw new ValidationError('year must be between 1900 and 2999', ['input', 'year']);
       }
-      const result = await importEdition(ctx.db, input.text, {
+      const result = await importIssueText(ctx.db, input.text, {
         format: input.format ?? 'text',
         dryRun: input.dryRun ?? false,
         publish: input.publish ?? false,

@@ -3,7 +3,7 @@ import type { Db } from '../client.js';
 import { type Aside, type ImportWarning, type PaperWithSummary, categories, issues, papers, sections } from '../schema.js';
 import { selectRows } from './util.js';
 
-export interface NewEditionPaper {
+export interface IssueContentPaper {
   title: string;
   summary: string;
   url?: string | null;
@@ -12,12 +12,12 @@ export interface NewEditionPaper {
   numberAsWritten?: string | null;
 }
 
-export interface NewEditionSection {
+export interface IssueContentSection {
   categoryId: number;
-  papers: NewEditionPaper[];
+  papers: IssueContentPaper[];
 }
 
-export interface NewEdition {
+export interface IssueContentInput {
   slug: string;
   title: string;
   subtitle: string;
@@ -33,7 +33,7 @@ export interface NewEdition {
   status: 'draft' | 'published';
   publishedAt: Date | null;
   /** In order: section i gets number i + 1, its papers positions 1, 2, … */
-  sections: NewEditionSection[];
+  sections: IssueContentSection[];
 }
 
 /** Rows per INSERT, well under PostgreSQL's (and PGlite's) bound-parameter limits. */
@@ -44,7 +44,7 @@ const PAPER_CHUNK = 500;
  * inside a transaction (pass the transaction as `db`) so that it is all or
  * nothing. Returns the new issue id.
  */
-export async function insertEdition(db: Db, edition: NewEdition): Promise<number> {
+export async function insertIssueContent(db: Db, edition: IssueContentInput): Promise<number> {
   const { sections: sectionInputs, ...issueFields } = edition;
   const [issue] = await db.insert(issues).values(issueFields).returning({ id: issues.id });
   if (!issue) throw new Error('insert into issues returned no row');
@@ -57,7 +57,7 @@ export async function insertSections(
   db: Db,
   issueId: number,
   weekStart: string,
-  sectionInputs: NewEditionSection[],
+  sectionInputs: IssueContentSection[],
 ): Promise<void> {
   if (sectionInputs.length === 0) return;
   const sectionRows = await db
@@ -104,8 +104,8 @@ export async function currentPapers(db: Db, issueId: number): Promise<CurrentPap
 }
 
 /** A paper of the new text, with the id of the existing paper it replaces (null: a new paper). */
-export type ReplacingPaper = NewEditionPaper & { id: number | null };
-export type ReplacingSection = Omit<NewEditionSection, 'papers'> & { papers: ReplacingPaper[] };
+export type ReplacingPaper = IssueContentPaper & { id: number | null };
+export type ReplacingSection = Omit<IssueContentSection, 'papers'> & { papers: ReplacingPaper[] };
 
 export interface ReplaceCounts {
   /** Existing papers kept whose fields, number or section changed (their version was bumped). */
@@ -123,7 +123,7 @@ export interface ReplaceCounts {
  * of statements, whatever the size of the edition (plus one INSERT per 500
  * new papers). Call it inside the import's transaction.
  */
-export async function replaceEditionContent(
+export async function replaceIssueContent(
   db: Db,
   issueId: number,
   weekStart: string,
@@ -269,7 +269,7 @@ export async function lockIssueBySlug(db: Db, slug: string): Promise<typeof issu
   return rows[0] ?? null;
 }
 
-export type IssueFields = Partial<Omit<NewEdition, 'sections'>>;
+export type IssueFields = Partial<Omit<IssueContentInput, 'sections'>>;
 
 /** Updates an edition's own fields, bumps its version and updated_at; keeps papers' week copy in step. */
 export async function updateIssueFields(db: Db, issueId: number, fields: IssueFields): Promise<void> {
@@ -282,14 +282,14 @@ export async function updateIssueFields(db: Db, issueId: number, fields: IssueFi
   }
 }
 
-export interface EditionRows {
+export interface IssueRows {
   issue: typeof issues.$inferSelect;
   sections: Array<typeof sections.$inferSelect & { category: typeof categories.$inferSelect }>;
   papers: PaperWithSummary[];
 }
 
 /** Everything needed to export an edition, in three statements. */
-export async function editionRows(db: Db, slug: string, includeDrafts: boolean): Promise<EditionRows | null> {
+export async function issueRows(db: Db, slug: string, includeDrafts: boolean): Promise<IssueRows | null> {
   const [issue] = await db.select().from(issues).where(eq(issues.slug, slug));
   if (!issue || (!includeDrafts && issue.status !== 'published')) return null;
   const sectionRows = await db

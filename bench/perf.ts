@@ -1,32 +1,29 @@
 /**
- * Read performance side by side (issue 7): this API uncached and with the
- * response cache, PostGraphile v5 over the same tables, the database limit
- * (each query as one hand-written SQL statement through pgbench) and the
- * HTTP limit (a bare node:http server answering the same bytes), each system
- * its own process on 127.0.0.1, loaded by autocannon at 10 and 50
- * connections with the four read queries Q1–Q4.
+ * Read performance of what ships, side by side (issues 7 and 17): the production
+ * server as a user runs it — `node <start:dist's flags> dist/server.js`, NODE_ENV=production,
+ * request logging, metrics and limits on (a rate budget set high through its env variables),
+ * uncached (RESPONSE_CACHE=off) and cached (RESPONSE_CACHE=on) — beside PostGraphile v5 over
+ * the same tables, on every Node given (by default the machine's and Node 24 LTS from
+ * `.ci/node24`), each system its own process on 127.0.0.1, loaded by autocannon with the four
+ * read queries Q1–Q4 in alternating rounds.
  *
- *   npx tsx bench/perf.ts [--quick] [--big] [--no-profile]
+ *   npx tsx bench/perf.ts [--quick] [--big] [--no-profile] [--node PATH]… [--baseline DIR]
+ *                         [--rounds 3] [--connections 10,50] [--profile-query Q4]
  *
- * The API runs as production runs it: the compiled build (`npm run build`,
- * done here first) under plain node with the V8 settings the README
- * recommends (bench/systems/api.mjs).
+ * --baseline DIR adds "api (baseline)": DIR's own dist/server.js (another checkout, built),
+ * measured in the same rounds, for before/after comparisons of a change.
  *
- * Data: database bench_perf (520 weekly editions × 20 papers, 12 categories,
- * filled by `npm run bench:data` when missing or of another size);
- * --big uses bench_perf_100k (5 200 editions, 104 000 papers) instead.
- * PostGraphile lives in bench/peers/postgraphile with its own package.json
- * (installed here with `npm ci` when its node_modules is missing).
+ * Data: database bench_perf (520 weekly editions × 20 papers, 12 categories, filled by
+ * `npm run bench:data` when missing or of another size); --big uses bench_perf_100k.
+ * PostGraphile lives in bench/peers/postgraphile (installed with `npm ci` when missing).
  *
- * Figures: requests/s (median of 2 runs after a warm-up), p50/p99 latency,
- * server CPU per request (utime+stime of the server process from /proc),
- * SQL statements per request (counted in PostgreSQL's log during a separate
- * phase in which the system's connections run with log_statement=all), peak
- * RSS (VmHWM, reset before each 50-connection pair of runs). Writes the
- * section `perf` of BENCHMARKS.md. Then, unless --no-profile, records a CPU
- * profile of the uncached API under Q1 load at 10 connections (after a
- * warm-up) to /tmp/llmp-perf-profile/ and prints its top 15 self-time
- * functions (also in top-self-time.txt there).
+ * Figures: requests/s and p50/p99 (medians over the rounds), server CPU per request
+ * (utime+stime from /proc over all rounds ÷ requests), SQL statements per request
+ * (PostgreSQL's log with log_statement=all, a separate phase), peak RSS (VmHWM).
+ * Then, unless --no-profile, a CPU profile (node --cpu-prof) of the shipped server on the
+ * last Node under one query's load, summarised to its top self-time functions.
+ * Writes the section `perf` of BENCHMARKS.md. bench/systems/api.mjs (createApp alone) stays
+ * as a profiling tool; its figures are not results.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -43,14 +40,19 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     big: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    node: { type: 'string', multiple: true },
+    baseline: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    'profile-query': { type: 'string', default: 'Q4' },
   },
 });
 const QUICK = Boolean(values.quick);
 const BIG = Boolean(values.big);
 const WARMUP_S = QUICK ? 1 : 3;
 const RUN_S = QUICK ? 2 : 5;
-const RUNS = 2;
-const CONNECTIONS = [10, 50];
+const ROUNDS = Number(values.rounds ?? (QUICK ? 1 : 3));
+const CONNECTIONS = String(values.connections ?? '10').split(',').map(Number);
 const COUNT_REQUESTS = 20;
 const PER_WEEK = 20;
 const PAPERS = BIG ? 104_000 : 10_400;
@@ -203,67 +205,92 @@ interface System {
   exited: Promise<void>;
 }
 
-async function startProcess(name: string, port: number, command: string, args: string[], cwd: string, urlPath = '/graphql'): Promise<System> {
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), NODE_ENV: 'production', GRAPHILE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s:\n${output}`)), 60_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
+/** Starts a server and waits until `readyPath` answers 200 (the API's /readyz; PostGraphile's endpoint). */
+async function startProcess(
+  name: string,
+  port: number,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  readyPath: string,
+): Promise<System> {
+  const logFile = path.join(tmp, `${name.replace(/\W+/g, '-')}-${port}.log`);
+  const out = openSync(logFile, 'a');
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', out, out] });
+  closeSync(out);
+  let exitCode: number | null = null;
+  const exited = new Promise<void>((resolve) =>
     child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code}) before listening:\n${output}`));
-    });
-  });
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return { name, port, child, pid: child.pid!, url: `http://127.0.0.1:${port}${urlPath}`, exited };
+      exitCode = code;
+      resolve();
+    }),
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exitCode !== null || child.exitCode !== null) throw new Error(`${name} exited before it was ready:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`${name} not ready in 60 s:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${readyPath}`, readyPath === '/graphql'
+        ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }
+        : {});
+      if (res.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { name, port, child, pid: child.pid!, url: `http://127.0.0.1:${port}/graphql`, exited };
 }
 
-const tsxArgs = (file: string, args: string[]) => ['--import', 'tsx', path.join(here, 'systems', file), ...args];
+/** `start:dist`'s node flags, read from package.json so that the benchmark runs exactly what ships. */
+function startDistFlags(dir: string): string[] {
+  const script = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:dist'];
+  const words = (script ?? '').split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/server.js') throw new Error(`start:dist in ${dir} is not "node … dist/server.js": ${script}`);
+  return words.slice(1, -1);
+}
 
-/** The API runs as production runs it: the compiled build, plain node, the V8 settings the README recommends. */
-const API_NODE_FLAGS = ['--max-old-space-size=2048', '--max-semi-space-size=8', '--heap-growing-percent=200'];
-const startApi = (port: number, opts: { cache?: boolean; logStatements?: boolean; cpuProfile?: string } = {}) =>
-  startProcess(
-    opts.cache ? 'api-cached' : 'api',
+/** The production server of the checkout in `dir` (built), as the README runs it. */
+const startApi = (
+  name: string,
+  node: string,
+  port: number,
+  opts: { dir?: string; cache?: boolean; logStatements?: boolean; cpuProfileDir?: string } = {},
+) => {
+  const dir = opts.dir ?? root;
+  const url = new URL(dbUrl);
+  // node-postgres takes `options` from the URL: every pool connection then logs its statements.
+  if (opts.logStatements) url.searchParams.set('options', '-c log_statement=all');
+  return startProcess(
+    name,
     port,
-    process.execPath,
-    [...API_NODE_FLAGS, path.join(here, 'systems', 'api.mjs'),
-      '--port',
-      String(port),
-      ...(opts.cache ? ['--cache'] : []),
-      ...(opts.logStatements ? ['--log-statements'] : []),
-      ...(opts.cpuProfile ? ['--cpu-prof', opts.cpuProfile] : []),
-    ],
-    root,
+    node,
+    [...startDistFlags(dir), ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), 'dist/server.js'],
+    dir,
+    {
+      DATABASE_URL: url.toString(),
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      RESPONSE_CACHE: opts.cache ? 'on' : 'off',
+      SEED_SAMPLE: 'false',
+      // The rate budget high, as a deployment expecting this load would set it: every request is still charged.
+      RATE_LIMIT_POINTS: '1000000000',
+      RATE_LIMIT_IN_FLIGHT: '1000',
+    },
+    '/readyz',
   );
+};
 
-const startPostgraphile = (port: number, logStatements = false) =>
-  startProcess('postgraphile', port, process.execPath, ['server.mjs', ...(logStatements ? ['--log-statements'] : [])], peerDir);
-
-const startStatic = (port: number, files: Record<string, string>, adapter = false) =>
+const startPostgraphile = (node: string, port: number, logStatements = false) =>
   startProcess(
-    adapter ? 'adapter-limit' : 'http-limit',
+    'postgraphile',
     port,
-    process.execPath,
-    tsxArgs('static.ts', ['--port', String(port), ...(adapter ? ['--adapter'] : []), ...Object.entries(files).map(([q, f]) => `${q}=${f}`)]),
-    root,
-    '/',
+    node,
+    ['server.mjs', ...(logStatements ? ['--log-statements'] : [])],
+    peerDir,
+    { DATABASE_URL: dbUrl, NODE_ENV: 'production', GRAPHILE_ENV: 'production' },
+    '/graphql',
   );
 
 async function stop(system: System): Promise<void> {
@@ -347,56 +374,6 @@ async function countPerRequest(system: System, query: string): Promise<number> {
 
 // ---------------------------------------------------------------- load
 
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  cpuMsPerReq: number;
-  rssMb?: number;
-  errors: number;
-  runs: number[];
-}
-
-async function load(system: System, query: string, connections: number, header?: Record<string, string>): Promise<Figures> {
-  const opts = {
-    url: system.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...header },
-    body: JSON.stringify({ query }),
-    connections,
-    pipelining: 1,
-    timeout: 30,
-  };
-  await autocannon({ ...opts, duration: WARMUP_S });
-  if (connections === 50) resetPeakRss(system.pid);
-  const rps: number[] = [];
-  const p50: number[] = [];
-  const p99: number[] = [];
-  let ticks = 0;
-  let requests = 0;
-  let errors = 0;
-  for (let i = 0; i < RUNS; i++) {
-    const before = cpuTicks(system.pid);
-    const r = await autocannon({ ...opts, duration: RUN_S });
-    ticks += cpuTicks(system.pid) - before;
-    const ok = r['2xx'];
-    requests += r.requests.total;
-    errors += r.errors + r.timeouts + r.non2xx;
-    rps.push(ok / r.duration);
-    p50.push(r.latency.p50);
-    p99.push(r.latency.p99);
-  }
-  return {
-    rps: median(rps),
-    p50: median(p50),
-    p99: median(p99),
-    cpuMsPerReq: requests ? (ticks * 1000) / CLK_TCK / requests : Number.NaN,
-    ...(connections === 50 ? { rssMb: peakRssMb(system.pid) } : {}),
-    errors,
-    runs: rps,
-  };
-}
-
 function pgbench(file: string, clients: number): { tps: number; latencyMs: number } {
   const u = new URL(dbUrl);
   const out = execFileSync(
@@ -472,110 +449,154 @@ const version = (dir: string, pkg: string) => {
     return '?';
   }
 };
+const nodeVersion = (node: string) => execFileSync(node, ['-v'], { encoding: 'utf8' }).trim();
+
+/** The Nodes to compare: --node PATH…, else the machine's and Node 24 LTS (.ci/node24: the registry's official build). */
+function nodesToRun(): string[] {
+  const given = (values.node as string[] | undefined) ?? [];
+  if (given.length > 0) return given;
+  const nodes = [process.execPath];
+  try {
+    const n24 = execFileSync(path.join(root, '.ci', 'node24'), { encoding: 'utf8' }).trim();
+    if (nodeVersion(n24) !== process.version) nodes.push(n24);
+  } catch (err) {
+    log(`Node 24 not available (${(err as Error).message}); measuring ${process.version} only`);
+  }
+  return nodes;
+}
 
 const started = performance.now();
 if (!existsSync(PG_LOG)) throw new Error(`PostgreSQL log not found at ${PG_LOG} (set PG_LOG)`);
+const tmp = path.join('/tmp', `llmp-perf-${process.pid}`);
+mkdirSync(tmp, { recursive: true });
 const slug = await ensureData();
 ensurePeerInstalled();
 log('building the API (npm run build) …');
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+const BASELINE = values.baseline ? path.resolve(String(values.baseline)) : undefined;
+if (BASELINE && !existsSync(path.join(BASELINE, 'dist', 'server.js'))) throw new Error(`${BASELINE}/dist/server.js missing: build it first`);
+const NODES = nodesToRun();
 const apiQ = apiQueries(slug);
 const pglQ = postgraphileQueries(slug);
 const sqlQ = sqlStatements(slug);
 
-const PORTS = { api: 4100, cached: 4101, postgraphile: 4102, http: 4103, profile: 4104, adapter: 4105 };
-const SYSTEMS = ['api', 'api-cached', 'postgraphile'] as const;
-type SystemName = (typeof SYSTEMS)[number];
+type SystemName = 'api' | 'api-cached' | 'api (baseline)' | 'postgraphile';
+const SYSTEMS: SystemName[] = ['api', 'api-cached', ...(BASELINE ? (['api (baseline)'] as const) : []), 'postgraphile'];
 const queriesOf = (s: SystemName) => (s === 'postgraphile' ? pglQ : apiQ);
+const PORT: Record<SystemName, number> = { api: 4100, 'api-cached': 4101, postgraphile: 4102, 'api (baseline)': 4103 };
+const start = (name: SystemName, node: string, extra: { logStatements?: boolean; cpuProfileDir?: string } = {}) =>
+  name === 'postgraphile'
+    ? startPostgraphile(node, PORT[name], extra.logStatements)
+    : startApi(name, node, PORT[name], { ...extra, cache: name === 'api-cached', dir: name === 'api (baseline)' ? BASELINE : root });
 
-// 1. SQL statements per request, each system alone with log_statement=all.
-const statements: Record<SystemName, Partial<Record<QueryName, number>>> = { api: {}, 'api-cached': {}, postgraphile: {} };
-const sameResults: Partial<Record<QueryName, string>> = {};
+// 1. SQL statements per request, each system alone with log_statement=all (on the first Node).
+const statements: Partial<Record<SystemName, Partial<Record<QueryName, number>>>> = {};
 for (const name of SYSTEMS) {
-  const system =
-    name === 'postgraphile' ? await startPostgraphile(PORTS.postgraphile, true) : await startApi(name === 'api' ? PORTS.api : PORTS.cached, { cache: name === 'api-cached', logStatements: true });
+  const system = await start(name, NODES[0]!, { logStatements: true });
   try {
+    statements[name] = {};
     for (const q of QUERY_NAMES) statements[name][q] = await countPerRequest(system, queriesOf(name)[q]);
-    log(`statements per request, ${name}: ${QUERY_NAMES.map((q) => `${q} ${statements[name][q]}`).join(', ')}`);
+    log(`statements per request, ${name}: ${QUERY_NAMES.map((q) => `${q} ${statements[name]![q]}`).join(', ')}`);
   } finally {
     await stop(system);
   }
 }
-if (Object.values(statements.api).every((n) => n === 0)) throw new Error(`no statements found in ${PG_LOG}: is log_statement honoured?`);
+if (Object.values(statements.api ?? {}).every((n) => n === 0)) throw new Error(`no statements found in ${PG_LOG}: is log_statement honoured?`);
 
-// 2. Load, every system up side by side (each idle while another is measured).
-const api = await startApi(PORTS.api);
-const cached = await startApi(PORTS.cached, { cache: true });
-const postgraphile = await startPostgraphile(PORTS.postgraphile);
-const tmp = path.join('/tmp', `llmp-perf-${process.pid}`);
-mkdirSync(tmp, { recursive: true });
-const staticFiles: Record<string, string> = {};
-for (const q of QUERY_NAMES) {
-  const { status, body } = await post(api.url, apiQ[q]);
-  if (status !== 200) throw new Error(`api ${q}: ${status}`);
-  staticFiles[q] = path.join(tmp, `${q}.json`);
-  writeFileSync(staticFiles[q], body);
-}
-const httpLimit = await startStatic(PORTS.http, staticFiles);
-const adapterLimit = await startStatic(PORTS.adapter, staticFiles, true);
+// 2. The database limit: each query as one SQL statement through pgbench (no Node involved).
+const dbLimit: Partial<Record<QueryName, { tps: number; latencyMs: number }>> = {};
 for (const q of QUERY_NAMES) {
   writeFileSync(path.join(tmp, `${q}.sql`), sqlQ[q]);
-  const a = titles(await postOk(api.url, apiQ[q]));
-  const b = titles(await postOk(postgraphile.url, pglQ[q]));
-  const common = a.filter((t) => b.includes(t)).length;
-  sameResults[q] =
-    a.length > 0 && JSON.stringify(a) === JSON.stringify(b)
-      ? 'yes'
-      : a.length === b.length && common === a.length
-        ? 'same titles, other order'
-        : `no: ${common} of ${a.length} titles in common`;
-  log(`${q}: results of the API and PostGraphile: ${sameResults[q]}`);
+  dbLimit[q] = pgbench(path.join(tmp, `${q}.sql`), CONNECTIONS[0]!);
+  log(`${q} pgbench: ${fmt(dbLimit[q].tps)} tps`);
 }
 
-type Row = { system: string; query: QueryName; f?: Figures; db?: { tps: number; latencyMs: number }; statements?: number };
-const results: Record<number, Row[]> = {};
-try {
-  for (const connections of CONNECTIONS) {
-    results[connections] = [];
-    for (const [qi, q] of QUERY_NAMES.entries()) {
-      // rotate the order so that no system always runs first (or last) for a query
-      const order = [api, cached, postgraphile];
-      for (let i = 0; i < qi; i++) order.push(order.shift()!);
-      for (const system of order) {
-        const name = system === api ? 'api' : system === cached ? 'api-cached' : 'postgraphile';
-        const f = await load(system, queriesOf(name)[q], connections);
-        results[connections].push({ system: name, query: q, f, statements: statements[name][q] });
-        log(`${connections} conns ${q} ${name}: ${fmt(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, ${fmt(f.cpuMsPerReq, 2)} CPU ms/req${f.rssMb ? `, RSS ${fmt(f.rssMb)} MB` : ''}${f.errors ? `, ${f.errors} errors` : ''}`);
-      }
-      const db = pgbench(path.join(tmp, `${q}.sql`), connections);
-      results[connections].push({ system: 'database limit (pgbench)', query: q, db, statements: 1 });
-      log(`${connections} conns ${q} pgbench: ${fmt(db.tps)} tps, ${db.latencyMs} ms avg`);
-      for (const [system, name] of [
-        [httpLimit, 'HTTP limit (node:http)'],
-        [adapterLimit, "adapter limit (Yoga's @whatwg-node/server)"],
-      ] as const) {
-        const f = await load(system, apiQ[q], connections, { 'x-bench-query': q });
-        results[connections].push({ system: name, query: q, f, statements: 0 });
-        log(`${connections} conns ${q} ${name}: ${fmt(f.rps)} req/s, p99 ${f.p99} ms, ${fmt(f.cpuMsPerReq, 3)} CPU ms/req`);
+// 3. Load, per Node: every system up side by side, alternating rounds (each idle while another is measured).
+interface Sample {
+  rps: number[];
+  p50: number[];
+  p99: number[];
+  ticks: number;
+  requests: number;
+  errors: number;
+  rssMb: number;
+}
+type Key = `${string}|${number}|${SystemName}|${QueryName}`;
+const samples = new Map<Key, Sample>();
+const sameResults: Partial<Record<QueryName, string>> = {};
+const nodeLabels: string[] = [];
+
+async function measure(system: System, query: string, connections: number, into: Sample): Promise<void> {
+  const opts = {
+    url: system.url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+    connections,
+    pipelining: 1,
+    timeout: 30,
+  };
+  await autocannon({ ...opts, duration: WARMUP_S });
+  const before = cpuTicks(system.pid);
+  const r = await autocannon({ ...opts, duration: RUN_S });
+  into.ticks += cpuTicks(system.pid) - before;
+  into.requests += r.requests.total;
+  into.errors += r.errors + r.timeouts + r.non2xx;
+  into.rps.push(r['2xx'] / r.duration);
+  into.p50.push(r.latency.p50);
+  into.p99.push(r.latency.p99);
+  into.rssMb = Math.max(into.rssMb, peakRssMb(system.pid));
+}
+
+for (const node of NODES) {
+  const label = `Node ${nodeVersion(node).replace(/^v/, '')}`;
+  nodeLabels.push(label);
+  const running = new Map<SystemName, System>();
+  try {
+    for (const name of SYSTEMS) running.set(name, await start(name, node));
+    if (nodeLabels.length === 1) {
+      for (const q of QUERY_NAMES) {
+        const a = titles(await postOk(running.get('api')!.url, apiQ[q]));
+        const b = titles(await postOk(running.get('postgraphile')!.url, pglQ[q]));
+        const common = a.filter((t) => b.includes(t)).length;
+        sameResults[q] =
+          a.length > 0 && JSON.stringify(a) === JSON.stringify(b)
+            ? 'yes'
+            : a.length === b.length && common === a.length
+              ? 'same titles, other order'
+              : `no: ${common} of ${a.length} titles in common`;
+        log(`${q}: results of the API and PostGraphile: ${sameResults[q]}`);
       }
     }
+    for (let round = 0; round < ROUNDS; round++)
+      for (const connections of CONNECTIONS)
+        for (const [qi, q] of QUERY_NAMES.entries()) {
+          // rotate the order so that no system always runs first (or last) for a query
+          const order = [...SYSTEMS];
+          for (let i = 0; i < qi + round; i++) order.push(order.shift()!);
+          for (const name of order) {
+            const key: Key = `${label}|${connections}|${name}|${q}`;
+            const sample = samples.get(key) ?? { rps: [], p50: [], p99: [], ticks: 0, requests: 0, errors: 0, rssMb: 0 };
+            samples.set(key, sample);
+            await measure(running.get(name)!, queriesOf(name)[q], connections, sample);
+            log(`${label} round ${round + 1} ${connections} conns ${q} ${name}: ${fmt(sample.rps.at(-1))} req/s, p99 ${sample.p99.at(-1)} ms`);
+          }
+        }
+  } finally {
+    await Promise.all([...running.values()].map(stop));
   }
-} finally {
-  await Promise.all([api, cached, postgraphile, httpLimit, adapterLimit].map(stop));
 }
 
-// 3. CPU profile of the uncached API under Q1 load.
+// 4. CPU profile of the shipped server (uncached) on the last Node under one query's load.
 let profileTop: string[] = [];
 let profileFile = '';
+const PROFILE_QUERY = (QUERY_NAMES as string[]).includes(String(values['profile-query'])) ? (values['profile-query'] as QueryName) : 'Q4';
 if (!values['no-profile']) {
   rmSync(PROFILE_DIR, { recursive: true, force: true });
   mkdirSync(PROFILE_DIR, { recursive: true });
-  const profiled = await startApi(PORTS.profile, { cpuProfile: path.join(PROFILE_DIR, 'api-q1.cpuprofile') });
+  const profiled = await start('api', NODES.at(-1)!, { cpuProfileDir: PROFILE_DIR });
   try {
-    const opts = { url: profiled.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: apiQ.Q1 }), connections: 10 };
-    await autocannon({ ...opts, duration: WARMUP_S });
-    profiled.child.kill('SIGUSR2'); // start profiling: start-up and warm-up stay out of the profile
-    await new Promise((r) => setTimeout(r, 200));
+    const opts = { url: profiled.url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: apiQ[PROFILE_QUERY] }), connections: 10 };
     await autocannon({ ...opts, duration: QUICK ? 3 : 10 });
   } finally {
     await stop(profiled);
@@ -592,108 +613,115 @@ rmSync(tmp, { recursive: true, force: true });
 
 // ---------------------------------------------------------------- report
 
-const find = (c: number, system: string, q: QueryName) => results[c]!.find((r) => r.system === system && r.query === q);
-const rpsOf = (c: number, system: string, q: QueryName) => find(c, system, q)?.f?.rps ?? Number.NaN;
+const fig = (label: string, c: number, s: SystemName, q: QueryName) => {
+  const x = samples.get(`${label}|${c}|${s}|${q}`);
+  if (!x) return undefined;
+  return {
+    rps: median(x.rps),
+    p50: median(x.p50),
+    p99: median(x.p99),
+    cpu: x.requests ? (x.ticks * 1000) / CLK_TCK / x.requests : Number.NaN,
+    rss: x.rssMb,
+    errors: x.errors,
+    runs: x.rps,
+  };
+};
+const C0 = CONNECTIONS[0]!;
+const ratio = (a: number | undefined, b: number | undefined, d = 2) => (a && b ? `${fmt(a / b, d)}×` : '—');
 
-const tables = CONNECTIONS.map((c) => {
-  const lines = [
-    `### ${c} connections`,
-    '',
-    '| query | system | requests/s | p50 ms | p99 ms | server CPU ms/request | SQL statements/request | peak RSS MB | errors |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const q of QUERY_NAMES)
-    for (const r of results[c]!.filter((x) => x.query === q)) {
-      if (r.db) lines.push(`| ${QUERY_LABEL[q]} | ${r.system} | ${fmt(r.db.tps)} tps | avg ${fmt(r.db.latencyMs, 1)} | — | — | 1 | — | — |`);
-      else {
-        const f = r.f!;
+const tables = nodeLabels.flatMap((label) =>
+  CONNECTIONS.map((c) => {
+    const lines = [
+      `#### ${label}, ${c} connections`,
+      '',
+      '| query | system | requests/s (per round) | p50 ms | p99 ms | server CPU ms/request | SQL statements/request | peak RSS MB | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ];
+    for (const q of QUERY_NAMES) {
+      for (const s of SYSTEMS) {
+        const f = fig(label, c, s, q);
+        if (!f) continue;
         lines.push(
-          `| ${QUERY_LABEL[q]} | ${r.system} | ${fmt(f.rps)} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${fmt(f.cpuMsPerReq, 2)} | ${fmt(r.statements, 1)} | ${fmt(f.rssMb)} | ${f.errors} |`,
+          `| ${QUERY_LABEL[q]} | ${s} | ${fmt(f.rps)} (${f.runs.map((r) => fmt(r)).join(', ')}) | ${fmt(f.p50)} | ${fmt(f.p99)} | ${fmt(f.cpu, 3)} | ${fmt(statements[s]?.[q], 1)} | ${fmt(f.rss)} | ${f.errors} |`,
         );
       }
     }
-  return lines.join('\n');
-});
-
-const ratioLines = [
-  '| query | uncached ÷ PostGraphile, 10 conns | cached ÷ PostGraphile, 10 conns | uncached ÷ PostGraphile, 50 conns | cached ÷ PostGraphile, 50 conns | same titles as PostGraphile (in order) |',
-  '| --- | --- | --- | --- | --- | --- |',
-  ...QUERY_NAMES.map((q) => {
-    const r = (c: number, s: string) => `${fmt(rpsOf(c, s, q) / rpsOf(c, 'postgraphile', q), 2)}×`;
-    return `| ${QUERY_LABEL[q]} | ${r(10, 'api')} | ${r(10, 'api-cached')} | ${r(50, 'api')} | ${r(50, 'api-cached')} | ${sameResults[q] ?? '—'} |`;
+    return lines.join('\n');
   }),
-];
+);
+
+const ratioRows = nodeLabels.flatMap((label) =>
+  QUERY_NAMES.map((q) => {
+    const a = fig(label, C0, 'api', q);
+    const c = fig(label, C0, 'api-cached', q);
+    const p = fig(label, C0, 'postgraphile', q);
+    const b = fig(label, C0, 'api (baseline)', q);
+    return `| ${label} | ${QUERY_LABEL[q]} | ${ratio(a?.rps, p?.rps)} | ${ratio(a?.cpu, p?.cpu)} | ${fmt(a?.p99)} vs ${fmt(p?.p99)} | ${ratio(c?.rps, p?.rps, 1)}${
+      BASELINE ? ` | ${ratio(a?.rps, b?.rps)}` : ''
+    } |`;
+  }),
+);
 
 const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
-const stmtOk = (['Q1', 'Q2'] as const).every((q) => (statements.api[q] ?? Infinity) <= 3);
-const parityOk = (['Q1', 'Q2'] as const).every((q) => {
-  const a = find(10, 'api', q)?.f;
-  const p = find(10, 'postgraphile', q)?.f;
-  return !!a && !!p && a.rps >= p.rps && a.p99 <= p.p99;
+const every = (label: string, pred: (q: QueryName) => boolean) => QUERY_NAMES.every(pred);
+const targetLines = nodeLabels.flatMap((label) => {
+  const r = (q: QueryName) => (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
+  const cpu = (q: QueryName) => (fig(label, C0, 'api', q)?.cpu ?? Number.POSITIVE_INFINITY) / (fig(label, C0, 'postgraphile', q)?.cpu ?? 0);
+  const p99ok = (q: QueryName) => (fig(label, C0, 'api', q)?.p99 ?? Number.POSITIVE_INFINITY) <= (fig(label, C0, 'postgraphile', q)?.p99 ?? 0);
+  const cached = (q: QueryName) => (fig(label, C0, 'api-cached', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
+  const lines = [
+    `- ${label}: every query ≥ 1.0× PostGraphile requests/s (first milestone): ${met(every(label, (q) => r(q) >= 1))} (${QUERY_NAMES.map((q) => `${q} ${fmt(r(q), 2)}×`).join(', ')})`,
+    `- ${label}: every query ≥ 1.5× requests/s, ≤ 0.67× Node CPU per request, p99 no worse: ${met(every(label, (q) => r(q) >= 1.5 && cpu(q) <= 0.67 && p99ok(q)))} (CPU ${QUERY_NAMES.map((q) => `${q} ${fmt(cpu(q), 2)}`).join(', ')})`,
+    `- ${label}: cached ≥ 10× PostGraphile on every query: ${met(every(label, (q) => cached(q) >= 10))} (lowest ${fmt(Math.min(...QUERY_NAMES.map(cached)), 1)}×)`,
+  ];
+  if (BASELINE) {
+    const base = (q: QueryName) => (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'api (baseline)', q)?.rps ?? Number.POSITIVE_INFINITY);
+    lines.push(`- ${label}: this checkout ≥ 0.95× the baseline on every query: ${met(every(label, (q) => base(q) >= 0.95))} (${QUERY_NAMES.map((q) => `${q} ${fmt(base(q), 2)}×`).join(', ')})`);
+  }
+  return lines;
 });
-const cachedRatios = CONNECTIONS.flatMap((c) => QUERY_NAMES.map((q) => rpsOf(c, 'api-cached', q) / rpsOf(c, 'postgraphile', q)));
-const cacheOk = cachedRatios.every((x) => x >= 5);
-const rssValues = QUERY_NAMES.flatMap((q) => ['api', 'api-cached'].map((s) => find(50, s, q)?.f?.rssMb ?? Number.NaN));
-const rssMax = Math.max(...rssValues);
-const rssOk = rssMax < 250;
-const targets = [
-  `- SQL statements per request ≤ 3 for Q1 and Q2 (uncached): Q1 ${fmt(statements.api.Q1, 1)}, Q2 ${fmt(statements.api.Q2, 1)} — ${met(stmtOk)}`,
-  `- uncached Q1/Q2 ≥ 1.0× PostGraphile requests/s at 10 connections, p99 no worse: ${(['Q1', 'Q2'] as const)
-    .map((q) => `${q} ${fmt(rpsOf(10, 'api', q) / rpsOf(10, 'postgraphile', q), 2)}×, p99 ${find(10, 'api', q)?.f?.p99} vs ${find(10, 'postgraphile', q)?.f?.p99} ms`)
-    .join('; ')} — ${met(parityOk)}`,
-  `- cached ≥ 5× PostGraphile (every query, 10 and 50 connections): lowest ${fmt(Math.min(...cachedRatios), 2)}× — ${met(cacheOk)}${
-    cacheOk
-      ? ''
-      : `; the adapter limit ÷ PostGraphile, for the same queries: ${CONNECTIONS.flatMap((c) =>
-          QUERY_NAMES.filter((q) => rpsOf(c, 'api-cached', q) / rpsOf(c, 'postgraphile', q) < 5).map(
-            (q) => `${q} at ${c} connections ${fmt(rpsOf(c, "adapter limit (Yoga's @whatwg-node/server)", q) / rpsOf(c, 'postgraphile', q), 2)}×`,
-          ),
-        ).join(', ')}`
-  }`,
-  `- peak RSS < 250 MB (this API, uncached and cached, under 50 connections): ${fmt(rssMax)} MB — ${met(rssOk)}`,
-];
 
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+const flags = startDistFlags(root).join(' ');
 writeSection(
   'perf',
-  `## Read performance side by side (\`bench/perf.ts\`)
+  `## Read performance of the shipped server, side by side (\`bench/perf.ts\`)
 
 \`${DB_NAME}\`: ${PAPERS / PER_WEEK} weekly editions × ${PER_WEEK} papers (${PAPERS} papers, 12 categories), filled by \`npm run bench:data\`.
-Each system is its own process on 127.0.0.1: **api** = this API as production runs it (\`bench/systems/api.mjs\`: the compiled build
-under plain \`node ${API_NODE_FLAGS.join(' ')}\`, createApp, pg pool of 10, limits nobody reaches, no request log);
-**api-cached** = the same with the in-memory response cache (TTL 60 s) and its response tier in front of Yoga, as \`src/server.ts\`
-runs them (a repeated read is replayed from memory before Yoga's HTTP layer, still charged to the rate limits); **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')}
-(Amber preset, pool of 10, \`bench/peers/postgraphile\`); **database limit** = the query as one hand-written SQL statement
-(json_agg) through \`pgbench -n -c N -j 2 -T ${RUN_S}\` (transactions/s, average latency); **HTTP limit** = a bare node:http server
-answering the API's bytes for the query; **adapter limit** = the same bytes through @whatwg-node/server's adapter alone (a fetch
-Request in, a Response out), the HTTP layer graphql-yoga runs every request through: the floor of any answer from inside Yoga
-(the response tier answers before it). Load: autocannon ${version(root, 'autocannon')}, POST with a JSON body, ${WARMUP_S} s warm-up then ${RUNS} runs of
-${RUN_S} s; requests/s = median of the runs (2xx only), p50/p99 = median of the runs' percentiles. Server CPU = utime+stime of the
-server process over the runs ÷ requests. SQL statements/request = \`statement:\`/\`execute\` lines in PostgreSQL's log for ${COUNT_REQUESTS}
-sequential requests, in a separate phase with the system's connections at \`log_statement=all\` (cached: served from the cache).
-Peak RSS = VmHWM, reset before the 50-connection runs. autocannon runs in the benchmark's own process on the same 2 cores.
+Each system is its own process on 127.0.0.1, all started with the same Node: **api** = the production server as shipped —
+\`node ${flags} dist/server.js\` (\`npm run start:dist\`), \`NODE_ENV=production\`, request logging at \`info\` (to a file),
+metrics, rate limits and cost limits on (\`RATE_LIMIT_POINTS=1000000000\`, \`RATE_LIMIT_IN_FLIGHT=1000\`: every request still
+charged), \`RESPONSE_CACHE=off\`; **api-cached** = the same with \`RESPONSE_CACHE=on\` (the default);${
+    BASELINE ? ` **api (baseline)** = the same server built from \`${BASELINE}\` (${(() => { try { return execFileSync('git', ['-C', BASELINE, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim(); } catch { return '?'; } })()});` : ''
+  } **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')} (Amber preset, pool of 10, \`bench/peers/postgraphile\`).
+Load: autocannon ${version(root, 'autocannon')} in the benchmark's process (same 2 cores), ${C0} connections, POST with a JSON body; ${ROUNDS} alternating
+rounds (the systems' order rotates per query and round), each a ${WARMUP_S} s warm-up then ${RUN_S} s measured; requests/s and
+p50/p99 are medians over the rounds (2xx only). Server CPU = utime+stime of the server process over the measured runs ÷ requests.
+SQL statements/request: PostgreSQL's log at \`log_statement=all\`, ${COUNT_REQUESTS} sequential requests, a separate phase.
+Database limit (each query as one hand-written json_agg statement, \`pgbench -c ${C0}\`): ${QUERY_NAMES.map((q) => `${q} ${fmt(dbLimit[q]?.tps)} tps`).join(', ')}.
 
-Queries: Q1 \`issues(first: 20)\` with sections, categories and papers (20 editions, 100 sections, 400 papers); Q2 \`categories\` with
-\`papers(first: 10)\` and each paper's edition; Q3 \`searchPapers(query: "reward model", first: 20)\` with highlights; Q4
-\`paper(issue, number: "2.3")\`. PostGraphile equivalents: \`allIssues\` → \`sectionsByIssueId\` → \`categoryByCategoryId\`,
-\`papersBySectionId\`; \`allCategories(orderBy: SLUG_ASC)\` (Amber orders by indexed columns only; the same order as by name
-here) → \`papersByCategoryId(first: 10)\`; Q3 through a SQL function \`bench_peer.search_papers(query)\` (PostGraphile has no
-full-text search: the same match and ts_rank order, **no highlights**; the SQL statement of the database limit has none
-either); Q4 \`issueBySlug\` → \`papersByIssueId(condition: { sectionNumber: 2, position: 3 })\`.
+Queries: Q1 \`issues(first: 20)\` with sections, categories and papers; Q2 \`categories\` with \`papers(first: 10)\` and each
+paper's edition; Q3 \`searchPapers(query: "reward model", first: 20)\` with highlights (PostGraphile: a SQL function with the
+same match and ts_rank order, no highlights); Q4 \`paper(issue, number: "2.3")\`. Same results as PostGraphile (titles in
+order): ${QUERY_NAMES.map((q) => `${q} ${sameResults[q] ?? '—'}`).join('; ')}.
 
-Versions: Node ${process.version}, graphql-yoga ${version(root, 'graphql-yoga')}, PostGraphile ${version(peerDir, 'postgraphile')} (grafserv ${version(peerDir, 'grafserv')}).
+Versions: ${nodeLabels.join(', ')}; graphql-yoga ${version(root, 'graphql-yoga')}, PostGraphile ${version(peerDir, 'postgraphile')}.
 Machine: ${machineLine()}. Whole run ${minutes} min${QUICK ? ' (--quick)' : ''}.
 
-${tables.join('\n\n')}
+### Ratios at ${C0} connections
 
-### This API ÷ PostGraphile (requests/s)
-
-${ratioLines.join('\n')}
+| Node | query | api ÷ PostGraphile requests/s | api ÷ PostGraphile CPU/request | p99 ms api vs PostGraphile | cached ÷ PostGraphile${BASELINE ? ' | api ÷ baseline' : ''} |
+| --- | --- | --- | --- | --- | ---${BASELINE ? ' | ---' : ''} |
+${ratioRows.join('\n')}
 
 ### Targets
 
-${targets.join('\n')}
-`,
+${targetLines.join('\n')}
+
+### Figures
+
+${tables.join('\n\n')}
+${profileTop.length ? `\n### CPU profile: the shipped server on ${nodeLabels.at(-1)}, ${PROFILE_QUERY}, 10 connections (top self time)\n\n\`\`\`\n${profileTop.join('\n')}\n\`\`\`\n` : ''}`,
 );
 log(`wrote the perf section of BENCHMARKS.md (${minutes} min)`);
 if (profileFile) log(`CPU profile: ${profileFile}`);

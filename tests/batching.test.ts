@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
-import { generateArchive } from '../src/db/generate.js';
+import { generateArchive } from '../src/fixtures/generate.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { gql } from './helpers/http.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
-import { seedSample } from '../src/db/seed.js';
-import { sampleIssue } from '../src/db/sample-edition.js';
+import { seedSample } from '../src/fixtures/seed.js';
+import { sampleIssue } from '../src/fixtures/sample-issue.js';
 import { encodeGlobalId } from '../src/graphql/global-id.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';

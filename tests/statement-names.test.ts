@@ -17,3 +17,23 @@ describe('prepared statement names', () => {
     expect(serverName(base + '_from')).toBe(serverName(base + '_from'));
   });
 });
+
+// Column sets name statements too: derived from the read models, one bit per lookahead group.
+describe('column-set keys', () => {
+  it('a bit per group of the paper read model, distinct for distinct sets', async () => {
+    const { ALL_PAPER_COLUMNS, PAPER, columnsKey } = await import('../src/db/read-model/paper.js');
+    expect(columnsKey(ALL_PAPER_COLUMNS)).toBe('1'.repeat(PAPER.groups.length));
+    expect(columnsKey(PAPER.setFor(new Set(['title', 'updatedAt'])))).toBe(
+      PAPER.groups.map((g) => (g === 'title' || g === 'times' ? '1' : '0')).join(''),
+    );
+    const keys = new Set(PAPER.groups.map((g) => columnsKey(PAPER.setOf([g]))));
+    expect(keys.size).toBe(PAPER.groups.length);
+  });
+
+  it('edition modes: empty for none, `full_`, else a bit per field', async () => {
+    const { ISSUE_FIELDS, issueModeKey } = await import('../src/db/read-model/issue.js');
+    expect(issueModeKey('none')).toBe('');
+    expect(issueModeKey('full')).toBe('full_');
+    expect(issueModeKey(['title'])).toBe(`i${ISSUE_FIELDS.map((f) => (f === 'title' ? '1' : '0')).join('')}_`);
+  });
+});

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openCommandDb } from './database.js';
+import { WITH_DRAFTS } from '../db/queries/fragments.js';
 import { issueRows } from '../db/queries/issue-content.js';
 import { documentFromRows } from '../newsletter/document.js';
 import { renderMarkdown } from '../newsletter/markdown.js';
@@ -15,7 +16,7 @@ if (positionals.length !== 1) {
 }
 const config = loadConfig();
 const handle = await openCommandDb(config, 'export');
-const rows = await issueRows(handle.db, positionals[0]!, true);
+const rows = await issueRows(handle.db, positionals[0]!, WITH_DRAFTS);
 await handle.close();
 if (!rows) {
   console.error(`No edition with slug "${positionals[0]}"`);

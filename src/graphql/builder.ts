@@ -4,7 +4,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, GraphQLScalarType, type ValueNode } from 'graphql';
 import { DateResolver, DateTimeResolver, URLResolver } from 'graphql-scalars';
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import { DATE_RANGE } from '../newsletter/dates.js';
 import { decodeGlobalId, encodeGlobalId } from './global-id.js';
 

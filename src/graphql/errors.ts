@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /** Error codes clients can rely on (in `errors[].extensions.code`). */
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED';
 
 /** A client mistake: shown as is (not masked), with a machine-readable code. */
 export function userInputError(message: string, argumentName?: string): GraphQLError {

@@ -1,6 +1,6 @@
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
-import { ISSUE_FIELDS } from '../db/queries/issues.js';
-import type { IssueMode, PaperColumns } from '../db/queries/papers.js';
+import { ISSUE, ISSUE_FIELDS, type IssueMode } from '../db/read-model/issue.js';
+import { PAPER, type PaperColumns } from '../db/read-model/paper.js';
 
 function collect(
   selectionSet: SelectionSetNode,
@@ -51,7 +51,7 @@ export function selectsPaperIssues(info: Pick<GraphQLResolveInfo, 'fieldNodes' |
 
 /** Fields of an edition that resolve by its id alone (through loaders). */
 const ISSUE_BY_ID_FIELDS = new Set(['__typename', 'id', 'sections', 'papers', 'paperCount']);
-const ISSUE_COLUMN_FIELDS = new Set<string>(ISSUE_FIELDS);
+const ISSUE_COLUMN_FIELDS = ISSUE.fieldNames();
 
 /**
  * How much of each paper's edition the papers of a paper connection need:
@@ -65,7 +65,8 @@ export function paperIssueMode(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fr
     if (!selectsPaperIssues(info)) return 'none';
     const names = new Set([...fieldsAt(info, ['nodes', 'issue']), ...fieldsAt(info, ['edges', 'node', 'issue'])]);
     for (const n of names) if (!ISSUE_COLUMN_FIELDS.has(n) && !ISSUE_BY_ID_FIELDS.has(n)) return 'full';
-    return ISSUE_FIELDS.filter((f) => names.has(f));
+    const set = ISSUE.setFor(names) as Record<string, boolean>;
+    return ISSUE_FIELDS.filter((f) => set[f]);
   });
 }
 
@@ -147,20 +148,10 @@ export function fieldsAt(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragment
  * the fields selected on its `nodes` and `edges { node }`, through fragments.
  */
 export function paperColumnsFor(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): PaperColumns {
-  return memoized(paperColumns, info, () => columnsOf(new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])])));
+  return memoized(paperColumns, info, () => PAPER.setFor(new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])])));
 }
 
 /** The same for the papers of the sections of an edition (`Issue.sections` → `papers`). */
 export function sectionPaperColumnsFor(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): PaperColumns {
-  return memoized(sectionColumns, info, () => columnsOf(fieldsAt(info, ['papers'])));
-}
-
-function columnsOf(names: Set<string>): PaperColumns {
-  return {
-    title: names.has('title'),
-    url: names.has('url'),
-    arxivId: names.has('arxivId'),
-    version: names.has('version'),
-    times: names.has('createdAt') || names.has('updatedAt'),
-  };
+  return memoized(sectionColumns, info, () => PAPER.setFor(fieldsAt(info, ['papers'])));
 }

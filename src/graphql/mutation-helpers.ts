@@ -1,4 +1,4 @@
-import type { Context } from '../context.js';
+import type { Context } from './context.js';
 import { issueSlugs } from '../db/queries/editorial.js';
 import type { Changes } from '../editorial/service.js';
 import { ValidationError } from '../errors.js';

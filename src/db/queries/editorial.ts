@@ -217,11 +217,6 @@ export async function deletePaperById(db: Db, id: number): Promise<void> {
   await db.delete(papers).where(eq(papers.id, id));
 }
 
-export async function issueWeek(db: Db, issueId: number): Promise<string | null> {
-  const [row] = await db.select({ weekStart: issues.weekStart }).from(issues).where(eq(issues.id, issueId));
-  return row?.weekStart ?? null;
-}
-
 // ---- categories ----
 
 export async function categoryById(db: Db, id: number, lock = false): Promise<CategoryRow | null> {

@@ -1,12 +1,14 @@
 import { and, asc, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { type CategoryRow, type PaperWithSummary, categories, categoryAliases, issues, papers, sections } from '../schema.js';
+import { PUBLISHED_ONLY, visibleIssues } from './fragments.js';
 import type { IssueRows } from './issue-content.js';
 
 /**
  * Reads behind the feeds (/feeds/…) and the single-paper Markdown route.
  * Published editions only, always: these are anonymous, cacheable resources.
  */
+const published = visibleIssues(PUBLISHED_ONLY);
 
 const { searchVector: _omit, ...paperColumns } = getTableColumns(papers);
 
@@ -18,7 +20,7 @@ export async function latestPublishedIssues(db: Db, args: { limit: number }): Pr
   const issueRows = await db
     .select()
     .from(issues)
-    .where(eq(issues.status, 'published'))
+    .where(published)
     .orderBy(desc(issues.weekStart), desc(issues.id))
     .limit(args.limit);
   if (issueRows.length === 0) return [];
@@ -102,7 +104,7 @@ export function latestPublishedPapersOfCategory(
     .from(papers)
     .innerJoin(issues, eq(issues.id, papers.issueId))
     .innerJoin(categories, eq(categories.id, papers.categoryId))
-    .where(and(eq(papers.categoryId, args.categoryId), eq(issues.status, 'published')))
+    .where(and(eq(papers.categoryId, args.categoryId), published))
     .orderBy(desc(papers.weekStart), desc(papers.issueId), asc(papers.sectionNumber), asc(papers.position))
     .limit(args.limit);
 }
@@ -119,7 +121,7 @@ export function publishedPaperNumberAsWritten(
     .select({ sectionNumber: papers.sectionNumber, position: papers.position })
     .from(papers)
     .innerJoin(issues, eq(issues.id, papers.issueId))
-    .where(and(eq(issues.slug, args.issueSlug), eq(issues.status, 'published'), eq(papers.numberAsWritten, args.numberAsWritten)))
+    .where(and(eq(issues.slug, args.issueSlug), published, eq(papers.numberAsWritten, args.numberAsWritten)))
     .orderBy(asc(papers.sectionNumber), asc(papers.position))
     .limit(1)
     .then((rows) => rows[0] ?? null);
@@ -138,7 +140,7 @@ export function publishedPaperByNumber(
     .where(
       and(
         eq(issues.slug, args.issueSlug),
-        eq(issues.status, 'published'),
+        published,
         eq(papers.sectionNumber, args.sectionNumber),
         eq(papers.position, args.position),
       ),

@@ -1,6 +1,7 @@
 import { asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { type Aside, type ImportWarning, type PaperWithSummary, categories, issues, papers, sections } from '../schema.js';
+import type { Visibility } from './fragments.js';
 import { selectRows } from './util.js';
 
 export interface IssueContentPaper {
@@ -289,9 +290,9 @@ export interface IssueRows {
 }
 
 /** Everything needed to export an edition, in three statements. */
-export async function issueRows(db: Db, slug: string, includeDrafts: boolean): Promise<IssueRows | null> {
+export async function issueRows(db: Db, slug: string, vis: Visibility): Promise<IssueRows | null> {
   const [issue] = await db.select().from(issues).where(eq(issues.slug, slug));
-  if (!issue || (!includeDrafts && issue.status !== 'published')) return null;
+  if (!issue || (!vis.drafts && issue.status !== 'published')) return null;
   const sectionRows = await db
     .select({ section: sections, category: categories })
     .from(sections)

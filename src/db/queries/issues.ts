@@ -1,8 +1,8 @@
-import { type SQL, and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { type SQL, and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { type IssueRow, issues } from '../schema.js';
-import type { Visibility } from './papers.js';
-import { type PageWindow, prepared } from './util.js';
+import { type Visibility, literalLimit as literalLimitOf, visibleIssues } from './fragments.js';
+import { type PageWindow, flagsKey, prepared } from './util.js';
 
 /** Keyset of an edition: week start, then id. */
 export type IssueKey = [weekStart: string, id: number];
@@ -14,63 +14,6 @@ export interface IssueFilterArgs {
   weekTo?: string | null;
   /** Only editions in this state (editors only; readers always get published). */
   status?: 'draft' | 'published' | null;
-}
-
-/** The fields of an edition besides its id, as IssueRow names them. */
-export const ISSUE_FIELDS = [
-  'slug',
-  'title',
-  'subtitle',
-  'weekStart',
-  'weekEnd',
-  'status',
-  'publishedAt',
-  'version',
-  'createdAt',
-  'updatedAt',
-  'intro',
-  'outro',
-  'asides',
-  'tableOfContents',
-  'importWarnings',
-] as const;
-export type IssueField = (typeof ISSUE_FIELDS)[number];
-
-/**
- * An IssueRow from the values of some of its fields as they follow a paper's
- * in a page (see `paperArray` in papers.ts): dates as text, timestamps as
- * epoch ms, the same row as Drizzle's own mapping gives. Fields not listed
- * are null: such a row serves only the fields GraphQL looked ahead at.
- */
-export function issueFromValues(id: number, fields: readonly IssueField[], values: unknown[]): IssueRow {
-  const row = {
-    id,
-    slug: null,
-    title: null,
-    subtitle: null,
-    weekStart: null,
-    weekEnd: null,
-    status: null,
-    publishedAt: null,
-    version: null,
-    createdAt: null,
-    updatedAt: null,
-    intro: null,
-    outro: null,
-    asides: null,
-    tableOfContents: null,
-    importWarnings: null,
-  } as unknown as Record<string, unknown>;
-  for (let k = 0; k < fields.length; k++) {
-    const f = fields[k]!;
-    const v = values[k];
-    row[f] = (f === 'publishedAt' || f === 'createdAt' || f === 'updatedAt') && v != null ? new Date(v as number) : v;
-  }
-  return row as unknown as IssueRow;
-}
-
-function visible(vis: Visibility): SQL | undefined {
-  return vis.drafts ? undefined : eq(issues.status, 'published');
 }
 
 function filterConditions(filter: IssueFilterArgs | undefined): Array<SQL | undefined> {
@@ -87,7 +30,7 @@ export function issuesByIds(db: Db, ids: readonly number[], vis: Visibility): Pr
     db
       .select()
       .from(issues)
-      .where(and(sql`${issues.id} = ANY(${sql.placeholder('ids')}::int[])`, visible(vis)))
+      .where(and(sql`${issues.id} = ANY(${sql.placeholder('ids')}::int[])`, visibleIssues(vis)))
       .prepare(as ?? ''),
   ).execute({ ids: [...ids] });
 }
@@ -98,7 +41,7 @@ export function issuesBySlugs(db: Db, slugs: readonly string[], vis: Visibility)
     db
       .select()
       .from(issues)
-      .where(and(sql`${issues.slug} = ANY(${sql.placeholder('slugs')}::text[])`, visible(vis)))
+      .where(and(sql`${issues.slug} = ANY(${sql.placeholder('slugs')}::text[])`, visibleIssues(vis)))
       .prepare(as ?? ''),
   ).execute({ slugs: [...slugs] });
 }
@@ -108,7 +51,7 @@ export async function latestIssue(db: Db, vis: Visibility): Promise<IssueRow | n
   const rows = await db
     .select()
     .from(issues)
-    .where(visible(vis))
+    .where(visibleIssues(vis))
     .orderBy(desc(issues.weekStart), desc(issues.id))
     .limit(1);
   return rows[0] ?? null;
@@ -126,12 +69,8 @@ export function pageIssues(
 ): Promise<IssueRow[]> {
   const walkDesc = (window.order === 'DESC') !== window.backward;
   const has = { cursor: window.cursor != null, from: filter?.weekFrom != null, to: filter?.weekTo != null, status: filter?.status != null };
-  // Common page sizes go into the text: a bound LIMIT is re-planned at every execution.
-  const literalLimit = [2, 6, 11, 21, 51, 101].includes(window.limit) ? window.limit : null;
-  const name = `issues_page_v2_${walkDesc ? 'desc' : 'asc'}_${vis.drafts ? 'all' : 'pub'}_l${literalLimit ?? 'n'}${Object.entries(has)
-    .filter(([, on]) => on)
-    .map(([k]) => `_${k}`)
-    .join('')}`;
+  const literalLimit = literalLimitOf(window.limit);
+  const name = `issues_page_v2_${walkDesc ? 'desc' : 'asc'}_${vis.drafts ? 'all' : 'pub'}_l${literalLimit ?? 'n'}${flagsKey(has)}`;
   const statement = prepared(db, name, (as) => {
     const week = sql.placeholder('week');
     const id = sql.placeholder('id');
@@ -146,7 +85,7 @@ export function pageIssues(
       .from(issues)
       .where(
         and(
-          visible(vis),
+          visibleIssues(vis),
           keyset,
           has.from ? sql`${issues.weekStart} >= ${sql.placeholder('weekFrom')}::date` : undefined,
           has.to ? sql`${issues.weekStart} <= ${sql.placeholder('weekTo')}::date` : undefined,
@@ -172,6 +111,6 @@ export async function countIssues(db: Db, filter: IssueFilterArgs | undefined, v
   const rows = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(issues)
-    .where(and(visible(vis), ...filterConditions(filter)));
+    .where(and(visibleIssues(vis), ...filterConditions(filter)));
   return Number(rows[0]?.n ?? 0);
 }

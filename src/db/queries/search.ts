@@ -1,7 +1,18 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import type { PaperRow } from '../schema.js';
-import { PAPER_COLUMNS, type PaperFilterArgs, type PaperKey, type RawPaper, type Visibility, filterSql, toPaper } from './papers.js';
+import {
+  NEWEST_FIRST,
+  type PaperFilterArgs,
+  type PaperKey,
+  type Visibility,
+  archiveKeysetSql,
+  archiveOrderSql,
+  paperFilterSql,
+  visiblePapers,
+  visiblePapersByRow,
+} from './fragments.js';
+import { PAPER_COLUMNS, type RawPaper, toPaper } from './papers.js';
 import { idValues, selectRows } from './util.js';
 
 /*
@@ -107,32 +118,6 @@ function tsquery(text: string): SQL {
 }
 
 /**
- * Published editions only, as a semi-join: right for statements that visit
- * every match (counts), where a hash join on one scan of `issues` is cheapest.
- */
-function visibleSql(vis: Visibility): SQL {
-  return vis.drafts
-    ? sql``
-    : sql`AND EXISTS (SELECT 1 FROM issues vi WHERE vi.id = p.issue_id AND vi.status = 'published')`;
-}
-
-/**
- * Published editions only, checked per row by a primary-key lookup (a
- * correlated scalar subquery is never turned into a join): right for
- * statements that stop after a bounded number of rows (pages, candidates),
- * where a hash join would scan all of `issues` first. Written as `<> 'draft'`
- * (the two statuses are 'draft' and 'published'): the planner estimates that
- * as passing nearly every row (`= 'published'` would be estimated at 0.5 %,
- * and it would then sort all matches instead of walking the archive order).
- */
-function visibleRowSql(vis: Visibility): SQL {
-  return vis.drafts
-    ? sql``
-    : sql`AND (SELECT vi.status FROM issues vi WHERE vi.id = p.issue_id) <> 'draft'`;
-}
-
-
-/**
  * The words of a web-style query for trigram matching: quotes, `or` and
  * excluded (`-word`) terms removed. Empty when nothing is left.
  */
@@ -174,7 +159,7 @@ export async function analyzeQuery(db: Db, query: string): Promise<QueryAnalysis
   return { nodes, indexable: nodes > 0 && row?.tree !== 'T' };
 }
 
-const ARCHIVE_ORDER = sql.raw('p.week_start DESC, p.issue_id DESC, p.section_number ASC, p.position ASC');
+const ARCHIVE_ORDER = archiveOrderSql(NEWEST_FIRST);
 
 /**
  * CTEs `cand` (ids of the candidate set) and, in fuzzy mode, `fuzzy_hits`.
@@ -195,12 +180,12 @@ function candidatesSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter' | 'win
     ? sql`ts_match_vq(p.search_vector, ${tsquery(args.query)})`
     : sql`p.search_vector @@ ${tsquery(args.query)}`;
   const text = sql`SELECT p.id FROM papers p
-      WHERE ${match} ${since} ${filterSql(args.filter)} ${visibleRowSql(vis)}
+      WHERE ${match} ${since} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
       ORDER BY ${ARCHIVE_ORDER} LIMIT ${n}::int`;
   if (args.mode !== 'fuzzy') return sql`cand AS MATERIALIZED (${text})`;
   return sql`fuzzy_hits AS MATERIALIZED (
       SELECT p.id FROM papers p
-      WHERE ${fuzzyWords(args.query)}::text <% p.title ${filterSql(args.filter)} ${visibleRowSql(vis)}
+      WHERE ${fuzzyWords(args.query)}::text <% p.title ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
     ),
     cand AS MATERIALIZED (
       (${text})
@@ -235,14 +220,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
       ORDER BY page.score DESC, page.id DESC`;
   }
   // NEWEST: archive order (newest edition first, then by number), as Query.papers.
-  if (args.cursor) {
-    const [week, issueId, sectionNumber, position] = args.cursor as PaperKey;
-    keyset = sql`AND p.week_start <= ${week}::date AND (
-      p.week_start < ${week}::date
-      OR (p.week_start = ${week}::date AND (
-        p.issue_id < ${issueId}::int
-        OR (p.issue_id = ${issueId}::int AND (p.section_number, p.position) > (${sectionNumber}::int, ${position}::int)))))`;
-  }
+  if (args.cursor) keyset = archiveKeysetSql(NEWEST_FIRST, args.cursor as PaperKey);
   // Fuzzy mode: the planner cannot estimate `<%`, and may walk the whole order
   // index filtering on it; order the bounded candidate set instead.
   const page =
@@ -255,16 +233,16 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
         )`
       : args.few
         ? sql`matches AS MATERIALIZED (
-            SELECT p.id FROM papers p WHERE ${matchSql(args)} ${filterSql(args.filter)}
+            SELECT p.id FROM papers p WHERE ${matchSql(args)} ${paperFilterSql(args.filter)}
           ),
           page AS (
             SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM matches JOIN papers p ON p.id = matches.id
-            WHERE true ${visibleRowSql(vis)} ${keyset}
+            WHERE true ${visiblePapersByRow(vis)} ${keyset}
             ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
           )`
         : sql`page AS (
             SELECT p.id, p.week_start, p.issue_id, p.section_number, p.position FROM papers p
-            WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleRowSql(vis)} ${keyset}
+            WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)} ${keyset}
             ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
           )`;
   return sql`WITH ${page}
@@ -316,7 +294,7 @@ export async function fewMatches(db: Db, args: Pick<SearchArgs, 'query' | 'filte
   const [row] = await selectRows<{ n: number }>(
     db,
     sql`SELECT count(*)::int AS n FROM (
-          SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(args.query)} ${filterSql(args.filter)} LIMIT ${FEW_MATCHES}::int
+          SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(args.query)} ${paperFilterSql(args.filter)} LIMIT ${FEW_MATCHES}::int
         ) m`,
   );
   return Number(row?.n ?? 0) < FEW_MATCHES;
@@ -385,7 +363,7 @@ export async function relevanceWindow(
 /** The statement counting matches per category (exported for EXPLAIN in tests). */
 export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter'>, vis: Visibility): SQL {
   return sql`SELECT p.category_id AS "categoryId", count(*)::int AS count FROM papers p
-    WHERE ${matchSql(args)} ${filterSql(args.filter)} ${visibleSql(vis)}
+    WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapers(vis)}
     GROUP BY p.category_id`;
 }
 
@@ -406,7 +384,7 @@ export async function searchFacets(
 export async function paperByArxivId(db: Db, arxivId: string, vis: Visibility): Promise<PaperRow | null> {
   const rows = await selectRows<RawPaper>(
     db,
-    sql`SELECT ${PAPER_COLUMNS} FROM papers p WHERE p.arxiv_id = ${arxivId} ${visibleSql(vis)}
+    sql`SELECT ${PAPER_COLUMNS} FROM papers p WHERE p.arxiv_id = ${arxivId} ${visiblePapers(vis)}
         ORDER BY p.week_start DESC, p.id DESC LIMIT 1`,
   );
   const first = rows[0];
@@ -461,7 +439,7 @@ export function relatedPapersSql(paperIds: readonly number[], limit: number, vis
       WITH hits AS MATERIALIZED (
         SELECT p.id FROM papers p
         WHERE tq.text IS NOT NULL AND p.search_vector @@ tq.text::tsquery
-          AND p.issue_id <> src.issue_id AND p.id <> src.id ${visibleRowSql(vis)}
+          AND p.issue_id <> src.issue_id AND p.id <> src.id ${visiblePapersByRow(vis)}
       ),
       cand AS (SELECT hits.id FROM hits LIMIT ${RELATED_CANDIDATES}::int)
       SELECT ${PAPER_COLUMNS}, ts_rank(p.search_vector, tq.text::tsquery)::float8 AS score

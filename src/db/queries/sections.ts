@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import type { CategoryRow, PaperRow, SectionRow } from '../schema.js';
-import { ALL_PAPER_COLUMNS, type PaperColumns, columnsKey } from './papers.js';
+import { ALL_PAPER_COLUMNS, PAPER, type PaperColumns, type PaperView, columnsKey } from '../read-model/paper.js';
+import type { CategoryRow, SectionRow } from '../schema.js';
 import { preparedRows } from './util.js';
 
 /** A section row with its category and its papers, as the statement below returns it. */
@@ -16,9 +16,12 @@ interface RawSection {
   description: string;
   categoryCreatedMs: number;
   categoryUpdatedMs: number;
-  /** [id, position, title, url, arxivId, version, createdAtMs, updatedAtMs] per paper, in position order (null where not asked for). */
-  papers: Array<[number, number, string, string | null, string | null, number, number | null, number | null]> | null;
+  /** Per paper, in position order: the paper's columns that the section does not give (see `fromSection`). */
+  papers: unknown[][] | null;
 }
+
+/** What a section gives its papers (the paper columns declared with `section`). */
+const fromSection = (c: { section: string | undefined }) => c.section !== undefined;
 
 /**
  * Sections of several editions with their categories and their papers, in
@@ -28,16 +31,16 @@ interface RawSection {
  * value per section costs Node far less than a row per paper, and arrays cost
  * PostgreSQL far less to build than objects. What the section already says
  * (edition, category, week, number) is not repeated per paper, and of the
- * papers' optional columns only those in `columns` are filled (see
- * PaperColumns; the others are null: such rows serve only what was asked for).
+ * papers' lookahead columns only those in `columns` are read (see
+ * PaperColumns; the others are absent: such rows serve only what was asked for).
  */
 export async function sectionsByIssueIds(
   db: Db,
   issueIds: readonly number[],
   columns: PaperColumns = ALL_PAPER_COLUMNS,
-): Promise<Array<{ section: SectionRow; category: CategoryRow; papers: PaperRow[] }>> {
+): Promise<Array<{ section: SectionRow; category: CategoryRow; papers: PaperView[] }>> {
   if (issueIds.length === 0) return [];
-  const or = (on: boolean, column: string) => sql.raw(on ? column : 'NULL');
+  const items = PAPER.jsonItems('p', columns, { except: fromSection }).join(', ');
   const rows = await preparedRows<RawSection>(
     db,
     `sections_by_issue_ids_v2_c${columnsKey(columns)}`,
@@ -45,10 +48,7 @@ export async function sectionsByIssueIds(
         i.week_start::text AS "weekStart", c.slug, c.name, c.description,
         date_part('epoch', c.created_at) * 1000 AS "categoryCreatedMs",
         date_part('epoch', c.updated_at) * 1000 AS "categoryUpdatedMs",
-        (SELECT json_agg(json_build_array(p.id, p.position, ${or(columns.title, 'p.title')}, ${or(columns.url, 'p.url')},
-                  ${or(columns.arxivId, 'p.arxiv_id')}, ${or(columns.version, 'p.version')},
-                  ${or(columns.times, "date_part('epoch', p.created_at) * 1000")},
-                  ${or(columns.times, "date_part('epoch', p.updated_at) * 1000")}) ORDER BY p.position)
+        (SELECT json_agg(json_build_array(${sql.raw(items)}) ORDER BY p.position)
            FROM papers p WHERE p.section_id = s.id) AS papers
       FROM sections s
       JOIN categories c ON c.id = s.category_id
@@ -57,6 +57,7 @@ export async function sectionsByIssueIds(
       ORDER BY s.issue_id, s.number`,
     { issueIds: [...issueIds] },
   );
+  const decode = PAPER.arrayDecoder(columns, { except: fromSection });
   // One object per category, however many sections it numbers.
   const categories = new Map<number, CategoryRow>();
   return rows.map((r) => {
@@ -73,22 +74,8 @@ export async function sectionsByIssueIds(
       };
       categories.set(r.categoryId, category);
     }
-    const papers: PaperRow[] = (r.papers ?? []).map((p) => ({
-      id: p[0],
-      issueId: r.issueId,
-      sectionId: r.id,
-      categoryId: r.categoryId,
-      weekStart: r.weekStart,
-      sectionNumber: r.number,
-      position: p[1],
-      title: p[2],
-      url: p[3],
-      arxivId: p[4],
-      version: p[5],
-      // (null when not asked for: see PaperColumns)
-      createdAt: p[6] == null ? (null as unknown as Date) : new Date(p[6]),
-      updatedAt: p[7] == null ? (null as unknown as Date) : new Date(p[7]),
-    }));
+    const given = (c: { section: string | undefined }) => r[c.section as keyof RawSection];
+    const papers = (r.papers ?? []).map((a) => decode(a, given));
     return { section, category, papers };
   });
 }

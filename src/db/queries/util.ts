@@ -96,3 +96,11 @@ export interface PageWindow<K> {
   /** Rows to fetch (page size + 1, to know whether there is another page). */
   limit: number;
 }
+
+/** The flags that are on, in a statement name: `_cursor_from`. */
+export function flagsKey(flags: Record<string, boolean>): string {
+  return Object.entries(flags)
+    .filter(([, on]) => on)
+    .map(([k]) => `_${k}`)
+    .join('');
+}

@@ -1,11 +1,11 @@
 import { type GraphQLObjectType, type GraphQLResolveInfo, getArgumentValues } from 'graphql';
 import { categoriesWithPages, paperKey } from '../../db/queries/papers.js';
-import type { PaperRow } from '../../db/schema.js';
 import { allCategories } from '../../db/queries/categories.js';
 import { builder } from '../builder.js';
 import { childFieldNodes, paperColumnsFor, paperIssueMode } from '../lookahead.js';
 import { paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { CategoryRef } from '../refs.js';
+import type { PaperShape } from '../shapes.js';
 import { PaperFilter, PaperOrder } from './inputs.js';
 import { PaperConnection, type PaperListArgs, paperFilterArgs } from './paper.js';
 
@@ -85,7 +85,7 @@ builder.queryFields((t) => ({
           columns: listing.columns,
         });
         const loader = ctx.loaders.papersPage('category', listing.filter, listing.window, listing.issues, listing.columns);
-        const byCategory = new Map<number, PaperRow[]>(categories.map((c) => [c.id, []]));
+        const byCategory = new Map<number, PaperShape[]>(categories.map((c) => [c.id, []]));
         for (const p of papers) byCategory.get(p.parentId)?.push(p);
         for (const [id, page] of byCategory) loader.prime(id, page);
         for (const issue of issues) ctx.loaders.issueById.prime(issue.id, issue);

@@ -1,6 +1,6 @@
 import { issuesByIds } from '../../db/queries/issues.js';
 import { ValidationError, ConflictError, ParseError } from '../../errors.js';
-import { type ImportResult, importIssueText } from '../../newsletter/importer.js';
+import { type ImportResult, importIssueText } from '../../editorial/service.js';
 import { slugify } from '../../newsletter/slug.js';
 import type { IssuePaper, IssueSection } from '../../newsletter/types.js';
 import { builder } from '../builder.js';

@@ -1,12 +1,18 @@
 import { countIssues, latestIssue, pageIssues } from '../../db/queries/issues.js';
 import { paperKey } from '../../db/queries/papers.js';
-import type { IssueRow } from '../../db/schema.js';
+import { ISSUE } from '../../db/read-model/issue.js';
+import { isSliceOf } from '../../db/read-model/model.js';
+import { PAPER } from '../../db/read-model/paper.js';
+import type { IssueRow, PaperRow } from '../../db/schema.js';
 import { documentFromRows } from '../../newsletter/document.js';
 import { renderMarkdown } from '../../newsletter/markdown.js';
 import { builder } from '../builder.js';
+import { columnFields, columnOf } from '../column-fields.js';
+import type { Context } from '../context.js';
 import { paperColumnsFor, sectionPaperColumnsFor } from '../lookahead.js';
 import { issueCursor, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { IssueRef, SectionRef } from '../refs.js';
+import type { IssueConnectionShape, IssueShape } from '../shapes.js';
 import { IssueFilter, IssueOrder, IssueStatusEnum, PaperFilter, PaperOrder } from './inputs.js';
 import { ImportWarning } from './import.js';
 import { PaperConnection, paperFilterArgs } from './paper.js';
@@ -19,35 +25,28 @@ const AsideRef = builder.objectRef<{ title: string; body: string }>('Aside').imp
   }),
 });
 
+/** The whole row of an edition that may be a slice (see IssueMode). */
+const wholeIssue = (i: IssueShape, ctx: Context) => ctx.loaders.issueById.load(i.id);
+
 builder.node(IssueRef, {
   description: 'One weekly edition of the newsletter: an introduction, numbered sections of papers and an outro.',
   // Rows are plain objects: tell the Node interface which type one is by its shape.
-  isTypeOf: (v) => typeof v === 'object' && v !== null && 'weekEnd' in v && 'asides' in v,
+  isTypeOf: (v) => typeof v === 'object' && v !== null && (isSliceOf(v, ISSUE.name) || ('weekEnd' in v && 'asides' in v)),
   id: { resolve: (i) => i.id },
   loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.issueById.load(Number(id))),
   fields: (t) => ({
-    slug: t.exposeString('slug', { description: 'URL-friendly unique name, e.g. `2025-05-05`.' }),
-    title: t.exposeString('title', { description: 'Title of the edition, as published.' }),
-    subtitle: t.exposeString('subtitle', { description: 'Subtitle (may be empty).' }),
-    weekStart: t.field({ type: 'Date', description: 'First day of the week the edition covers.', resolve: (i) => i.weekStart }),
-    weekEnd: t.field({ type: 'Date', description: 'Last day of the week the edition covers.', resolve: (i) => i.weekEnd }),
-    intro: t.exposeString('intro', { description: 'Introduction, in Markdown.' }),
-    outro: t.exposeString('outro', { description: 'Closing text after the last paper, in Markdown (may be empty).' }),
+    // slug, title, subtitle, weekStart, weekEnd, intro, outro, publishedAt, version, createdAt, updatedAt: as declared
+    ...columnFields(t, ISSUE.columns, wholeIssue),
     asides: t.field({
       type: [AsideRef],
       description: 'Blocks listed in the table of contents that are not numbered sections.',
-      resolve: (i) => i.asides,
+      resolve: (i, _a, ctx) => columnOf(i, 'asides', () => wholeIssue(i, ctx)),
     }),
-    status: t.field({ type: IssueStatusEnum, description: 'Draft or published.', resolve: (i) => i.status }),
-    publishedAt: t.field({
-      type: 'DateTime',
-      nullable: true,
-      description: 'When it was published; `null` for a draft.',
-      resolve: (i) => i.publishedAt,
+    status: t.field({
+      type: IssueStatusEnum,
+      description: 'Draft or published.',
+      resolve: (i, _a, ctx) => columnOf(i, 'status', () => wholeIssue(i, ctx)),
     }),
-    version: t.exposeInt('version', { description: 'Changes with every edit of the edition; pass it back to update it (optimistic concurrency).' }),
-    createdAt: t.field({ type: 'DateTime', description: 'When it was added to the archive.', resolve: (i) => i.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', description: 'When it was last changed.', resolve: (i) => i.updatedAt }),
     sections: t.field({
       type: [SectionRef],
       description: 'The numbered sections, in order, each with its category and papers.',
@@ -74,14 +73,17 @@ builder.node(IssueRef, {
     markdown: t.string({
       description:
         'The whole edition in the Markdown export format: importing it again gives the same edition. Also served at `/issues/{slug}.md`.',
-      resolve: async (i, _a, ctx) => {
+      resolve: async (slice, _a, ctx) => {
+        const i = ISSUE.isComplete(slice) ? slice : await wholeIssue(slice, ctx);
+        if (!i) throw new Error(`issue ${slice.id} not found`);
         const sections = await ctx.loaders.sectionsByIssueId.load(i.id);
         const withCategories = await Promise.all(
           sections.map(async (s) => ({ ...s, category: s.category ?? (await ctx.loaders.categoryById.load(s.categoryId))! })),
         );
         const listed = (await Promise.all(sections.map((s) => s.papers ?? ctx.loaders.papersBySectionId.load(s.id)))).flat();
+        const whole = await Promise.all(listed.map(async (p) => (PAPER.isComplete(p) ? p : wholePaper(p.id, ctx))));
         const papers = await Promise.all(
-          listed.map(async (p) => ({
+          whole.map(async (p) => ({
             ...p,
             summary: p.summary ?? (await ctx.loaders.paperSummary.load(p.id)),
             numberAsWritten: p.numberAsWritten !== undefined ? p.numberAsWritten : await ctx.loaders.paperNumberAsWritten.load(p.id),
@@ -98,7 +100,7 @@ builder.node(IssueRef, {
         'Warnings of the import that last wrote this edition (each import replaces them; empty for an edition made through ' +
         'the API), with their lines in the imported text. Needs an editor token: null with a FORBIDDEN error otherwise.',
       authScopes: { editor: true },
-      resolve: (i) => i.importWarnings,
+      resolve: (i, _a, ctx) => columnOf(i, 'importWarnings', () => wholeIssue(i, ctx)),
     }),
     paperCount: t.int({
       description: 'Number of papers in the edition.',
@@ -115,7 +117,7 @@ export const IssueConnection = builder.connectionObject(
     fields: (t) => ({
       totalCount: t.int({
         description: 'Number of editions in the whole list (all pages), with the same filter.',
-        resolve: (conn) => (conn as unknown as { totalCount: () => Promise<number> }).totalCount(),
+        resolve: (conn) => (conn as unknown as IssueConnectionShape).totalCount(),
       }),
     }),
   },
@@ -123,6 +125,12 @@ export const IssueConnection = builder.connectionObject(
 );
 
 const issueKey = (i: IssueRow): [string, number] => [i.weekStart, i.id];
+
+async function wholePaper(id: number, ctx: Context): Promise<PaperRow> {
+  const paper = await ctx.loaders.paperById.load(id);
+  if (!paper) throw new Error(`paper ${id} not found`);
+  return paper;
+}
 
 builder.queryFields((t) => ({
   latestIssue: t.field({

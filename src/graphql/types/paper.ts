@@ -1,9 +1,13 @@
-import type { PaperFilterArgs, PaperInPage } from '../../db/queries/papers.js';
+import type { PaperFilterArgs } from '../../db/queries/fragments.js';
 import { countPapers, pagePapers, paperByNumber, paperKey } from '../../db/queries/papers.js';
+import { PAPER } from '../../db/read-model/paper.js';
 import { builder } from '../builder.js';
+import { columnFields } from '../column-fields.js';
+import type { Context } from '../context.js';
 import { userInputError } from '../errors.js';
 import { type ConnectionArgs, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
-import { CategoryRef, IssueRef, PaperRef, type PaperConnectionShape } from '../refs.js';
+import { CategoryRef, IssueRef, PaperRef } from '../refs.js';
+import type { PaperConnectionShape, PaperShape } from '../shapes.js';
 import { PaperFilter, PaperOrder } from './inputs.js';
 
 builder.node(PaperRef, {
@@ -25,27 +29,18 @@ builder.node(PaperRef, {
         'leaves it as it is. `paper(issue, number)` also finds a paper by it when no paper has that number.',
       resolve: (p, _a, ctx) => (p.numberAsWritten !== undefined ? p.numberAsWritten : ctx.loaders.paperNumberAsWritten.load(p.id)),
     }),
-    sectionNumber: t.exposeInt('sectionNumber', { description: 'Number of the section it is in ("2" of "2.3").' }),
-    position: t.exposeInt('position', { description: 'Position inside its section ("3" of "2.3").' }),
-    title: t.exposeString('title', { description: 'Title of the paper, as the newsletter printed it.' }),
     summary: t.string({
       description: 'The newsletter’s summary, in Markdown (paragraphs and bullet lists).',
       resolve: (p, _a, ctx) => p.summary ?? ctx.loaders.paperSummary.load(p.id),
     }),
-    url: t.field({
-      type: 'URL',
-      nullable: true,
-      description: 'Link to the paper, when known.',
-      resolve: (p) => p.url,
-    }),
-    arxivId: t.exposeString('arxivId', { nullable: true, description: 'arXiv identifier without version, e.g. `2505.03335`, when known.' }),
+    // sectionNumber, position, title, url, arxivId, version, createdAt, updatedAt: as declared in the read model
+    ...columnFields(t, PAPER.columns, (p: PaperShape, ctx: Context) => ctx.loaders.paperById.load(p.id)),
     issue: t.field({
       type: IssueRef,
       description: 'The edition it appeared in.',
       resolve: async (p, _a, ctx) => {
         // A paper of a page may carry its edition (see IssueMode): no loader, no promise.
-        const carried = (p as PaperInPage).edition;
-        if (carried) return carried;
+        if (p.edition) return p.edition;
         const issue = await ctx.loaders.issueById.load(p.issueId);
         if (!issue) throw new Error(`paper ${p.id} has no visible issue`);
         return issue;
@@ -60,9 +55,6 @@ builder.node(PaperRef, {
         return category;
       },
     }),
-    version: t.exposeInt('version', { description: 'Changes with every edit of the paper; pass it back to update it (optimistic concurrency).' }),
-    createdAt: t.field({ type: 'DateTime', description: 'When it was added to the archive.', resolve: (p) => p.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', description: 'When it was last changed.', resolve: (p) => p.updatedAt }),
   }),
 });
 

@@ -1,11 +1,7 @@
-import type { Viewer } from './auth/viewer.js';
-import { anonymousViewer } from './auth/viewer.js';
-import type { Db } from './db/client.js';
-import type { Events } from './events.js';
-import { type Loaders, createLoaders } from './graphql/loaders.js';
-
-export type { Viewer } from './auth/viewer.js';
-export { anonymousViewer } from './auth/viewer.js';
+import { type Viewer, anonymousViewer } from '../auth/viewer.js';
+import type { Db } from '../db/client.js';
+import type { Events } from '../events.js';
+import { type Loaders, createLoaders } from './loaders.js';
 
 /** Per-request context: a NEW one (with new loaders) for every request. */
 export interface Context {

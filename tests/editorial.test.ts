@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { createToken, revokeToken } from '../src/auth/tokens.js';
 import { selectRows } from '../src/db/queries/util.js';
-import { seedSample } from '../src/db/seed.js';
+import { seedSample } from '../src/fixtures/seed.js';
 import { createEvents } from '../src/events.js';
 import { encodeGlobalId } from '../src/graphql/global-id.js';
 import { authHeader } from './helpers/auth.js';

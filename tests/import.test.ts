@@ -6,6 +6,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { selectRows } from '../src/db/queries/util.js';
+import { importIssueText } from '../src/editorial/import.js';
+import { ValidationError } from '../src/errors.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { authHeader } from './helpers/auth.js';
 import { REAL_TITLES } from './helpers/real-edition.js';
@@ -207,6 +209,45 @@ describe('importIssue', () => {
     } finally {
       await tdb.db.execute(sql.raw('DROP TRIGGER papers_boom ON papers'));
       await tdb.db.execute(sql.raw('DROP FUNCTION reject_boom()'));
+    }
+  });
+
+  it('an edition is checked by the editorial rules, with paths into the document', async () => {
+    const md = (sections: Array<[string, string]>) =>
+      [
+        '# Important LLM Papers for the Week From 05/05 to 11/05',
+        '<!-- week: 2025-05-05..2025-05-11 -->',
+        '',
+        'Sub',
+        ...sections.flatMap(([category, title], i) => ['', `## ${i + 1}. ${category}`, '', `### ${i + 1}.1. ${title}`, '', 'S.']),
+        '',
+      ].join('\n');
+    const rejected = async (text: string) => {
+      const err = await importIssueText(tdb.db, text, { format: 'markdown', dryRun: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      return err as ValidationError;
+    };
+    const twice = await rejected(md([['LLM Reasoning', 'A'], ['llm reasoning!', 'B']]));
+    expect(twice.path).toEqual(['sections', '1', 'categoryName']);
+    expect((await rejected(md([['🙂', 'A']]))).path).toEqual(['sections', '0', 'categoryName']);
+    const long = await rejected(md([['Agents', 'x'.repeat(501)]]));
+    expect(long).toMatchObject({ path: ['sections', '0', 'papers', '0', 'title'], message: expect.stringMatching(/at most 500/) });
+    const ok = await importIssueText(tdb.db, md([['Agents', 'x'.repeat(500)]]), { format: 'markdown', dryRun: true });
+    expect(ok.paperCount).toBe(1);
+  });
+
+  it('database failures of an import become the typed errors of the editorial mutations', async () => {
+    // A trigger stands in for a concurrent import of the same slug (the unique key fails at insert time).
+    await tdb.db.execute(sql.raw(`CREATE FUNCTION race_slug() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE unique_violation USING CONSTRAINT = 'issues_slug_key'; END $$`));
+    await tdb.db.execute(sql.raw('CREATE TRIGGER issues_race BEFORE INSERT ON issues FOR EACH ROW EXECUTE FUNCTION race_slug()'));
+    try {
+      const raced = await importText({ text: clean() });
+      expect(raced).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT', message: 'An edition with this slug already exists' });
+      expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
+    } finally {
+      await tdb.db.execute(sql.raw('DROP TRIGGER issues_race ON issues'));
+      await tdb.db.execute(sql.raw('DROP FUNCTION race_slug()'));
     }
   });
 

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REAL_TITLES } from './helpers/real-edition.js';
 import { describe, expect, it } from 'vitest';
 import { addDays, daysBetween, isIsoDate, parseIsoDate } from '../src/newsletter/dates.js';
-import { IssueParseError, parseIssue } from '../src/newsletter/parse.js';
+import { IssueParseError, parseIssue } from '../src/newsletter/parse/index.js';
 import { slugify } from '../src/newsletter/slug.js';
 import type { IssueDocument, ParseOptions, ParseResult, ParseWarning } from '../src/newsletter/types.js';
 
@@ -729,5 +729,25 @@ describe('pathological inputs finish quickly', () => {
       expect(result.document.sections[0]?.categoryName).toBe(marks);
       expect(slugify(marks)).toBe('a');
     });
+  });
+});
+
+describe('src/newsletter is pure', () => {
+  const root = path.join(repoRoot, 'src', 'newsletter');
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    );
+
+  it('imports nothing of the project outside src/newsletter (no database, GraphQL or editorial types)', () => {
+    const outside: string[] = [];
+    for (const file of sources(root)) {
+      for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*)'([^']+)'/g)) {
+        if (!specifier!.startsWith('.')) continue; // packages (marked) are fine
+        const target = path.resolve(path.dirname(file), specifier!);
+        if (!target.startsWith(`${root}${path.sep}`)) outside.push(`${path.relative(repoRoot, file)} → ${specifier}`);
+      }
+    }
+    expect(outside).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import {
   unescapeBodyLine,
   unescapeInline,
 } from '../src/newsletter/markdown.js';
-import { parseIssue } from '../src/newsletter/parse.js';
+import { parseIssue } from '../src/newsletter/parse/index.js';
 import type { IssueDocument, IssuePaper, IssueSection } from '../src/newsletter/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

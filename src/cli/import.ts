@@ -6,7 +6,8 @@ import { loadConfig } from '../config.js';
 import { openCommandDb } from './database.js';
 import { DomainError } from '../errors.js';
 import { DATE_RANGE, isIsoDateInRange } from '../newsletter/dates.js';
-import { type ImportOptions, type ImportResult, importIssueText } from '../newsletter/importer.js';
+import type { IssuePaper } from '../newsletter/types.js';
+import { type ImportOptions, type ImportResult, importIssueText } from '../editorial/service.js';
 
 const USAGE = `Usage: npm run import -- FILE|DIR... [--format text|markdown] [--dry-run] [--publish]
                      [--week-start YYYY-MM-DD] [--week-end YYYY-MM-DD] [--year YYYY] [--replace] [--strict]
@@ -76,7 +77,7 @@ function collectFiles(args: string[]): string[] {
 }
 
 /** "2.2", or "2.2 (written 2.3)" when the text numbered the paper otherwise (it is stored as 2.2). */
-function paperNumber(p: ImportResult['document']['sections'][number]['papers'][number]): string {
+function paperNumber(p: IssuePaper): string {
   return p.numberAsWritten ? `${p.number} (written ${p.numberAsWritten})` : p.number;
 }
 

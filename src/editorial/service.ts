@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { classifyDbError } from '../db/errors.js';
 import * as q from '../db/queries/editorial.js';
 import type { CategoryRow, IssueRow } from '../db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
@@ -15,6 +14,10 @@ import {
   validate,
   versionSchema,
 } from './validation.js';
+import { inTransaction } from './transaction.js';
+
+// An import is one more editorial write: the same rules, transaction and error mapping (./import.ts).
+export { type ImportOptions, type ImportResult, importIssueText } from './import.js';
 
 /** What a write changed, for subscriptions (sent after commit). */
 export interface Changes {
@@ -22,44 +25,19 @@ export interface Changes {
   publishedIssueIds: number[];
 }
 
-const noChanges = (): Changes => ({ updatedIssueIds: [], publishedIssueIds: [] });
+/** Changes of a write that updated these editions and published none. */
+const updated = (issueIds: number[]): Changes => ({ updatedIssueIds: issueIds, publishedIssueIds: [] });
 
-/**
- * Runs `fn` in one transaction. Database failures that are the input's fault
- * become typed errors; anything else propagates (and is masked by Yoga).
- */
-export async function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
-  try {
-    return await db.transaction((tx) => fn(tx as unknown as Db));
-  } catch (err) {
-    const failure = classifyDbError(err);
-    if (!failure) throw err;
-    switch (failure.kind) {
-      case 'unique':
-        throw new ConflictError(
-          failure.constraint === 'issues_slug_key'
-            ? 'An edition with this slug already exists'
-            : failure.constraint === 'categories_slug_key'
-              ? 'A category with this slug already exists'
-              : failure.constraint === 'sections_issue_category_key'
-                ? 'That category already has a section in this edition'
-                : 'This would duplicate an existing entry',
-        );
-      case 'serialization':
-        throw new ConflictError('Another change to the same data happened at the same time; read it again and retry');
-      case 'foreign_key':
-        throw new ConflictError('This refers to something that no longer exists');
-      case 'check':
-        throw new ValidationError('A value is out of range (e.g. the week ends before it starts, or a number above 999)');
-      case 'invalid_text':
-        throw new ValidationError('The text contains characters that cannot be stored');
-      case 'invalid_datetime':
-        throw new ValidationError('A date is not valid');
-      case 'too_long':
-        throw new ValidationError('A value is too long');
-    }
+/** Optimistic concurrency: the editor must have read the version that is stored now. */
+function requireVersion(thing: 'edition' | 'paper', read: number, stored: number): void {
+  if (stored !== read) {
+    throw new ConflictError(`The ${thing} changed since you read it (version ${read}, now ${stored}); read it again`);
   }
 }
+
+/** The version check passed but a concurrent write bumped the version before ours. */
+const changedMeanwhile = (thing: 'edition' | 'paper') =>
+  new ConflictError(`The ${thing} changed since you read it; read it again`);
 
 const nullable = <T extends z.ZodType>(s: T) => s.nullish();
 
@@ -75,7 +53,10 @@ const createIssueSchema = z
     intro: text.intro.default(''),
     outro: text.outro.default(''),
   })
-  .refine((v) => !v.weekEnd || v.weekStart <= v.weekEnd, { message: 'must not be before weekStart', path: ['weekEnd'] });
+  .refine((v) => !v.weekEnd || v.weekStart <= v.weekEnd, {
+    message: 'must not be before weekStart',
+    path: ['weekEnd'],
+  });
 
 export type CreateIssueInput = z.input<typeof createIssueSchema>;
 
@@ -84,9 +65,18 @@ export async function createIssue(db: Db, input: CreateIssueInput): Promise<{ is
   const weekStart = dateString(v.weekStart);
   const weekEnd = v.weekEnd ? dateString(v.weekEnd) : dateString(new Date(v.weekStart.getTime() + 6 * 86_400_000));
   const issue = await inTransaction(db, (tx) =>
-    q.insertIssue(tx, { slug: v.slug, title: v.title, subtitle: v.subtitle, weekStart, weekEnd, intro: v.intro, outro: v.outro, asides: [] }),
+    q.insertIssue(tx, {
+      slug: v.slug,
+      title: v.title,
+      subtitle: v.subtitle,
+      weekStart,
+      weekEnd,
+      intro: v.intro,
+      outro: v.outro,
+      asides: [],
+    }),
   );
-  return { issue, changes: { updatedIssueIds: [issue.id], publishedIssueIds: [] } };
+  return { issue, changes: updated([issue.id]) };
 }
 
 const updateIssueSchema = z.object({
@@ -108,9 +98,7 @@ export async function updateIssue(db: Db, input: UpdateIssueInput): Promise<{ is
   const issue = await inTransaction(db, async (tx) => {
     const current = await q.issueById(tx, v.id, true);
     if (!current) throw new NotFoundError('No edition has this id');
-    if (current.version !== v.version) {
-      throw new ConflictError(`The edition changed since you read it (version ${v.version}, now ${current.version}); read it again`);
-    }
+    requireVersion('edition', v.version, current.version);
     const weekStart = v.weekStart ? dateString(v.weekStart) : current.weekStart;
     const weekEnd = v.weekEnd ? dateString(v.weekEnd) : current.weekEnd;
     if (weekStart > weekEnd) throw new ValidationError('weekEnd must not be before weekStart', ['input', 'weekEnd']);
@@ -124,10 +112,10 @@ export async function updateIssue(db: Db, input: UpdateIssueInput): Promise<{ is
       ...(v.weekEnd ? { weekEnd } : {}),
     };
     const row = await q.updateIssueIfVersion(tx, v.id, v.version, fields);
-    if (!row) throw new ConflictError('The edition changed since you read it; read it again');
+    if (!row) throw changedMeanwhile('edition');
     return row;
   });
-  return { issue, changes: { updatedIssueIds: [issue.id], publishedIssueIds: [] } };
+  return { issue, changes: updated([issue.id]) };
 }
 
 export async function deleteIssue(db: Db, id: number): Promise<{ slug: string }> {
@@ -142,15 +130,14 @@ export async function deleteIssue(db: Db, id: number): Promise<{ slug: string }>
 export async function publishIssue(db: Db, id: number): Promise<{ issue: IssueRow; changes: Changes }> {
   const result = await inTransaction(db, (tx) => q.publishIssueById(tx, id));
   if (!result) throw new NotFoundError('No edition has this id');
-  const changes = noChanges();
-  if (result.changed) changes.publishedIssueIds.push(id), changes.updatedIssueIds.push(id);
+  const changes: Changes = result.changed ? { updatedIssueIds: [id], publishedIssueIds: [id] } : updated([]);
   return { issue: result.row, changes };
 }
 
 export async function unpublishIssue(db: Db, id: number): Promise<{ issue: IssueRow; changes: Changes }> {
   const result = await inTransaction(db, (tx) => q.unpublishIssueById(tx, id));
   if (!result) throw new NotFoundError('No edition has this id');
-  return { issue: result.row, changes: { updatedIssueIds: result.changed ? [id] : [], publishedIssueIds: [] } };
+  return { issue: result.row, changes: updated(result.changed ? [id] : []) };
 }
 
 // ---------------------------------------------------------------- papers
@@ -201,7 +188,9 @@ export async function addPaper(db: Db, input: AddPaperInput): Promise<{ paperId:
       section = { sectionId: null, categoryId, paperIds: [] };
       layout.push(section);
     }
-    if (section.paperIds.length >= 999) throw new ValidationError('A section has at most 999 papers', ['input', 'category']);
+    if (section.paperIds.length >= 999) {
+      throw new ValidationError('A section has at most 999 papers', ['input', 'category']);
+    }
     const position = Math.min(v.position ?? section.paperIds.length + 1, section.paperIds.length + 1);
     if (section.sectionId === null) section.sectionId = await q.insertSection(tx, issue.id, categoryId, layout.length);
     // Insert at the end of its section (a free number), then lay the section out with the paper at its place.
@@ -222,7 +211,7 @@ export async function addPaper(db: Db, input: AddPaperInput): Promise<{ paperId:
     await q.touchIssue(tx, issue.id);
     return id;
   });
-  return { paperId, changes: { updatedIssueIds: [v.issueId], publishedIssueIds: [] } };
+  return { paperId, changes: updated([v.issueId]) };
 }
 
 const updatePaperSchema = z.object({
@@ -241,9 +230,7 @@ export async function updatePaper(db: Db, input: UpdatePaperInput): Promise<{ pa
   const issueId = await inTransaction(db, async (tx) => {
     const place = await q.paperPlaceById(tx, v.id, true);
     if (!place) throw new NotFoundError('No paper has this id');
-    if (place.version !== v.version) {
-      throw new ConflictError(`The paper changed since you read it (version ${v.version}, now ${place.version}); read it again`);
-    }
+    requireVersion('paper', v.version, place.version);
     const fields = {
       ...(v.title != null ? { title: v.title } : {}),
       ...(v.summary != null ? { summary: v.summary } : {}),
@@ -251,12 +238,12 @@ export async function updatePaper(db: Db, input: UpdatePaperInput): Promise<{ pa
       ...(v.arxivId != null ? { arxivId: v.arxivId } : input.clearArxivId ? { arxivId: null } : {}),
     };
     if (!(await q.updatePaperIfVersion(tx, v.id, v.version, fields))) {
-      throw new ConflictError('The paper changed since you read it; read it again');
+      throw changedMeanwhile('paper');
     }
     await q.touchIssue(tx, place.issueId);
     return place.issueId;
   });
-  return { paperId: v.id, changes: { updatedIssueIds: [issueId], publishedIssueIds: [] } };
+  return { paperId: v.id, changes: updated([issueId]) };
 }
 
 const movePaperSchema = z.object({
@@ -289,7 +276,7 @@ export async function movePaper(
     await q.touchIssue(tx, place.issueId);
     return place.issueId;
   });
-  return { paperId: v.id, changes: { updatedIssueIds: [issueId], publishedIssueIds: [] } };
+  return { paperId: v.id, changes: updated([issueId]) };
 }
 
 export async function deletePaper(db: Db, id: number): Promise<{ issueId: number; changes: Changes }> {
@@ -302,7 +289,7 @@ export async function deletePaper(db: Db, id: number): Promise<{ issueId: number
     await q.touchIssue(tx, place.issueId);
     return place.issueId;
   });
-  return { issueId, changes: { updatedIssueIds: [issueId], publishedIssueIds: [] } };
+  return { issueId, changes: updated([issueId]) };
 }
 
 /** Puts the edition's sections in a new order, given as category slugs (a permutation of the current ones). */
@@ -317,15 +304,20 @@ export async function reorderSections(
     const ids = await Promise.all(v.categories.map((slug) => q.categoryIdBySlugOrAlias(tx, slug)));
     const current = layout.map((s) => s.categoryId);
     const permutation =
-      ids.length === current.length && new Set(ids).size === ids.length && ids.every((id) => id !== null && current.includes(id));
+      ids.length === current.length &&
+      new Set(ids).size === ids.length &&
+      ids.every((id) => id !== null && current.includes(id));
     if (!permutation) {
-      throw new ValidationError('categories must list each section of the edition exactly once, by category slug', ['input', 'categories']);
+      throw new ValidationError('categories must list each section of the edition exactly once, by category slug', [
+        'input',
+        'categories',
+      ]);
     }
     const ordered = ids.map((id) => layout.find((s) => s.categoryId === id)!);
     await q.applyLayout(tx, v.issueId, ordered);
     await q.touchIssue(tx, v.issueId);
   });
-  return { changes: { updatedIssueIds: [v.issueId], publishedIssueIds: [] } };
+  return { changes: updated([v.issueId]) };
 }
 
 // ---------------------------------------------------------------- categories
@@ -352,13 +344,18 @@ const updateCategorySchema = z.object({
 });
 
 /** Renames a category; an old slug keeps resolving to it. */
-export async function updateCategory(db: Db, input: z.input<typeof updateCategorySchema>): Promise<{ category: CategoryRow; changes: Changes }> {
+export async function updateCategory(
+  db: Db,
+  input: z.input<typeof updateCategorySchema>,
+): Promise<{ category: CategoryRow; changes: Changes }> {
   const v = validate(updateCategorySchema, input);
   return inTransaction(db, async (tx) => {
     const current = await q.categoryById(tx, v.id, true);
     if (!current) throw new NotFoundError('No category has this id');
     if (v.slug != null && v.slug !== current.slug) {
-      if (await q.slugTaken(tx, v.slug, current.id)) throw new ConflictError(`The slug "${v.slug}" is already used by a category`);
+      if (await q.slugTaken(tx, v.slug, current.id)) {
+        throw new ConflictError(`The slug "${v.slug}" is already used by a category`);
+      }
       await q.deleteCategoryAlias(tx, v.slug);
       await q.addCategoryAlias(tx, current.slug, current.id);
     }
@@ -367,7 +364,7 @@ export async function updateCategory(db: Db, input: z.input<typeof updateCategor
       ...(v.name != null ? { name: v.name } : {}),
       ...(v.description != null ? { description: v.description } : {}),
     });
-    return { category: category!, changes: { updatedIssueIds: await q.issueIdsWithCategory(tx, v.id), publishedIssueIds: [] } };
+    return { category: category!, changes: updated(await q.issueIdsWithCategory(tx, v.id)) };
   });
 }
 
@@ -380,9 +377,11 @@ export async function mergeCategories(
   db: Db,
   input: { sourceId: number; targetId: number },
 ): Promise<{ category: CategoryRow; changes: Changes }> {
-  if (input.sourceId === input.targetId) throw new ValidationError('Cannot merge a category into itself', ['input', 'sourceId']);
+  if (input.sourceId === input.targetId) {
+    throw new ValidationError('Cannot merge a category into itself', ['input', 'sourceId']);
+  }
   return inTransaction(db, async (tx) => {
-    const [first, second] = input.sourceId < input.targetId ? [input.sourceId, input.targetId] : [input.targetId, input.sourceId];
+    const [first, second] = [input.sourceId, input.targetId].sort((a, b) => a - b) as [number, number];
     // lock both in id order (no deadlock between concurrent merges)
     const a = await q.categoryById(tx, first, true);
     const b = await q.categoryById(tx, second, true);
@@ -407,8 +406,7 @@ export async function mergeCategories(
     await q.moveCategoryAliases(tx, source.id, target.id);
     await q.deleteCategoryRow(tx, source.id);
     await q.addCategoryAlias(tx, source.slug, target.id);
-    return { category: target, changes: { updatedIssueIds: issueIds, publishedIssueIds: [] } };
+    return { category: target, changes: updated(issueIds) };
   });
 }
 
-export { LIMITS };

@@ -1,5 +1,4 @@
-import type { CategoryRow, IssueRow, PaperWithSummary, SectionRow } from '../db/schema.js';
-import type { IssueDocument, IssuePaper } from './types.js';
+import type { IssueDocument, IssuePaper, StoredIssue, StoredPaper, StoredSection } from './types.js';
 
 /**
  * The stored edition as the document the exporter renders. The table of
@@ -8,15 +7,18 @@ import type { IssueDocument, IssuePaper } from './types.js';
  * and asides). A paper's numberAsWritten is exported when the row carries it.
  */
 export function documentFromRows(
-  issue: IssueRow,
-  sections: Array<SectionRow & { category: CategoryRow }>,
-  papers: PaperWithSummary[],
+  issue: StoredIssue,
+  sections: readonly StoredSection[],
+  papers: readonly StoredPaper[],
 ): IssueDocument {
   return {
     title: issue.title,
     subtitle: issue.subtitle,
     intro: issue.intro,
-    tableOfContents: issue.tableOfContents ?? [...sections.map((s) => s.category.name), ...issue.asides.map((a) => a.title)],
+    tableOfContents: issue.tableOfContents ?? [
+      ...sections.map((s) => s.category.name),
+      ...issue.asides.map((a) => a.title),
+    ],
     asides: issue.asides.map((a) => ({ title: a.title, body: a.body })),
     weekStart: issue.weekStart,
     weekEnd: issue.weekEnd,
@@ -32,7 +34,7 @@ export function documentFromRows(
   };
 }
 
-function documentPaper(number: string, p: PaperWithSummary): IssuePaper {
+function documentPaper(number: string, p: StoredPaper): IssuePaper {
   return {
     number,
     ...(p.numberAsWritten ? { numberAsWritten: p.numberAsWritten } : {}),

@@ -3,6 +3,7 @@
  * that `import --replace` keeps their ids (docs/import-format.md, "Replacing
  * an edition"). Pure: no database.
  */
+import { parseArxivIdentifier } from './arxiv.js';
 
 export interface MatchablePaper {
   /** Stored number "S.P" (for new papers: the number they will be stored under). */
@@ -13,7 +14,6 @@ export interface MatchablePaper {
 
 const PUNCTUATION_OR_SYMBOL = /[\p{P}\p{S}]+/gu;
 const WHITESPACE = /\s+/gu;
-const ARXIV_VERSION = /v\d+$/i;
 
 /**
  * A title compared without case, punctuation or symbols and with whitespace
@@ -25,9 +25,14 @@ export function titleKey(title: string): string {
   return key === '' ? `=${title.trim().toLowerCase()}` : key;
 }
 
+/**
+ * An arXiv id compared in its stored form (no version) and without case; a
+ * value that is no arXiv id (the Markdown format keeps those) is compared as written.
+ */
 function arxivKey(id: string | null): string | null {
-  const key = id?.trim().toLowerCase().replace(ARXIV_VERSION, '') ?? '';
-  return key === '' ? null : key;
+  const written = id?.trim() ?? '';
+  if (written === '') return null;
+  return (parseArxivIdentifier(written) ?? written).toLowerCase();
 }
 
 /**
@@ -37,7 +42,10 @@ function arxivKey(id: string | null): string | null {
  * (2) the same number and the same title; (3) the same title anywhere in the
  * edition. A round only considers papers the earlier rounds left unmatched.
  */
-export function matchPapers(existing: ReadonlyArray<MatchablePaper & { id: number }>, incoming: readonly MatchablePaper[]): Array<number | null> {
+export function matchPapers(
+  existing: ReadonlyArray<MatchablePaper & { id: number }>,
+  incoming: readonly MatchablePaper[],
+): Array<number | null> {
   const result: Array<number | null> = incoming.map(() => null);
   const used = new Set<number>();
   const rounds: Array<(p: MatchablePaper) => string | null> = [

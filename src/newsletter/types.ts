@@ -70,3 +70,38 @@ export interface ParseResult {
   document: IssueDocument;
   warnings: ParseWarning[];
 }
+
+/**
+ * What the exporter reads of a stored edition (documentFromRows): only the
+ * fields it needs, so that database rows fit without this layer knowing them.
+ * The ids only tell which section a paper belongs to.
+ */
+export interface StoredIssue {
+  title: string;
+  subtitle: string;
+  intro: string;
+  outro: string;
+  weekStart: string;
+  weekEnd: string;
+  asides: IssueAside[];
+  /** As the editor wrote it; null: derived from the sections and asides. */
+  tableOfContents: string[] | null;
+}
+
+export interface StoredSection {
+  id: number;
+  number: number;
+  category: { name: string };
+}
+
+export interface StoredPaper {
+  sectionId: number;
+  /** 1-based place inside its section. */
+  position: number;
+  /** Absent or null: the paper was numbered as it is stored. */
+  numberAsWritten?: string | null;
+  title: string;
+  summary: string;
+  url: string | null;
+  arxivId: string | null;
+}

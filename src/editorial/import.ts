@@ -1,5 +1,4 @@
-import { type Db, IMPORT_STATEMENT_TIMEOUT_MS, setLocalStatementTimeout } from '../db/client.js';
-import { classifyDbError } from '../db/errors.js';
+import { type Db, IMPORT_STATEMENT_TIMEOUT_MS } from '../db/client.js';
 import {
   type IssueContentInput,
   type ReplaceCounts,
@@ -13,11 +12,12 @@ import {
 } from '../db/queries/issue-content.js';
 import type { IssueRow } from '../db/schema.js';
 import { ConflictError, ParseError, ValidationError } from '../errors.js';
-import { matchPapers } from './match.js';
-import { DATE_RANGE, isIsoDateInRange } from './dates.js';
-import { IssueParseError, parseIssue } from './parse.js';
-import { slugify } from './slug.js';
-import type { IssueDocument, ParseWarning } from './types.js';
+import { matchPapers } from '../newsletter/match.js';
+import { IssueParseError, parseIssue } from '../newsletter/parse/index.js';
+import { slugify } from '../newsletter/slug.js';
+import type { IssueDocument, ParseOptions, ParseWarning } from '../newsletter/types.js';
+import { inTransaction } from './transaction.js';
+import { importedIssueSchema, isoDateSchema, validate } from './validation.js';
 
 export interface ImportOptions {
   format: 'text' | 'markdown';
@@ -58,79 +58,40 @@ export interface ImportResult {
 }
 
 /** An edition's own fields, the sections to write and the rest of what an import stores. */
-type IssueWrite = Omit<IssueContentInput, 'slug' | 'status' | 'publishedAt' | 'sections'> & { sections: ReplacingSection[] };
-
-const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const LIMITS = { title: 500, subtitle: 1000, summary: 20_000, intro: 20_000, outro: 20_000, category: 200 };
+type IssueWrite = Omit<IssueContentInput, 'slug' | 'status' | 'publishedAt' | 'sections'> & {
+  sections: ReplacingSection[];
+};
 
 /** Parses edition text, mapping parser failures to a ParseError (with the line). */
-export function parseForImport(
+function parseForImport(
   input: string | Uint8Array,
   options: ImportOptions,
 ): { document: IssueDocument; warnings: ParseWarning[] } {
   for (const field of ['weekStart', 'weekEnd'] as const) {
-    const value = options[field];
-    if (value !== undefined && !isIsoDateInRange(value)) {
-      throw new ValidationError(`${field} must be a date from ${DATE_RANGE.min} to ${DATE_RANGE.max}`, [field]);
-    }
+    if (options[field] !== undefined) validate(isoDateSchema, options[field], [field]);
   }
+  const parseOptions: ParseOptions = { format: options.format };
+  if (options.year !== undefined) parseOptions.year = options.year;
+  if (options.weekStart !== undefined) parseOptions.weekStart = options.weekStart;
+  if (options.weekEnd !== undefined) parseOptions.weekEnd = options.weekEnd;
+  if (options.strict !== undefined) parseOptions.strict = options.strict;
   try {
-    const { document, warnings } = parseIssue(input, {
-      format: options.format,
-      ...(options.year !== undefined ? { year: options.year } : {}),
-      ...(options.weekStart !== undefined ? { weekStart: options.weekStart } : {}),
-      ...(options.weekEnd !== undefined ? { weekEnd: options.weekEnd } : {}),
-      ...(options.strict !== undefined ? { strict: options.strict } : {}),
-    });
-    return { document, warnings };
+    return parseIssue(input, parseOptions);
   } catch (err) {
     if (err instanceof IssueParseError) throw new ParseError(err.message, err.line ?? null, err.code);
     throw err;
   }
 }
 
-/** Rules the database would otherwise enforce less clearly. */
+/** The editorial rules for the parsed edition; paths name the document's fields (["sections", "0", …]). */
 function validateDocument(doc: IssueDocument, slug: string): void {
   if (!doc.weekStart || !doc.weekEnd) {
-    throw new ValidationError('The week of the edition is unknown: give the year in the text or pass weekStart', ['weekStart']);
+    throw new ValidationError(
+      'The week of the edition is unknown: give the year in the text or pass weekStart',
+      ['weekStart'],
+    );
   }
-  if (!SLUG_RE.test(slug) || slug.length > 100) {
-    throw new ValidationError(`"${slug.slice(0, 100)}" is not a valid slug (lowercase letters, digits and single dashes)`, ['slug']);
-  }
-  for (const field of ['weekStart', 'weekEnd'] as const) {
-    // (a week computed from a start near the end of the range can end past it)
-    if (!isIsoDateInRange(doc[field]!)) {
-      throw new ValidationError(`The week must lie between ${DATE_RANGE.min} and ${DATE_RANGE.max}`, [field]);
-    }
-  }
-  if (doc.weekStart > doc.weekEnd) throw new ValidationError('The week ends before it starts', ['weekEnd']);
-  if (doc.title.trim() === '') throw new ValidationError('The edition has no title', ['title']);
-  const check = (value: string, max: number, path: string[]) => {
-    if (value.length > max) throw new ValidationError(`${path.join('.')} is longer than ${max} characters`, path);
-  };
-  check(doc.title, LIMITS.title, ['title']);
-  check(doc.subtitle, LIMITS.subtitle, ['subtitle']);
-  check(doc.intro, LIMITS.intro, ['intro']);
-  check(doc.outro, LIMITS.outro, ['outro']);
-  if (doc.sections.length === 0) throw new ValidationError('The edition has no numbered section', ['sections']);
-  if (doc.sections.length > 999) throw new ValidationError('An edition has at most 999 sections', ['sections']);
-  const seen = new Set<string>();
-  doc.sections.forEach((s, i) => {
-    const slug = slugify(s.categoryName);
-    if (!slug) throw new ValidationError(`Section ${s.number} has no category name`, ['sections', String(i), 'categoryName']);
-    if (seen.has(slug)) {
-      throw new ValidationError(`Category "${s.categoryName}" appears in two sections`, ['sections', String(i), 'categoryName']);
-    }
-    seen.add(slug);
-    check(s.categoryName, LIMITS.category, ['sections', String(i), 'categoryName']);
-    if (s.papers.length > 999) throw new ValidationError('A section has at most 999 papers', ['sections', String(i)]);
-    s.papers.forEach((p, j) => {
-      const path = ['sections', String(i), 'papers', String(j)];
-      if (p.title.trim() === '') throw new ValidationError(`Paper ${p.number} has no title`, [...path, 'title']);
-      check(p.title, LIMITS.title, [...path, 'title']);
-      check(p.summary, LIMITS.summary, [...path, 'summary']);
-    });
-  });
+  validate(importedIssueSchema, { ...doc, slug }, []);
 }
 
 /** What an import writes: the document's fields, its categories (created as needed) and its papers. */
@@ -194,13 +155,17 @@ async function replaceIssue(
 }
 
 /**
- * Imports one edition: parse, check, then write the whole edition in ONE
- * transaction (or nothing). An existing slug is a ConflictError unless
- * `replace` is set; then its sections and papers are replaced atomically,
- * papers that are still there keeping their ids. Every import stores its
- * warnings with the edition.
+ * Imports one edition: parse, check with the editorial rules, then write the
+ * whole edition in ONE transaction (or nothing). An existing slug is a
+ * ConflictError unless `replace` is set; then its sections and papers are
+ * replaced atomically, papers that are still there keeping their ids. Every
+ * import stores its warnings with the edition.
  */
-export async function importIssueText(db: Db, input: string | Uint8Array, options: ImportOptions): Promise<ImportResult> {
+export async function importIssueText(
+  db: Db,
+  input: string | Uint8Array,
+  options: ImportOptions,
+): Promise<ImportResult> {
   const { document, warnings } = parseForImport(input, options);
   const slug = options.slug ?? document.weekStart ?? '';
   validateDocument(document, slug);
@@ -208,34 +173,26 @@ export async function importIssueText(db: Db, input: string | Uint8Array, option
   const result = { document, warnings, slug, paperCount };
   if (options.dryRun) return { ...result, issueId: null, created: false, published: false, replaced: null };
 
-  try {
-    return await db.transaction(async (tx) => {
-      const txDb = tx as unknown as Db;
-      await setLocalStatementTimeout(txDb, IMPORT_STATEMENT_TIMEOUT_MS);
-      const write = await issueWrite(txDb, document, warnings);
-      const existing = await lockIssueBySlug(txDb, slug);
+  return inTransaction(
+    db,
+    async (tx) => {
+      const write = await issueWrite(tx, document, warnings);
+      const existing = await lockIssueBySlug(tx, slug);
       if (existing) {
         if (!options.replace) {
           throw new ConflictError(`An edition with slug "${slug}" already exists; import with replace to overwrite it`);
         }
-        const { published, replaced } = await replaceIssue(txDb, existing, write, options.publish === true);
+        const { published, replaced } = await replaceIssue(tx, existing, write, options.publish === true);
         return { ...result, issueId: existing.id, created: false, published, replaced };
       }
-      const issueId = await insertIssueContent(txDb, {
+      const issueId = await insertIssueContent(tx, {
         slug,
         ...write,
         status: options.publish ? 'published' : 'draft',
         publishedAt: options.publish ? new Date() : null,
       });
       return { ...result, issueId, created: true, published: Boolean(options.publish), replaced: null };
-    });
-  } catch (err) {
-    const failure = classifyDbError(err);
-    if (failure?.kind === 'unique') {
-      throw new ConflictError(`An edition with slug "${slug}" was created at the same time; try again with replace`);
-    }
-    if (failure?.kind === 'invalid_text') throw new ValidationError('The text contains characters that cannot be stored');
-    if (failure?.kind === 'invalid_datetime') throw new ValidationError('A date of the edition is not valid', ['weekStart']);
-    throw err;
-  }
+    },
+    { statementTimeoutMs: IMPORT_STATEMENT_TIMEOUT_MS },
+  );
 }

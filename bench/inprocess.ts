@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createApp } from '../src/app.js';
 import { createDb } from '../src/db/client.js';
-import { createResponseCache } from '../src/http/response-cache.js';
+import { createResponseCache } from '../src/http/pipeline/response-cache.js';
 
 const QUERIES: Record<string, string> = {
   Q1: '{ issues(first: 20) { nodes { sections { number category { name } papers { number title } } } } }',

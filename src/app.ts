@@ -3,20 +3,21 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { type ExecutionArgs, getOperationAST } from 'graphql';
 import { type Plugin, createYoga } from 'graphql-yoga';
 import { viewerFromRequest } from './auth/viewer.js';
-import { type Context, createContext } from './context.js';
+import { type Context, createContext } from './graphql/context.js';
 import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
 import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
 import { schema } from './graphql/schema.js';
-import { type LimitsOptions, NO_LIMITS, type RateLimits, createRateLimits, limitsPlugins } from './http/limits.js';
-import { graphiqlRoutes } from './http/graphiql.js';
-import { type Streams, createStreams } from './http/streams.js';
-import { maskError } from './http/errors.js';
-import { feedRoutes } from './http/feed-routes.js';
-import { markdownRoutes } from './http/markdown-routes.js';
-import { securityHeaders } from './http/security-headers.js';
-import type { ResponseCache } from './http/response-cache.js';
-import { recordMaskedError } from './observability/logging.js';
+import { limitsPlugins } from './http/pipeline/limits.js';
+import { type LimitsOptions, NO_LIMITS, type RateLimits, createRateLimits } from './http/pipeline/rate-limits.js';
+import { graphiqlRoutes } from './http/routes/graphiql.js';
+import { type Streams, createStreams } from './http/pipeline/streams.js';
+import { maskError } from './http/pipeline/errors.js';
+import { feedRoutes } from './http/routes/feeds.js';
+import { markdownRoutes } from './http/routes/markdown.js';
+import { securityHeaders } from './http/pipeline/security-headers.js';
+import type { ResponseCache } from './http/pipeline/response-cache.js';
+import { type Logger, recordMaskedError } from './observability/logging.js';
 
 export interface AppDeps {
   db: Db;
@@ -33,7 +34,7 @@ export interface AppDeps {
   observability?: Plugin[];
   /** Plugins after the limits (persisted operations). */
   plugins?: Plugin[];
-  /** Compile operations with graphql-jit (default on: ~1.6× on large nested results, see BENCHMARKS.md). */
+  /** Compile operations with graphql-jit (default on: faster on large nested results, BENCHMARKS.md). */
   jit?: boolean;
   /**
    * Sizes of plain lists for the cost analysis, refreshed after writes; the server passes the one its
@@ -46,6 +47,8 @@ export interface AppDeps {
   publicUrl?: string | undefined;
   /** Caps on subscription streams (STREAMS_PER_CLIENT, STREAMS_PER_PROCESS); counted but uncapped when omitted. */
   streams?: Streams;
+  /** The server's logger, for what goes wrong outside a request's log line (GraphiQL's assets). */
+  logger?: Logger;
 }
 
 /** The query GraphiQL opens with: it works on the sample edition. */
@@ -135,7 +138,11 @@ export function createApp(deps: AppDeps) {
       // nosniff and a restrictive CSP on every response but GraphiQL's; first, so that what the response tier records has them.
       securityHeaders(),
       ...(deps.observability ?? []),
-      graphiqlRoutes({ page: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY, defaultTabs: EXAMPLE_TABS }, limits }),
+      graphiqlRoutes({
+        page: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY, defaultTabs: EXAMPLE_TABS },
+        limits,
+        logger: deps.logger,
+      }),
       ...limitsPlugins(limits, listBounds.get),
       (deps.streams ?? createStreams()).plugin,
       ...(deps.plugins ?? []),

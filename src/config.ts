@@ -24,6 +24,11 @@ const EnvSchema = z.object({
     .default('main'),
   /** Directory of the embedded PGlite database (ignored when DATABASE_URL is set). */
   DATA_DIR: z.string().min(1).default('./data'),
+  /** PGlite's shared_buffers (PostgreSQL memory size, e.g. 16MB): its cache, held in memory for the process's life. */
+  PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^\d{1,7}(?:kB|MB|GB)$/, 'must be a size such as 16MB, 512kB or 1GB')
+    .default('16MB'),
   /** Maximum connections of the PostgreSQL pool. */
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Load the sample edition into an empty database at start-up. */

@@ -1,5 +1,6 @@
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import { type Logger, defaultLogger } from './observability/logging.js';
 
 /**
  * Domain events for subscriptions. In-process by default; through Redis when
@@ -30,8 +31,10 @@ export type Events = ReturnType<typeof createPubSub<EventMap>> & {
 };
 
 export interface EventsOptions {
-  /** Reports Redis going away (events in-process only from now on) and coming back; default: a process warning. */
+  /** Reports Redis going away (events in-process only from now on) and coming back; default: logged. */
   onStatus?: (status: { event: 'fallback'; error: Error } | { event: 'recovered' }) => void;
+  /** Where the outages (by default) and dropped events are logged; warnings and errors to stdout when absent. */
+  logger?: Logger;
 }
 
 /** What a subscriber of the pub/sub reads of an event (its `detail`); the pub/sub adds functions only. */
@@ -48,9 +51,13 @@ export function createEvents(redisUrl?: string, options: EventsOptions = {}): Ev
     const pubSub = createPubSub<EventMap>();
     return Object.assign(pubSub, { close: async () => {}, delivery: (): EventsDelivery => 'in-process' });
   }
+  const logger = options.logger ?? defaultLogger();
   const onStatus =
     options.onStatus ??
-    ((s) => process.emitWarning(s.event === 'fallback' ? `Redis: ${s.error.message}; subscription events are delivered in this process only` : 'Redis: subscription events go through Redis again'));
+    ((s) =>
+      s.event === 'fallback'
+        ? logger.warn({ err: s.error }, 'Redis is unavailable: subscription events are delivered to this process only until it is back.')
+        : logger.info('Redis is back: subscription events go through it again.'));
 
   // Publishing never waits for Redis: while it is down a publish fails at once and is delivered in-process.
   const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 1_000 });
@@ -97,7 +104,7 @@ export function createEvents(redisUrl?: string, options: EventsOptions = {}): Ev
     try {
       detail = message === '' ? null : JSON.parse(message);
     } catch (err) {
-      process.emitWarning(`Redis: an event on ${channel} is not JSON and was dropped (${(err as Error).message})`);
+      logger.warn({ err, channel }, 'Redis: an event that is not JSON was dropped.');
       return;
     }
     deliver(channel, detail);

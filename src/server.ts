@@ -1,31 +1,48 @@
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { Plugin } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { type App, createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { isDatabaseUnavailable } from './db/availability.js';
-import { type DbHandle, createDb } from './db/client.js';
+import { type ChangeSignal, createChangeSignal } from './db/change-signal.js';
+import { type CreateDbOptions, type DbHandle, createDb } from './db/client.js';
 import { type DirLock, DirLockError, acquireDirLock, describeHolder, lockHolder } from './db/dir-lock.js';
 import { type PgliteBridge, startPgliteBridge } from './db/pglite-bridge.js';
-import { type ChangeSignal, createChangeSignal } from './db/change-signal.js';
-import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
 import { isArchiveEmpty } from './db/queries/issue-content.js';
-import { seedSample } from './db/seed.js';
-import { Redis } from 'ioredis';
-import { createEvents } from './events.js';
-import { createResponseCache } from './http/response-cache.js';
-import { persistedOperations } from './http/persisted.js';
-import { admitNodeRequest, createRateLimits } from './http/limits.js';
-import type { ResponseTierHooks } from './http/response-tier.js';
-import { createLogger, logRequest, loggingPlugin, requestIdFrom } from './observability/logging.js';
+import { seedSample } from './fixtures/seed.js';
+import { type Events, createEvents } from './events.js';
+import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
+import { limitRequestBodies } from './http/pipeline/body-limit.js';
+import { type Drain, createDrain } from './http/pipeline/drain.js';
+import { RETRY_AFTER_SECONDS } from './http/pipeline/errors.js';
+import { type RateLimits, admitNodeRequest, createRateLimits } from './http/pipeline/rate-limits.js';
+import { persistedOperations } from './http/pipeline/persisted.js';
+import { type ResponseCache, createResponseCache } from './http/pipeline/response-cache.js';
+import type { ResponseTierHooks } from './http/pipeline/response-tier.js';
+import { setSecurityHeaders } from './http/pipeline/security-headers.js';
+import { type Streams, createStreams } from './http/pipeline/streams.js';
+import { healthResponse } from './http/routes/health.js';
+import {
+  type Logger,
+  createLogger,
+  lifecycleLogger,
+  logRequest,
+  loggingPlugin,
+  requestIdFrom,
+} from './observability/logging.js';
 import { countResponseTierHit, metricsPlugins } from './observability/metrics.js';
-import { Registry } from 'prom-client';
-import { healthResponse } from './http/health-routes.js';
-import { RETRY_AFTER_SECONDS } from './http/errors.js';
-import { limitRequestBodies } from './http/body-limit.js';
-import { createDrain } from './http/drain.js';
-import { createStreams } from './http/streams.js';
-import { setSecurityHeaders } from './http/security-headers.js';
 
-/** In-flight streams (subscriptions) get this long after SIGTERM before they are ended (a last SERVICE_UNAVAILABLE event, then complete). */
+/**
+ * The entry point, in steps: configure → lock the PGlite directory → the edge (events, caches, limits) →
+ * listen → open the database in the background (migrate, seed, follow changes, build the app) → drain on
+ * SIGTERM. The port is open before the database: health answers and GraphQL is a retryable 503 until then.
+ */
+
+/**
+ * In-flight streams (subscriptions) get this long after SIGTERM before they are ended (a last SERVICE_UNAVAILABLE
+ * event, then complete).
+ */
 const STREAM_GRACE_MS = 5_000;
 /** Streams that have not ended this long after being told to are cut. */
 const STREAM_CUT_MS = 2_000;
@@ -33,6 +50,47 @@ const STREAM_CUT_MS = 2_000;
 const HARD_STOP_MS = 24_000;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
+/** How long a starting server waits for a command (an import) that holds the PGlite directory. */
+const LOCK_WAIT_MS = 120_000;
+
+const UNAVAILABLE_BODY = JSON.stringify({
+  errors: [{ message: 'The database is unavailable; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+});
+
+/** The process-wide parts that exist before the database: they answer (or refuse) requests from the start. */
+interface Edge {
+  events: Events;
+  streams: Streams;
+  redis: Redis | null;
+  responseCache: ResponseCache | undefined;
+  rateLimits: RateLimits;
+  registry: Registry;
+  persisted: Plugin[];
+}
+
+/** What opens with the database (in the background, retried while it is unavailable). */
+interface Opened {
+  handle?: DbHandle;
+  listBounds?: ListBounds;
+  changeSignal?: ChangeSignal;
+  bridge?: PgliteBridge;
+  app?: App;
+}
+
+interface Runtime {
+  config: Config;
+  /** Requests, warnings and errors, at LOG_LEVEL. */
+  logger: Logger;
+  /** Listening, ready, draining, closed: whatever LOG_LEVEL says. */
+  life: Logger;
+  lock: DirLock | null;
+  edge: Edge;
+  opened: Opened;
+  state: { ready: boolean; closing: boolean };
+  drain: Drain;
+  /** Stops the background opening of the database (shutdown). */
+  stopInit: AbortController;
+}
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -43,96 +101,120 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }, { once: true });
   });
 
-const UNAVAILABLE_BODY = JSON.stringify({
-  errors: [{ message: 'The database is unavailable; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }],
-});
+// ---------------------------------------------------------------------------
+// Start: configure, lock, the edge
+// ---------------------------------------------------------------------------
 
-/** How long a starting server waits for a command (an import) that holds the PGlite directory. */
-const LOCK_WAIT_MS = 120_000;
+/** Step 1: the configuration and the loggers; a missing or inconsistent persisted-operations manifest stops here. */
+function configure(): { config: Config; logger: Logger; life: Logger; persisted: Plugin[] } {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const persisted = persistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS_MANIFEST);
+  return { config, logger, life: lifecycleLogger(logger), persisted };
+}
 
-/** Takes the PGlite directory: at once from a dead holder, after a wait from a command, never from a server. */
-async function lockDataDir(dir: string): Promise<DirLock> {
+/**
+ * Step 2 (PGlite only): one process per directory — a second one would corrupt it; commands run meanwhile go
+ * through this server's database (the bridge). Taken at once from a dead holder, after a wait from a command,
+ * never from a server.
+ */
+async function lockDataDir(dir: string, logger: Logger): Promise<DirLock> {
   const holder = lockHolder(dir);
   if (holder?.role === 'server') {
     throw new DirLockError(
-      `The data directory ${dir} is in use by ${describeHolder(holder)}; only one server may open an embedded PGlite database. ` +
-        `Stop it, or set DATA_DIR to another directory.`,
+      `The data directory ${dir} is in use by ${describeHolder(holder)}; ` +
+        'only one server may open an embedded PGlite database. Stop it, or set DATA_DIR to another directory.',
     );
   }
   return acquireDirLock(dir, 'server', {
     timeoutMs: LOCK_WAIT_MS,
-    onWait: (h) => console.warn(`The data directory ${dir} is in use by ${describeHolder(h)}; waiting for it to finish…`),
+    onWait: (h) =>
+      logger.warn(`The data directory ${dir} is in use by ${describeHolder(h)}; waiting for it to finish…`),
   });
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
-  // A missing or inconsistent manifest stops the start here, with its reason.
-  const persisted = persistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS_MANIFEST);
-  const pglite = !config.DATABASE_URL;
-  // One process per PGlite directory: a second one would corrupt it. Commands run
-  // meanwhile go through this server's database (the bridge below).
-  const lock = pglite ? await lockDataDir(config.DATA_DIR) : null;
-  const releaseLock = () => lock?.release();
-  process.on('exit', releaseLock);
-  let bridge: PgliteBridge | undefined;
+/**
+ * One Redis connection for the shared rate-limit budget and response cache. Commands fail fast while Redis is
+ * down, or after 1 s when it hangs (the rate limits then fall back to memory; the response cache serves nothing).
+ */
+function connectRedis(config: Config, logger: Logger): Redis | null {
+  if (!config.REDIS_URL) return null;
+  const redis = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    commandTimeout: 1_000,
+  });
+  redis.on('error', (err: Error) => logger.warn({ err }, `Redis: ${err.message}`));
+  return redis;
+}
 
-  const dbOptions = {
+/** Step 3: events, stream caps, Redis, the response cache, the rate limits, the metrics registry. */
+function createEdge(config: Config, logger: Logger, persisted: Plugin[], opened: Opened): Edge {
+  const redis = connectRedis(config, logger);
+  return {
+    // While Redis is down, events are delivered in-process (subscribers of this process still hear its publishes).
+    events: createEvents(config.REDIS_URL, { logger }),
+    // Caps on open subscription streams (SSE), per client address and per process.
+    streams: createStreams({
+      perClient: config.STREAMS_PER_CLIENT,
+      perProcess: config.STREAMS_PER_PROCESS,
+      trustProxy: config.TRUST_PROXY,
+    }),
+    redis,
+    // Serves nothing while the database's change signal is not followed (a write could go unseen).
+    responseCache:
+      config.RESPONSE_CACHE === 'on'
+        ? createResponseCache({
+            ttlMs: config.RESPONSE_CACHE_TTL_MS,
+            redis,
+            namespace: config.REDIS_NAMESPACE,
+            healthy: () => opened.changeSignal?.healthy() ?? false,
+          })
+        : undefined,
+    // One rate-limit state for Yoga's plugins and the response tier (which answers before Yoga).
+    rateLimits: createRateLimits({
+      rateLimit: {
+        points: config.RATE_LIMIT_POINTS,
+        durationSec: config.RATE_LIMIT_WINDOW_SEC,
+        maxInFlight: config.RATE_LIMIT_IN_FLIGHT,
+        authFailures: {
+          points: config.RATE_LIMIT_AUTH_FAILURES,
+          durationSec: config.RATE_LIMIT_AUTH_FAILURE_WINDOW_SEC,
+        },
+        redis,
+        namespace: config.REDIS_NAMESPACE,
+      },
+      trustProxy: config.TRUST_PROXY,
+    }),
+    registry: new Registry(),
+    persisted,
+  };
+}
+
+function dbOptions(config: Config, logger: Logger): CreateDbOptions {
+  return {
+    onPoolError: (message) => logger.warn(message),
     url: config.DATABASE_URL,
-    dataDir: pglite ? config.DATA_DIR : undefined,
+    dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
     poolMax: config.DB_POOL_MAX,
     statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
     lockTimeoutMs: config.LOCK_TIMEOUT_MS,
     idleInTransactionTimeoutMs: config.IDLE_IN_TRANSACTION_TIMEOUT_MS,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    pgliteSharedBuffers: config.PGLITE_SHARED_BUFFERS,
   };
-  const where = pglite ? `PGlite in ${config.DATA_DIR}` : 'PostgreSQL';
-  // While Redis is down, events are delivered in-process (subscribers of this process still hear its publishes).
-  const events = createEvents(config.REDIS_URL, {
-    onStatus: (s) =>
-      s.event === 'fallback'
-        ? logger.warn({ err: s.error }, 'Redis is unavailable: subscription events are delivered to this process only until it is back.')
-        : logger.info('Redis is back: subscription events go through it again.'),
-  });
-  // Caps on open subscription streams (SSE), per client address and per process.
-  const streams = createStreams({ perClient: config.STREAMS_PER_CLIENT, perProcess: config.STREAMS_PER_PROCESS, trustProxy: config.TRUST_PROXY });
-  // One Redis connection for the shared rate-limit budget and response cache.
-  // Commands fail fast while Redis is down, or after 1 s when it hangs (the rate limits then fall
-  // back to memory; the response cache serves nothing).
-  const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 1_000 })
-    : null;
-  redis?.on('error', (err: Error) => process.emitWarning(`Redis: ${err.message}`));
-  // The database's own announcement of every committed write (whoever made it); the cache
-  // serves nothing while it is not following it.
-  let changeSignal: ChangeSignal | undefined;
-  let listBounds: ListBounds | undefined;
-  const responseCache =
-    config.RESPONSE_CACHE === 'on'
-      ? createResponseCache({
-          ttlMs: config.RESPONSE_CACHE_TTL_MS,
-          redis,
-          namespace: config.REDIS_NAMESPACE,
-          healthy: () => changeSignal?.healthy() ?? false,
-        })
-      : undefined;
-  // One rate-limit state for Yoga's plugins and the response tier (which answers before Yoga).
-  const rateLimits = createRateLimits({
-    rateLimit: {
-      points: config.RATE_LIMIT_POINTS,
-      durationSec: config.RATE_LIMIT_WINDOW_SEC,
-      maxInFlight: config.RATE_LIMIT_IN_FLIGHT,
-      authFailures: { points: config.RATE_LIMIT_AUTH_FAILURES, durationSec: config.RATE_LIMIT_AUTH_FAILURE_WINDOW_SEC },
-      redis,
-      namespace: config.REDIS_NAMESPACE,
-    },
-    trustProxy: config.TRUST_PROXY,
-  });
-  const registry = new Registry();
-  // What the server does for a request the response tier answers: what Yoga's plugins do for the others.
-  const tierHooks: ResponseTierHooks = {
-    admit: admitNodeRequest(rateLimits),
+}
+
+// ---------------------------------------------------------------------------
+// Requests: the node:http listener in front of the app
+// ---------------------------------------------------------------------------
+
+/** What the server does for a request the response tier answers: what Yoga's plugins do for the others. */
+function tierHooks(rt: Runtime): ResponseTierHooks {
+  const { logger, edge } = rt;
+  return {
+    admit: admitNodeRequest(edge.rateLimits),
     requestId: (req) => requestIdFrom(req.headers['x-request-id']),
     onServed: (served) => {
       logRequest(logger, {
@@ -141,206 +223,305 @@ async function main(): Promise<void> {
         path: served.path,
         status: served.status,
         durationMs: served.durationMs,
-        graphql: { operationName: served.operationName, operationType: served.operationType, cost: served.cost, errorCodes: [], cache: 'response' },
+        graphql: {
+          operationName: served.operationName,
+          operationType: served.operationType,
+          cost: served.cost,
+          errorCodes: [],
+          cache: 'response',
+        },
       });
-      countResponseTierHit(registry, served.operationName);
+      countResponseTierHit(edge.registry, served.operationName);
     },
   };
-  // A pg Pool connects on first use only: the app can exist before the database answers.
-  let handle: DbHandle | undefined = pglite ? undefined : await createDb(dbOptions);
-  let app: App | undefined;
+}
+
+function answerUnavailable(res: ServerResponse): void {
+  res.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'retry-after': String(RETRY_AFTER_SECONDS),
+    'cache-control': 'no-store',
+  });
+  res.end(UNAVAILABLE_BODY);
+}
+
+/** /healthz and /readyz, answered here: also while the database is not open yet. */
+function answerHealth(rt: Runtime, req: IncomingMessage, res: ServerResponse, pathname: string): void {
+  const state = () => ({ ready: rt.state.ready && !rt.state.closing });
+  void healthResponse(req.method ?? 'GET', pathname, state, rt.opened.handle?.db).then(
+    (answer) => {
+      res.writeHead(answer!.status, answer!.headers);
+      res.end(req.method === 'HEAD' ? undefined : answer!.body);
+    },
+    () => {
+      res.writeHead(503).end();
+    },
+  );
+}
+
+/**
+ * Step 4: the request listener — drain tracking, security headers, health, 503s, the body limit, the response
+ * tier, the app.
+ */
+function requestListener(rt: Runtime): (req: IncomingMessage, res: ServerResponse) => void {
   // Anonymous repeated reads are answered by the response tier; the rest by the app (Yoga).
-  const toApp = (req: IncomingMessage, res: ServerResponse) => app!(req, res);
-  // Bodies over the limit are refused here (413, read to the end so that the client reads the answer), before anything reads them.
-  const front = limitRequestBodies(responseCache ? responseCache.responses.handler(toApp, tierHooks) : toApp);
-  const state = { ready: false, closing: false };
-
-  // Requests and connections, for the drain on SIGTERM.
-  const drain = createDrain();
-
-  const handle503 = (res: ServerResponse) => {
-    res.writeHead(503, {
-      'content-type': 'application/json; charset=utf-8',
-      'retry-after': String(RETRY_AFTER_SECONDS),
-      'cache-control': 'no-store',
-    });
-    res.end(UNAVAILABLE_BODY);
-  };
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    drain.track(req, res);
+  const toApp = (req: IncomingMessage, res: ServerResponse) => rt.opened.app!(req, res);
+  const cache = rt.edge.responseCache;
+  // Bodies over the limit are refused here (413, read to the end so that the client reads the answer), before
+  // anything reads them.
+  const front = limitRequestBodies(cache ? cache.responses.handler(toApp, tierHooks(rt)) : toApp);
+  return (req, res) => {
+    rt.drain.track(req, res);
     // nosniff and CSP on everything, also what is answered here and before Yoga (health, 503, 413, the response tier).
     setSecurityHeaders(req, res);
     // Draining: no new streams (those open are ended shortly); other requests are answered, then the connection closed.
-    if (state.closing && req.headers.accept?.includes('text/event-stream')) {
+    if (rt.state.closing && req.headers.accept?.includes('text/event-stream')) {
       req.resume();
-      handle503(res);
+      answerUnavailable(res);
       return;
     }
     const pathname = (req.url ?? '/').split('?')[0]!;
     if (pathname === '/healthz' || pathname === '/readyz') {
-      void healthResponse(req.method ?? 'GET', pathname, () => ({ ready: state.ready && !state.closing }), handle?.db).then(
-        (answer) => {
-          res.writeHead(answer!.status, answer!.headers);
-          res.end(req.method === 'HEAD' ? undefined : answer!.body);
-        },
-        () => {
-          res.writeHead(503).end();
-        },
-      );
+      answerHealth(rt, req, res, pathname);
       return;
     }
     // Not yet migrated (database down at boot): a clear, retryable answer.
-    if (!app) {
+    if (!rt.opened.app) {
       req.resume();
-      handle503(res);
+      answerUnavailable(res);
       return;
     }
     front(req, res);
   };
+}
 
-  const server = createServer(
-    {
-      // Bounds on receiving a request (slow clients); statements are bounded by statement_timeout.
-      requestTimeout: config.REQUEST_TIMEOUT_MS,
-      headersTimeout: Math.min(10_000, config.REQUEST_TIMEOUT_MS),
-    },
-    onRequest,
-  );
-  drain.attach(server);
-  let port = config.PORT;
-  await new Promise<void>((resolve, reject) => {
+/** Step 5: listen (before the database opens); resolves with the port. */
+async function listen(rt: Runtime, server: Server): Promise<number> {
+  const { config } = rt;
+  rt.drain.attach(server);
+  return new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => {
       const address = server.address();
-      port = typeof address === 'object' && address ? address.port : config.PORT;
-      console.info(`Listening on port ${port} (liveness /healthz, readiness /readyz); opening the database…`);
-      resolve();
+      const port = typeof address === 'object' && address ? address.port : config.PORT;
+      rt.life.info(`Listening on port ${port} (liveness /healthz, readiness /readyz); opening the database…`);
+      resolve(port);
     });
   });
+}
 
-  // Open, migrate and seed in the background, retrying while the database is unavailable.
-  const stopInit = new AbortController();
-  const initialise = async () => {
-    let delay = RETRY_MIN_MS;
-    for (let attempt = 1; !state.closing; attempt++) {
-      try {
-        handle ??= await createDb(dbOptions);
-        await handle.migrate();
-        if (config.SEED_SAMPLE && (await isArchiveEmpty(handle.db))) {
-          await seedSample(handle.db);
-          console.info('Loaded the sample edition into the empty database.');
-        }
-        // Sizes of plain lists for the cost analysis: after every write, whoever made it.
-        listBounds ??= createListBounds(handle.db, (err) => logger.error({ err }, 'Reading the sizes of lists for the cost analysis failed.'));
-        const bounds = listBounds;
-        await bounds.refresh();
-        changeSignal ??= await createChangeSignal({
-          handle,
-          connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-          onChange: async () => {
-            await Promise.all([responseCache?.invalidate(), bounds.refresh()]);
-          },
-          onStatus: (s) => {
-            if (s.event === 'listening') logger.info('Following database changes (response cache, list sizes).');
-            else if (s.event === 'lost') {
-              logger.warn({ err: s.error, retryInMs: s.retryInMs }, 'Lost the database change signal: the response cache serves nothing until it is back.');
-            } else logger.error({ err: s.error }, 'Acting on a database change failed.');
-          },
-        });
-        if (handle.pglite && lock) {
-          bridge = await startPgliteBridge({
-            pglite: handle.pglite,
-            dataDir: config.DATA_DIR,
-            idleInTransactionMs: config.IDLE_IN_TRANSACTION_TIMEOUT_MS || 10_000,
-            onError: (err) => logger.error({ err }, 'PGlite bridge'),
-          });
-          // Only now may commands use this server's database: migrations are applied.
-          lock.publish(bridge.info);
-        }
-        const pool = handle.pool;
-        app = createApp({
-          db: handle.db,
-          events,
-          listBounds,
-          observability: [
-            loggingPlugin(logger),
-            ...metricsPlugins({
-              registry,
-              bearerToken: config.METRICS_TOKEN,
-              dbPool: pool ? () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) : undefined,
-              openStreams: () => streams.open,
-            }),
-          ],
-          plugins: persisted,
-          responseCache,
-          limits: rateLimits,
-          streams,
-          corsOrigins: config.CORS_ORIGINS,
-          publicUrl: config.PUBLIC_URL,
-        });
-        state.ready = true;
-        console.info(`GraphQL API on http://localhost:${port}/graphql (GraphiQL in a browser), database: ${where}`);
-        return;
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || state.closing) throw err;
-        const reason = err instanceof Error ? err.message || (err as NodeJS.ErrnoException).code : String(err);
-        console.warn(`The database is not available yet (${reason}); retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt}).`);
-        await sleep(delay, stopInit.signal);
-        delay = Math.min(RETRY_MAX_MS, delay * 2);
-      }
-    }
-  };
-  const initialised = initialise().catch((err: unknown) => {
-    if (state.closing) return;
-    console.error('Failed to start:', err);
-    process.exit(1);
+// ---------------------------------------------------------------------------
+// The database, opened in the background
+// ---------------------------------------------------------------------------
+
+/** Migrations, then the sample edition into an empty archive (SEED_SAMPLE). */
+async function migrateAndSeed(rt: Runtime, handle: DbHandle): Promise<void> {
+  await handle.migrate();
+  if (rt.config.SEED_SAMPLE && (await isArchiveEmpty(handle.db))) {
+    await seedSample(handle.db);
+    rt.logger.info('Loaded the sample edition into the empty database.');
+  }
+}
+
+/**
+ * The database's own announcement of every committed write (whoever made it): the response cache and the
+ * sizes of plain lists for the cost analysis follow it.
+ */
+async function followChanges(rt: Runtime, handle: DbHandle): Promise<ListBounds> {
+  const { logger, opened } = rt;
+  opened.listBounds ??= createListBounds(handle.db, (err) =>
+    logger.error({ err }, 'Reading the sizes of lists for the cost analysis failed.'),
+  );
+  const bounds = opened.listBounds;
+  await bounds.refresh();
+  opened.changeSignal ??= await createChangeSignal({
+    handle,
+    connectTimeoutMs: rt.config.DB_CONNECT_TIMEOUT_MS,
+    onChange: async () => {
+      await Promise.all([rt.edge.responseCache?.invalidate(), bounds.refresh()]);
+    },
+    onStatus: (s) => {
+      if (s.event === 'listening') logger.info('Following database changes (response cache, list sizes).');
+      else if (s.event === 'lost') {
+        logger.warn(
+          { err: s.error, retryInMs: s.retryInMs },
+          'Lost the database change signal: the response cache serves nothing until it is back.',
+        );
+      } else logger.error({ err: s.error }, 'Acting on a database change failed.');
+    },
   });
+  return bounds;
+}
 
-  const shutdown = async (signal: string) => {
-    if (state.closing) return;
-    state.closing = true;
-    console.info(`${signal} received: draining connections…`);
+/** PGlite: commands may use this server's database (over a Unix socket) only now, once migrations are applied. */
+async function shareWithCommands(rt: Runtime, handle: DbHandle): Promise<void> {
+  if (!handle.pglite || !rt.lock) return;
+  rt.opened.bridge = await startPgliteBridge({
+    pglite: handle.pglite,
+    dataDir: rt.config.DATA_DIR,
+    idleInTransactionMs: rt.config.IDLE_IN_TRANSACTION_TIMEOUT_MS || 10_000,
+    onError: (err) => rt.logger.error({ err }, 'PGlite bridge'),
+  });
+  rt.lock.publish(rt.opened.bridge.info);
+}
+
+/** The app (Yoga) over the open database, with the edge's parts. */
+function buildApp(rt: Runtime, handle: DbHandle, listBounds: ListBounds): App {
+  const { config, logger, edge } = rt;
+  const pool = handle.pool;
+  return createApp({
+    db: handle.db,
+    events: edge.events,
+    listBounds,
+    observability: [
+      loggingPlugin(logger),
+      ...metricsPlugins({
+        registry: edge.registry,
+        bearerToken: config.METRICS_TOKEN,
+        dbPool: pool ? () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) : undefined,
+        openStreams: () => edge.streams.open,
+      }),
+    ],
+    plugins: edge.persisted,
+    responseCache: edge.responseCache,
+    limits: edge.rateLimits,
+    streams: edge.streams,
+    corsOrigins: config.CORS_ORIGINS,
+    publicUrl: config.PUBLIC_URL,
+    logger,
+  });
+}
+
+/** One attempt at opening the database; what succeeded is kept for the next attempt. */
+async function openOnce(rt: Runtime): Promise<void> {
+  const handle = (rt.opened.handle ??= await createDb(dbOptions(rt.config, rt.logger)));
+  await migrateAndSeed(rt, handle);
+  const listBounds = await followChanges(rt, handle);
+  await shareWithCommands(rt, handle);
+  rt.opened.app = buildApp(rt, handle, listBounds);
+}
+
+/** Step 6: open, migrate and seed in the background, retrying while the database is unavailable. */
+async function openDatabase(rt: Runtime, port: number): Promise<void> {
+  const where = rt.config.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${rt.config.DATA_DIR}`;
+  let delay = RETRY_MIN_MS;
+  for (let attempt = 1; !rt.state.closing; attempt++) {
+    try {
+      await openOnce(rt);
+      rt.state.ready = true;
+      rt.life.info(`GraphQL API on http://localhost:${port}/graphql (GraphiQL in a browser), database: ${where}`);
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || rt.state.closing) throw err;
+      const reason = err instanceof Error ? err.message || (err as NodeJS.ErrnoException).code : String(err);
+      const retry = `retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt})`;
+      rt.logger.warn(`The database is not available yet (${reason}); ${retry}.`);
+      await sleep(delay, rt.stopInit.signal);
+      delay = Math.min(RETRY_MAX_MS, delay * 2);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Shutdown: drain, then close
+// ---------------------------------------------------------------------------
+
+/**
+ * No new connections; every request already received is answered (with Connection: close), and so is one
+ * arriving on an idle keep-alive connection meanwhile. Idle connections close after node's keep-alive timeout,
+ * as clients expect; requests still computing (an import) are left to finish, bounded by the hard stop.
+ * Event streams never end by themselves: after a grace period they are ended (a last SERVICE_UNAVAILABLE event,
+ * then complete: clients subscribe again elsewhere), and cut if they hang.
+ */
+async function drainConnections(rt: Runtime, server: Server): Promise<void> {
+  rt.drain.start();
+  setTimeout(() => {
+    rt.edge.streams.endAll();
     setTimeout(() => {
-      console.error(`Shutdown took longer than ${HARD_STOP_MS / 1000} s; exiting.`);
+      for (const res of rt.drain.started()) res.destroy();
+    }, STREAM_CUT_MS).unref();
+  }, STREAM_GRACE_MS).unref();
+  await rt.drain.settled(Date.now() + STREAM_GRACE_MS + STREAM_CUT_MS + server.keepAliveTimeout + 1_000);
+  server.closeAllConnections();
+}
+
+/** Events, Redis, the change signal, the bridge, the database, the directory's lock. */
+async function closeResources(rt: Runtime): Promise<void> {
+  await rt.edge.events.close();
+  rt.edge.redis?.disconnect();
+  await rt.opened.changeSignal?.close();
+  await rt.opened.bridge?.close();
+  await rt.opened.handle?.close();
+  rt.lock?.release();
+}
+
+/** Step 7: on SIGTERM or SIGINT, drain and close, within the hard stop. */
+function handleSignals(rt: Runtime, server: Server, opening: Promise<void>): void {
+  const shutdown = async (signal: string) => {
+    if (rt.state.closing) return;
+    rt.state.closing = true;
+    rt.life.info(`${signal} received: draining connections…`);
+    setTimeout(() => {
+      rt.life.error(`Shutdown took longer than ${HARD_STOP_MS / 1000} s; exiting.`);
       process.exit(1);
     }, HARD_STOP_MS).unref();
-    stopInit.abort();
-    // No new connections; every request already received is answered (with Connection: close), and so is
-    // one arriving on an idle keep-alive connection meanwhile. Idle connections close after node's
-    // keep-alive timeout, as clients expect; requests still computing (an import) are left to finish,
-    // bounded by the hard stop.
-    drain.start();
-    // Event streams never end by themselves: after a grace period they are ended (a last
-    // SERVICE_UNAVAILABLE event, then complete: clients subscribe again elsewhere), and cut if they hang.
-    setTimeout(() => {
-      streams.endAll();
-      setTimeout(() => {
-        for (const res of drain.started()) res.destroy();
-      }, STREAM_CUT_MS).unref();
-    }, STREAM_GRACE_MS).unref();
-    await drain.settled(Date.now() + STREAM_GRACE_MS + STREAM_CUT_MS + server.keepAliveTimeout + 1_000);
-    server.closeAllConnections();
-    await initialised;
-    await events.close();
-    redis?.disconnect();
-    await changeSignal?.close();
-    await bridge?.close();
-    await handle?.close();
-    releaseLock();
-    console.info('Closed the database; bye.');
+    rt.stopInit.abort();
+    await drainConnections(rt, server);
+    await opening;
+    await closeResources(rt);
+    rt.life.info('Closed the database; bye.');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // A stray rejection (e.g. a connection dropped mid-flight) must not take the API down.
   process.on('unhandledRejection', (reason) => {
-    console.error('Unhandled rejection (the server keeps running):', reason);
+    rt.logger.error({ err: reason }, 'Unhandled rejection (the server keeps running).');
   });
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DirLockError) console.error(err.message);
-  else console.error('Failed to start:', err);
+/** A failure before the server runs: said (a configuration or lock error by its message alone), exit 1. */
+function failStart(life: Logger, err: unknown): never {
+  if (err instanceof ConfigError || err instanceof DirLockError) life.fatal(err.message);
+  else life.fatal({ err }, 'Failed to start.');
   process.exit(1);
-});
+}
+
+async function main(): Promise<void> {
+  const { config, logger, life, persisted } = configure();
+  try {
+    const lock = config.DATABASE_URL ? null : await lockDataDir(config.DATA_DIR, logger);
+    process.on('exit', () => lock?.release());
+    const opened: Opened = {};
+    const rt: Runtime = {
+      config,
+      logger,
+      life,
+      lock,
+      edge: createEdge(config, logger, persisted, opened),
+      opened,
+      state: { ready: false, closing: false },
+      drain: createDrain(),
+      stopInit: new AbortController(),
+    };
+    // A pg Pool connects on first use only: the app can exist before the database answers.
+    if (config.DATABASE_URL) opened.handle = await createDb(dbOptions(config, logger));
+    const server = createServer(
+      {
+        // Bounds on receiving a request (slow clients); statements are bounded by statement_timeout.
+        requestTimeout: config.REQUEST_TIMEOUT_MS,
+        headersTimeout: Math.min(10_000, config.REQUEST_TIMEOUT_MS),
+      },
+      requestListener(rt),
+    );
+    const port = await listen(rt, server);
+    const opening = openDatabase(rt, port).catch((err: unknown) => {
+      if (!rt.state.closing) failStart(life, err);
+    });
+    handleSignals(rt, server, opening);
+  } catch (err) {
+    failStart(life, err);
+  }
+}
+
+main().catch((err: unknown) => failStart(lifecycleLogger(createLogger('info')), err));

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
-import { seedSample } from '../src/db/seed.js';
+import { seedSample } from '../src/fixtures/seed.js';
 import { createEvents } from '../src/events.js';
 import { createLogger, loggingPlugin } from '../src/observability/logging.js';
 import { METRIC_NAMES, dbPoolGauges, metricsPlugins } from '../src/observability/metrics.js';
@@ -284,7 +284,7 @@ describe('/metrics', () => {
 
 describe('with persisted operations only', () => {
   it('log and count the rejections', async () => {
-    const { persistedOperations } = await import('../src/http/persisted.js');
+    const { persistedOperations } = await import('../src/http/pipeline/persisted.js');
     const registry = new Registry();
     const out: string[] = [];
     const logger = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(String(c)), d()) }) });

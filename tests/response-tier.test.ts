@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
-import { seedSample } from '../src/db/seed.js';
-import { type LimitsOptions, admitNodeRequest, createRateLimits, pointsOf } from '../src/http/limits.js';
-import { type ResponseCacheOptions, createResponseCache } from '../src/http/response-cache.js';
-import { MAX_BODY_BYTES, type TierServed } from '../src/http/response-tier.js';
+import { seedSample } from '../src/fixtures/seed.js';
+import { type LimitsOptions, admitNodeRequest, createRateLimits, pointsOf } from '../src/http/pipeline/rate-limits.js';
+import { type ResponseCacheOptions, createResponseCache } from '../src/http/pipeline/response-cache.js';
+import { MAX_BODY_BYTES, type TierServed } from '../src/http/pipeline/response-tier.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 

@@ -38,8 +38,8 @@ const { values } = parseArgs({
 const from = (file) => new URL(values.source ? `../../src/${file}.ts` : `../../dist/${file}.js`, import.meta.url).href;
 const { createApp } = await import(from('app'));
 const { createDb } = await import(from('db/client'));
-const { createResponseCache } = await import(from('http/response-cache'));
-const { NO_LIMITS, admitNodeRequest, createRateLimits } = await import(from('http/limits'));
+const { createResponseCache } = await import(from('http/pipeline/response-cache'));
+const { NO_LIMITS, admitNodeRequest, createRateLimits } = await import(from('http/pipeline/rate-limits'));
 
 const base = process.env.DATABASE_URL;
 if (!base) throw new Error('DATABASE_URL is required');

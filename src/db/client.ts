@@ -66,6 +66,28 @@ export interface CreateDbOptions extends DbTimeouts {
   poolMax?: number | undefined;
   /** How long to wait for a pooled connection (pool exhausted or server down) before failing. */
   connectTimeoutMs?: number | undefined;
+  /** Told of a pooled connection's failure outside a query (the server passes its logger); default: a process warning. */
+  onPoolError?: ((message: string) => void) | undefined;
+  /**
+   * PGlite's shared_buffers. PostgreSQL's default (128MB) is allocated up front in the
+   * WASM heap and never returned; an archive of this size is served from far less.
+   */
+  pgliteSharedBuffers?: string | undefined;
+}
+
+/** PGlite's shared_buffers unless told otherwise (see CreateDbOptions.pgliteSharedBuffers). */
+export const DEFAULT_PGLITE_SHARED_BUFFERS = '16MB';
+
+function poolError(options: CreateDbOptions, message: string): void {
+  if (options.onPoolError) options.onPoolError(message);
+  else process.emitWarning(message);
+}
+
+/** A PostgreSQL memory size (`16MB`, `128kB`, `1GB`); anything else is refused before it reaches the config file. */
+function sharedBuffers(value: string | undefined): string {
+  const v = value ?? DEFAULT_PGLITE_SHARED_BUFFERS;
+  if (!/^\d{1,7}(?:kB|MB|GB)$/.test(v)) throw new Error(`shared_buffers must look like 16MB, 512kB or 1GB (got ${JSON.stringify(v)})`);
+  return v;
 }
 
 /** Finds migrations/ whether we run from src/ (tsx) or from dist/ (compiled). */
@@ -187,7 +209,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     // An idle client that loses its connection (database restart) emits 'error' on
     // the pool; without a listener that would crash the process.
     pool.on('error', (err) => {
-      process.emitWarning(`PostgreSQL idle client error: ${err.message}`);
+      poolError(options, `PostgreSQL idle client error: ${err.message}`);
     });
     const db = drizzlePg({ client: pool, schema, logger });
     installSafeTransactions(db, pool);
@@ -222,6 +244,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     extensions: { pg_trgm },
+    postgresqlconf: [`shared_buffers = '${sharedBuffers(options.pgliteSharedBuffers)}'`],
   });
   await client.waitReady;
   // PGlite accepts these settings but, being single-threaded WASM without
@@ -255,7 +278,7 @@ function createBridgeDb(socketDir: string, options: CreateDbOptions, logger: Log
     connectionTimeoutMillis: connectTimeout,
   });
   pool.on('error', (err) => {
-    process.emitWarning(`Connection to the server's database: ${err.message}`);
+    poolError(options, `Connection to the server's database: ${err.message}`);
   });
   const db = drizzlePg({ client: pool, schema, logger });
   installSafeTransactions(db, pool);

@@ -32,6 +32,22 @@ export function createLogger(level: LogLevel = 'info', options: CreateLoggerOpti
   return options.destination ? pino(base, options.destination) : pino(base);
 }
 
+/**
+ * The server's announcements of its own life (listening, ready, draining, closed, failed to start): at `info`
+ * whatever LOG_LEVEL says, since operators and scripts wait for them (the URL once the API is ready).
+ */
+export function lifecycleLogger(logger: Logger): Logger {
+  return logger.child({}, { level: 'info' });
+}
+
+let fallback: Logger | undefined;
+
+/** For parts the server gives its logger to, when used without one (tests, embedding): warnings and errors only. */
+export function defaultLogger(): Logger {
+  fallback ??= createLogger('warn');
+  return fallback;
+}
+
 /** An incoming `x-request-id` is kept when it is a sane token; otherwise a new one is made. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -58,11 +74,6 @@ interface RequestLog {
 }
 
 const requestLogs = new WeakMap<Request, RequestLog>();
-
-/** The request id given to a request by `loggingPlugin` (for other plugins and resolvers). */
-export function requestIdFor(request: Request): string | undefined {
-  return requestLogs.get(request)?.requestId;
-}
 
 function errorCodesOf(errors: readonly unknown[] | undefined): string[] {
   if (!errors) return [];

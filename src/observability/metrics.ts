@@ -24,7 +24,7 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** When set, scrapes must send `Authorization: Bearer <this>` (else 401); open when absent. */
   bearerToken?: string | undefined;
-  /** Subscription streams open now (src/http/streams.ts); no gauge when absent. */
+  /** Subscription streams open now (src/http/pipeline/streams.ts); no gauge when absent. */
   openStreams?: () => number;
 }
 

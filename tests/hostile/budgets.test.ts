@@ -6,7 +6,7 @@ import { type App, DEFAULT_QUERY, createApp } from '../../src/app.js';
 import { createToken, revokeToken } from '../../src/auth/tokens.js';
 import { queryCost } from '../../src/graphql/cost.js';
 import { schema } from '../../src/graphql/schema.js';
-import { DEFAULT_AUTH_FAILURES, type LimitsOptions, type RateLimitOptions, createRateLimits, pointsOf } from '../../src/http/limits.js';
+import { DEFAULT_AUTH_FAILURES, type LimitsOptions, type RateLimitOptions, createRateLimits, pointsOf } from '../../src/http/pipeline/rate-limits.js';
 import { loadConfig } from '../../src/config.js';
 import { authHeader } from '../helpers/auth.js';
 import type { TestDb } from '../helpers/db.js';

@@ -2,8 +2,8 @@ import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { generateArchive } from '../../src/db/generate.js';
-import { LIMITS } from '../../src/http/limits.js';
+import { generateArchive } from '../../src/fixtures/generate.js';
+import { LIMITS } from '../../src/http/pipeline/limits.js';
 import type { TestDb } from '../helpers/db.js';
 import { CPU_BUDGET_MS, type HostileCase, type Sent, code, graphqlPost, measured, seededTestDb } from './helpers.js';
 

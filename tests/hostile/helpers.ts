@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, expect } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
-import { seedSample } from '../../src/db/seed.js';
-import { type LimitsOptions, admitNodeRequest, createRateLimits } from '../../src/http/limits.js';
-import { type ResponseCacheOptions, createResponseCache } from '../../src/http/response-cache.js';
-import type { TierServed } from '../../src/http/response-tier.js';
+import { seedSample } from '../../src/fixtures/seed.js';
+import { type LimitsOptions, admitNodeRequest, createRateLimits } from '../../src/http/pipeline/rate-limits.js';
+import { type ResponseCacheOptions, createResponseCache } from '../../src/http/pipeline/response-cache.js';
+import type { TierServed } from '../../src/http/pipeline/response-tier.js';
 import { type TestDb, createTestDb } from '../helpers/db.js';
 
 // What the hostile tests share: a request sent and read whole, with what answering it cost

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { createToken, revokeToken } from '../../src/auth/tokens.js';
-import { generateArchive } from '../../src/db/generate.js';
+import { generateArchive } from '../../src/fixtures/generate.js';
 import { encodeGlobalId } from '../../src/graphql/global-id.js';
 import type { TestDb } from '../helpers/db.js';
 import { snapshot } from '../helpers/snapshot.js';

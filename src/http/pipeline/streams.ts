@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { addressKeyOf } from './limits.js';
+import { addressKeyOf } from './rate-limits.js';
 
 /**
  * Caps on subscription streams (Server-Sent Events): each holds a socket, a

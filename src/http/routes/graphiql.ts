@@ -1,9 +1,11 @@
+import { GRAPHIQL_ASSETS_PATH } from '../paths.js';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { Plugin } from 'graphql-yoga';
-import { type RateLimits, clientKey } from './limits.js';
+import { type Logger, defaultLogger } from '../../observability/logging.js';
+import { type RateLimits, clientKey } from '../pipeline/rate-limits.js';
 
 /**
  * GraphiQL served as a small page and static assets, instead of
@@ -37,10 +39,10 @@ export interface GraphiQLRoutesOptions {
   page: GraphiQLPageOptions;
   /** The rate limits GraphiQL's responses are charged to. */
   limits: RateLimits;
+  /** Where a failure to prepare the assets is told (warnings and errors only to stdout when absent). */
+  logger?: Logger;
 }
 
-/** Where the assets are served (a path of their own: none of the endpoint's limits apply to them). */
-export const GRAPHIQL_ASSETS_PATH = '/graphiql/';
 /** Points charged per GraphiQL response. */
 export const GRAPHIQL_COST = 1;
 
@@ -287,7 +289,7 @@ export function graphiqlRoutes(options: GraphiQLRoutesOptions): Plugin {
     try {
       p = await prepare();
     } catch (err) {
-      process.emitWarning(`GraphiQL's assets could not be prepared: ${(err as Error).message}`);
+      (options.logger ?? defaultLogger()).warn({ err }, "GraphiQL's assets could not be prepared.");
       endResponse(new fetchAPI.Response('GraphiQL is unavailable\n', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5', ...rateHeaders } }));
       return;
     }

@@ -1,14 +1,14 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Db } from '../db/client.js';
+import type { Db } from '../../db/client.js';
 import {
   categoryBySlug,
   categorySlugByAlias,
   latestPublishedIssues,
   latestPublishedPapersOfCategory,
-} from '../db/queries/feeds.js';
-import { type BuiltFeed, buildCategoryFeed, buildIssuesFeed, renderFeed } from '../feeds/build.js';
-import { httpDate, isNotModified, strongEtag } from '../feeds/conditional.js';
-import { type FeedFormat, SiteLinks } from '../feeds/links.js';
+} from '../../db/queries/feeds.js';
+import { type BuiltFeed, buildCategoryFeed, buildIssuesFeed, renderFeed } from '../../feeds/build.js';
+import { httpDate, isNotModified, strongEtag } from '../../feeds/conditional.js';
+import { type FeedFormat, SiteLinks } from '../../feeds/links.js';
 
 /** Editions in /feeds/issues.*. */
 export const ISSUES_FEED_SIZE = 20;

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
-import { checkReady } from '../db/availability.js';
-import type { Db } from '../db/client.js';
+import { checkReady } from '../../db/availability.js';
+import type { Db } from '../../db/client.js';
 
 export interface HealthState {
   /** Migrations applied (and the sample loaded); false while starting or shutting down. */

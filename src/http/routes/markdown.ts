@@ -1,11 +1,12 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Db } from '../db/client.js';
-import { issueRows } from '../db/queries/issue-content.js';
-import { publishedPaperByNumber, publishedPaperNumberAsWritten } from '../db/queries/feeds.js';
-import { SiteLinks } from '../feeds/links.js';
-import { paperMarkdown } from '../feeds/markdown.js';
-import { documentFromRows } from '../newsletter/document.js';
-import { renderMarkdown } from '../newsletter/markdown.js';
+import type { Db } from '../../db/client.js';
+import { PUBLISHED_ONLY } from '../../db/queries/fragments.js';
+import { issueRows } from '../../db/queries/issue-content.js';
+import { publishedPaperByNumber, publishedPaperNumberAsWritten } from '../../db/queries/feeds.js';
+import { SiteLinks } from '../../feeds/links.js';
+import { paperMarkdown } from '../../feeds/markdown.js';
+import { documentFromRows } from '../../newsletter/document.js';
+import { renderMarkdown } from '../../newsletter/markdown.js';
 
 const ISSUE_MD = /^\/issues\/([a-z0-9-]{1,100})\.md$/;
 /** Canonical paper numbers only: "2.3", not "02.3" (section and position are 1–999). */
@@ -13,7 +14,7 @@ const PAPER_MD = /^\/issues\/([a-z0-9-]{1,100})\/papers\/([1-9][0-9]{0,2})\.([1-
 
 /** Renders a published edition as Markdown, or null when there is none. */
 export async function issueMarkdown(db: Db, slug: string): Promise<string | null> {
-  const rows = await issueRows(db, slug, false);
+  const rows = await issueRows(db, slug, PUBLISHED_ONLY);
   return rows ? renderMarkdown(documentFromRows(rows.issue, rows.sections, rows.papers)) : null;
 }
 

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError } from 'graphql-yoga';
-import { isDatabaseUnavailable, isTimeout } from '../db/availability.js';
+import { isDatabaseUnavailable, isTimeout } from '../../db/availability.js';
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
-import { GRAPHIQL_ASSETS_PATH } from './graphiql.js';
+import { GRAPHIQL_ASSETS_PATH } from '../paths.js';
 
 /**
  * Two headers on every response:
@@ -12,7 +12,7 @@ import { GRAPHIQL_ASSETS_PATH } from './graphiql.js';
  *
  * GraphiQL (its page — GET on the endpoint with `Accept: text/html` — and its
  * assets under GRAPHIQL_ASSETS_PATH) runs scripts: it gets no CSP from here
- * (src/http/graphiql.ts sets its own headers).
+ * (src/http/routes/graphiql.ts sets its own headers).
  *
  * Two places apply them: `securityHeaders()`, a Yoga plugin, on everything Yoga
  * answers (and so on what the response tier records and replays), and

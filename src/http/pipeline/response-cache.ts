@@ -216,7 +216,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     shouldCacheResult: ({ result }) => !result.errors?.length,
     invalidateViaMutation: false,
     // node:crypto hashes synchronously; WebCrypto's digest (the library's hashSHA256) is a
-    // thread-pool job per request, a fifth of the CPU of a cache hit.
+    // thread-pool job per request, a large share of a cache hit's CPU.
     buildResponseCacheKey: async ({ documentString, variableValues, operationName }) => {
       const [gen, key] = await Promise.all([generation.current(), secret()]);
       const etag = `"${createHash('sha256')

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/client.js';
+import type { PaperFilterArgs, PaperKey, Visibility } from '../db/queries/fragments.js';
+import {
+  type SearchFacetRow,
+  type SearchHit,
+  type SearchMode,
+  type SearchOrder,
+  analyzeQuery,
+  fewMatches,
+  fuzzyWords,
+  relevanceWindow,
+  searchFacets,
+  searchPage,
+} from '../db/queries/search.js';
+import type { PaperRow } from '../db/schema.js';
+import { userInputError } from '../graphql/errors.js';
+import { type CursorCodec, type Window, encodeCursor, isIsoDate, windowFromArgs } from '../graphql/pagination.js';
+import { type TextMatchShape, textMatches } from './highlights.js';
+
+/**
+ * Paper search: the steps between the arguments of `Query.searchPapers` and a
+ * page of results (the SQL is src/db/queries/search.ts's): check the text,
+ * analyse it, read a page in full-text mode, fall back to similar titles
+ * (typos) when that finds little, then edges with cursors and text matches;
+ * the facets (and totalCount) only when asked for.
+ */
+
+/** Longest accepted search text, in characters. */
+export const MAX_QUERY_LENGTH = 500;
+/** Below this many full-text hits, titles similar to the words (typos) are searched too. */
+const FUZZY_BELOW = 3;
+
+export interface SearchEdge {
+  cursor: string;
+  node: PaperRow;
+  score: number;
+  matches: TextMatchShape[];
+}
+
+export interface SearchResults {
+  edges: SearchEdge[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** Matches per category, most first (their sum is the total); one statement, run once, when first called. */
+  facets: () => Promise<SearchFacetRow[]>;
+}
+
+export interface SearchRequest {
+  /** The search text, as `checkSearchText` returns it. */
+  query: string;
+  first?: number | null;
+  after?: string | null;
+  filter: PaperFilterArgs | undefined;
+  order: SearchOrder;
+}
+
+export interface SearchDeps {
+  db: Db;
+  visibility: Visibility;
+  /** Told about every paper of the page (the request's loaders prime their cache with it). */
+  onPaper?: (paper: PaperRow) => void;
+}
+
+// Cursors: tagged with the search they belong to and the mode it ran in.
+type SearchCursor = [SearchMode, ...(number | string)[]];
+
+const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 2_147_483_647;
+const isPos = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 999;
+
+function searchCodec(query: string, filter: unknown, order: SearchOrder): CursorCodec<SearchCursor> {
+  const tag = createHash('sha256')
+    .update(JSON.stringify([query, filter ?? null, order]))
+    .digest('base64url')
+    .slice(0, 10);
+  return {
+    kind: `search:${tag}`,
+    validate: (v) => {
+      if (!Array.isArray(v) || (v[0] !== 'text' && v[0] !== 'fuzzy')) return null;
+      if (order === 'RELEVANCE') {
+        const score = v[1];
+        const valid = v.length === 3 && typeof score === 'number' && Number.isFinite(score) && score >= 0 && score < 1e6;
+        return valid && isId(v[2]) ? [v[0], score, v[2]] : null;
+      }
+      const valid = v.length === 5 && isIsoDate(v[1]) && isId(v[2]) && isPos(v[3]) && isPos(v[4]);
+      return valid ? [v[0], v[1], v[2], v[3], v[4]] : null;
+    },
+  };
+}
+
+/** Checks the search text before any SQL: not empty, not too long, no NUL. */
+export function checkSearchText(query: string): string {
+  if (query.includes('\u0000')) throw userInputError('`query` must not contain NUL characters', 'query');
+  if (query.length > MAX_QUERY_LENGTH) {
+    const message = `\`query\` is too long: at most ${MAX_QUERY_LENGTH} characters (got ${query.length})`;
+    throw userInputError(message, 'query');
+  }
+  const trimmed = query.trim();
+  if (trimmed === '') throw userInputError('`query` must not be empty', 'query');
+  return trimmed;
+}
+
+const noResults = (): SearchResults => ({
+  edges: [],
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  facets: async () => [],
+});
+
+interface Plan {
+  query: string;
+  filter: PaperFilterArgs | undefined;
+  order: SearchOrder;
+  codec: CursorCodec<SearchCursor>;
+  window: Window<SearchCursor>;
+}
+
+/** The rows of one page (one more than its size, to tell whether there is a next), and the mode that found them. */
+async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<{ rows: SearchHit[]; mode: SearchMode }> {
+  const { query, filter, order, window } = plan;
+  const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
+  let mode: SearchMode = window.cursor?.[0] ?? 'text';
+  // RELEVANCE in text mode: where to look for the candidates (see relevanceWindow).
+  const relevance = order === 'RELEVANCE' && mode === 'text' ? await relevanceWindow(db, { query, filter }) : null;
+  const few = order === 'NEWEST' && mode === 'text' ? await fewMatches(db, { query, filter }) : false;
+  const base = { query, filter, order, cursor: cursorKey, window: relevance, few };
+  // On the first page, fetch enough rows to tell whether full text found "little".
+  const firstLimit = window.cursor ? window.limit : Math.max(window.limit, FUZZY_BELOW);
+  let rows = await searchPage(db, { ...base, mode, limit: firstLimit }, vis);
+  // Typo tolerance, unless the query asks for an exact phrase.
+  if (!window.cursor && rows.length < FUZZY_BELOW && !query.includes('"') && fuzzyWords(query) !== '') {
+    mode = 'fuzzy';
+    rows = await searchPage(db, { ...base, window: null, mode, limit: window.limit }, vis);
+  }
+  return { rows: rows.slice(0, window.limit), mode };
+}
+
+/** The page's edges: each row as a paper, with its cursor, score and text matches. */
+function toEdges(rows: SearchHit[], mode: SearchMode, plan: Plan, onPaper?: (paper: PaperRow) => void): SearchEdge[] {
+  const keyOf = (r: SearchHit): SearchCursor =>
+    plan.order === 'RELEVANCE' ? [mode, r.score, r.id] : [mode, r.weekStart, r.issueId, r.sectionNumber, r.position];
+  return rows.map((r) => {
+    onPaper?.(r);
+    const { score, titleHeadline: _t, summaryHeadline: _s, ...paper } = r;
+    const cursor = encodeCursor(plan.codec, keyOf(r));
+    return { cursor, node: paper, score, matches: textMatches(r, mode, plan.query) };
+  });
+}
+
+/** One page of a paper search (`Query.searchPapers`). */
+export async function searchPapers(deps: SearchDeps, request: SearchRequest): Promise<SearchResults> {
+  const { query, filter, order } = request;
+  const codec = searchCodec(query, filter, order);
+  const window = windowFromArgs({ first: request.first, after: request.after }, 'DESC', codec);
+  const { db, visibility: vis } = deps;
+
+  const analysis = await analyzeQuery(db, query);
+  if (analysis.nodes === 0) return noResults();
+  if (!analysis.indexable) {
+    throw userInputError('`query` needs at least one word to look for (not only excluded `-words`)', 'query');
+  }
+
+  const plan: Plan = { query, filter, order, codec, window };
+  const { rows, mode } = await readPage(db, vis, plan);
+  const hasMore = rows.length > window.size;
+  const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper);
+  let facets: Promise<SearchFacetRow[]> | null = null;
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: hasMore,
+      hasPreviousPage: window.cursor !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    // totalCount and facets come from the same statement, run once and only when asked for.
+    facets: () => {
+      facets ??= searchFacets(db, { query, filter, mode }, vis).then((rows) =>
+        rows.sort((a, b) => b.count - a.count || a.categoryId - b.categoryId),
+      );
+      return facets;
+    },
+  };
+}

@@ -7,9 +7,9 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type DbHandle, createDb } from '../src/db/client.js';
-import { generateIssueDocument } from '../src/db/generate.js';
+import { generateIssueDocument } from '../src/fixtures/generate.js';
 import { renderMarkdown } from '../src/newsletter/markdown.js';
-import { importIssueText } from '../src/newsletter/importer.js';
+import { importIssueText } from '../src/editorial/import.js';
 import { machineLine, median, writeSection } from './report.js';
 
 const { values } = parseArgs({

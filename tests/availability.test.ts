@@ -4,8 +4,9 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkReady, isDatabaseUnavailable, isTimeout } from '../src/db/availability.js';
 import { createDb, type DbHandle } from '../src/db/client.js';
-import { maskError } from '../src/http/errors.js';
-import { healthRoutes } from '../src/http/health-routes.js';
+import { maskError } from '../src/http/pipeline/errors.js';
+import { healthRoutes } from '../src/http/routes/health.js';
+import type { GraphQLErrorBody } from './helpers/http.js';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code, severity: 'FATAL' });
 /** What Drizzle throws: DrizzleQueryError with the driver error as `cause`. */
@@ -60,7 +61,7 @@ describe('maskError', () => {
   it('timeouts → TIMEOUT, HTTP 503', () => {
     const e = maskError(drizzled(pgError('57014')), 'Unexpected error.') as GraphQLError;
     expect(e.extensions.code).toBe('TIMEOUT');
-    expect((e.extensions.http as any).status).toBe(503);
+    expect((e.extensions.http as { status: number }).status).toBe(503);
   });
 
   it('anything else → "Unexpected error." with INTERNAL_SERVER_ERROR and no details', () => {
@@ -123,15 +124,15 @@ describe('/healthz and /readyz, and the masking through Yoga', () => {
     });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
-    const body = (await res.json()) as any;
-    expect(body.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    const body = (await res.json()) as { errors: GraphQLErrorBody[] };
+    expect(body.errors[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
     expect(JSON.stringify(body)).not.toContain('5432');
 
     failWith = new Error('secret internals');
     const bug = (await (
       await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ x }' }) })
-    ).json()) as any;
-    expect(bug.errors[0].message).toBe('Unexpected error.');
+    ).json()) as { errors: GraphQLErrorBody[] };
+    expect(bug.errors[0]?.message).toBe('Unexpected error.');
     expect(JSON.stringify(bug)).not.toContain('secret');
   });
 });

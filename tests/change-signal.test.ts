@@ -6,21 +6,27 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { CHANGE_CHANNEL, CHANGE_SIGNAL_APPLICATION_NAME, type ChangeSignal, type ChangeSignalOptions, createChangeSignal } from '../src/db/change-signal.js';
-import { seedSample } from '../src/db/seed.js';
-import { type ResponseCacheOptions, createResponseCache } from '../src/http/response-cache.js';
-import type { TierServed } from '../src/http/response-tier.js';
+import { seedSample } from '../src/fixtures/seed.js';
+import { type ResponseCacheOptions, createResponseCache } from '../src/http/pipeline/response-cache.js';
+import type { TierServed } from '../src/http/pipeline/response-tier.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
+import { documentText } from './helpers/http.js';
+import { type ResultOf, graphql } from './graphql.js';
 
 /**
  * The response cache follows the database's change notifications: a write
  * made outside the API (raw SQL on another connection, or on the PGlite
- * instance without going through the API) is seen by reads within a second.
- * Runs on PGlite, or on PostgreSQL with DATABASE_URL (and Redis with REDIS_URL).
+ * instance without going through the API) is announced by the database, and
+ * the first read after the announcement sees it. No assertion reads the clock
+ * (a loaded machine may be slow, never wrong); the delays are measured and
+ * printed. Runs on PGlite, or on PostgreSQL with DATABASE_URL (and Redis with REDIS_URL).
  */
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
 const SLUG = '2025-05-05';
-const READ = `{ issue(slug: "${SLUG}") { title sections { number papers { number title } } } }`;
+const READ = graphql(`query Read($slug: String!) { issue(slug: $slug) { title sections { number papers { number title } } } }`);
+/** How long a test waits for something that must happen (a liveness guard, not a speed requirement). */
+const PATIENCE_MS = 10_000;
 
 let tdb: TestDb;
 /** Raw SQL outside the API: a separate connection (PostgreSQL), or the PGlite instance itself. */
@@ -82,11 +88,11 @@ async function serve(options: { cache?: Partial<ResponseCacheOptions>; signal?: 
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ query: READ }),
+      body: JSON.stringify({ query: documentText(READ), variables: { slug: SLUG } }),
     });
-    const body = (await res.json()) as { data?: { issue: { title: string } }; errors?: unknown };
+    const body = (await res.json()) as { data?: ResultOf<typeof READ>; errors?: unknown };
     expect(body.errors).toBeUndefined();
-    return { title: body.data!.issue.title, statements: tdb.statements.length };
+    return { title: body.data!.issue!.title, statements: tdb.statements.length };
   };
   return { signal, cache, read, served, invalidations };
 }
@@ -112,23 +118,28 @@ async function warm(read: Awaited<ReturnType<typeof serve>>['read'], served: Tie
   return first.title;
 }
 
-/** Commits a new title outside the API, then polls: the new title must be read within a second of the commit. */
-async function changeOutsideAndRead(read: Awaited<ReturnType<typeof serve>>['read'], title: string) {
+/**
+ * Commits a new title outside the API and waits for the database to announce it (the invalidation
+ * has settled): the very next read must then see the new title, computed afresh.
+ */
+async function changeOutsideAndRead({ read, invalidations }: Pick<Awaited<ReturnType<typeof serve>>, 'read' | 'invalidations'>, title: string) {
+  const announced = () => invalidations.filter((x) => x.table === 'issues').length;
+  const before = announced();
   await retitle(title);
-  const committed = performance.now();
-  let seen = '';
-  const took = await until(async () => (seen = (await read()).title) === title, 1_000, `a read sees "${title}" (last read "${seen}")`);
-  expect(performance.now() - committed).toBeLessThanOrEqual(1_000);
-  return took;
+  await until(() => announced() > before, PATIENCE_MS, `the change to "${title}" is announced`);
+  const next = await read();
+  expect(next).toMatchObject({ title });
+  expect(next.statements).toBeGreaterThan(0);
 }
 
 describe(`change signal (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
   it('a write made outside the API is seen by the next reads, through both cache tiers', async () => {
-    const { read, served, signal } = await serve();
+    const serving = await serve();
+    const { read, served, signal } = serving;
     expect(signal.healthy()).toBe(true);
     await warm(read, served);
     for (let i = 1; i <= 3; i++) {
-      await changeOutsideAndRead(read, `Changed outside ${i}`);
+      await changeOutsideAndRead(serving, `Changed outside ${i}`);
       // and caching goes on in the new generation, up to the response tier
       const before = served.length;
       expect(await read()).toEqual({ title: `Changed outside ${i}`, statements: 0 });
@@ -140,10 +151,11 @@ describe(`change signal (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
   it.skipIf(!process.env.REDIS_URL)('with the cache in Redis (REDIS_URL)', async () => {
     const redis = new Redis(process.env.REDIS_URL!);
     closers.push(async () => redis.disconnect());
-    const { read, served } = await serve({ cache: { redis, namespace: `test-${randomBytes(4).toString('hex')}` } });
+    const serving = await serve({ cache: { redis, namespace: `test-${randomBytes(4).toString('hex')}` } });
+    const { read, served } = serving;
     await warm(read, served);
     for (let i = 1; i <= 2; i++) {
-      await changeOutsideAndRead(read, `Changed outside, Redis ${i}`);
+      await changeOutsideAndRead(serving, `Changed outside, Redis ${i}`);
       expect(await read()).toEqual({ title: `Changed outside, Redis ${i}`, statements: 0 });
     }
   });
@@ -174,7 +186,7 @@ describe(`change signal (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(tables).toEqual(['*', 'papers']);
     // and what the database announces itself: once per table and transaction
     await retitle('Announced');
-    await until(() => tables.includes('issues'), 1_000, 'the UPDATE is announced');
+    await until(() => tables.includes('issues'), PATIENCE_MS, 'the UPDATE is announced');
     expect(tables.filter((t) => t === 'issues')).toHaveLength(1);
   });
 
@@ -187,12 +199,14 @@ describe(`change signal (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     const { invalidations } = await serve(redis ? { cache: { redis, namespace: `test-${randomBytes(4).toString('hex')}` } } : {});
     const fromCommit: number[] = [];
     const fromStatement: number[] = [];
+    const announcedOnce = () => expect(invalidations.filter((x) => x.table === 'issues')).toHaveLength(1);
     for (let i = 0; i < 50; i++) {
+      if (i > 0) announcedOnce(); // the previous commit: one invalidation, no late duplicate
       invalidations.length = 0;
       const sent = performance.now();
       await retitle(`Delay trial ${i}`);
       const committed = performance.now();
-      await until(() => invalidations.some((x) => x.table === 'issues'), 1_000, `trial ${i} invalidated`);
+      await until(() => invalidations.some((x) => x.table === 'issues'), PATIENCE_MS, `trial ${i} invalidated`);
       const at = invalidations.find((x) => x.table === 'issues')!.at;
       // negative: the invalidation settled before the writer had the COMMIT's answer
       fromCommit.push(at - committed);
@@ -207,7 +221,10 @@ describe(`change signal (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
         `writer's COMMIT acknowledged → invalidation settled ${JSON.stringify(stats(fromCommit))}; ` +
         `UPDATE sent → invalidation settled ${JSON.stringify(stats(fromStatement))}`,
     );
-    expect(Math.max(...fromStatement)).toBeLessThan(1_000);
+    // Printed, not asserted: a delay is the machine's load as much as the code's. What is asserted:
+    // every commit was announced, once.
+    announcedOnce();
+    expect(fromStatement).toHaveLength(50);
   });
 });
 
@@ -227,13 +244,14 @@ describe.skipIf(!onPostgres)('change signal: the listener connection is lost (Po
 
   it('serves nothing stale while disconnected, reconnects, and caching resumes', async () => {
     // a first retry after >= 1.1 s: the disconnected window is long enough to read in
-    const { read, served, signal } = await serve({ signal: { retryMinMs: 1_500 } });
+    const serving = await serve({ signal: { retryMinMs: 1_500 } });
+    const { read, served, signal } = serving;
     await warm(read, served);
 
     const killed = await killListener();
     expect(killed).toHaveLength(1);
     expect(killed[0]).toMatchObject({ pg_terminate_backend: true, application_name: CHANGE_SIGNAL_APPLICATION_NAME });
-    await until(() => !signal.healthy(), 1_000, 'the signal notices the lost connection');
+    await until(() => !signal.healthy(), PATIENCE_MS, 'the signal notices the lost connection');
     // not served from either tier, although nothing changed yet
     const before = served.length;
     expect((await read()).statements).toBeGreaterThan(0);
@@ -246,11 +264,11 @@ describe.skipIf(!onPostgres)('change signal: the listener connection is lost (Po
     expect(signal.healthy()).toBe(false); // all of the above happened while disconnected
     expect(served.length).toBe(before);
 
-    await until(() => signal.healthy(), 10_000, 'the listener reconnects');
+    await until(() => signal.healthy(), PATIENCE_MS, 'the listener reconnects');
     // the result cache still holds the first generation's entries: the reconnection's bump makes them unreachable
     expect(await warm(read, served)).toBe('Changed while disconnected');
     // and changes are followed again
-    await changeOutsideAndRead(read, 'Changed after reconnecting');
+    await changeOutsideAndRead(serving, 'Changed after reconnecting');
   });
 
   it('finds a connection that went silent (no FIN: a partition) by its heartbeat, and reconnects', async () => {
@@ -294,15 +312,15 @@ describe.skipIf(!onPostgres)('change signal: the listener connection is lost (Po
     closers.push(() => signal.close());
     expect(signal.healthy()).toBe(true);
     await retitle('Heard through the proxy');
-    await until(() => tables.includes('issues'), 1_000, 'the change is heard');
+    await until(() => tables.includes('issues'), PATIENCE_MS, 'the change is heard');
 
     silent = true;
-    await until(() => !signal.healthy(), 2_000, 'the heartbeat finds the silent connection');
+    await until(() => !signal.healthy(), PATIENCE_MS, 'the heartbeat finds the silent connection');
     await retitle('Unheard'); // its notification is lost
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(signal.healthy()).toBe(false); // attempts through the silent proxy time out
     silent = false;
-    await until(() => signal.healthy(), 3_000, 'the listener reconnects');
+    await until(() => signal.healthy(), PATIENCE_MS, 'the listener reconnects');
     expect(tables.filter((t) => t === '*')).toHaveLength(2); // at the start, and for what may have been missed
   });
 
@@ -317,14 +335,14 @@ describe.skipIf(!onPostgres)('change signal: the listener connection is lost (Po
     try {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = $1`, [name]);
-      await until(() => statuses.filter((s) => s === 'lost').length >= 3, 5_000, 'several failed reconnections');
+      await until(() => statuses.filter((s) => s === 'lost').length >= 3, PATIENCE_MS, 'several failed reconnections');
       expect(signal.healthy()).toBe(false);
       expect((await read()).statements).toBeGreaterThan(0);
     } finally {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
       await admin.end();
     }
-    await until(() => signal.healthy(), 5_000, 'the listener reconnects');
+    await until(() => signal.healthy(), PATIENCE_MS, 'the listener reconnects');
     expect(statuses.at(-1)).toBe('listening');
     await warm(read, served);
   });

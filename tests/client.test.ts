@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AnyDocument, documentText } from './helpers/http.js';
 import { type RunningServer, repoRoot, startServer } from './helpers/server.js';
+import { type ResultOf, type VariablesOf, graphql } from './graphql.js';
 
 const run = promisify(execFile);
 const clientMain = path.join(repoRoot, 'examples/client/dist/main.js');
@@ -37,13 +39,13 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function editor<T = any>(query: string, variables: Record<string, unknown>): Promise<T> {
+async function editor<D extends AnyDocument>(document: D, variables: VariablesOf<D>): Promise<ResultOf<D>> {
   const res = await fetch(graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: documentText(document), variables }),
   });
-  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  const body = (await res.json()) as { data?: ResultOf<D>; errors?: unknown[] };
   expect(body.errors).toBeUndefined();
   return body.data!;
 }
@@ -113,17 +115,18 @@ describe('the typed example client against the real server', () => {
   it('subscribes to issuePublished and prints the edition published through the API', async () => {
     const client = startClient(['--category', 'llm-evaluation', '--timeout', '40']);
     await client.waitFor(/^Subscribed to issuePublished/m);
-    const created = await editor<{ createIssue: { __typename: string; issue?: { id: string } } }>(
-      `mutation($input: CreateIssueInput!) {
-        createIssue(input: $input) { __typename ... on CreateIssuePayload { issue { id } } ... on UserError { message } }
-      }`,
-      { input: { slug: '2025-05-12', title: 'Important LLM Papers for the Week from 12/05 to 18/05', weekStart: '2025-05-12' } },
-    );
-    expect(created.createIssue.__typename).toBe('CreateIssuePayload');
-    const published = await editor<{ publishIssue: { __typename: string } }>(
-      `mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename ... on UserError { message } } }`,
-      { id: created.createIssue.issue!.id },
-    );
+    const created = (
+      await editor(
+        graphql(`mutation($input: CreateIssueInput!) {
+          createIssue(input: $input) { __typename ... on CreateIssuePayload { issue { id } } ... on UserError { message } }
+        }`),
+        { input: { slug: '2025-05-12', title: 'Important LLM Papers for the Week from 12/05 to 18/05', weekStart: '2025-05-12' } },
+      )
+    ).createIssue;
+    if (created.__typename !== 'CreateIssuePayload') throw new Error(`createIssue answered ${JSON.stringify(created)}`);
+    const published = await editor(graphql(`mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename ... on UserError { message } } }`), {
+      id: created.issue.id,
+    });
     expect(published.publishIssue.__typename).toBe('PublishIssuePayload');
     const code = await client.exited;
     const { stdout, stderr } = client.output();

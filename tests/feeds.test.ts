@@ -4,19 +4,20 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../src/app.js';
-import { generateArchive } from '../src/db/generate.js';
+import { generateArchive } from '../src/fixtures/generate.js';
 import { ensureCategories } from '../src/db/queries/issue-content.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { categoryAliases } from '../src/db/schema.js';
-import { seedSample } from '../src/db/seed.js';
+import { seedSample } from '../src/fixtures/seed.js';
 import { type BuiltFeed, renderFeed } from '../src/feeds/build.js';
 import { markdownToHtml } from '../src/feeds/html.js';
 import { SiteLinks } from '../src/feeds/links.js';
 import { schema } from '../src/graphql/schema.js';
-import { CATEGORY_FEED_SIZE, ISSUES_FEED_SIZE, feedRoutes } from '../src/http/feed-routes.js';
-import { markdownRoutes } from '../src/http/markdown-routes.js';
+import { CATEGORY_FEED_SIZE, ISSUES_FEED_SIZE, feedRoutes } from '../src/http/routes/feeds.js';
+import { markdownRoutes } from '../src/http/routes/markdown.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { gql } from './helpers/http.js';
+import { graphql } from './graphql.js';
 
 // The archive: the sample edition (2025-05-05, published), 25 generated
 // published editions before it (2024-01-01 … 2024-06-17, 15 papers each, 3 per
@@ -54,11 +55,70 @@ const parserFor = (arrays: string[]) =>
 const rssParser = parserFor(['item', 'category', 'atom:link']);
 const atomParser = parserFor(['entry', 'link', 'category']);
 
-/** Checks well-formedness, then parses (RSS or Atom, by the root element). */
-function parseXml(body: string): any {
-  expect(XMLValidator.validate(body)).toBe(true);
-  return (body.includes('<rss') ? rssParser : atomParser).parse(body);
+/** An element with attributes: its text, if any, and its attributes as `@_name`. */
+type XmlElement = { '#text'?: string } & { [attribute: `@_${string}`]: string | undefined };
+
+// The parts of the three formats these tests read (fast-xml-parser's output is untyped).
+interface RssItem {
+  title: string;
+  link: string;
+  guid: XmlElement;
+  pubDate: string;
+  description: string;
+  'content:encoded': string;
 }
+interface RssDocument {
+  rss: XmlElement & {
+    channel: { title: string; link: string; description: string; lastBuildDate: string; 'atom:link': XmlElement[]; item?: RssItem[] };
+  };
+}
+interface AtomEntry {
+  id: string;
+  title: XmlElement;
+  updated: string;
+  published: string;
+  link: XmlElement[];
+  content: XmlElement;
+  category: XmlElement[];
+}
+interface AtomDocument {
+  feed: XmlElement & { id: string; title: string; updated: string; author: { name: string }; link: XmlElement[]; entry?: AtomEntry[] };
+}
+interface JsonFeedItem {
+  id: string;
+  url: string;
+  title: string;
+  summary: string;
+  content_html: string;
+  date_published: string;
+  date_modified: string;
+  tags: string[];
+}
+interface JsonFeed {
+  version: string;
+  title: string;
+  home_page_url: string;
+  feed_url: string;
+  authors: Array<{ name: string; url: string }>;
+  author?: unknown;
+  items: JsonFeedItem[];
+}
+
+/** Checks well-formedness, then parses an RSS document. */
+function rssOf(body: string): RssDocument {
+  expect(XMLValidator.validate(body)).toBe(true);
+  expect(body).toContain('<rss');
+  return rssParser.parse(body) as RssDocument;
+}
+
+/** Checks well-formedness, then parses an Atom document. */
+function atomOf(body: string): AtomDocument {
+  expect(XMLValidator.validate(body)).toBe(true);
+  expect(body).not.toContain('<rss');
+  return atomParser.parse(body) as AtomDocument;
+}
+
+const jsonFeedOf = (body: string) => JSON.parse(body) as JsonFeed;
 
 async function get(path: string, headers: Record<string, string> = {}) {
   const res = await feeds.fetch(path, { headers });
@@ -66,7 +126,7 @@ async function get(path: string, headers: Record<string, string> = {}) {
 }
 
 /** The text of an element that may carry attributes. */
-const text = (node: any): string => (typeof node === 'object' && node !== null ? String(node['#text'] ?? '') : String(node));
+const text = (node: XmlElement | string | undefined): string => (typeof node === 'object' && node !== null ? String(node['#text'] ?? '') : String(node));
 
 function expectNonIncreasing(dates: number[]) {
   expect(dates.every((d) => !Number.isNaN(d))).toBe(true);
@@ -78,16 +138,16 @@ describe('GET /feeds/issues.rss', () => {
     const { res, body } = await get('/feeds/issues.rss');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
-    const doc = parseXml(body);
+    const doc = rssOf(body);
     expect(doc.rss['@_version']).toBe('2.0');
     const channel = doc.rss.channel;
     expect(channel.title).toBe('Important LLM Papers for the Week');
     expect(channel.link).toBe(`${BASE}/`);
     expect(channel.description).toMatch(/newest first/);
-    expect(channel['atom:link'][0]['@_href']).toBe(`${BASE}/feeds/issues.rss`);
-    expect(channel['atom:link'][0]['@_rel']).toBe('self');
+    expect(channel['atom:link'][0]!['@_href']).toBe(`${BASE}/feeds/issues.rss`);
+    expect(channel['atom:link'][0]!['@_rel']).toBe('self');
 
-    const items: any[] = channel.item;
+    const items = channel.item!;
     expect(items).toHaveLength(ISSUES_FEED_SIZE);
     for (const item of items) {
       expect(text(item.guid)).toMatch(/^tag:example\.org,2025:issue\/[a-z0-9-]+$/);
@@ -96,18 +156,18 @@ describe('GET /feeds/issues.rss', () => {
       expect(new Date(item.pubDate).toUTCString()).toBe(item.pubDate);
     }
     expectNonIncreasing(items.map((i) => Date.parse(i.pubDate)));
-    expect(items[0].title).toBe(SAMPLE_TITLE);
-    expect(items[0].pubDate).toBe('Mon, 12 May 2025 08:00:00 GMT');
-    expect(items[0].link).toBe(`${BASE}/issues/2025-05-05.md`);
-    expect(items[1].link).toBe(`${BASE}/issues/gen-2024-06-17.md`);
-    expect(items.at(-1).link).toBe(`${BASE}/issues/gen-2024-02-12.md`);
+    expect(items[0]!.title).toBe(SAMPLE_TITLE);
+    expect(items[0]!.pubDate).toBe('Mon, 12 May 2025 08:00:00 GMT');
+    expect(items[0]!.link).toBe(`${BASE}/issues/2025-05-05.md`);
+    expect(items[1]!.link).toBe(`${BASE}/issues/gen-2024-06-17.md`);
+    expect(items.at(-1)!.link).toBe(`${BASE}/issues/gen-2024-02-12.md`);
     expect(body).not.toContain(DRAFT_SLUG);
     expect(body).not.toContain('2025-06-02');
   });
 
   it('carries the edition as HTML rendered from its Markdown', async () => {
     const { body } = await get('/feeds/issues.rss');
-    const html: string = parseXml(body).rss.channel.item[0]['content:encoded'];
+    const html: string = rssOf(body).rss.channel.item![0]!['content:encoded'];
     expect(html).toContain('<p>Voila is an open family of voice-language foundation models');
     expect(html).toMatch(/<p>Highlights:<\/p>\s*<ul>\s*<li>Persona control through plain text instructions/);
     expect(html).toContain('<h2>2. LLM Reasoning</h2>');
@@ -123,32 +183,32 @@ describe('GET /feeds/issues.atom', () => {
     const { res, body } = await get('/feeds/issues.atom');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
-    const feed = parseXml(body).feed;
+    const feed = atomOf(body).feed;
     expect(feed['@_xmlns']).toBe('http://www.w3.org/2005/Atom');
     expect(feed.id).toBe('tag:example.org,2025:feed/issues');
     expect(feed.title).toBe('Important LLM Papers for the Week');
     expect(Number.isNaN(Date.parse(feed.updated))).toBe(false);
     expect(feed.author.name).toBe('Important LLM Papers for the Week');
-    const feedLinks = Object.fromEntries(feed.link.map((l: any) => [l['@_rel'], l['@_href']]));
+    const feedLinks = Object.fromEntries(feed.link.map((l) => [l['@_rel'], l['@_href']]));
     expect(feedLinks).toEqual({ alternate: `${BASE}/`, self: `${BASE}/feeds/issues.atom` });
 
-    const entries: any[] = feed.entry;
+    const entries = feed.entry!;
     expect(entries).toHaveLength(ISSUES_FEED_SIZE);
     for (const e of entries) {
       expect(e.id).toMatch(/^tag:example\.org,2025:issue\//);
       expect(text(e.title)).toMatch(/^Important LLM Papers for the Week/);
       expect(Number.isNaN(Date.parse(e.updated))).toBe(false);
       expect(Date.parse(e.updated)).toBeGreaterThanOrEqual(Date.parse(e.published));
-      expect(e.link[0]['@_href']).toMatch(/^https:\/\/example\.org\/issues\/[a-z0-9-]+\.md$/);
+      expect(e.link[0]!['@_href']).toMatch(/^https:\/\/example\.org\/issues\/[a-z0-9-]+\.md$/);
       expect(e.content['@_type']).toBe('html');
     }
     expect(Date.parse(feed.updated)).toBe(Math.max(...entries.map((e) => Date.parse(e.updated))));
     expectNonIncreasing(entries.map((e) => Date.parse(e.published)));
-    expect(text(entries[0].title)).toBe(SAMPLE_TITLE);
-    expect(entries[0].id).toBe('tag:example.org,2025:issue/2025-05-05');
-    expect(entries[0].published).toBe('2025-05-12T08:00:00.000Z');
-    expect(text(entries[0].content)).toMatch(/<p>Highlights:<\/p>\s*<ul>\s*<li>/);
-    expect(entries[0].category.map((c: any) => c['@_term'])).toEqual([
+    expect(text(entries[0]!.title)).toBe(SAMPLE_TITLE);
+    expect(entries[0]!.id).toBe('tag:example.org,2025:issue/2025-05-05');
+    expect(entries[0]!.published).toBe('2025-05-12T08:00:00.000Z');
+    expect(text(entries[0]!.content)).toMatch(/<p>Highlights:<\/p>\s*<ul>\s*<li>/);
+    expect(entries[0]!.category.map((c) => c['@_term'])).toEqual([
       'llm-progress-technical-reports',
       'llm-reasoning',
       'llm-training-fine-tuning',
@@ -159,10 +219,10 @@ describe('GET /feeds/issues.atom', () => {
   });
 
   it('gives the same entries, in the same order, as the GraphQL API', async () => {
-    const res = await gql(app, '{ issues(first: 20) { nodes { slug title } } }');
+    const res = await gql(app, graphql(`{ issues(first: 20) { nodes { slug title } } }`));
     expect(res.body.errors).toBeUndefined();
-    const api = res.body.data!.issues.nodes as Array<{ slug: string; title: string }>;
-    const entries: any[] = parseXml((await get('/feeds/issues.atom')).body).feed.entry;
+    const api = res.body.data!.issues.nodes;
+    const entries = atomOf((await get('/feeds/issues.atom')).body).feed.entry!;
     expect(entries.map((e) => e.id)).toEqual(api.map((n) => `tag:example.org,2025:issue/${n.slug}`));
     expect(entries.map((e) => text(e.title))).toEqual(api.map((n) => n.title));
   });
@@ -173,7 +233,7 @@ describe('GET /feeds/issues.json', () => {
     const { res, body } = await get('/feeds/issues.json');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/feed+json; charset=utf-8');
-    const feed = JSON.parse(body);
+    const feed = jsonFeedOf(body);
     expect(feed.version).toBe('https://jsonfeed.org/version/1.1');
     expect(feed.title).toBe('Important LLM Papers for the Week');
     expect(feed.home_page_url).toBe(`${BASE}/`);
@@ -189,13 +249,13 @@ describe('GET /feeds/issues.json', () => {
       expect(Number.isNaN(Date.parse(item.date_published))).toBe(false);
       expect(Number.isNaN(Date.parse(item.date_modified))).toBe(false);
     }
-    expectNonIncreasing(feed.items.map((i: any) => Date.parse(i.date_published)));
-    expect(feed.items[0].title).toBe(SAMPLE_TITLE);
-    expect(feed.items[0].summary).toBe(
+    expectNonIncreasing(feed.items.map((i) => Date.parse(i.date_published)));
+    expect(feed.items[0]!.title).toBe(SAMPLE_TITLE);
+    expect(feed.items[0]!.summary).toBe(
       'Stay Updated with Recent Large Language Models Research — 15 papers in 5 categories, week of 2025-05-05 to 2025-05-11.',
     );
-    expect(feed.items[0].tags).toContain('LLM Progress & Technical Reports');
-    expect(feed.items[0].content_html).toMatch(/<ul>\s*<li>/);
+    expect(feed.items[0]!.tags).toContain('LLM Progress & Technical Reports');
+    expect(feed.items[0]!.content_html).toMatch(/<ul>\s*<li>/);
     expect(body).not.toContain(DRAFT_SLUG);
   });
 });
@@ -205,11 +265,11 @@ describe('GET /feeds/categories/{slug}.*', () => {
     const { res, body } = await get('/feeds/categories/llm-reasoning.rss');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
-    const channel = parseXml(body).rss.channel;
+    const channel = rssOf(body).rss.channel;
     expect(channel.title).toBe('Important LLM Papers for the Week: LLM Reasoning');
     expect(channel.link).toBe(`${BASE}/`);
     expect(channel.description).toBe('Work on how language models plan, think step by step, call tools and crack hard problems.');
-    const items: any[] = channel.item;
+    const items = channel.item!;
     expect(items).toHaveLength(CATEGORY_FEED_SIZE);
     for (const item of items) {
       expect(text(item.guid)).toMatch(/^tag:example\.org,2025:issue\/[a-z0-9-]+\/paper\/\d+\.\d+$/);
@@ -221,35 +281,35 @@ describe('GET /feeds/categories/{slug}.*', () => {
     expect(items.slice(0, 6).map((i) => i.link)).toEqual(
       ['2.1', '2.2', '2.3', '2.4', '2.5', '2.6'].map((n) => `${BASE}/issues/2025-05-05/papers/${n}.md`),
     );
-    expect(items[2].title).toBe('RM-R1: Reward Modeling as Reasoning');
-    expect(items[2]['content:encoded']).toMatch(/<p>RM-R1 treats reward modeling as a reasoning problem/);
-    expect(items[2]['content:encoded']).toMatch(/<ul>\s*<li>Distilling high-quality reasoning traces<\/li>/);
+    expect(items[2]!.title).toBe('RM-R1: Reward Modeling as Reasoning');
+    expect(items[2]!['content:encoded']).toMatch(/<p>RM-R1 treats reward modeling as a reasoning problem/);
+    expect(items[2]!['content:encoded']).toMatch(/<ul>\s*<li>Distilling high-quality reasoning traces<\/li>/);
     expect(body).not.toContain(DRAFT_SLUG);
   });
 
   it('Atom and JSON Feed: the same entries', async () => {
-    const atom = parseXml((await get('/feeds/categories/llm-reasoning.atom')).body).feed;
+    const atom = atomOf((await get('/feeds/categories/llm-reasoning.atom')).body).feed;
     expect(atom.id).toBe('tag:example.org,2025:feed/category/llm-reasoning');
     expect(atom.title).toBe('Important LLM Papers for the Week: LLM Reasoning');
     expect(atom.updated).toBeTruthy();
     expect(atom.entry).toHaveLength(CATEGORY_FEED_SIZE);
-    for (const e of atom.entry) {
-      expect(e.id && text(e.title) && e.updated && e.link[0]['@_href']).toBeTruthy();
-      expect(e.category[0]['@_term']).toBe('llm-reasoning');
+    for (const e of atom.entry!) {
+      expect(e.id && text(e.title) && e.updated && e.link[0]!['@_href']).toBeTruthy();
+      expect(e.category[0]!['@_term']).toBe('llm-reasoning');
     }
-    const json = JSON.parse((await get('/feeds/categories/llm-reasoning.json')).body);
+    const json = jsonFeedOf((await get('/feeds/categories/llm-reasoning.json')).body);
     expect(json.version).toBe('https://jsonfeed.org/version/1.1');
     expect(json.title).toBe('Important LLM Papers for the Week: LLM Reasoning');
-    expect(json.items.map((i: any) => i.id)).toEqual(atom.entry.map((e: any) => e.id));
-    expect(json.items[2].content_html).toContain(`<p>From <a href="https://example.org/issues/2025-05-05.md" rel="${REL}">`);
+    expect(json.items.map((i) => i.id)).toEqual(atom.entry!.map((e) => e.id));
+    expect(json.items[2]!.content_html).toContain(`<p>From <a href="https://example.org/issues/2025-05-05.md" rel="${REL}">`);
   });
 
   it('a category without published papers is an empty, valid feed', async () => {
     await ensureCategories(tdb.db, [{ slug: 'empty-category', name: 'Empty & New' }]);
-    const channel = parseXml((await get('/feeds/categories/empty-category.rss')).body).rss.channel;
+    const channel = rssOf((await get('/feeds/categories/empty-category.rss')).body).rss.channel;
     expect(channel.title).toBe('Important LLM Papers for the Week: Empty & New');
     expect(channel.item).toBeUndefined();
-    const json = JSON.parse((await get('/feeds/categories/empty-category.json')).body);
+    const json = jsonFeedOf((await get('/feeds/categories/empty-category.json')).body);
     expect(json.items).toEqual([]);
   });
 
@@ -328,10 +388,10 @@ describe('HTTP semantics', () => {
   it('without a configured base URL, links use the request origin', async () => {
     const yoga = createYoga({ schema, plugins: [feedRoutes(tdb.db, {})], logging: false });
     const res = await yoga.fetch('http://feeds.test:8080/feeds/issues.json');
-    const feed = JSON.parse(await res.text());
+    const feed = jsonFeedOf(await res.text());
     expect(feed.feed_url).toBe('http://feeds.test:8080/feeds/issues.json');
-    expect(feed.items[0].url).toBe('http://feeds.test:8080/issues/2025-05-05.md');
-    expect(feed.items[0].id).toBe('tag:feeds.test,2025:issue/2025-05-05');
+    expect(feed.items[0]!.url).toBe('http://feeds.test:8080/issues/2025-05-05.md');
+    expect(feed.items[0]!.id).toBe('tag:feeds.test,2025:issue/2025-05-05');
   });
 
   it('a base URL with a path prefix is kept; a bad one is refused at start', () => {
@@ -355,6 +415,36 @@ describe('HTTP semantics', () => {
     const after = await get('/feeds/issues.rss');
     expect(after.res.headers.get('etag')).toBe(now.res.headers.get('etag'));
     expect(after.res.headers.get('last-modified')).toBe(now.res.headers.get('last-modified'));
+  });
+});
+
+describe('no clock, from the rows to the response', () => {
+  // renderFeed is checked under two clocks below; this covers what comes before it (the queries,
+  // the Markdown and HTML of the entries, buildIssuesFeed/buildCategoryFeed) and the validators.
+  it('every feed and Markdown route answers the same bytes, ETag and Last-Modified under clocks years apart', async () => {
+    const paths = [
+      ...(['rss', 'atom', 'json'] as const).flatMap((f) => [`/feeds/issues.${f}`, `/feeds/categories/llm-reasoning.${f}`]),
+      '/issues/2025-05-05.md',
+      '/issues/2025-05-05/papers/2.3.md',
+    ];
+    const answersAt = async (iso: string) => {
+      vi.useFakeTimers({ toFake: ['Date'], now: new Date(iso) });
+      try {
+        const answers = [];
+        for (const path of paths) {
+          const { res, body } = await get(path);
+          answers.push({ path, status: res.status, etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified'), body });
+        }
+        return answers;
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    const early = await answersAt('2061-03-04T05:06:07Z');
+    const late = await answersAt('2087-08-09T10:11:12Z');
+    expect(early.map((a) => a.status)).toEqual(paths.map(() => 200));
+    expect(late).toEqual(early);
+    for (const answer of early) expect(JSON.stringify(answer)).not.toMatch(/2061|2087/);
   });
 });
 
@@ -448,24 +538,24 @@ describe('renderFeed (pure)', () => {
   };
 
   it('writes well-formed XML whatever the text, and gives readers the text back', () => {
-    const rss = parseXml(renderFeed(built, 'rss')).rss.channel;
+    const rss = rssOf(renderFeed(built, 'rss')).rss.channel;
     expect(rss.title).toBe('Feed & <Co>');
     expect(rss.description).toBe('About ]]> & <things>');
     const plain = awkward.replace(/[\u0001\u0008]/g, '');
-    expect(rss.item[0].title).toBe(plain.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
-    expect(rss.item[0].description).toBe('Plain &amp; &lt;simple&gt;');
-    expect(rss.item[0]['content:encoded']).toContain('<code>]]&gt;</code>');
-    const atom = parseXml(renderFeed(built, 'atom')).feed;
+    expect(rss.item![0]!.title).toBe(plain.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
+    expect(rss.item![0]!.description).toBe('Plain &amp; &lt;simple&gt;');
+    expect(rss.item![0]!['content:encoded']).toContain('<code>]]&gt;</code>');
+    const atom = atomOf(renderFeed(built, 'atom')).feed;
     expect(atom.title).toBe('Feed & <Co>');
-    expect(atom.entry[0].title['@_type']).toBe('html');
-    expect(text(atom.entry[0].title)).toBe(rss.item[0].title);
-    expect(atom.entry[0].category[0]['@_term']).toBe('odd');
-    expect(atom.entry[0].updated).toBe('2025-05-13T08:00:00.000Z');
-    expect(atom.entry[0].published).toBe('2025-05-12T08:00:00.000Z');
-    const json = JSON.parse(renderFeed(built, 'json'));
-    expect(json.items[0].title).toBe(awkward);
-    expect(json.items[0].summary).toBe('Plain & <simple>');
-    expect(json.items[0].tags).toEqual(['Odd <&> "name"']);
+    expect(atom.entry![0]!.title['@_type']).toBe('html');
+    expect(text(atom.entry![0]!.title)).toBe(rss.item![0]!.title);
+    expect(atom.entry![0]!.category[0]!['@_term']).toBe('odd');
+    expect(atom.entry![0]!.updated).toBe('2025-05-13T08:00:00.000Z');
+    expect(atom.entry![0]!.published).toBe('2025-05-12T08:00:00.000Z');
+    const json = jsonFeedOf(renderFeed(built, 'json'));
+    expect(json.items[0]!.title).toBe(awkward);
+    expect(json.items[0]!.summary).toBe('Plain & <simple>');
+    expect(json.items[0]!.tags).toEqual(['Odd <&> "name"']);
   });
 
   it('is deterministic (no clock): the same input gives the same bytes at different times', () => {
@@ -484,7 +574,7 @@ describe('renderFeed (pure)', () => {
     const late = renderAt('2047-08-09T10:11:12Z');
     expect(late).toEqual(early);
     for (const body of [...early, ...late]) expect(body).not.toMatch(/2031|2047/);
-    expect(parseXml(early[3]!).feed.updated).toBe('1970-01-01T00:00:00.000Z');
-    expect(parseXml(early[1]!).rss.channel.lastBuildDate).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+    expect(atomOf(early[3]!).feed.updated).toBe('1970-01-01T00:00:00.000Z');
+    expect(rssOf(early[1]!).rss.channel.lastBuildDate).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
   });
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isInputObjectType, isInterfaceType, isObjectType, isEnumType, isScalarType } from 'graphql';
@@ -34,6 +35,24 @@ describe('schema.graphql', () => {
     }
     expect(missing).toEqual([]);
   });
+});
+
+describe('tests/graphql-env.d.ts', () => {
+  it('is current: gql.tada generates it from schema.graphql unchanged (run `npm run test:types`)', () => {
+    // The tests' documents are typed by this file: stale, they would be checked against an old schema.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'graphql-env-'));
+    try {
+      const out = path.join(dir, 'graphql-env.d.ts');
+      execFileSync(path.join(root, 'node_modules', '.bin', 'gql.tada'), ['generate-output', '-c', 'tests/tsconfig.graphql.json', '-o', out], {
+        cwd: root,
+        stdio: 'pipe',
+      });
+      const committed = readFileSync(path.join(root, 'tests', 'graphql-env.d.ts'), 'utf8');
+      expect(readFileSync(out, 'utf8') === committed, 'stale: run npm run test:types').toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('migrations', () => {

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { createToken } from '../src/auth/tokens.js';
 import { createDb } from '../src/db/client.js';
-import { seedSample } from '../src/db/seed.js';
+import { seedSample } from '../src/fixtures/seed.js';
 import { createPubSub } from 'graphql-yoga';
 import type { EventMap, Events } from '../src/events.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb, createThrowawayDatabase } from './helpers/db.js';
-import { gql } from './helpers/http.js';
+import { documentText, gql } from './helpers/http.js';
+import { type ResultOf, type VariablesOf, graphql } from './graphql.js';
 import { startServer } from './helpers/server.js';
 import { sseReader, subscriptionRequest } from './helpers/sse.js';
 
@@ -27,20 +28,33 @@ afterAll(async () => {
 
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
-const CREATE = `mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { ... on CreateIssuePayload { issue { id } } } }`;
-const PUBLISH = `mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename } }`;
+const CREATE = graphql(`mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { __typename ... on CreateIssuePayload { issue { id } } } }`);
+const PUBLISH = graphql(`mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename } }`);
+const RENAME = graphql(`mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`);
+const ISSUE_PUBLISHED = graphql(`subscription { issuePublished { slug status } }`);
+const ISSUE_PUBLISHED_SLUG = graphql(`subscription { issuePublished { slug } }`);
+const WATCHED_UPDATED = graphql(`subscription { issueUpdated(slug: "watched") { title } }`);
+
+/** The id of the edition a createIssue answer made (the test fails on an error payload). */
+function createdId(payload: ResultOf<typeof CREATE>['createIssue'] | undefined): string {
+  if (payload?.__typename !== 'CreateIssuePayload') throw new Error(`createIssue answered ${JSON.stringify(payload)}`);
+  return payload.issue.id;
+}
+
+/** Creates a draft edition through the app and returns its id. */
+const createIssue = async (slug: string) => createdId((await gql(app, CREATE, { slug }, editor)).body.data?.createIssue);
 
 describe('subscriptions over Server-Sent Events (in-process events)', () => {
   it('issuePublished streams the edition when it is published', async () => {
-    const res = await app.fetch('http://localhost/graphql', subscriptionRequest('subscription { issuePublished { slug status } }'));
+    const res = await app.fetch('http://localhost/graphql', subscriptionRequest(ISSUE_PUBLISHED));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const stream = sseReader(res);
+    const stream = sseReader(res, ISSUE_PUBLISHED);
     try {
       // start reading first: the subscription begins when the stream is consumed
       const pending = stream.next();
       await settle();
-      const id = (await gql(app, CREATE, { slug: 'sse-week' }, editor)).body.data!.createIssue.issue.id;
+      const id = await createIssue('sse-week');
       await gql(app, PUBLISH, { id }, editor);
       const event = await pending;
       expect(event).toEqual({ data: { issuePublished: { slug: 'sse-week', status: 'PUBLISHED' } } });
@@ -50,16 +64,14 @@ describe('subscriptions over Server-Sent Events (in-process events)', () => {
   });
 
   it('issueUpdated(slug): readers hear about published editions only, editors about drafts too', async () => {
-    const id = (await gql(app, CREATE, { slug: 'watched' }, editor)).body.data!.createIssue.issue.id;
-    const q = 'subscription { issueUpdated(slug: "watched") { title } }';
-    const anon = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(q)));
-    const ed = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(q, {}, editor)));
+    const id = await createIssue('watched');
+    const anon = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(WATCHED_UPDATED)), WATCHED_UPDATED);
+    const ed = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(WATCHED_UPDATED, {}, editor)), WATCHED_UPDATED);
     try {
       const anonFirst = anon.next();
       const edFirst = ed.next();
       await settle();
-      const rename = (title: string, version: number) =>
-        gql(app, `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`, { id, v: version, t: title }, editor);
+      const rename = (title: string, version: number) => gql(app, RENAME, { id, v: version, t: title }, editor);
       await rename('Draft title', 1);
       expect(await edFirst).toEqual({ data: { issueUpdated: { title: 'Draft title' } } });
       await gql(app, PUBLISH, { id }, editor);
@@ -97,7 +109,7 @@ describe('subscriptions over Server-Sent Events (in-process events)', () => {
     const counted = createApp({ db: tdb.db, events });
     const controllers = [new AbortController(), new AbortController()];
     const readers: Array<ReturnType<typeof sseReader>> = [];
-    for (const [i, q] of ['subscription { issuePublished { slug } }', 'subscription { issueUpdated(slug: "watched") { title } }'].entries()) {
+    for (const [i, q] of [ISSUE_PUBLISHED_SLUG, WATCHED_UPDATED].entries()) {
       const res = await counted.fetch('http://localhost/graphql', { ...subscriptionRequest(q), signal: controllers[i]!.signal });
       expect(res.status).toBe(200);
       // reading starts the subscription
@@ -116,7 +128,7 @@ describe('subscriptions over Server-Sent Events (in-process events)', () => {
   it('subscribing with a bad token is a 401', async () => {
     const res = await app.fetch(
       'http://localhost/graphql',
-      subscriptionRequest('subscription { issuePublished { slug } }', {}, { authorization: 'Bearer llmp_wrong' }),
+      subscriptionRequest(ISSUE_PUBLISHED_SLUG, {}, { authorization: 'Bearer llmp_wrong' }),
     );
     expect(res.status).toBe(401);
   });
@@ -135,18 +147,18 @@ describe.skipIf(!process.env.DATABASE_URL || !process.env.REDIS_URL)(
         const { token } = await createToken(handle.db, { name: 'cross-process', scope: 'editor' });
         await handle.close();
         const auth = { authorization: `Bearer ${token}` };
-        const stream = sseReader(await fetch(`${a.url}/graphql`, subscriptionRequest('subscription { issuePublished { slug } }')));
+        const stream = sseReader(await fetch(`${a.url}/graphql`, subscriptionRequest(ISSUE_PUBLISHED_SLUG)), ISSUE_PUBLISHED_SLUG);
         try {
-          const post = (query: string, variables: Record<string, unknown>) =>
+          const post = <D extends typeof CREATE | typeof PUBLISH>(document: D, variables: VariablesOf<D>) =>
             fetch(`${b.url}/graphql`, {
               method: 'POST',
               headers: { 'content-type': 'application/json', ...auth },
-              body: JSON.stringify({ query, variables }),
-            }).then((r) => r.json() as Promise<any>);
+              body: JSON.stringify({ query: documentText(document), variables }),
+            }).then((r) => r.json() as Promise<{ data?: ResultOf<D> }>);
           const pending = stream.next();
           // give the subscriber a moment to be registered with Redis
           await new Promise((r) => setTimeout(r, 500));
-          const id = (await post(CREATE, { slug: 'cross-process' })).data.createIssue.issue.id;
+          const id = createdId((await post(CREATE, { slug: 'cross-process' })).data?.createIssue);
           await post(PUBLISH, { id });
           expect(await pending).toEqual({ data: { issuePublished: { slug: 'cross-process' } } });
         } finally {

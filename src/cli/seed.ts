@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
 import { openCommandDb } from './database.js';
-import { seedSample } from '../db/seed.js';
+import { seedSample } from '../fixtures/seed.js';
 
 // Loads the sample edition into DATABASE_URL (or the PGlite DATA_DIR). Idempotent.
 const config = loadConfig();

@@ -4,9 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
+import { documentText } from '../helpers/http.js';
 import { repoRoot } from '../helpers/server.js';
+import { type ResultOf, graphql } from '../graphql.js';
 
 const run = promisify(execFile);
+const LATEST = graphql(`{ latestIssue { slug title sections { number } } }`);
 let dataDir: string | undefined;
 afterAll(() => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -51,12 +54,12 @@ it('npm run build emits JavaScript that `npm run start:dist` (node with its V8 f
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ latestIssue { slug title sections { number } } }' }),
+      body: JSON.stringify({ query: documentText(LATEST) }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { data: { latestIssue: { slug: string; sections: unknown[] } } };
-    expect(body.data.latestIssue.slug).toBe('2025-05-05');
-    expect(body.data.latestIssue.sections).toHaveLength(5);
+    const body = (await res.json()) as { data: ResultOf<typeof LATEST> };
+    expect(body.data.latestIssue?.slug).toBe('2025-05-05');
+    expect(body.data.latestIssue?.sections).toHaveLength(5);
   } finally {
     child.kill('SIGTERM');
   }

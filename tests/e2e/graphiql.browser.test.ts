@@ -45,9 +45,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
     const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
     const html = await res.text();
-    // graphql-yoga's built-in page loads GraphiQL from unpkg.com; src/http/graphiql.ts
+    // graphql-yoga's built-in page loads GraphiQL from unpkg.com; src/http/routes/graphiql.ts
     // serves @graphql-yoga/render-graphiql's bundle from the server itself.
-    expect(html, 'GraphiQL page loads from a CDN: see src/http/graphiql.ts').not.toMatch(/https:\/\/unpkg\.com/);
+    expect(html, 'GraphiQL page loads from a CDN: see src/http/routes/graphiql.ts').not.toMatch(/https:\/\/unpkg\.com/);
     // a small page; the bundle comes as hashed, immutable, compressed assets
     expect(Buffer.byteLength(html)).toBeLessThan(50_000);
     expect(html).toMatch(/graphiql\/graphiql\.[0-9a-f]{16}\.js/);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
+import { type AnyDocument, type GraphQLResponse, type ResultOfDocument, type VariableArgs, documentText } from '../helpers/http.js';
 import { repoRoot } from '../helpers/server.js';
 
 /** A committed edition in the plain-text format (the tests need no ../shared). */
@@ -33,11 +34,25 @@ export function runCli(script: string, args: string[], env: Record<string, strin
   );
 }
 
-export async function gql(url: string, query: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+/**
+ * POSTs to a running server's /graphql. With a document from tests/graphql.ts the body has its
+ * result type; a string document (e.g. `{ __typename }` for a status) gives a body to inspect.
+ */
+export async function gql<D extends AnyDocument>(
+  url: string,
+  document: D,
+  ...args: VariableArgs<D>
+): Promise<{ status: number; body: GraphQLResponse<ResultOfDocument<D>>['body'] }>;
+export async function gql(url: string, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: unknown }>;
+export async function gql(
+  url: string,
+  document: string | AnyDocument,
+  ...[variables, headers = {}]: [variables?: unknown, headers?: Record<string, string>]
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query: documentText(document), variables }),
   });
   const text = await res.text();
   return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../src/db/client.js';
 import { selectRows } from '../../src/db/queries/util.js';
-import { seedSample } from '../../src/db/seed.js';
+import { seedSample } from '../../src/fixtures/seed.js';
 import { type TestDb, createTestDb, createThrowawayDatabase } from '../helpers/db.js';
 import { repoRoot } from '../helpers/server.js';
 

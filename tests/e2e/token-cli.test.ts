@@ -8,6 +8,7 @@ import { createDb } from '../../src/db/client.js';
 import { createThrowawayDatabase } from '../helpers/db.js';
 import { gql } from '../helpers/http.js';
 import { repoRoot } from '../helpers/server.js';
+import { graphql } from '../graphql.js';
 
 describe('npm run token', () => {
   it('create prints the token alone on stdout; list shows it; revoke makes it a 401', async () => {
@@ -17,8 +18,10 @@ describe('npm run token', () => {
     const run = (...args: string[]) => {
       try {
         return { code: 0, stdout: execFileSync(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), ['src/cli/token.ts', ...args], { cwd: repoRoot, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
-      } catch (err: any) {
-        return { code: err.status as number, stdout: String(err.stdout), stderr: String(err.stderr) };
+      } catch (err) {
+        // execFileSync's error on a non-zero exit carries the status and the output
+        const failed = err as { status: number; stdout: unknown; stderr: unknown };
+        return { code: failed.status, stdout: String(failed.stdout), stderr: String(failed.stderr) };
       }
     };
     try {
@@ -43,12 +46,14 @@ describe('npm run token', () => {
         }
       };
       await withApp(async (app) => {
-        const ok = await gql(app, 'mutation { createCategory(input: { slug: "via-cli", name: "Via CLI" }) { __typename } }', undefined, { authorization: `Bearer ${token}` });
+        const ok = await gql(app, graphql(`mutation { createCategory(input: { slug: "via-cli", name: "Via CLI" }) { __typename } }`), undefined, {
+          authorization: `Bearer ${token}`,
+        });
         expect(ok.body.data!.createCategory.__typename).toBe('CreateCategoryPayload');
       });
       expect(run('revoke', 'ci editor').code).toBe(0);
       await withApp(async (app) => {
-        const denied = await gql(app, '{ latestIssue { slug } }', undefined, { authorization: `Bearer ${token}` });
+        const denied = await gql(app, graphql(`{ latestIssue { slug } }`), undefined, { authorization: `Bearer ${token}` });
         expect(denied.status).toBe(401);
         expect(denied.body.errors![0]!.message).toMatch(/revoked/);
       });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type AnyDocument, type GraphQLResponse, type ResultOfDocument, type VariablesOfDocument, documentText } from '../helpers/http.js';
 import { repoRoot } from '../helpers/server.js';
+import { graphql } from '../graphql.js';
 
 export interface ServerProcess {
   url: string;
@@ -74,37 +76,57 @@ export async function spawnServer(env: Record<string, string | undefined>): Prom
   };
 }
 
-export interface Timed {
+export interface Timed<T = unknown> {
   status: number;
   ms: number;
-  body: any;
+  /** The JSON answer; null when the answer was not JSON (then see `text`) or there was none. */
+  body: GraphQLResponse<T>['body'] | null;
+  text: string;
   code: string | undefined;
   networkError?: string;
 }
 
-/** POSTs one GraphQL operation and times it; network failures are reported, not thrown. */
-export async function timedGql(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Timed> {
+/**
+ * POSTs one GraphQL operation and times it; network failures are reported, not thrown.
+ * With a document from tests/graphql.ts, `body.data` has its result type.
+ */
+export async function timedGql<D extends AnyDocument>(
+  url: string,
+  document: D,
+  variables?: VariablesOfDocument<D>,
+  headers?: Record<string, string>,
+  timeoutMs?: number,
+): Promise<Timed<ResultOfDocument<D>>>;
+export async function timedGql(url: string, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>, timeoutMs?: number): Promise<Timed>;
+export async function timedGql(
+  url: string,
+  document: string | AnyDocument,
+  variables?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<Timed> {
   const start = performance.now();
   try {
     const res = await fetch(`${url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: documentText(document), variables }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
-    let body: any = null;
+    let body: Timed['body'] = null;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(text) as Timed['body'];
     } catch {
-      body = text;
+      // not JSON: the text is kept
     }
-    return { status: res.status, ms: performance.now() - start, body, code: body?.errors?.[0]?.extensions?.code };
+    const code = body?.errors?.[0]?.extensions?.code;
+    return { status: res.status, ms: performance.now() - start, body, text, code: typeof code === 'string' ? code : undefined };
   } catch (err) {
-    return { status: 0, ms: performance.now() - start, body: null, code: undefined, networkError: String(err) };
+    return { status: 0, ms: performance.now() - start, body: null, text: '', code: undefined, networkError: String(err) };
   }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export const LATEST = '{ latestIssue { title sections { number category { name } papers { number title } } } }';
+export const LATEST = graphql(`{ latestIssue { title sections { number category { name } papers { number title } } } }`);

@@ -4,14 +4,23 @@
  */
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import type { GraphQLError } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable, isTimeout } from '../../src/db/availability.js';
 import { CHANGE_SIGNAL_APPLICATION_NAME } from '../../src/db/change-signal.js';
-import { createDb, setLocalStatementTimeout } from '../../src/db/client.js';
-import { maskError } from '../../src/http/errors.js';
+import { type Db, createDb, setLocalStatementTimeout } from '../../src/db/client.js';
+import { selectRows } from '../../src/db/queries/util.js';
+import { maskError } from '../../src/http/pipeline/errors.js';
 import { LATEST, sleep, spawnServer, timedGql } from './helpers.js';
 import { type PrivatePg, privatePgAvailable, startPrivatePg, waitFor } from './private-pg.js';
+
+/** What a failed query throws: Drizzle's error with the driver's as `cause`, or the driver's. */
+type DriverError = Error & { code?: string; cause?: { message?: string; code?: string } };
+type TransactionConfig = Parameters<Db['transaction']>[1];
+
+/** The server process of a pg client (pg keeps it from BackendKeyData; its types do not declare it). */
+const backendPid = (client: pg.ClientBase) => (client as unknown as { processID: number }).processID;
 
 async function activity(admin: pg.Client, db: string) {
   const { rows } = await admin.query<{ pid: number; state: string; query: string; application_name: string }>(
@@ -47,19 +56,20 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       const wall = Date.now() - started;
       const codes = results.map((r) => r.code);
       console.info(`[pool] 12 requests against a locked table, pool of 2: ${wall} ms; codes ${JSON.stringify(codes)}; slowest ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms`);
+      // Fast is shown by order, not by a duration: all twelve were answered while the lock is still held
+      // (a request waiting for the lock would get no answer before the ROLLBACK below, and time out).
       for (const r of results) {
         expect(['TIMEOUT', 'SERVICE_UNAVAILABLE']).toContain(r.code);
         expect(r.status).toBe(503);
-        expect(r.ms).toBeLessThan(6_000);
       }
       expect(codes).toContain('TIMEOUT'); // lock_timeout fired for those that had a connection
       await locker.query('ROLLBACK');
 
       const ok = await Promise.all(Array.from({ length: 6 }, () => timedGql(server.url, LATEST)));
-      for (const r of ok) expect(r.body.data.latestIssue.sections).toHaveLength(5);
+      for (const r of ok) expect(r.body?.data?.latestIssue?.sections).toHaveLength(5);
       const rows = await activity(admin, 'pool_exhaust');
       // the pool's connections; the change signal's LISTEN connection is its own, one at most
-      const server_ = rows.filter((r) => r.pid !== (locker as any).processID);
+      const server_ = rows.filter((r) => r.pid !== backendPid(locker));
       const others = server_.filter((r) => r.application_name !== CHANGE_SIGNAL_APPLICATION_NAME);
       console.info(`[pool] afterwards: ${others.length} pool connections, states ${JSON.stringify(others.map((r) => r.state))}`);
       expect(others.length).toBeLessThanOrEqual(2);
@@ -82,25 +92,26 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       );
       expect(err).toBeTruthy();
       // PostgreSQL itself cancelled it for the timeout (not the client giving up, not the 10 s running out)
-      expect(String((err as any).cause?.message ?? (err as any).message)).toMatch(/statement timeout/);
-      expect((err as any).cause?.code ?? (err as any).code).toBe('57014');
+      const failed = err as DriverError;
+      expect(String(failed.cause?.message ?? failed.message)).toMatch(/statement timeout/);
+      expect(failed.cause?.code ?? failed.code).toBe('57014');
       expect(isTimeout(err)).toBe(true);
       expect(isDatabaseUnavailable(err)).toBe(false);
-      expect((maskError(err, 'Unexpected error.') as any).extensions.code).toBe('TIMEOUT');
+      expect((maskError(err, 'Unexpected error.') as GraphQLError).extensions.code).toBe('TIMEOUT');
       const rows = await activity(admin, 'slow_query');
       expect(rows.filter((r) => r.query.includes('slow_marker') && r.state === 'active')).toHaveLength(0);
       console.info(`[slow] pg_sleep(10) cancelled by statement_timeout; no longer in pg_stat_activity`);
 
       // SET LOCAL raises the limit for one transaction only.
       await handle.db.transaction(async (tx) => {
-        await setLocalStatementTimeout(tx as any, 5_000);
+        await setLocalStatementTimeout(tx as unknown as Db, 5_000);
         await tx.execute(sql`SELECT pg_sleep(1.5)`);
       });
-      const shown = await handle.db.execute(sql`SHOW statement_timeout`);
-      expect((shown as any).rows[0].statement_timeout).toBe('1s');
+      const [shown] = await selectRows<{ statement_timeout: string }>(handle.db, sql`SHOW statement_timeout`);
+      expect(shown?.statement_timeout).toBe('1s');
       // the pool's sessions never compile statements with LLVM (20–30 ms per search at 1 M papers)
-      const jit = await handle.db.execute(sql`SHOW jit`);
-      expect((jit as any).rows[0].jit).toBe('off');
+      const [jit] = await selectRows<{ jit: string }>(handle.db, sql`SHOW jit`);
+      expect(jit?.jit).toBe('off');
     } finally {
       await handle.close();
     }
@@ -123,8 +134,8 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       expect(err).toBeTruthy();
       const pool = handle.pool!;
       expect(pool.totalCount - pool.idleCount).toBe(0); // nothing checked out
-      const res = await handle.db.execute(sql`SELECT 42 AS answer`);
-      expect((res as any).rows[0].answer).toBe(42);
+      const [res] = await selectRows<{ answer: number }>(handle.db, sql`SELECT 42 AS answer`);
+      expect(res?.answer).toBe(42);
     } finally {
       await handle.close();
     }
@@ -132,7 +143,8 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
 
   it("Drizzle's BEGIN leak: unpatched, a failing BEGIN keeps the pooled client forever; ours releases it", async () => {
     const url = await pgi.createDatabase('begin_leak');
-    const bad = { isolationLevel: 'no such level' } as any; // BEGIN fails: syntax error
+    // Deliberately not an isolation level (the type says so): BEGIN fails with a syntax error.
+    const bad = { isolationLevel: 'no such level' } as unknown as TransactionConfig;
 
     // 1. Unpatched drizzle-orm 0.45 over a pg Pool: the leak exists.
     const rawPool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1_000 });
@@ -147,7 +159,8 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
     console.info(`[leak] unpatched after 2 failed BEGINs: total ${leaked.total}, idle ${leaked.idle}; next query: ${starved}`);
     expect(leaked).toEqual({ total: 2, idle: 0 });
     expect(starved).toMatch(/timeout exceeded when trying to connect/);
-    for (const c of (rawPool as any)._clients) c.release?.();
+    // pg's own list of the pool's clients (not in its types): the leaked ones, released by hand.
+    for (const c of (rawPool as unknown as { _clients: Array<{ release?: () => void }> })._clients) c.release?.();
     await rawPool.end().catch(() => {});
 
     // 2. Ours: BEGIN failing (bad SQL, or the backend killed between connect and BEGIN) releases the client.
@@ -161,7 +174,7 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       let killed = 0;
       const killer = (client: pg.PoolClient) => {
         killed++;
-        process.kill((client as any).processID, 'SIGTERM');
+        process.kill(backendPid(client), 'SIGTERM');
       };
       // Empty the pool first so that the next transactions connect anew.
       await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'begin_leak' AND pid <> pg_backend_pid()`);
@@ -179,8 +192,8 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       console.info(`[leak] ours: ${killed} backends killed between connect and BEGIN; pool total ${pool.totalCount}, idle ${pool.idleCount}`);
       expect(killed).toBeGreaterThanOrEqual(4);
       expect(pool.totalCount - pool.idleCount).toBe(0);
-      const res = await handle.db.transaction(async (tx) => tx.execute(sql`SELECT 7 AS seven`));
-      expect((res as any).rows[0].seven).toBe(7);
+      const [res] = await handle.db.transaction(async (tx) => selectRows<{ seven: number }>(tx as unknown as Db, sql`SELECT 7 AS seven`));
+      expect(res?.seven).toBe(7);
       const rows = await activity(admin, 'begin_leak');
       expect(rows.length).toBeLessThanOrEqual(2);
     } finally {

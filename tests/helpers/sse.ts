@@ -1,10 +1,30 @@
-/** Reads GraphQL-over-SSE events from a streaming response, one `data:` payload at a time. */
-export function sseReader(res: Response) {
+import { type AnyDocument, type GraphQLErrorBody, type ResultOfDocument, documentText } from './http.js';
+
+/** One event of a subscription: an execution result. */
+export interface SubscriptionEvent<T> {
+  data?: T | null;
+  errors?: GraphQLErrorBody[];
+}
+
+/** Reads events one at a time; `close` cancels the stream. */
+export interface SseReader<Event> {
+  next(timeoutMs?: number): Promise<Event>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads GraphQL-over-SSE events from a streaming response, one `data:` payload at a time.
+ * Given the subscription's document (from tests/graphql.ts), events carry its result type.
+ */
+export function sseReader<D extends AnyDocument>(res: Response, document: D): SseReader<SubscriptionEvent<ResultOfDocument<D>>>;
+// biome-ignore lint/suspicious/noExplicitAny: without a document (a string or hostile one) the event is read as it comes
+export function sseReader(res: Response): SseReader<any>;
+export function sseReader(res: Response): SseReader<unknown> {
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
   return {
-    async next(timeoutMs = 10_000): Promise<any> {
+    async next(timeoutMs = 10_000): Promise<unknown> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const end = buffer.indexOf('\n\n');
@@ -16,7 +36,7 @@ export function sseReader(res: Response) {
             .filter((l) => l.startsWith('data:'))
             .map((l) => l.slice(5).trim())
             .join('\n');
-          if (data) return JSON.parse(data);
+          if (data) return JSON.parse(data) as unknown;
           continue; // keep-alive comment or event name only
         }
         const remaining = deadline - Date.now();
@@ -35,10 +55,15 @@ export function sseReader(res: Response) {
   };
 }
 
-export function subscriptionRequest(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): RequestInit {
+/** A subscription's POST (a document from tests/graphql.ts, or a string). */
+export function subscriptionRequest(
+  document: string | AnyDocument,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): RequestInit {
   return {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: documentText(document), variables }),
   };
 }

@@ -1,0 +1,232 @@
+/**
+ * Start-up time and memory of the server as a user runs it on the embedded PGlite (issue 17):
+ *
+ * - first start after install: an empty data directory (migrations, the sample edition) until
+ *   the first GraphQL answer;
+ * - restart on an existing data directory until the first GraphQL answer (median of 5);
+ * - peak RSS (VmHWM) of the server under 50 connections of the four read queries, then idle RSS;
+ *
+ * for `node <start:dist's flags> dist/server.js` and for `npm start` (tsx, the README's first
+ * command), on every Node given (by default the machine's and Node 24 from .ci/node24).
+ * Writes the section `startup` of BENCHMARKS.md.
+ *
+ *   npx tsx bench/startup.ts [--quick] [--node PATH]…
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { machineLine, median, writeSection } from './report.js';
+
+const { values } = parseArgs({
+  strict: false,
+  options: { quick: { type: 'boolean', default: false }, node: { type: 'string', multiple: true } },
+});
+const QUICK = Boolean(values.quick);
+const RESTARTS = QUICK ? 2 : 5;
+const LOAD_S = QUICK ? 2 : 5;
+const PORT = 4120;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const log = (msg: string) => console.error(msg);
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+
+function nodes(): string[] {
+  const given = (values.node as string[] | undefined) ?? [];
+  if (given.length) return given;
+  const list = [process.execPath];
+  try {
+    const n24 = execFileSync(path.join(root, '.ci', 'node24'), { encoding: 'utf8' }).trim();
+    if (execFileSync(n24, ['-v'], { encoding: 'utf8' }).trim() !== process.version) list.push(n24);
+  } catch (err) {
+    log(`Node 24 not available: ${(err as Error).message}`);
+  }
+  return list;
+}
+
+/** `start:dist`'s node flags, read from package.json: what ships. */
+function startDistFlags(): string[] {
+  const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+    .scripts['start:dist'];
+  const words = (script ?? '').split(/\s+/);
+  return words.slice(1, -1);
+}
+
+type Mode = 'start:dist' | 'npm start';
+
+interface Started {
+  child: ChildProcess;
+  /** ms from spawn to the first GraphQL answer. */
+  ms: number;
+  /** pid of the node process that serves (npm start: npm's child). */
+  serverPid: number;
+}
+
+async function startServer(node: string, mode: Mode, dataDir: string): Promise<Started> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  const nodeDir = path.dirname(node);
+  const t0 = performance.now();
+  const child =
+    mode === 'start:dist'
+      ? spawn(node, [...startDistFlags(), 'dist/server.js'], { cwd: root, env, stdio: 'ignore', detached: true })
+      : spawn('npm', ['start', '--silent'], {
+          cwd: root,
+          env: { ...env, PATH: `${nodeDir}:${env.PATH}` },
+          stdio: 'ignore',
+          detached: true,
+        });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${mode} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${mode}: no answer in 120 s`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${PORT}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ issues(first: 1) { nodes { slug } } }"}',
+      });
+      if (res.status === 200 && ((await res.json()) as { data?: unknown }).data) break;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const ms = performance.now() - t0;
+  return { child, ms, serverPid: serverPidOf(child.pid!) };
+}
+
+/** The node process listening for us: the child itself, or (npm start) its descendant running src/server.ts. */
+function serverPidOf(pid: number): number {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
+  for (const line of out.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    if (/server\.(ts|js)/.test(m[2]!)) return Number(m[1]);
+    const deeper = serverPidOf(Number(m[1]));
+    if (deeper !== Number(m[1])) return deeper;
+  }
+  return pid;
+}
+
+async function stopServer(s: Started): Promise<void> {
+  const exited = new Promise<void>((r) => (s.child.exitCode !== null ? r() : s.child.once('exit', () => r())));
+  process.kill(-s.child.pid!, 'SIGTERM');
+  const timer = setTimeout(() => process.kill(-s.child.pid!, 'SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+  // the port must be free before the next start
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${PORT}/healthz`);
+      await new Promise((r) => setTimeout(r, 50));
+    } catch {
+      return;
+    }
+  }
+}
+
+const status = (pid: number, field: string) => {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+async function loadReads(): Promise<void> {
+  const slug = (
+    (await (
+      await fetch(`http://127.0.0.1:${PORT}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ issues(first: 1) { nodes { slug } } }"}',
+      })
+    ).json()) as { data: { issues: { nodes: Array<{ slug: string }> } } }
+  ).data.issues.nodes[0]!.slug;
+  const queries = [
+    '{ issues(first: 20) { nodes { sections { number category { name } papers { number title } } } } }',
+    '{ categories { name papers(first: 10) { nodes { title issue { title } } } } }',
+    '{ searchPapers(query: "reasoning", first: 20) { edges { node { title issue { title } } matches { field highlights { start end } } } } }',
+    `{ paper(issue: "${slug}", number: "2.3") { title summary category { name } issue { title } } }`,
+  ];
+  for (const query of queries) {
+    await autocannon({
+      url: `http://127.0.0.1:${PORT}/graphql`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+      connections: 50,
+      duration: LOAD_S,
+    });
+  }
+}
+
+interface Row {
+  node: string;
+  mode: Mode;
+  first: number;
+  restarts: number[];
+  idleRss: number;
+  peakRss: number;
+}
+
+const rows: Row[] = [];
+log('building (npm run build) …');
+execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+for (const node of nodes()) {
+  const version = execFileSync(node, ['-v'], { encoding: 'utf8' }).trim();
+  for (const mode of ['start:dist', 'npm start'] as Mode[]) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'llmp-startup-'));
+    try {
+      const first = await startServer(node, mode, path.join(dir, 'data'));
+      log(`${version} ${mode}: first start ${fmt(first.ms, 0)} ms`);
+      await stopServer(first);
+      const restarts: number[] = [];
+      let last: Started | undefined;
+      for (let i = 0; i < RESTARTS; i++) {
+        last = await startServer(node, mode, path.join(dir, 'data'));
+        restarts.push(last.ms);
+        log(`${version} ${mode}: restart ${fmt(last.ms, 0)} ms`);
+        if (i < RESTARTS - 1) await stopServer(last);
+      }
+      const s = last!;
+      const idleRss = status(s.serverPid, 'VmRSS');
+      await loadReads();
+      const peakRss = status(s.serverPid, 'VmHWM');
+      log(`${version} ${mode}: RSS idle ${fmt(idleRss, 0)} MB, peak under load ${fmt(peakRss, 0)} MB`);
+      await stopServer(s);
+      rows.push({ node: version, mode, first: first.ms, restarts, idleRss, peakRss });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+writeSection(
+  'startup',
+  `## Start-up and memory on PGlite (\`bench/startup.ts\`)
+
+The server as a user starts it with no services (\`DATA_DIR\` on local disk, \`NODE_ENV=production\`):
+\`node ${startDistFlags().join(' ')} dist/server.js\` (**start:dist**) and \`npm start\` (tsx, the README's first command).
+**First start**: an empty data directory (the database created, migrated, the sample edition loaded) until the first
+GraphQL answer. **Restart**: the same directory again, until the first GraphQL answer; median of ${RESTARTS}. **RSS**: of
+the serving node process, idle after the restarts, then its peak (VmHWM) after 50 connections of each read query
+(Q1–Q4 over the sample edition) for ${LOAD_S} s each. Targets: restart ≤ 3 s, first start ≤ 8 s, peak RSS < 250 MB.
+
+| Node | command | first start s | restart s (median; all) | idle RSS MB | peak RSS MB under load | targets |
+| --- | --- | ---: | --- | ---: | ---: | --- |
+${rows
+  .map((r) => {
+    const restart = median(r.restarts) / 1000;
+    const ok = restart <= 3 && r.first / 1000 <= 8 && r.peakRss < 250;
+    return `| ${r.node} | ${r.mode} | ${fmt(r.first / 1000, 2)} | ${fmt(restart, 2)} (${r.restarts.map((x) => fmt(x / 1000, 2)).join(', ')}) | ${fmt(r.idleRss, 0)} | ${fmt(r.peakRss, 0)} | ${met(ok)} |`;
+  })
+  .join('\n')}
+
+Machine: ${machineLine()}.
+`,
+);
+log('wrote the startup section of BENCHMARKS.md');

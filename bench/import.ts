@@ -67,7 +67,8 @@ async function importAll(handle: DbHandle): Promise<number> {
 
 const versionClient = new pg.Client({ connectionString: BASE_URL });
 await versionClient.connect();
-const pgVersion = (await versionClient.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+const pgVersion = (await versionClient.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+  .server_version;
 await versionClient.end();
 
 const results: Record<string, number[]> = { PostgreSQL: [], PGlite: [] };

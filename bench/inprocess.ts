@@ -37,7 +37,11 @@ const app = createApp({
 const body = JSON.stringify({ query });
 async function once(): Promise<number> {
   const t = performance.now();
-  const res = await app.fetch('http://bench/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await app.fetch('http://bench/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   const text = await res.text();
   if (res.status !== 200 || text.includes('"errors"')) throw new Error(text.slice(0, 500));
   return performance.now() - t;
@@ -56,5 +60,7 @@ const cpu = process.cpuUsage(cpu0);
 if (session && profileFile) writeFileSync(profileFile, JSON.stringify((await session.post('Profiler.stop')).profile));
 times.sort((a, b) => a - b);
 const mean = times.reduce((a, b) => a + b, 0) / n;
-console.log(`${name}: median ${times[Math.floor(n / 2)]!.toFixed(2)} ms, mean ${mean.toFixed(2)} ms, CPU ${((cpu.user + cpu.system) / 1000 / n).toFixed(2)} ms/request over ${n}`);
+console.log(
+  `${name}: median ${times[Math.floor(n / 2)]!.toFixed(2)} ms, mean ${mean.toFixed(2)} ms, CPU ${((cpu.user + cpu.system) / 1000 / n).toFixed(2)} ms/request over ${n}`,
+);
 await handle.close();

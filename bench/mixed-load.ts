@@ -33,8 +33,10 @@ const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const Q = {
-  latest: '{ latestIssue { title sections { number category { name slug } papers { number title arxivId issue { slug } } } } }',
-  papers: 'query($after: String) { papers(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { number title issue { slug } category { slug } } } }',
+  latest:
+    '{ latestIssue { title sections { number category { name slug } papers { number title arxivId issue { slug } } } } }',
+  papers:
+    'query($after: String) { papers(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { number title issue { slug } category { slug } } } }',
   category:
     'query($slug: String!) { category(slug: $slug) { name paperCount papers(first: 10) { totalCount edges { cursor node { number title issue { slug weekStart } } } } } }',
   createIssue: `mutation($input: CreateIssueInput!) { createIssue(input: $input) { __typename
@@ -48,11 +50,20 @@ const Q = {
 /** Category slugs of the sample edition (read from the database once the server has seeded it). */
 let CATEGORIES: string[] = [];
 
-async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; exited: Promise<number | null> }> {
+async function startServer(
+  env: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     // One client address sends everything: the per-client rate limits would throttle the benchmark itself.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_POINTS: '1000000000', RATE_LIMIT_IN_FLIGHT: '100000', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      RATE_LIMIT_POINTS: '1000000000',
+      RATE_LIMIT_IN_FLIGHT: '100000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -86,7 +97,13 @@ const byKind = new Map<string, number>();
 const unexpected: string[] = [];
 let expectedConflicts = 0;
 
-async function send(url: string, kind: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<Outcome> {
+async function send(
+  url: string,
+  kind: string,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string>,
+): Promise<Outcome> {
   const start = performance.now();
   byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
   try {
@@ -100,7 +117,11 @@ async function send(url: string, kind: string, query: string, variables: Record<
     const ms = performance.now() - start;
     latencies.push(ms);
     if (res.status !== 200 || body.errors) {
-      return { ms, ok: false, error: `${kind}: HTTP ${res.status} ${JSON.stringify(body.errors?.[0] ?? body).slice(0, 200)}` };
+      return {
+        ms,
+        ok: false,
+        error: `${kind}: HTTP ${res.status} ${JSON.stringify(body.errors?.[0] ?? body).slice(0, 200)}`,
+      };
     }
     return { ms, ok: true, data: body.data };
   } catch (err) {
@@ -127,15 +148,29 @@ async function main() {
     const url = server.url;
     const cats = new pg.Client({ connectionString: dbUrl.toString() });
     await cats.connect();
-    CATEGORIES = (await cats.query<{ slug: string }>('SELECT slug FROM categories ORDER BY slug')).rows.map((r) => r.slug);
+    CATEGORIES = (await cats.query<{ slug: string }>('SELECT slug FROM categories ORDER BY slug')).rows.map(
+      (r) => r.slug,
+    );
     await cats.end();
     const auth = { authorization: `Bearer ${token}` };
 
     // One shared "hot" paper that several workers update concurrently: conflicts are expected there.
-    const hotIssue = await send(url, 'createIssue', Q.createIssue, { input: { slug: 'mixed-hot', title: 'Hot', weekStart: '2030-01-07' } }, auth);
+    const hotIssue = await send(
+      url,
+      'createIssue',
+      Q.createIssue,
+      { input: { slug: 'mixed-hot', title: 'Hot', weekStart: '2030-01-07' } },
+      auth,
+    );
     const hotIssueId = hotIssue.data.createIssue.issue.id;
-    const hotPaper = await send(url, 'addPaper', Q.addPaper, { input: { issueId: hotIssueId, category: CATEGORIES[0], title: 'Hot paper' } }, auth);
-    let hotPaperId: string = hotPaper.data.addPaper.paper.id;
+    const hotPaper = await send(
+      url,
+      'addPaper',
+      Q.addPaper,
+      { input: { issueId: hotIssueId, category: CATEGORIES[0], title: 'Hot paper' } },
+      auth,
+    );
+    const hotPaperId: string = hotPaper.data.addPaper.paper.id;
 
     const createdIssues = new Map<string, string>(); // slug → id
     const paperTitles = new Map<string, string>(); // paper id → last acknowledged title
@@ -164,9 +199,16 @@ async function main() {
         } else if (roll < 0.8 || mine.length === 0) {
           const slug = `mixed-${w}-${n}`;
           const day = new Date(Date.UTC(2031, 0, 6) + (w * 1000 + n) * 7 * 86_400_000).toISOString().slice(0, 10);
-          const r = await send(url, 'write:createIssue', Q.createIssue, { input: { slug, title: `Mixed ${w}/${n}`, weekStart: day } }, auth);
+          const r = await send(
+            url,
+            'write:createIssue',
+            Q.createIssue,
+            { input: { slug, title: `Mixed ${w}/${n}`, weekStart: day } },
+            auth,
+          );
           if (!r.ok) unexpected.push(r.error!);
-          else if (r.data.createIssue.__typename !== 'CreateIssuePayload') unexpected.push(`createIssue: ${JSON.stringify(r.data.createIssue)}`);
+          else if (r.data.createIssue.__typename !== 'CreateIssuePayload')
+            unexpected.push(`createIssue: ${JSON.stringify(r.data.createIssue)}`);
           else {
             createdIssues.set(slug, r.data.createIssue.issue.id);
             mine.push(r.data.createIssue.issue.id);
@@ -175,9 +217,16 @@ async function main() {
         } else if (roll < 0.9 || myPapers.length === 0) {
           const title = `Paper w${w} n${n}`;
           const issueId = mine[n % mine.length]!;
-          const r = await send(url, 'write:addPaper', Q.addPaper, { input: { issueId, category: CATEGORIES[n % CATEGORIES.length], title, summary: 'Load.' } }, auth);
+          const r = await send(
+            url,
+            'write:addPaper',
+            Q.addPaper,
+            { input: { issueId, category: CATEGORIES[n % CATEGORIES.length], title, summary: 'Load.' } },
+            auth,
+          );
           if (!r.ok) unexpected.push(r.error!);
-          else if (r.data.addPaper.__typename !== 'AddPaperPayload') unexpected.push(`addPaper: ${JSON.stringify(r.data.addPaper)}`);
+          else if (r.data.addPaper.__typename !== 'AddPaperPayload')
+            unexpected.push(`addPaper: ${JSON.stringify(r.data.addPaper)}`);
           else {
             const p = r.data.addPaper.paper;
             paperTitles.set(p.id, p.title);
@@ -189,9 +238,16 @@ async function main() {
           // My own paper: I know its version, so no conflict is expected.
           const id = myPapers[n % myPapers.length]!;
           const title = `Paper w${w} n${n} (edited)`;
-          const r = await send(url, 'write:updatePaper', Q.updatePaper, { input: { id, version: paperIds.get(id)!.version, title } }, auth);
+          const r = await send(
+            url,
+            'write:updatePaper',
+            Q.updatePaper,
+            { input: { id, version: paperIds.get(id)!.version, title } },
+            auth,
+          );
           if (!r.ok) unexpected.push(r.error!);
-          else if (r.data.updatePaper.__typename !== 'UpdatePaperPayload') unexpected.push(`updatePaper: ${JSON.stringify(r.data.updatePaper)}`);
+          else if (r.data.updatePaper.__typename !== 'UpdatePaperPayload')
+            unexpected.push(`updatePaper: ${JSON.stringify(r.data.updatePaper)}`);
           else {
             paperTitles.set(id, r.data.updatePaper.paper.title);
             paperIds.set(id, { version: r.data.updatePaper.paper.version });
@@ -204,10 +260,17 @@ async function main() {
             unexpected.push(read.error!);
             continue;
           }
-          const r = await send(url, 'write:updatePaper(hot)', Q.updatePaper, { input: { id: hotPaperId, version: read.data.node.version, title: `Hot w${w} n${n}` } }, auth);
+          const r = await send(
+            url,
+            'write:updatePaper(hot)',
+            Q.updatePaper,
+            { input: { id: hotPaperId, version: read.data.node.version, title: `Hot w${w} n${n}` } },
+            auth,
+          );
           if (!r.ok) unexpected.push(r.error!);
           else if (r.data.updatePaper.__typename === 'ConflictError') expectedConflicts++;
-          else if (r.data.updatePaper.__typename !== 'UpdatePaperPayload') unexpected.push(`updatePaper(hot): ${JSON.stringify(r.data.updatePaper)}`);
+          else if (r.data.updatePaper.__typename !== 'UpdatePaperPayload')
+            unexpected.push(`updatePaper(hot): ${JSON.stringify(r.data.updatePaper)}`);
           else writesAcknowledged++;
         }
       }
@@ -227,8 +290,8 @@ async function main() {
     await check.end();
     let verified = 0;
     const missing: string[] = [];
-    for (const slug of createdIssues.keys()) (slugs.has(slug) ? verified++ : missing.push(`issue ${slug}`));
-    for (const [id, title] of paperTitles) (titles.has(title) ? verified++ : missing.push(`paper ${id} "${title}"`));
+    for (const slug of createdIssues.keys()) slugs.has(slug) ? verified++ : missing.push(`issue ${slug}`);
+    for (const [id, title] of paperTitles) titles.has(title) ? verified++ : missing.push(`paper ${id} "${title}"`);
 
     const requests = latencies.length;
     const reads = [...byKind].filter(([k]) => k.startsWith('read')).reduce((s, [, v]) => s + v, 0);

@@ -26,7 +26,18 @@
  * as a profiling tool; its figures are not results.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -52,7 +63,9 @@ const BIG = Boolean(values.big);
 const WARMUP_S = QUICK ? 1 : 3;
 const RUN_S = QUICK ? 2 : 5;
 const ROUNDS = Number(values.rounds ?? (QUICK ? 1 : 3));
-const CONNECTIONS = String(values.connections ?? '10').split(',').map(Number);
+const CONNECTIONS = String(values.connections ?? '10')
+  .split(',')
+  .map(Number);
 const COUNT_REQUESTS = 20;
 const PER_WEEK = 20;
 const PAPERS = BIG ? 104_000 : 10_400;
@@ -98,7 +111,14 @@ async function ensureData(): Promise<string> {
     log(`${DB_NAME}: ${c.papers} papers / ${c.issues} editions, loading ${PAPERS} papers …`);
     execFileSync(
       path.join(root, 'node_modules', '.bin', 'tsx'),
-      [path.join(root, 'src', 'cli', 'bench-data.ts'), '--papers', String(PAPERS), '--per-week', String(PER_WEEK), '--fresh'],
+      [
+        path.join(root, 'src', 'cli', 'bench-data.ts'),
+        '--papers',
+        String(PAPERS),
+        '--per-week',
+        String(PER_WEEK),
+        '--fresh',
+      ],
       { cwd: root, stdio: 'inherit', env: { ...process.env, DATABASE_URL: dbUrl } },
     );
     c = await count();
@@ -116,8 +136,11 @@ async function ensureData(): Promise<string> {
       ORDER BY ts_rank(p.search_vector, websearch_to_tsquery('english', query)) DESC, p.id DESC
     $$`);
   // An edition in the middle of the archive, for Q4.
-  const slug = (await client.query<{ slug: string }>('SELECT slug FROM issues ORDER BY week_start OFFSET $1 LIMIT 1', [Math.floor(editions / 2)]))
-    .rows[0]!.slug;
+  const slug = (
+    await client.query<{ slug: string }>('SELECT slug FROM issues ORDER BY week_start OFFSET $1 LIMIT 1', [
+      Math.floor(editions / 2),
+    ])
+  ).rows[0]!.slug;
   await client.end();
   return slug;
 }
@@ -217,7 +240,11 @@ async function startProcess(
 ): Promise<System> {
   const logFile = path.join(tmp, `${name.replace(/\W+/g, '-')}-${port}.log`);
   const out = openSync(logFile, 'a');
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', out, out] });
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   let exitCode: number | null = null;
   const exited = new Promise<void>((resolve) =>
@@ -228,12 +255,17 @@ async function startProcess(
   );
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exitCode !== null || child.exitCode !== null) throw new Error(`${name} exited before it was ready:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`${name} not ready in 60 s:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (exitCode !== null || child.exitCode !== null)
+      throw new Error(`${name} exited before it was ready:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} not ready in 60 s:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}${readyPath}`, readyPath === '/graphql'
-        ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }
-        : {});
+      const res = await fetch(
+        `http://127.0.0.1:${port}${readyPath}`,
+        readyPath === '/graphql'
+          ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }
+          : {},
+      );
       if (res.status === 200) break;
     } catch {
       /* not listening yet */
@@ -245,9 +277,12 @@ async function startProcess(
 
 /** `start:dist`'s node flags, read from package.json so that the benchmark runs exactly what ships. */
 function startDistFlags(dir: string): string[] {
-  const script = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:dist'];
+  const script = (
+    JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts['start:dist'];
   const words = (script ?? '').split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'dist/server.js') throw new Error(`start:dist in ${dir} is not "node … dist/server.js": ${script}`);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/server.js')
+    throw new Error(`start:dist in ${dir} is not "node … dist/server.js": ${script}`);
   return words.slice(1, -1);
 }
 
@@ -266,7 +301,11 @@ const startApi = (
     name,
     port,
     node,
-    [...startDistFlags(dir), ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), 'dist/server.js'],
+    [
+      ...startDistFlags(dir),
+      ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []),
+      'dist/server.js',
+    ],
     dir,
     {
       DATABASE_URL: url.toString(),
@@ -300,8 +339,16 @@ async function stop(system: System): Promise<void> {
   clearTimeout(timer);
 }
 
-async function post(url: string, query: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+async function post(
+  url: string,
+  query: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -378,7 +425,24 @@ function pgbench(file: string, clients: number): { tps: number; latencyMs: numbe
   const u = new URL(dbUrl);
   const out = execFileSync(
     'pgbench',
-    ['-n', '-f', file, '-c', String(clients), '-j', '2', '-T', String(RUN_S), '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'), DB_NAME],
+    [
+      '-n',
+      '-f',
+      file,
+      '-c',
+      String(clients),
+      '-j',
+      '2',
+      '-T',
+      String(RUN_S),
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '5432',
+      '-U',
+      decodeURIComponent(u.username || 'postgres'),
+      DB_NAME,
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
@@ -423,7 +487,9 @@ function summariseProfile(file: string, top = 15): string[] {
     const dt = profile.timeDeltas[i] ?? 0;
     total += dt;
     const f = byId.get(id)!.callFrame;
-    const where = f.url ? `${f.url.replace(`file://${root}/`, '').replace(/^.*\/node_modules\//, 'node_modules/')}:${f.lineNumber + 1}` : '';
+    const where = f.url
+      ? `${f.url.replace(`file://${root}/`, '').replace(/^.*\/node_modules\//, 'node_modules/')}:${f.lineNumber + 1}`
+      : '';
     const key = `${f.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     self.set(key, (self.get(key) ?? 0) + dt);
   });
@@ -435,7 +501,10 @@ function summariseProfile(file: string, top = 15): string[] {
     ...[...self.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([key, us], i) => `${String(i + 1).padStart(2)}. ${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${key}`),
+      .map(
+        ([key, us], i) =>
+          `${String(i + 1).padStart(2)}. ${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${key}`,
+      ),
   ];
 }
 
@@ -444,7 +513,9 @@ function summariseProfile(file: string, top = 15): string[] {
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
 const version = (dir: string, pkg: string) => {
   try {
-    return (JSON.parse(readFileSync(path.join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(path.join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return '?';
   }
@@ -474,7 +545,8 @@ ensurePeerInstalled();
 log('building the API (npm run build) …');
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 const BASELINE = values.baseline ? path.resolve(String(values.baseline)) : undefined;
-if (BASELINE && !existsSync(path.join(BASELINE, 'dist', 'server.js'))) throw new Error(`${BASELINE}/dist/server.js missing: build it first`);
+if (BASELINE && !existsSync(path.join(BASELINE, 'dist', 'server.js')))
+  throw new Error(`${BASELINE}/dist/server.js missing: build it first`);
 const NODES = nodesToRun();
 const apiQ = apiQueries(slug);
 const pglQ = postgraphileQueries(slug);
@@ -487,7 +559,11 @@ const PORT: Record<SystemName, number> = { api: 4100, 'api-cached': 4101, postgr
 const start = (name: SystemName, node: string, extra: { logStatements?: boolean; cpuProfileDir?: string } = {}) =>
   name === 'postgraphile'
     ? startPostgraphile(node, PORT[name], extra.logStatements)
-    : startApi(name, node, PORT[name], { ...extra, cache: name === 'api-cached', dir: name === 'api (baseline)' ? BASELINE : root });
+    : startApi(name, node, PORT[name], {
+        ...extra,
+        cache: name === 'api-cached',
+        dir: name === 'api (baseline)' ? BASELINE : root,
+      });
 
 // 1. SQL statements per request, each system alone with log_statement=all (on the first Node).
 const statements: Partial<Record<SystemName, Partial<Record<QueryName, number>>>> = {};
@@ -501,7 +577,8 @@ for (const name of SYSTEMS) {
     await stop(system);
   }
 }
-if (Object.values(statements.api ?? {}).every((n) => n === 0)) throw new Error(`no statements found in ${PG_LOG}: is log_statement honoured?`);
+if (Object.values(statements.api ?? {}).every((n) => n === 0))
+  throw new Error(`no statements found in ${PG_LOG}: is log_statement honoured?`);
 
 // 2. The database limit: each query as one SQL statement through pgbench (no Node involved).
 const dbLimit: Partial<Record<QueryName, { tps: number; latencyMs: number }>> = {};
@@ -576,10 +653,20 @@ for (const node of NODES) {
           for (let i = 0; i < qi + round; i++) order.push(order.shift()!);
           for (const name of order) {
             const key: Key = `${label}|${connections}|${name}|${q}`;
-            const sample = samples.get(key) ?? { rps: [], p50: [], p99: [], ticks: 0, requests: 0, errors: 0, rssMb: 0 };
+            const sample = samples.get(key) ?? {
+              rps: [],
+              p50: [],
+              p99: [],
+              ticks: 0,
+              requests: 0,
+              errors: 0,
+              rssMb: 0,
+            };
             samples.set(key, sample);
             await measure(running.get(name)!, queriesOf(name)[q], connections, sample);
-            log(`${label} round ${round + 1} ${connections} conns ${q} ${name}: ${fmt(sample.rps.at(-1))} req/s, p99 ${sample.p99.at(-1)} ms`);
+            log(
+              `${label} round ${round + 1} ${connections} conns ${q} ${name}: ${fmt(sample.rps.at(-1))} req/s, p99 ${sample.p99.at(-1)} ms`,
+            );
           }
         }
   } finally {
@@ -590,13 +677,21 @@ for (const node of NODES) {
 // 4. CPU profile of the shipped server (uncached) on the last Node under one query's load.
 let profileTop: string[] = [];
 let profileFile = '';
-const PROFILE_QUERY = (QUERY_NAMES as string[]).includes(String(values['profile-query'])) ? (values['profile-query'] as QueryName) : 'Q4';
+const PROFILE_QUERY = (QUERY_NAMES as string[]).includes(String(values['profile-query']))
+  ? (values['profile-query'] as QueryName)
+  : 'Q4';
 if (!values['no-profile']) {
   rmSync(PROFILE_DIR, { recursive: true, force: true });
   mkdirSync(PROFILE_DIR, { recursive: true });
   const profiled = await start('api', NODES.at(-1)!, { cpuProfileDir: PROFILE_DIR });
   try {
-    const opts = { url: profiled.url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: apiQ[PROFILE_QUERY] }), connections: 10 };
+    const opts = {
+      url: profiled.url,
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: apiQ[PROFILE_QUERY] }),
+      connections: 10,
+    };
     await autocannon({ ...opts, duration: QUICK ? 3 : 10 });
   } finally {
     await stop(profiled);
@@ -665,18 +760,25 @@ const ratioRows = nodeLabels.flatMap((label) =>
 const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
 const every = (label: string, pred: (q: QueryName) => boolean) => QUERY_NAMES.every(pred);
 const targetLines = nodeLabels.flatMap((label) => {
-  const r = (q: QueryName) => (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
-  const cpu = (q: QueryName) => (fig(label, C0, 'api', q)?.cpu ?? Number.POSITIVE_INFINITY) / (fig(label, C0, 'postgraphile', q)?.cpu ?? 0);
-  const p99ok = (q: QueryName) => (fig(label, C0, 'api', q)?.p99 ?? Number.POSITIVE_INFINITY) <= (fig(label, C0, 'postgraphile', q)?.p99 ?? 0);
-  const cached = (q: QueryName) => (fig(label, C0, 'api-cached', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
+  const r = (q: QueryName) =>
+    (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
+  const cpu = (q: QueryName) =>
+    (fig(label, C0, 'api', q)?.cpu ?? Number.POSITIVE_INFINITY) / (fig(label, C0, 'postgraphile', q)?.cpu ?? 0);
+  const p99ok = (q: QueryName) =>
+    (fig(label, C0, 'api', q)?.p99 ?? Number.POSITIVE_INFINITY) <= (fig(label, C0, 'postgraphile', q)?.p99 ?? 0);
+  const cached = (q: QueryName) =>
+    (fig(label, C0, 'api-cached', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
   const lines = [
     `- ${label}: every query ≥ 1.0× PostGraphile requests/s (first milestone): ${met(every(label, (q) => r(q) >= 1))} (${QUERY_NAMES.map((q) => `${q} ${fmt(r(q), 2)}×`).join(', ')})`,
     `- ${label}: every query ≥ 1.5× requests/s, ≤ 0.67× Node CPU per request, p99 no worse: ${met(every(label, (q) => r(q) >= 1.5 && cpu(q) <= 0.67 && p99ok(q)))} (CPU ${QUERY_NAMES.map((q) => `${q} ${fmt(cpu(q), 2)}`).join(', ')})`,
     `- ${label}: cached ≥ 10× PostGraphile on every query: ${met(every(label, (q) => cached(q) >= 10))} (lowest ${fmt(Math.min(...QUERY_NAMES.map(cached)), 1)}×)`,
   ];
   if (BASELINE) {
-    const base = (q: QueryName) => (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'api (baseline)', q)?.rps ?? Number.POSITIVE_INFINITY);
-    lines.push(`- ${label}: this checkout ≥ 0.95× the baseline on every query: ${met(every(label, (q) => base(q) >= 0.95))} (${QUERY_NAMES.map((q) => `${q} ${fmt(base(q), 2)}×`).join(', ')})`);
+    const base = (q: QueryName) =>
+      (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'api (baseline)', q)?.rps ?? Number.POSITIVE_INFINITY);
+    lines.push(
+      `- ${label}: this checkout ≥ 0.95× the baseline on every query: ${met(every(label, (q) => base(q) >= 0.95))} (${QUERY_NAMES.map((q) => `${q} ${fmt(base(q), 2)}×`).join(', ')})`,
+    );
   }
   return lines;
 });
@@ -692,7 +794,15 @@ Each system is its own process on 127.0.0.1, all started with the same Node: **a
 \`node ${flags} dist/server.js\` (\`npm run start:dist\`), \`NODE_ENV=production\`, request logging at \`info\` (to a file),
 metrics, rate limits and cost limits on (\`RATE_LIMIT_POINTS=1000000000\`, \`RATE_LIMIT_IN_FLIGHT=1000\`: every request still
 charged), \`RESPONSE_CACHE=off\`; **api-cached** = the same with \`RESPONSE_CACHE=on\` (the default);${
-    BASELINE ? ` **api (baseline)** = the same server built from \`${BASELINE}\` (${(() => { try { return execFileSync('git', ['-C', BASELINE, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim(); } catch { return '?'; } })()});` : ''
+    BASELINE
+      ? ` **api (baseline)** = the same server built from \`${BASELINE}\` (${(() => {
+          try {
+            return execFileSync('git', ['-C', BASELINE, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
+          } catch {
+            return '?';
+          }
+        })()});`
+      : ''
   } **postgraphile** = PostGraphile ${version(peerDir, 'postgraphile')} (Amber preset, pool of 10, \`bench/peers/postgraphile\`).
 Load: autocannon ${version(root, 'autocannon')} in the benchmark's process (same 2 cores), ${C0} connections, POST with a JSON body; ${ROUNDS} alternating
 rounds (the systems' order rotates per query and round), each a ${WARMUP_S} s warm-up then ${RUN_S} s measured; requests/s and

@@ -60,7 +60,13 @@ const QUERIES: Record<string, string[]> = {
   // The tail of the Zipf vocabulary: 1–3 % of papers, the worst case for "newest N matches" (neither few
   // enough for the GIN index alone nor common enough for a short walk of the archive order).
   medium: ['copyright', 'licensing', 'memorization', 'unlearning', 'watermarking'],
-  phrase: ['"chain of thought"', '"mixture of experts"', '"reward model"', '"speculative decoding"', '"tree of thoughts"'],
+  phrase: [
+    '"chain of thought"',
+    '"mixture of experts"',
+    '"reward model"',
+    '"speculative decoding"',
+    '"tree of thoughts"',
+  ],
   typo: ['Llama Nemotorn', 'Qwne3', 'DeepSek-R1', 'Mixtrl', 'Gemmma'],
 };
 
@@ -154,7 +160,10 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
     const mode = kind === 'typo' ? 'fuzzy' : 'text';
     const [{ hits } = { hits: 0 }] = await selectRows<{ hits: number }>(
       handle.db,
-      sql`SELECT round(avg(c))::int AS hits FROM (SELECT (SELECT count(*) FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', q)) AS c FROM unnest(ARRAY[${sql.join(queries.map((q) => sql`${q}::text`), sql`, `)}]) q) s`,
+      sql`SELECT round(avg(c))::int AS hits FROM (SELECT (SELECT count(*) FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', q)) AS c FROM unnest(ARRAY[${sql.join(
+        queries.map((q) => sql`${q}::text`),
+        sql`, `,
+      )}]) q) s`,
     );
     for (const order of ['RELEVANCE', 'NEWEST'] as const) {
       // As the API runs it: RELEVANCE in text mode first estimates its window (its statements are timed too).
@@ -171,7 +180,9 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
         (q) => gql(SEARCH_COUNT, { q, o: order }).catch(() => void timeouts++),
         COUNT_RUNS,
       );
-      rows.push(`| ${kind} | ${order} | ${kind === 'typo' ? '(title trigrams)' : hits} | ${fmt(sqlMs)} | ${fmt(gqlMs)} | ${fmt(countMs)}${timeouts ? ` (${timeouts} errors: statement timeout)` : ''} |`);
+      rows.push(
+        `| ${kind} | ${order} | ${kind === 'typo' ? '(title trigrams)' : hits} | ${fmt(sqlMs)} | ${fmt(gqlMs)} | ${fmt(countMs)}${timeouts ? ` (${timeouts} errors: statement timeout)` : ''} |`,
+      );
       p95.set(`${kind} ${order} sql`, percentile(sqlMs, 95));
       p95.set(`${kind} ${order} gql`, percentile(gqlMs, 95));
       p95.set(`${kind} ${order} count`, percentile(countMs, 95));
@@ -182,7 +193,10 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
       `${kind}, RELEVANCE page (\`${queries[0]}\`${window ? `, window from ${window.since}${window.walk ? ', walked' : ''}` : ''})`,
       searchPageSql({ query: queries[0]!, order: 'RELEVANCE', mode, cursor: null, limit: 21, window }, vis),
     );
-    await plan(`${kind}, NEWEST page (\`${queries[0]}\`)`, searchPageSql({ query: queries[0]!, order: 'NEWEST', mode, cursor: null, limit: 21 }, vis));
+    await plan(
+      `${kind}, NEWEST page (\`${queries[0]}\`)`,
+      searchPageSql({ query: queries[0]!, order: 'NEWEST', mode, cursor: null, limit: 21 }, vis),
+    );
     await plan(`${kind}, facets/totalCount (\`${queries[0]}\`)`, searchFacetsSql({ query: queries[0]!, mode }, vis));
   }
 
@@ -202,16 +216,23 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
   const page1 = await measure([null], (after) => gql(PAGE, { after }));
   const pageDeep = await measure([cursor], (after) => gql(PAGE, { after }));
   rows.push(`| Query.papers page 1 | archive order | — | | ${fmt(page1)} | |`);
-  rows.push(`| Query.papers page ${depth} deep | archive order | — | | ${fmt(pageDeep)} (× ${(median(pageDeep) / median(page1)).toFixed(2)} of page 1) | |`);
+  rows.push(
+    `| Query.papers page ${depth} deep | archive order | — | | ${fmt(pageDeep)} (× ${(median(pageDeep) / median(page1)).toFixed(2)} of page 1) | |`,
+  );
   console.error(`  papers page1 ${fmt(page1)} deep ${fmt(pageDeep)}`);
 
   // Paper.related for random papers.
-  const ids = await selectRows<{ id: number }>(handle.db, sql`SELECT id FROM papers WHERE id % 997 = 1 ORDER BY id LIMIT 20`);
+  const ids = await selectRows<{ id: number }>(
+    handle.db,
+    sql`SELECT id FROM papers WHERE id % 997 = 1 ORDER BY id LIMIT 20`,
+  );
   const relatedMs = await measure(
     ids.map((r) => Number(r.id)),
     (id) => handle.db.execute(relatedPapersSql([id], 5, vis)),
   );
-  const batchMs = await measure([ids.map((r) => Number(r.id))], (batch) => handle.db.execute(relatedPapersSql(batch, 5, vis)));
+  const batchMs = await measure([ids.map((r) => Number(r.id))], (batch) =>
+    handle.db.execute(relatedPapersSql(batch, 5, vis)),
+  );
   rows.push(`| Paper.related(first: 5), 1 paper | — | — | ${fmt(relatedMs)} | | |`);
   rows.push(`| Paper.related(first: 5), 20 papers in one statement | — | — | ${fmt(batchMs)} | | |`);
   await plan(`related (paper ${ids[0]?.id})`, relatedPapersSql([Number(ids[0]!.id)], 5, vis));
@@ -225,7 +246,8 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
 
 const versionClient = new pg.Client({ connectionString: BASE_URL });
 await versionClient.connect();
-const pgVersion = (await versionClient.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+const pgVersion = (await versionClient.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+  .server_version;
 await versionClient.end();
 
 const loadBefore = os.loadavg()[0]!;

@@ -49,8 +49,9 @@ function nodes(): string[] {
 
 /** `start:dist`'s node flags, read from package.json: what ships. */
 function startDistFlags(): string[] {
-  const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
-    .scripts['start:dist'];
+  const script = (
+    JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts['start:dist'];
   const words = (script ?? '').split(/\s+/);
   return words.slice(1, -1);
 }
@@ -66,7 +67,13 @@ interface Started {
 }
 
 async function startServer(node: string, mode: Mode, dataDir: string): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(PORT),
+    DATA_DIR: dataDir,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+  };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   const nodeDir = path.dirname(node);

@@ -24,7 +24,10 @@ import pg from 'pg';
 import { machineLine, median, percentile, writeSection } from './report.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ strict: false, options: { trials: { type: 'string', default: '30' }, 'no-report': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  strict: false,
+  options: { trials: { type: 'string', default: '30' }, 'no-report': { type: 'boolean', default: false } },
+});
 const TRIALS = Number(values.trials);
 const FIXTURE_ISSUE = path.join(root, 'tests', 'fixtures', 'newsletter', 'clean-edition.txt');
 const SLUG = '2031-01-06';
@@ -102,10 +105,14 @@ async function measure(target: Target) {
   const results: Record<string, number[]> = { API: [], SQL: [], CLI: [] };
   try {
     cli('import.ts', [FIXTURE_ISSUE, '--week-start', SLUG, '--publish'], target.env);
-    const token = cli('token.ts', ['create', '--name', `visibility-${Date.now()}`, '--scope', 'editor'], target.env).trim();
+    const token = cli(
+      'token.ts',
+      ['create', '--name', `visibility-${Date.now()}`, '--scope', 'editor'],
+      target.env,
+    ).trim();
     for (let i = 0; i < TRIALS; i++) {
       // API
-      let issue = await warm(server.url);
+      const issue = await warm(server.url);
       const apiValue = `api ${i}`;
       const res = await gql(
         server.url,
@@ -114,7 +121,9 @@ async function measure(target: Target) {
         token,
       );
       if (res.data?.updateIssue?.__typename !== 'UpdateIssuePayload') throw new Error(JSON.stringify(res));
-      results.API!.push(await delayUntil(`${target.name} API`, server.url, (x) => x.subtitle === apiValue, performance.now()));
+      results.API!.push(
+        await delayUntil(`${target.name} API`, server.url, (x) => x.subtitle === apiValue, performance.now()),
+      );
       // SQL
       await warm(server.url);
       const client = new pg.Client(target.sql());
@@ -137,7 +146,9 @@ async function measure(target: Target) {
         writeFileSync(file, text.replace(first, title));
         cli('import.ts', [file, '--week-start', SLUG, '--replace'], target.env);
         const exited = performance.now();
-        results.CLI!.push(await delayUntil(`${target.name} CLI`, server.url, (x) => x.sections[0].papers[0].title === title, exited));
+        results.CLI!.push(
+          await delayUntil(`${target.name} CLI`, server.url, (x) => x.sections[0].papers[0].title === title, exited),
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -193,7 +204,9 @@ for (const target of targets) {
     for (const [path_, times] of Object.entries(results)) {
       const f = (v: number) => v.toFixed(1);
       const staleReads = stale[`${target.name} ${path_}`] ?? 0;
-      rows.push(`| ${target.name} | ${path_} | ${times.length} | ${staleReads} | ${f(median(times))} | ${f(percentile(times, 95))} | ${f(Math.max(...times))} |`);
+      rows.push(
+        `| ${target.name} | ${path_} | ${times.length} | ${staleReads} | ${f(median(times))} | ${f(percentile(times, 95))} | ${f(Math.max(...times))} |`,
+      );
       console.error(rows.at(-1));
     }
   } finally {

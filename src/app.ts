@@ -120,8 +120,7 @@ export function createApp(deps: AppDeps) {
     schema,
     graphqlEndpoint: '/graphql',
     // A new context, with new loaders, per request. A bad token is a 401 here.
-    context: async ({ request }) =>
-      createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite),
+    context: async ({ request }) => createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite),
     // GraphiQL is served by graphiqlRoutes (below): a small page and cacheable, compressed assets
     // from @graphql-yoga/render-graphiql (Yoga's default page loads it from a CDN; that package's inlines 9 MB).
     graphiql: false,
@@ -172,7 +171,8 @@ export type App = ReturnType<typeof createApp>;
  */
 function maskAndRecord(error: unknown, message: string, isDev?: boolean): Error {
   const masked = maskError(error, message, isDev);
-  if (masked !== error && (masked as { extensions?: Record<string, unknown> }).extensions?.unexpected === true) recordMaskedError(masked, error);
+  if (masked !== error && (masked as { extensions?: Record<string, unknown> }).extensions?.unexpected === true)
+    recordMaskedError(masked, error);
   return masked;
 }
 

@@ -69,16 +69,19 @@ const EnvSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('*')
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
   /** Public base URL of the site, for absolute links in feeds (https://papers.example.org); request origin when unset. */
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without query or fragment')
     .optional(),
   /** Cache anonymous read results (on by default). */
-  RESPONSE_CACHE: z
-    .enum(['on', 'off'])
-    .default('on'),
+  RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
   /** How long a cached result may be served, in ms (every write drops the cache at once anyway). */
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
   /** Persisted operations: `off` accepts any operation, `only` just those of the manifest. */

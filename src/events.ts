@@ -44,7 +44,8 @@ interface TopicEvent {
 }
 type Listener = ((event: TopicEvent) => void) | { handleEvent(event: TopicEvent): void };
 
-const call = (listener: Listener, event: TopicEvent) => (typeof listener === 'function' ? listener(event) : listener.handleEvent(event));
+const call = (listener: Listener, event: TopicEvent) =>
+  typeof listener === 'function' ? listener(event) : listener.handleEvent(event);
 
 export function createEvents(redisUrl?: string, options: EventsOptions = {}): Events {
   if (!redisUrl) {
@@ -56,13 +57,25 @@ export function createEvents(redisUrl?: string, options: EventsOptions = {}): Ev
     options.onStatus ??
     ((s) =>
       s.event === 'fallback'
-        ? logger.warn({ err: s.error }, 'Redis is unavailable: subscription events are delivered to this process only until it is back.')
+        ? logger.warn(
+            { err: s.error },
+            'Redis is unavailable: subscription events are delivered to this process only until it is back.',
+          )
         : logger.info('Redis is back: subscription events go through it again.'));
 
   // Publishing never waits for Redis: while it is down a publish fails at once and is delivered in-process.
-  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 1_000 });
+  const publishClient = new Redis(redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    commandTimeout: 1_000,
+  });
   // The subscriber keeps its SUBSCRIBE commands until Redis is back (and renews every topic on reconnection).
-  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true, connectTimeout: 2_000 });
+  const subscribeClient = new Redis(redisUrl, {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    connectTimeout: 2_000,
+  });
 
   /** Subscribers of this process, by topic (a topic is subscribed in Redis while it has any). */
   const listeners = new Map<string, Set<Listener>>();
@@ -146,7 +159,9 @@ export function createEvents(redisUrl?: string, options: EventsOptions = {}): Ev
     },
   };
 
-  const pubSub = createPubSub<EventMap>({ eventTarget: target as unknown as NonNullable<Parameters<typeof createPubSub<EventMap>>[0]>['eventTarget'] });
+  const pubSub = createPubSub<EventMap>({
+    eventTarget: target as unknown as NonNullable<Parameters<typeof createPubSub<EventMap>>[0]>['eventTarget'],
+  });
   return Object.assign(pubSub, {
     close: async () => {
       publishClient.disconnect();

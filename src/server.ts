@@ -95,10 +95,14 @@ interface Runtime {
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 // ---------------------------------------------------------------------------
@@ -394,7 +398,8 @@ function buildApp(rt: Runtime, handle: DbHandle, listBounds: ListBounds): App {
 
 /** One attempt at opening the database; what succeeded is kept for the next attempt. */
 async function openOnce(rt: Runtime): Promise<void> {
-  const handle = (rt.opened.handle ??= await createDb(dbOptions(rt.config, rt.logger)));
+  rt.opened.handle ??= await createDb(dbOptions(rt.config, rt.logger));
+  const handle = rt.opened.handle;
   await migrateAndSeed(rt, handle);
   const listBounds = await followChanges(rt, handle);
   await shareWithCommands(rt, handle);

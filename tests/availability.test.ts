@@ -23,7 +23,10 @@ describe('isDatabaseUnavailable / isTimeout', () => {
     ['53300 too many connections', pgError('53300', 'sorry, too many clients already')],
     ['pool timeout', new Error('timeout exceeded when trying to connect')],
     ['connection terminated', new Error('Connection terminated unexpectedly')],
-    ['AggregateError of ECONNREFUSED (::1 and 127.0.0.1)', new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], '')],
+    [
+      'AggregateError of ECONNREFUSED (::1 and 127.0.0.1)',
+      new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], ''),
+    ],
   ])('%s is "unavailable", also wrapped by Drizzle and GraphQL', (_, err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);
     expect(isDatabaseUnavailable(drizzled(err))).toBe(true);
@@ -52,9 +55,15 @@ describe('isDatabaseUnavailable / isTimeout', () => {
 
 describe('maskError', () => {
   it('database unavailable → SERVICE_UNAVAILABLE, HTTP 503, Retry-After', () => {
-    const e = maskError(new GraphQLError('boom', { originalError: drizzled(pgError('57P01')), path: ['latestIssue'] }), 'Unexpected error.') as GraphQLError;
+    const e = maskError(
+      new GraphQLError('boom', { originalError: drizzled(pgError('57P01')), path: ['latestIssue'] }),
+      'Unexpected error.',
+    ) as GraphQLError;
     expect(e.message).toBe('The database is unavailable; retry shortly');
-    expect(e.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'Retry-After': '5' } } });
+    expect(e.extensions).toEqual({
+      code: 'SERVICE_UNAVAILABLE',
+      http: { status: 503, headers: { 'Retry-After': '5' } },
+    });
     expect(e.path).toEqual(['latestIssue']);
   });
 
@@ -65,7 +74,11 @@ describe('maskError', () => {
   });
 
   it('anything else → "Unexpected error." with INTERNAL_SERVER_ERROR and no details', () => {
-    const e = maskError(new GraphQLError('x', { originalError: new Error('relation "secret_table" does not exist') }), 'Unexpected error.', false) as GraphQLError;
+    const e = maskError(
+      new GraphQLError('x', { originalError: new Error('relation "secret_table" does not exist') }),
+      'Unexpected error.',
+      false,
+    ) as GraphQLError;
     expect(e.message).toBe('Unexpected error.');
     expect(e.extensions.code).toBe('INTERNAL_SERVER_ERROR');
     expect(JSON.stringify(e.toJSON())).not.toContain('secret_table');
@@ -85,7 +98,16 @@ describe('/healthz and /readyz, and the masking through Yoga', () => {
   beforeAll(async () => {
     handle = await createDb();
     yoga = createYoga({
-      schema: createSchema({ typeDefs: 'type Query { x: Int }', resolvers: { Query: { x: () => { throw failWith; } } } }),
+      schema: createSchema({
+        typeDefs: 'type Query { x: Int }',
+        resolvers: {
+          Query: {
+            x: () => {
+              throw failWith;
+            },
+          },
+        },
+      }),
       maskedErrors: { maskError },
       logging: false,
       plugins: [healthRoutes(() => ({ ready }), handle.db)],
@@ -108,7 +130,11 @@ describe('/healthz and /readyz, and the masking through Yoga', () => {
 
   it('readiness is 503 when the database does not answer', async () => {
     const closed = await createDb({ url: 'postgres://nobody@127.0.0.1:1/none', connectTimeoutMs: 500 });
-    const y = createYoga({ schema: createSchema({ typeDefs: 'type Query { x: Int }' }), logging: false, plugins: [healthRoutes(() => ({ ready: true }), closed.db)] });
+    const y = createYoga({
+      schema: createSchema({ typeDefs: 'type Query { x: Int }' }),
+      logging: false,
+      plugins: [healthRoutes(() => ({ ready: true }), closed.db)],
+    });
     const res = await y.fetch('http://localhost/readyz');
     expect(res.status).toBe(503);
     expect(await res.text()).toBe('');
@@ -130,7 +156,11 @@ describe('/healthz and /readyz, and the masking through Yoga', () => {
 
     failWith = new Error('secret internals');
     const bug = (await (
-      await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ x }' }) })
+      await yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ x }' }),
+      })
     ).json()) as { errors: GraphQLErrorBody[] };
     expect(bug.errors[0]?.message).toBe('Unexpected error.');
     expect(JSON.stringify(bug)).not.toContain('secret');

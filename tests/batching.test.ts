@@ -69,7 +69,8 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
       expect(papers[0].issue.slug).toMatch(/\S/);
     }
     // the editions built in that statement are the same as when loaded on their own
-    const fields = 'id slug title subtitle weekStart weekEnd intro outro asides { title body } status publishedAt version createdAt updatedAt';
+    const fields =
+      'id slug title subtitle weekStart weekEnd intro outro asides { title body } status publishedAt version createdAt updatedAt';
     const along = await statementsFor(`{ categories { papers(first: 3) { nodes { issue { ${fields} } } } } }`);
     const editions = along.data.categories.flatMap((c: any) => c.papers.nodes.map((n: any) => n.issue));
     expect(editions.length).toBeGreaterThan(0);
@@ -109,7 +110,11 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
     const page = `papers(first: $n, after: $after, filter: $filter, orderBy: { field: WEEK, direction: ASC }) {
       nodes { number title issue { slug weekStart } } pageInfo { endCursor hasNextPage } totalCount }`;
     const vars = { n: 2, filter: { weekFrom: '2017-01-01' } };
-    const one = await gql(app, `query ($n: Int, $after: String, $filter: PaperFilter) { categories { slug ${page} } }`, vars);
+    const one = await gql(
+      app,
+      `query ($n: Int, $after: String, $filter: PaperFilter) { categories { slug ${page} } }`,
+      vars,
+    );
     expect(one.body.errors).toBeUndefined();
     const categories = one.body.data!.categories;
     expect(categories[0].papers.nodes).toHaveLength(2);
@@ -121,22 +126,33 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
     );
     expect(second.body.errors).toBeUndefined();
     for (const [i, c] of categories.slice(0, 4).entries()) {
-      const alone = await gql(app, `query ($slug: String!, $n: Int, $after: String, $filter: PaperFilter) { category(slug: $slug) { ${page} } }`, {
-        ...vars,
-        slug: c.slug,
-      });
-      expect(c.papers).toEqual(alone.body.data!.category.papers);
-      if (i === 0) {
-        const next = await gql(app, `query ($slug: String!, $n: Int, $after: String, $filter: PaperFilter) { category(slug: $slug) { ${page} } }`, {
+      const alone = await gql(
+        app,
+        `query ($slug: String!, $n: Int, $after: String, $filter: PaperFilter) { category(slug: $slug) { ${page} } }`,
+        {
           ...vars,
           slug: c.slug,
-          after: c.papers.pageInfo.endCursor,
-        });
+        },
+      );
+      expect(c.papers).toEqual(alone.body.data!.category.papers);
+      if (i === 0) {
+        const next = await gql(
+          app,
+          `query ($slug: String!, $n: Int, $after: String, $filter: PaperFilter) { category(slug: $slug) { ${page} } }`,
+          {
+            ...vars,
+            slug: c.slug,
+            after: c.papers.pageInfo.endCursor,
+          },
+        );
         expect(second.body.data!.categories[0].papers).toEqual(next.body.data!.category.papers);
       }
     }
     // the same page under two aliases, each reading other columns: each gets what it selected
-    const full = await gql(app, `{ categories { slug papers(first: 2) { nodes { id title url arxivId version createdAt updatedAt } } } }`);
+    const full = await gql(
+      app,
+      `{ categories { slug papers(first: 2) { nodes { id title url arxivId version createdAt updatedAt } } } }`,
+    );
     const split = await gql(
       app,
       `{ categories { slug a: papers(first: 2) { nodes { title } } b: papers(first: 2) { edges { node { id url arxivId version createdAt updatedAt } } } } }`,
@@ -200,7 +216,9 @@ describe('nested queries cost statements bounded by depth, not by page size', ()
     const page = await gql(app, `{ papers(first: 100) { nodes { id } } }`);
     const ids = page.body.data!.papers.nodes.map((n: any) => n.id);
     tdb.resetStatements();
-    const res = await gql(app, `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Paper { title issue { slug } } } }`, { ids });
+    const res = await gql(app, `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Paper { title issue { slug } } } }`, {
+      ids,
+    });
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.nodes).toHaveLength(100);
     expect(tdb.statements.length).toBe(2);

@@ -5,7 +5,13 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
-import { CHANGE_CHANNEL, CHANGE_SIGNAL_APPLICATION_NAME, type ChangeSignal, type ChangeSignalOptions, createChangeSignal } from '../src/db/change-signal.js';
+import {
+  CHANGE_CHANNEL,
+  CHANGE_SIGNAL_APPLICATION_NAME,
+  type ChangeSignal,
+  type ChangeSignalOptions,
+  createChangeSignal,
+} from '../src/db/change-signal.js';
 import { seedSample } from '../src/fixtures/seed.js';
 import { type ResponseCacheOptions, createResponseCache } from '../src/http/pipeline/response-cache.js';
 import type { TierServed } from '../src/http/pipeline/response-tier.js';
@@ -24,7 +30,9 @@ import { type ResultOf, graphql } from './graphql.js';
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
 const SLUG = '2025-05-05';
-const READ = graphql(`query Read($slug: String!) { issue(slug: $slug) { title sections { number papers { number title } } } }`);
+const READ = graphql(
+  `query Read($slug: String!) { issue(slug: $slug) { title sections { number papers { number title } } } }`,
+);
 /** How long a test waits for something that must happen (a liveness guard, not a speed requirement). */
 const PATIENCE_MS = 10_000;
 
@@ -74,7 +82,11 @@ async function serve(options: { cache?: Partial<ResponseCacheOptions>; signal?: 
   });
   const app = createApp({ db: tdb.db, responseCache: cache });
   const served: TierServed[] = [];
-  const server = createServer(cache.responses.handler((req: IncomingMessage, res: ServerResponse) => app(req, res), { onServed: (s) => served.push(s) }));
+  const server = createServer(
+    cache.responses.handler((req: IncomingMessage, res: ServerResponse) => app(req, res), {
+      onServed: (s) => served.push(s),
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   closers.push(async () => {
@@ -122,7 +134,10 @@ async function warm(read: Awaited<ReturnType<typeof serve>>['read'], served: Tie
  * Commits a new title outside the API and waits for the database to announce it (the invalidation
  * has settled): the very next read must then see the new title, computed afresh.
  */
-async function changeOutsideAndRead({ read, invalidations }: Pick<Awaited<ReturnType<typeof serve>>, 'read' | 'invalidations'>, title: string) {
+async function changeOutsideAndRead(
+  { read, invalidations }: Pick<Awaited<ReturnType<typeof serve>>, 'read' | 'invalidations'>,
+  title: string,
+) {
   const announced = () => invalidations.filter((x) => x.table === 'issues').length;
   const before = announced();
   await retitle(title);
@@ -190,42 +205,51 @@ describe(`change signal (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(tables.filter((t) => t === 'issues')).toHaveLength(1);
   });
 
-  it.each(process.env.REDIS_URL ? ['in-memory', 'Redis'] : ['in-memory'])('measures the delay from commit to invalidation (50 commits, %s cache)', async (kind) => {
-    let redis: Redis | undefined;
-    if (kind === 'Redis') {
-      redis = new Redis(process.env.REDIS_URL!);
-      closers.push(async () => redis!.disconnect());
-    }
-    const { invalidations } = await serve(redis ? { cache: { redis, namespace: `test-${randomBytes(4).toString('hex')}` } } : {});
-    const fromCommit: number[] = [];
-    const fromStatement: number[] = [];
-    const announcedOnce = () => expect(invalidations.filter((x) => x.table === 'issues')).toHaveLength(1);
-    for (let i = 0; i < 50; i++) {
-      if (i > 0) announcedOnce(); // the previous commit: one invalidation, no late duplicate
-      invalidations.length = 0;
-      const sent = performance.now();
-      await retitle(`Delay trial ${i}`);
-      const committed = performance.now();
-      await until(() => invalidations.some((x) => x.table === 'issues'), PATIENCE_MS, `trial ${i} invalidated`);
-      const at = invalidations.find((x) => x.table === 'issues')!.at;
-      // negative: the invalidation settled before the writer had the COMMIT's answer
-      fromCommit.push(at - committed);
-      fromStatement.push(at - sent);
-    }
-    const stats = (xs: number[]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      return { median: +sorted[Math.floor(sorted.length / 2)]!.toFixed(2), p90: +sorted[Math.floor(sorted.length * 0.9)]!.toFixed(2), max: +sorted.at(-1)!.toFixed(2) };
-    };
-    console.info(
-      `[change-signal delay, ${onPostgres ? 'PostgreSQL' : 'PGlite'}, ${kind} cache, 50 commits, ms] ` +
-        `writer's COMMIT acknowledged → invalidation settled ${JSON.stringify(stats(fromCommit))}; ` +
-        `UPDATE sent → invalidation settled ${JSON.stringify(stats(fromStatement))}`,
-    );
-    // Printed, not asserted: a delay is the machine's load as much as the code's. What is asserted:
-    // every commit was announced, once.
-    announcedOnce();
-    expect(fromStatement).toHaveLength(50);
-  });
+  it.each(process.env.REDIS_URL ? ['in-memory', 'Redis'] : ['in-memory'])(
+    'measures the delay from commit to invalidation (50 commits, %s cache)',
+    async (kind) => {
+      let redis: Redis | undefined;
+      if (kind === 'Redis') {
+        redis = new Redis(process.env.REDIS_URL!);
+        closers.push(async () => redis!.disconnect());
+      }
+      const { invalidations } = await serve(
+        redis ? { cache: { redis, namespace: `test-${randomBytes(4).toString('hex')}` } } : {},
+      );
+      const fromCommit: number[] = [];
+      const fromStatement: number[] = [];
+      const announcedOnce = () => expect(invalidations.filter((x) => x.table === 'issues')).toHaveLength(1);
+      for (let i = 0; i < 50; i++) {
+        if (i > 0) announcedOnce(); // the previous commit: one invalidation, no late duplicate
+        invalidations.length = 0;
+        const sent = performance.now();
+        await retitle(`Delay trial ${i}`);
+        const committed = performance.now();
+        await until(() => invalidations.some((x) => x.table === 'issues'), PATIENCE_MS, `trial ${i} invalidated`);
+        const at = invalidations.find((x) => x.table === 'issues')!.at;
+        // negative: the invalidation settled before the writer had the COMMIT's answer
+        fromCommit.push(at - committed);
+        fromStatement.push(at - sent);
+      }
+      const stats = (xs: number[]) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return {
+          median: +sorted[Math.floor(sorted.length / 2)]!.toFixed(2),
+          p90: +sorted[Math.floor(sorted.length * 0.9)]!.toFixed(2),
+          max: +sorted.at(-1)!.toFixed(2),
+        };
+      };
+      console.info(
+        `[change-signal delay, ${onPostgres ? 'PostgreSQL' : 'PGlite'}, ${kind} cache, 50 commits, ms] ` +
+          `writer's COMMIT acknowledged → invalidation settled ${JSON.stringify(stats(fromCommit))}; ` +
+          `UPDATE sent → invalidation settled ${JSON.stringify(stats(fromStatement))}`,
+      );
+      // Printed, not asserted: a delay is the machine's load as much as the code's. What is asserted:
+      // every commit was announced, once.
+      announcedOnce();
+      expect(fromStatement).toHaveLength(50);
+    },
+  );
 });
 
 describe.skipIf(!onPostgres)('change signal: the listener connection is lost (PostgreSQL)', () => {
@@ -326,7 +350,9 @@ describe.skipIf(!onPostgres)('change signal: the listener connection is lost (Po
 
   it('keeps retrying while the database refuses it, then recovers', async () => {
     const statuses: string[] = [];
-    const { read, served, signal } = await serve({ signal: { retryMinMs: 50, retryMaxMs: 200, onStatus: (s) => void statuses.push(s.event) } });
+    const { read, served, signal } = await serve({
+      signal: { retryMinMs: 50, retryMaxMs: 200, onStatus: (s) => void statuses.push(s.event) },
+    });
     await warm(read, served);
     // refuse new connections to this database for a while, then kill the listener
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -334,7 +360,10 @@ describe.skipIf(!onPostgres)('change signal: the listener connection is lost (Po
     const name = new URL(databaseUrl()).pathname.slice(1);
     try {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = $1`, [name]);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = $1`,
+        [name],
+      );
       await until(() => statuses.filter((s) => s === 'lost').length >= 3, PATIENCE_MS, 'several failed reconnections');
       expect(signal.healthy()).toBe(false);
       expect((await read()).statements).toBeGreaterThan(0);

@@ -11,7 +11,12 @@ import { type ResultOf, type VariablesOf, graphql } from './graphql.js';
 const run = promisify(execFile);
 const clientMain = path.join(repoRoot, 'examples/client/dist/main.js');
 /** The server on embedded PGlite, whatever DATABASE_URL the suite runs with. */
-const pgliteEnv = (dataDir: string) => ({ DATA_DIR: dataDir, DATABASE_URL: undefined, REDIS_URL: undefined, SEED_SAMPLE: 'true' });
+const pgliteEnv = (dataDir: string) => ({
+  DATA_DIR: dataDir,
+  DATABASE_URL: undefined,
+  REDIS_URL: undefined,
+  SEED_SAMPLE: 'true',
+});
 
 let dataDir: string;
 let server: RunningServer | undefined;
@@ -52,7 +57,9 @@ async function editor<D extends AnyDocument>(document: D, variables: VariablesOf
 
 /** Runs the compiled client; resolves with its exit code and output. */
 function startClient(args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, [clientMain, '--url', graphqlUrl, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [clientMain, '--url', graphqlUrl, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const listeners: Array<() => void> = [];
@@ -68,7 +75,10 @@ function startClient(args: string[]) {
     output: () => ({ stdout, stderr }),
     waitFor: (pattern: RegExp, timeoutMs = 20_000) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`client never printed ${pattern}:\n${stdout}\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`client never printed ${pattern}:\n${stdout}\n${stderr}`)),
+          timeoutMs,
+        );
         const check = () => {
           if (pattern.test(stdout)) {
             clearTimeout(timer);
@@ -84,10 +94,14 @@ function startClient(args: string[]) {
 
 it('has its schema types (graphql-env.d.ts) generated from the current schema.graphql', async () => {
   const out = path.join(dataDir, 'graphql-env.d.ts');
-  await run(path.join(repoRoot, 'node_modules/.bin/gql.tada'), ['generate-output', '-c', 'examples/client/tsconfig.json', '-o', out], {
-    cwd: repoRoot,
-    timeout: 60_000,
-  });
+  await run(
+    path.join(repoRoot, 'node_modules/.bin/gql.tada'),
+    ['generate-output', '-c', 'examples/client/tsconfig.json', '-o', out],
+    {
+      cwd: repoRoot,
+      timeout: 60_000,
+    },
+  );
   const committed = readFileSync(path.join(repoRoot, 'examples/client/src/graphql-env.d.ts'), 'utf8');
   expect(readFileSync(out, 'utf8') === committed, 'stale: run npm run client:types').toBe(true);
 });
@@ -120,19 +134,30 @@ describe('the typed example client against the real server', () => {
         graphql(`mutation($input: CreateIssueInput!) {
           createIssue(input: $input) { __typename ... on CreateIssuePayload { issue { id } } ... on UserError { message } }
         }`),
-        { input: { slug: '2025-05-12', title: 'Important LLM Papers for the Week from 12/05 to 18/05', weekStart: '2025-05-12' } },
+        {
+          input: {
+            slug: '2025-05-12',
+            title: 'Important LLM Papers for the Week from 12/05 to 18/05',
+            weekStart: '2025-05-12',
+          },
+        },
       )
     ).createIssue;
     if (created.__typename !== 'CreateIssuePayload') throw new Error(`createIssue answered ${JSON.stringify(created)}`);
-    const published = await editor(graphql(`mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename ... on UserError { message } } }`), {
-      id: created.issue.id,
-    });
+    const published = await editor(
+      graphql(`mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename ... on UserError { message } } }`),
+      {
+        id: created.issue.id,
+      },
+    );
     expect(published.publishIssue.__typename).toBe('PublishIssuePayload');
     const code = await client.exited;
     const { stdout, stderr } = client.output();
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Published: Important LLM Papers for the Week from 12\/05 to 18\/05 \(2025-05-12, week of 2025-05-12, 0 papers, at \d{4}-\d\d-\d\dT/m);
+    expect(stdout).toMatch(
+      /^Published: Important LLM Papers for the Week from 12\/05 to 18\/05 \(2025-05-12, week of 2025-05-12, 0 papers, at \d{4}-\d\d-\d\dT/m,
+    );
     expect(stdout.trimEnd().endsWith('Done.')).toBe(true);
   });
 

@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { type GraphQLCompositeType, type GraphQLField, getNamedType, isCompositeType, isInterfaceType, isLeafType, isNonNullType, isUnionType } from 'graphql';
+import {
+  type GraphQLCompositeType,
+  type GraphQLField,
+  getNamedType,
+  isCompositeType,
+  isInterfaceType,
+  isLeafType,
+  isNonNullType,
+  isUnionType,
+} from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { generateArchive } from '../src/fixtures/generate.js';
@@ -28,8 +37,14 @@ beforeAll(async () => {
   tdb = await createTestDb();
   await seedSample(tdb.db);
   await generateArchive(tdb.db, { editions: 6, papersPerIssue: 30, firstWeek: '2025-06-02', categories: 8 });
-  app = createApp({ db: tdb.db, limits: { rateLimit: { points: 1_000_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: false } });
-  const r = await gql(app, graphql(`{ papers(first: 100) { nodes { id } } issues(first: 100) { nodes { id } } categories { id } }`));
+  app = createApp({
+    db: tdb.db,
+    limits: { rateLimit: { points: 1_000_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: false },
+  });
+  const r = await gql(
+    app,
+    graphql(`{ papers(first: 100) { nodes { id } } issues(first: 100) { nodes { id } } categories { id } }`),
+  );
   const d = r.body.data!;
   ids = {
     papers: d.papers.nodes.map((n) => n.id),
@@ -105,7 +120,14 @@ function pickField(c: Choices, type: GraphQLCompositeType): Choice {
  * A variable for an argument: literal, or a variable with or without a default, sent or not, or null.
  * `required`: the argument is non-null (its variables without a default are then of that type, and sent).
  */
-function argument(c: Choices, doc: Doc, type: string, value: () => unknown, literal: (v: unknown) => string, required?: string): string {
+function argument(
+  c: Choices,
+  doc: Doc,
+  type: string,
+  value: () => unknown,
+  literal: (v: unknown) => string,
+  required?: string,
+): string {
   const mode = c.int(7);
   if (mode === 0) return literal(value());
   const name = `v${doc.variables.length + 1}`;
@@ -152,7 +174,9 @@ function args(c: Choices, doc: Doc, parent: GraphQLCompositeType, f: Field): str
       out.push(`issue: "2025-05-05", number: ${c.pick(['"1.1"', '"2.1"', '"4.3"'])}`);
       break;
     case 'Query.node':
-      out.push(`id: ${json(c.pick([...ids.papers.slice(0, 5), ...ids.issues.slice(0, 3), ...ids.categories.slice(0, 3)]))}`);
+      out.push(
+        `id: ${json(c.pick([...ids.papers.slice(0, 5), ...ids.issues.slice(0, 3), ...ids.categories.slice(0, 3)]))}`,
+      );
       break;
     case 'Query.nodes': {
       const pool = [...ids.papers, ...ids.issues, ...ids.categories];
@@ -170,7 +194,8 @@ function args(c: Choices, doc: Doc, parent: GraphQLCompositeType, f: Field): str
     default:
       if (f.args.some((a) => a.name === 'first') && f.args.some((a) => a.name === 'last')) {
         const which = c.int(3);
-        if (which > 0) out.push(`${which === 1 ? 'first' : 'last'}: ${argument(c, doc, 'Int', () => c.pick(PAGE_SIZES), int)}`);
+        if (which > 0)
+          out.push(`${which === 1 ? 'first' : 'last'}: ${argument(c, doc, 'Int', () => c.pick(PAGE_SIZES), int)}`);
       }
   }
   return out.length > 0 ? `(${out.join(', ')})` : '';
@@ -184,7 +209,14 @@ function aliasOf(c: Choices, doc: Doc, force = false): string | null {
 }
 
 /** A field, aliased when its name is already `used` in its selection set (null when no alias is left). */
-function field(c: Choices, doc: Doc, parent: GraphQLCompositeType, f: Choice, depth: number, used = new Set<string>()): string | null {
+function field(
+  c: Choices,
+  doc: Doc,
+  parent: GraphQLCompositeType,
+  f: Choice,
+  depth: number,
+  used = new Set<string>(),
+): string | null {
   if (f === 'introspection') return introspection(c, doc);
   const named = getNamedType(f.type);
   const alias = aliasOf(c, doc, used.has(f.name));
@@ -270,7 +302,10 @@ describe('cost property: actual ≤ requested', () => {
         if (cost?.actual === undefined) {
           // refused: by a document limit or the cost limit, never anything unexpected
           const code = r.body.errors?.[0]?.extensions?.code;
-          expect(['QUERY_TOO_COSTLY', 'QUERY_TOO_LARGE', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED'], show).toContain(code);
+          expect(
+            ['QUERY_TOO_COSTLY', 'QUERY_TOO_LARGE', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED'],
+            show,
+          ).toContain(code);
           if (code === 'QUERY_TOO_COSTLY') expect(cost?.requested, show).toBeGreaterThan(LIMITS.maxCost);
           refused.set(String(code), (refused.get(String(code)) ?? 0) + 1);
           return;

@@ -36,7 +36,14 @@ beforeAll(async () => {
   tdb = await createTestDb();
   await seedSample(tdb.db);
   await generateArchive(tdb.db, { editions: 25, papersPerIssue: 15, firstWeek: '2024-01-01', categories: 5, seed: 3 });
-  await generateArchive(tdb.db, { editions: 1, papersPerIssue: 10, firstWeek: '2025-06-02', categories: 5, status: 'draft', seed: 9 });
+  await generateArchive(tdb.db, {
+    editions: 1,
+    papersPerIssue: 10,
+    firstWeek: '2025-06-02',
+    categories: 5,
+    status: 'draft',
+    seed: 9,
+  });
   app = createApp({ db: tdb.db });
   // src/app.ts is wired by the lead; the routes are tested on a Yoga of their own.
   const yoga = createYoga({
@@ -51,7 +58,12 @@ afterAll(async () => {
 });
 
 const parserFor = (arrays: string[]) =>
-  new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, isArray: (name) => arrays.includes(name) });
+  new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    parseTagValue: false,
+    isArray: (name) => arrays.includes(name),
+  });
 const rssParser = parserFor(['item', 'category', 'atom:link']);
 const atomParser = parserFor(['entry', 'link', 'category']);
 
@@ -69,7 +81,14 @@ interface RssItem {
 }
 interface RssDocument {
   rss: XmlElement & {
-    channel: { title: string; link: string; description: string; lastBuildDate: string; 'atom:link': XmlElement[]; item?: RssItem[] };
+    channel: {
+      title: string;
+      link: string;
+      description: string;
+      lastBuildDate: string;
+      'atom:link': XmlElement[];
+      item?: RssItem[];
+    };
   };
 }
 interface AtomEntry {
@@ -82,7 +101,14 @@ interface AtomEntry {
   category: XmlElement[];
 }
 interface AtomDocument {
-  feed: XmlElement & { id: string; title: string; updated: string; author: { name: string }; link: XmlElement[]; entry?: AtomEntry[] };
+  feed: XmlElement & {
+    id: string;
+    title: string;
+    updated: string;
+    author: { name: string };
+    link: XmlElement[];
+    entry?: AtomEntry[];
+  };
 }
 interface JsonFeedItem {
   id: string;
@@ -126,7 +152,8 @@ async function get(path: string, headers: Record<string, string> = {}) {
 }
 
 /** The text of an element that may carry attributes. */
-const text = (node: XmlElement | string | undefined): string => (typeof node === 'object' && node !== null ? String(node['#text'] ?? '') : String(node));
+const text = (node: XmlElement | string | undefined): string =>
+  typeof node === 'object' && node !== null ? String(node['#text'] ?? '') : String(node);
 
 function expectNonIncreasing(dates: number[]) {
   expect(dates.every((d) => !Number.isNaN(d))).toBe(true);
@@ -171,7 +198,9 @@ describe('GET /feeds/issues.rss', () => {
     expect(html).toContain('<p>Voila is an open family of voice-language foundation models');
     expect(html).toMatch(/<p>Highlights:<\/p>\s*<ul>\s*<li>Persona control through plain text instructions/);
     expect(html).toContain('<h2>2. LLM Reasoning</h2>');
-    expect(html).toContain(`<h3><a href="${BASE}/issues/2025-05-05/papers/2.3.md" rel="${REL}">2.3. RM-R1: Reward Modeling as Reasoning</a></h3>`);
+    expect(html).toContain(
+      `<h3><a href="${BASE}/issues/2025-05-05/papers/2.3.md" rel="${REL}">2.3. RM-R1: Reward Modeling as Reasoning</a></h3>`,
+    );
     expect(html).toContain(`<a href="https://arxiv.org/abs/2505.02387" rel="${REL}">2505.02387</a>`);
     expect(html).toContain('LLM Progress &amp; Technical Reports');
     expect(html).not.toMatch(/<!--|\\\[/); // no export-format comments or escapes
@@ -268,7 +297,9 @@ describe('GET /feeds/categories/{slug}.*', () => {
     const channel = rssOf(body).rss.channel;
     expect(channel.title).toBe('Important LLM Papers for the Week: LLM Reasoning');
     expect(channel.link).toBe(`${BASE}/`);
-    expect(channel.description).toBe('Work on how language models plan, think step by step, call tools and crack hard problems.');
+    expect(channel.description).toBe(
+      'Work on how language models plan, think step by step, call tools and crack hard problems.',
+    );
     const items = channel.item!;
     expect(items).toHaveLength(CATEGORY_FEED_SIZE);
     for (const item of items) {
@@ -301,7 +332,9 @@ describe('GET /feeds/categories/{slug}.*', () => {
     expect(json.version).toBe('https://jsonfeed.org/version/1.1');
     expect(json.title).toBe('Important LLM Papers for the Week: LLM Reasoning');
     expect(json.items.map((i) => i.id)).toEqual(atom.entry!.map((e) => e.id));
-    expect(json.items[2]!.content_html).toContain(`<p>From <a href="https://example.org/issues/2025-05-05.md" rel="${REL}">`);
+    expect(json.items[2]!.content_html).toContain(
+      `<p>From <a href="https://example.org/issues/2025-05-05.md" rel="${REL}">`,
+    );
   });
 
   it('a category without published papers is an empty, valid feed', async () => {
@@ -318,7 +351,10 @@ describe('GET /feeds/categories/{slug}.*', () => {
       const { res } = await get(`/feeds/categories/no-such-category.${ext}`);
       expect(res.status).toBe(404);
     }
-    const [target] = await selectRows<{ id: number }>(tdb.db, sql`SELECT id FROM categories WHERE slug = 'llm-evaluation'`);
+    const [target] = await selectRows<{ id: number }>(
+      tdb.db,
+      sql`SELECT id FROM categories WHERE slug = 'llm-evaluation'`,
+    );
     await tdb.db.insert(categoryAliases).values({ slug: 'evaluation-old', categoryId: Number(target!.id) });
     const res = await feeds.fetch('/feeds/categories/evaluation-old.atom', { redirect: 'manual' });
     expect(res.status).toBe(301);
@@ -327,7 +363,12 @@ describe('GET /feeds/categories/{slug}.*', () => {
 });
 
 describe('HTTP semantics', () => {
-  const PATHS = ['/feeds/issues.rss', '/feeds/issues.atom', '/feeds/issues.json', '/feeds/categories/llm-reasoning.json'];
+  const PATHS = [
+    '/feeds/issues.rss',
+    '/feeds/issues.atom',
+    '/feeds/issues.json',
+    '/feeds/categories/llm-reasoning.json',
+  ];
 
   it('ETag is a strong hash of the body; If-None-Match gives 304', async () => {
     for (const path of PATHS) {
@@ -408,10 +449,14 @@ describe('HTTP semantics', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('last-modified')).toBe('Wed, 02 Jan 2030 03:04:05 GMT');
     }
-    expect((await get('/feeds/issues.rss', { 'if-modified-since': before.res.headers.get('last-modified')! })).res.status).toBe(200);
+    expect(
+      (await get('/feeds/issues.rss', { 'if-modified-since': before.res.headers.get('last-modified')! })).res.status,
+    ).toBe(200);
     // A draft's changes are nobody's business.
     const now = await get('/feeds/issues.rss');
-    await tdb.db.execute(sql`UPDATE issues SET updated_at = '2031-01-01T00:00:00Z', title = 'Changed draft' WHERE slug = ${DRAFT_SLUG}`);
+    await tdb.db.execute(
+      sql`UPDATE issues SET updated_at = '2031-01-01T00:00:00Z', title = 'Changed draft' WHERE slug = ${DRAFT_SLUG}`,
+    );
     const after = await get('/feeds/issues.rss');
     expect(after.res.headers.get('etag')).toBe(now.res.headers.get('etag'));
     expect(after.res.headers.get('last-modified')).toBe(now.res.headers.get('last-modified'));
@@ -423,7 +468,10 @@ describe('no clock, from the rows to the response', () => {
   // the Markdown and HTML of the entries, buildIssuesFeed/buildCategoryFeed) and the validators.
   it('every feed and Markdown route answers the same bytes, ETag and Last-Modified under clocks years apart', async () => {
     const paths = [
-      ...(['rss', 'atom', 'json'] as const).flatMap((f) => [`/feeds/issues.${f}`, `/feeds/categories/llm-reasoning.${f}`]),
+      ...(['rss', 'atom', 'json'] as const).flatMap((f) => [
+        `/feeds/issues.${f}`,
+        `/feeds/categories/llm-reasoning.${f}`,
+      ]),
       '/issues/2025-05-05.md',
       '/issues/2025-05-05/papers/2.3.md',
     ];
@@ -433,7 +481,13 @@ describe('no clock, from the rows to the response', () => {
         const answers = [];
         for (const path of paths) {
           const { res, body } = await get(path);
-          answers.push({ path, status: res.status, etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified'), body });
+          answers.push({
+            path,
+            status: res.status,
+            etag: res.headers.get('etag'),
+            lastModified: res.headers.get('last-modified'),
+            body,
+          });
         }
         return answers;
       } finally {
@@ -455,19 +509,29 @@ describe('GET /issues/{slug}/papers/{number}.md', () => {
     expect(res.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
     const lines = body.split('\n');
     expect(lines[0]).toBe('# 2.3. RM-R1: Reward Modeling as Reasoning');
-    expect(body).toContain(`From [${SAMPLE_TITLE}](http://localhost/issues/2025-05-05.md) (2025-05-05 to 2025-05-11), section 2. LLM Reasoning.`);
+    expect(body).toContain(
+      `From [${SAMPLE_TITLE}](http://localhost/issues/2025-05-05.md) (2025-05-05 to 2025-05-11), section 2. LLM Reasoning.`,
+    );
     expect(body).toContain('arXiv: [2505.02387](<https://arxiv.org/abs/2505.02387>)');
     expect(body).toContain('RM-R1 treats reward modeling as a reasoning problem.');
-    expect(body).toContain('Training has two stages:\n- Distilling high-quality reasoning traces\n- RL with verifiable rewards\n');
+    expect(body).toContain(
+      'Training has two stages:\n- Distilling high-quality reasoning traces\n- RL with verifiable rewards\n',
+    );
     // And it renders as the HTML the feeds carry.
     expect(markdownToHtml(body)).toContain('<h1>2.3. RM-R1: Reward Modeling as Reasoning</h1>');
   });
 
   it('uses the configured base URL for its links', async () => {
-    const yoga = createYoga({ schema, plugins: [markdownRoutes(tdb.db, { baseUrl: `${BASE}/archive` })], logging: false });
+    const yoga = createYoga({
+      schema,
+      plugins: [markdownRoutes(tdb.db, { baseUrl: `${BASE}/archive` })],
+      logging: false,
+    });
     const body = await (await yoga.fetch('http://localhost/issues/2025-05-05/papers/1.2.md')).text();
     expect(body).toContain(`](${BASE}/archive/issues/2025-05-05.md)`);
-    expect(body.split('\n')[0]).toBe('# 1.2. FormalMATH: Benchmarking Formal Mathematical Reasoning of Large Language Models');
+    expect(body.split('\n')[0]).toBe(
+      '# 1.2. FormalMATH: Benchmarking Formal Mathematical Reasoning of Large Language Models',
+    );
   });
 
   it('is 404 for a draft edition, an unknown edition or number, and a non-canonical number', async () => {
@@ -479,7 +543,11 @@ describe('GET /issues/{slug}/papers/{number}.md', () => {
     ]) {
       expect((await get(path)).res.status).toBe(404);
     }
-    for (const path of ['/issues/2025-05-05/papers/02.3.md', '/issues/2025-05-05/papers/2.3', '/issues/2025-05-05/papers/2.md']) {
+    for (const path of [
+      '/issues/2025-05-05/papers/02.3.md',
+      '/issues/2025-05-05/papers/2.3',
+      '/issues/2025-05-05/papers/2.md',
+    ]) {
       expect((await get(path)).res.status).toBe(404);
     }
   });
@@ -499,11 +567,15 @@ describe('GET /issues/{slug}/papers/{number}.md', () => {
 
 describe('markdownToHtml (feed content)', () => {
   it('renders GFM paragraphs and lists', () => {
-    expect(markdownToHtml('One **two**.\n\nItems:\n- a\n- b')).toBe('<p>One <strong>two</strong>.</p>\n<p>Items:</p>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n');
+    expect(markdownToHtml('One **two**.\n\nItems:\n- a\n- b')).toBe(
+      '<p>One <strong>two</strong>.</p>\n<p>Items:</p>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n',
+    );
   });
 
   it('shows raw HTML as text and drops script-like link targets', () => {
-    const html = markdownToHtml('Hi <script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[click](javascript:alert(1)) [ok](https://ok.example/) ![i](data:image/png;base64,AA)');
+    const html = markdownToHtml(
+      'Hi <script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[click](javascript:alert(1)) [ok](https://ok.example/) ![i](data:image/png;base64,AA)',
+    );
     expect(html).not.toMatch(/<script|<img src=x|href="javascript|src="data/i);
     expect(html).toContain('&lt;script&gt;');
     expect(html).toContain('click');
@@ -542,7 +614,9 @@ describe('renderFeed (pure)', () => {
     expect(rss.title).toBe('Feed & <Co>');
     expect(rss.description).toBe('About ]]> & <things>');
     const plain = awkward.replace(/[\u0001\u0008]/g, '');
-    expect(rss.item![0]!.title).toBe(plain.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
+    expect(rss.item![0]!.title).toBe(
+      plain.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'),
+    );
     expect(rss.item![0]!.description).toBe('Plain &amp; &lt;simple&gt;');
     expect(rss.item![0]!['content:encoded']).toContain('<code>]]&gt;</code>');
     const atom = atomOf(renderFeed(built, 'atom')).feed;

@@ -53,7 +53,10 @@ interface SectionSpec {
 }
 
 /** An edition in the Markdown format (week 2025-05-05), with a TOC of the section names unless given. */
-function markdownIssue(sections: SectionSpec[], extra: { subtitle?: string; toc?: string[]; title?: string } = {}): string {
+function markdownIssue(
+  sections: SectionSpec[],
+  extra: { subtitle?: string; toc?: string[]; title?: string } = {},
+): string {
   const lines = [
     `# ${extra.title ?? 'Important LLM Papers for the Week From 05/05 to 11/05'}`,
     '<!-- week: 2025-05-05..2025-05-11 -->',
@@ -187,7 +190,10 @@ describe('import --replace keeps the ids of papers that are still there', () => 
   const after: SectionSpec[] = [
     {
       name: 'LLM Evaluation',
-      papers: [{ title: 'FormalMATH', summary: 'A new summary.' }, { title: 'Llama Nemotron — Efficient Reasoning Models' }],
+      papers: [
+        { title: 'FormalMATH', summary: 'A new summary.' },
+        { title: 'Llama Nemotron — Efficient Reasoning Models' },
+      ],
     },
     {
       name: 'LLM Reasoning',
@@ -225,7 +231,16 @@ describe('import --replace keeps the ids of papers that are still there', () => 
     expect(now.get('A Brand New Paper')!.version).toBe(1);
     expect([...old.values()].map((p) => p.id)).not.toContain(now.get('A Brand New Paper')!.id);
     expect(now.has('A Paper That Goes Away')).toBe(false);
-    expect((await gql(app, `query($id: ID!) { node(id: $id) { id } }`, { id: old.get('A Paper That Goes Away')!.id }, editor)).body.data!.node).toBeNull();
+    expect(
+      (
+        await gql(
+          app,
+          `query($id: ID!) { node(id: $id) { id } }`,
+          { id: old.get('A Paper That Goes Away')!.id },
+          editor,
+        )
+      ).body.data!.node,
+    ).toBeNull();
 
     // Section rows of the categories still there are kept, renumbered.
     const sections = await sectionRows();
@@ -235,7 +250,8 @@ describe('import --replace keeps the ids of papers that are still there', () => 
       [2, 'llm-reasoning'],
       [3, 'vision-language-models'],
     ]);
-    for (const slug of ['llm-evaluation', 'llm-reasoning', 'vision-language-models']) expect(idOf(sections, slug)).toBe(idOf(oldSections, slug));
+    for (const slug of ['llm-evaluation', 'llm-reasoning', 'vision-language-models'])
+      expect(idOf(sections, slug)).toBe(idOf(oldSections, slug));
   });
 
   it('importIssue with replace behaves the same, and a client version stays valid for an unchanged paper', async () => {
@@ -273,7 +289,10 @@ describe('import --replace keeps the ids of papers that are still there', () => 
       await tdb.truncate();
       await importIssueText(tdb.db, markdownIssue(sized(n, 'x')), md());
       // Every paper changes: half keep their title (number and title), half are new.
-      const next = sized(n, 'x').map((s) => ({ ...s, papers: s.papers.map((p, i) => (i % 2 ? { title: `${p.title} new` } : { ...p, summary: 'changed' })) }));
+      const next = sized(n, 'x').map((s) => ({
+        ...s,
+        papers: s.papers.map((p, i) => (i % 2 ? { title: `${p.title} new` } : { ...p, summary: 'changed' })),
+      }));
       tdb.resetStatements();
       await importIssueText(tdb.db, markdownIssue(next), md({ replace: true }));
       return tdb.statements.filter((s) => !/^(begin|commit|savepoint|release)/i.test(s.trim())).length;
@@ -287,9 +306,13 @@ describe('import --replace keeps the ids of papers that are still there', () => 
   it('is atomic: a failure while updating the kept papers leaves the edition as it was', async () => {
     await importIssueText(tdb.db, markdownIssue(before), md());
     const old = await readIssue();
-    await tdb.db.execute(sql.raw(`CREATE FUNCTION reject_update() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.title <> OLD.title THEN RAISE EXCEPTION 'no'; END IF; RETURN NEW; END $$`));
-    await tdb.db.execute(sql.raw('CREATE TRIGGER papers_reject BEFORE UPDATE ON papers FOR EACH ROW EXECUTE FUNCTION reject_update()'));
+    await tdb.db.execute(
+      sql.raw(`CREATE FUNCTION reject_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.title <> OLD.title THEN RAISE EXCEPTION 'no'; END IF; RETURN NEW; END $$`),
+    );
+    await tdb.db.execute(
+      sql.raw('CREATE TRIGGER papers_reject BEFORE UPDATE ON papers FOR EACH ROW EXECUTE FUNCTION reject_update()'),
+    );
     try {
       await expect(importIssueText(tdb.db, markdownIssue(after), md({ replace: true }))).rejects.toThrow();
     } finally {
@@ -306,7 +329,14 @@ describe('import --replace keeps the ids of papers that are still there', () => 
 
 describe('a numbering gap is stored contiguously, with the number as written', () => {
   const gapped = markdownIssue([
-    { name: 'LLM Reasoning', papers: [{ n: '1.1', title: 'First' }, { n: '1.3', title: 'Written Three' }, { n: '1.4', title: 'Written Four' }] },
+    {
+      name: 'LLM Reasoning',
+      papers: [
+        { n: '1.1', title: 'First' },
+        { n: '1.3', title: 'Written Three' },
+        { n: '1.4', title: 'Written Four' },
+      ],
+    },
   ]);
 
   it('stores 1.2 with number_as_written "1.3", says so in the warning, and shows it in the preview', async () => {
@@ -336,7 +366,13 @@ describe('a numbering gap is stored contiguously, with the number as written', (
   it('finds a paper by the written number: paper(issue, number) and /papers/N.md (307) when no paper has it', async () => {
     await importIssueText(tdb.db, gapped, md({ publish: true }));
     const lookup = async (number: string) =>
-      (await gql(app, `query($n: String!) { paper(issue: "2025-05-05", number: $n) { number numberAsWritten title } }`, { n: number })).body.data!.paper;
+      (
+        await gql(
+          app,
+          `query($n: String!) { paper(issue: "2025-05-05", number: $n) { number numberAsWritten title } }`,
+          { n: number },
+        )
+      ).body.data!.paper;
     // 1.3 exists now (it was written 1.4): the current number wins.
     expect(await lookup('1.3')).toEqual({ number: '1.3', numberAsWritten: '1.4', title: 'Written Four' });
     expect(await lookup('1.4')).toEqual({ number: '1.3', numberAsWritten: '1.4', title: 'Written Four' });
@@ -354,7 +390,12 @@ describe('a numbering gap is stored contiguously, with the number as written', (
   it('keeps number_as_written when an editor renumbers, and through export → import --replace', async () => {
     await importIssueText(tdb.db, gapped, md({ publish: true }));
     const first = (await readIssue()).sections[0].papers[0];
-    const del = await gql(app, `mutation($id: ID!) { deletePaper(input: { id: $id }) { __typename } }`, { id: first.id }, editor);
+    const del = await gql(
+      app,
+      `mutation($id: ID!) { deletePaper(input: { id: $id }) { __typename } }`,
+      { id: first.id },
+      editor,
+    );
     expect(del.body.data!.deletePaper.__typename).toBe('DeletePaperPayload');
     let issue = await readIssue();
     expect(issue.sections[0].papers.map((p: any) => [p.number, p.numberAsWritten])).toEqual([
@@ -380,12 +421,16 @@ describe('a numbering gap is stored contiguously, with the number as written', (
     try {
       const file = path.join(work, 'gap.md');
       writeFileSync(file, gapped);
-      const stdout = execFileSync(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), ['src/cli/import.ts', file, '--dry-run'], {
-        cwd: repoRoot,
-        env: { ...process.env, DATABASE_URL: '', DATA_DIR: path.join(work, 'data') },
-        encoding: 'utf8',
-        stdio: 'pipe',
-      });
+      const stdout = execFileSync(
+        path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+        ['src/cli/import.ts', file, '--dry-run'],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, DATABASE_URL: '', DATA_DIR: path.join(work, 'data') },
+          encoding: 'utf8',
+          stdio: 'pipe',
+        },
+      );
       expect(stdout).toContain('    1.2 (written 1.3). Written Three');
       expect(stdout).toContain('    1.1. First');
       expect(stdout).toMatch(/warning: line \d+: paper numbers jump from 1\.1 to 1\.3; stored as 1\.2\n/);
@@ -402,8 +447,16 @@ describe('a numbering gap is stored contiguously, with the number as written', (
 describe('one-line fields of a Markdown import are read as inline Markdown', () => {
   it('stores plain text, exports it without stray escapes, and feeds show no asterisks', async () => {
     const text = markdownIssue(
-      [{ name: 'LLM `Reasoning`', papers: [{ title: '**RM-R1**: Reward Modeling as [Reasoning](https://arxiv.org/abs/2505.02387)' }] }],
-      { subtitle: '*Stay Updated with Recent Large Language Models Research*', toc: ['LLM _Reasoning_', 'AT&amp;T &#35;1'] },
+      [
+        {
+          name: 'LLM `Reasoning`',
+          papers: [{ title: '**RM-R1**: Reward Modeling as [Reasoning](https://arxiv.org/abs/2505.02387)' }],
+        },
+      ],
+      {
+        subtitle: '*Stay Updated with Recent Large Language Models Research*',
+        toc: ['LLM _Reasoning_', 'AT&amp;T &#35;1'],
+      },
     );
     await importIssueText(tdb.db, text, md({ publish: true }));
     const issue = await readIssue();
@@ -438,7 +491,13 @@ describe('one-line fields of a Markdown import are read as inline Markdown', () 
       subtitle: literal.subtitle,
       tableOfContents: [literal.toc, literal.category, literal.aside],
       asides: [{ title: literal.aside, body: 'Body.' }],
-      sections: [{ number: 1, categoryName: literal.category, papers: [{ number: '1.1', title: literal.paper, summary: 'S.', url: null, arxivId: null }] }],
+      sections: [
+        {
+          number: 1,
+          categoryName: literal.category,
+          papers: [{ number: '1.1', title: literal.paper, summary: 'S.', url: null, arxivId: null }],
+        },
+      ],
     });
     await importIssueText(tdb.db, exported, md({ publish: true }));
     const issue = await readIssue();
@@ -478,7 +537,9 @@ describe('the table of contents is stored and exported as written', () => {
     const [stored] = await selectRows<{ toc: string[] }>(tdb.db, sql`SELECT table_of_contents AS toc FROM issues`);
     expect(stored!.toc).toEqual(['LLM Reasoning', 'A Section That Was Cut', 'LLM Evaluation']);
     const before = await readIssue();
-    expect(before.markdown).toContain('## Table of Contents\n\n- LLM Reasoning\n- A Section That Was Cut\n- LLM Evaluation\n');
+    expect(before.markdown).toContain(
+      '## Table of Contents\n\n- LLM Reasoning\n- A Section That Was Cut\n- LLM Evaluation\n',
+    );
 
     const again = await importIssueText(tdb.db, before.markdown, md({ replace: true }));
     expect(again.document.tableOfContents).toEqual(first.document.tableOfContents);
@@ -498,8 +559,18 @@ describe('the table of contents is stored and exported as written', () => {
       editor,
     );
     const issueId = made.body.data!.createIssue.issue.id;
-    await gql(app, `mutation { createCategory(input: { name: "LLM Safety", slug: "llm-safety" }) { __typename } }`, {}, editor);
-    await gql(app, `mutation($i: ID!) { addPaper(input: { issueId: $i, category: "llm-safety", title: "Safe" }) { __typename } }`, { i: issueId }, editor);
+    await gql(
+      app,
+      `mutation { createCategory(input: { name: "LLM Safety", slug: "llm-safety" }) { __typename } }`,
+      {},
+      editor,
+    );
+    await gql(
+      app,
+      `mutation($i: ID!) { addPaper(input: { issueId: $i, category: "llm-safety", title: "Safe" }) { __typename } }`,
+      { i: issueId },
+      editor,
+    );
     expect((await readIssue('api-made')).markdown).toContain('## Table of Contents\n\n- LLM Safety\n');
 
     await importIssueText(tdb.db, text, { format: 'text' });
@@ -512,7 +583,9 @@ describe('the table of contents is stored and exported as written', () => {
     );
     expect(added.body.data!.addPaper.__typename).toBe('AddPaperPayload');
     const markdown = (await readIssue()).markdown;
-    expect(markdown).toContain('## Table of Contents\n\n- LLM Reasoning\n- A Section That Was Cut\n- LLM Evaluation\n\n## 1.');
+    expect(markdown).toContain(
+      '## Table of Contents\n\n- LLM Reasoning\n- A Section That Was Cut\n- LLM Evaluation\n\n## 1.',
+    );
     expect(markdown).toContain('## 3. LLM Safety');
   });
 });
@@ -522,7 +595,15 @@ describe('the table of contents is stored and exported as written', () => {
 // ---------------------------------------------------------------------------
 
 describe('import warnings are stored with the edition', () => {
-  const withGap = markdownIssue([{ name: 'LLM Reasoning', papers: [{ n: '1.1', title: 'A' }, { n: '1.3', title: 'B' }] }]);
+  const withGap = markdownIssue([
+    {
+      name: 'LLM Reasoning',
+      papers: [
+        { n: '1.1', title: 'A' },
+        { n: '1.3', title: 'B' },
+      ],
+    },
+  ]);
   const clean = markdownIssue([{ name: 'LLM Reasoning', papers: [{ title: 'A' }, { title: 'B' }] }]);
   const WARNINGS = `query { issue(slug: "2025-05-05") { importWarnings { line message } } }`;
 

@@ -64,59 +64,61 @@ async function importText(input: Record<string, unknown>) {
   return res.body.data!.importIssue;
 }
 
+describe.skipIf(!existsSync(REAL))(
+  'importing the real edition from ../shared (skipped when ../shared is absent)',
+  () => {
+    it('gives 1 issue, 5 sections, 15 papers with exact titles, the aside, the outro and a week warning', async () => {
+      const text = readFileSync(REAL, 'utf8');
+      const r = await importText({ text, format: 'PLAIN_TEXT', weekStart: '2025-05-05', publish: true });
+      expect(r.__typename).toBe('ImportIssuePayload');
+      expect(r.created).toBe(true);
+      expect(await contentCounts()).toEqual({ issues: 1, sections: 5, papers: 15, categories: 5 });
+      const issue = r.issue;
+      expect(issue.slug).toBe('2025-05-05');
+      expect(issue.weekStart).toBe('2025-05-05');
+      expect(issue.weekEnd).toBe('2025-05-11');
+      expect(issue.status).toBe('PUBLISHED');
+      expect(issue.sections.map((s: any) => s.category.name)).toEqual([
+        'LLM Progress & Technical Reports',
+        'LLM Reasoning',
+        'LLM Training & Fine-Tuning',
+        'Vision Language Models',
+        'LLM Evaluation',
+      ]);
+      expect(issue.sections.map((s: any) => s.category.slug)).toContain('llm-training-fine-tuning');
+      const papers = issue.sections.flatMap((s: any) => s.papers);
+      expect(papers.map((p: any) => [p.number, p.title])).toEqual(REAL_TITLES);
+      // every summary line of the file is in the right paper: compare paragraphs with the lines between headings
+      const lines = text.split('\n').map((l) => l.trim());
+      for (const p of papers) {
+        const start = lines.findIndex((l) => l === `${p.number}. ${p.title}`);
+        expect(start, p.number).toBeGreaterThan(0);
+        const firstParagraph = p.summary.split('\n\n')[0].replace(/^- /, '');
+        expect(lines[start + 1]).toBe(firstParagraph);
+      }
+      // the e-book promo is an aside, not in the intro nor in any paper
+      expect(issue.asides).toHaveLength(1);
+      expect(issue.asides[0].title).toMatch(/^My New E-Book/);
+      expect(issue.intro).not.toMatch(/E-Book|ebook/i);
+      for (const p of papers) expect(p.summary).not.toMatch(/ebook|mentoring/i);
+      // the mentoring lines are the outro; the last paper ends with its own last sentence
+      expect(issue.outro).toMatch(/^Are you looking to start a career/);
+      expect(issue.outro).toContain('https://lnkd.in/dXeg3KPW');
+      expect(issue.outro).toContain('https://lnkd.in/dtdUYBrM');
+      expect(papers[14].summary.trim().endsWith('socially adept language agents.')).toBe(true);
+      // the week range problem is flagged with its line
+      const weekWarnings = r.warnings.filter((w: any) => /week|7|days/i.test(w.message));
+      expect(weekWarnings.length).toBeGreaterThan(0);
+      expect(weekWarnings.some((w: any) => w.line === 1)).toBe(true);
+    });
 
-describe.skipIf(!existsSync(REAL))('importing the real edition from ../shared (skipped when ../shared is absent)', () => {
-  it('gives 1 issue, 5 sections, 15 papers with exact titles, the aside, the outro and a week warning', async () => {
-    const text = readFileSync(REAL, 'utf8');
-    const r = await importText({ text, format: 'PLAIN_TEXT', weekStart: '2025-05-05', publish: true });
-    expect(r.__typename).toBe('ImportIssuePayload');
-    expect(r.created).toBe(true);
-    expect(await contentCounts()).toEqual({ issues: 1, sections: 5, papers: 15, categories: 5 });
-    const issue = r.issue;
-    expect(issue.slug).toBe('2025-05-05');
-    expect(issue.weekStart).toBe('2025-05-05');
-    expect(issue.weekEnd).toBe('2025-05-11');
-    expect(issue.status).toBe('PUBLISHED');
-    expect(issue.sections.map((s: any) => s.category.name)).toEqual([
-      'LLM Progress & Technical Reports',
-      'LLM Reasoning',
-      'LLM Training & Fine-Tuning',
-      'Vision Language Models',
-      'LLM Evaluation',
-    ]);
-    expect(issue.sections.map((s: any) => s.category.slug)).toContain('llm-training-fine-tuning');
-    const papers = issue.sections.flatMap((s: any) => s.papers);
-    expect(papers.map((p: any) => [p.number, p.title])).toEqual(REAL_TITLES);
-    // every summary line of the file is in the right paper: compare paragraphs with the lines between headings
-    const lines = text.split('\n').map((l) => l.trim());
-    for (const p of papers) {
-      const start = lines.findIndex((l) => l === `${p.number}. ${p.title}`);
-      expect(start, p.number).toBeGreaterThan(0);
-      const firstParagraph = p.summary.split('\n\n')[0].replace(/^- /, '');
-      expect(lines[start + 1]).toBe(firstParagraph);
-    }
-    // the e-book promo is an aside, not in the intro nor in any paper
-    expect(issue.asides).toHaveLength(1);
-    expect(issue.asides[0].title).toMatch(/^My New E-Book/);
-    expect(issue.intro).not.toMatch(/E-Book|ebook/i);
-    for (const p of papers) expect(p.summary).not.toMatch(/ebook|mentoring/i);
-    // the mentoring lines are the outro; the last paper ends with its own last sentence
-    expect(issue.outro).toMatch(/^Are you looking to start a career/);
-    expect(issue.outro).toContain('https://lnkd.in/dXeg3KPW');
-    expect(issue.outro).toContain('https://lnkd.in/dtdUYBrM');
-    expect(papers[14].summary.trim().endsWith('socially adept language agents.')).toBe(true);
-    // the week range problem is flagged with its line
-    const weekWarnings = r.warnings.filter((w: any) => /week|7|days/i.test(w.message));
-    expect(weekWarnings.length).toBeGreaterThan(0);
-    expect(weekWarnings.some((w: any) => w.line === 1)).toBe(true);
-  });
-
-  it('without a week override the suspicious range is imported as written, and flagged', async () => {
-    const r = await importText({ text: readFileSync(REAL, 'utf8'), dryRun: true });
-    expect(r.preview.weekStart).toBe('2025-04-05');
-    expect(r.warnings.some((w: any) => /First Week of May 2025/i.test(w.message))).toBe(true);
-  });
-});
+    it('without a week override the suspicious range is imported as written, and flagged', async () => {
+      const r = await importText({ text: readFileSync(REAL, 'utf8'), dryRun: true });
+      expect(r.preview.weekStart).toBe('2025-04-05');
+      expect(r.warnings.some((w: any) => /First Week of May 2025/i.test(w.message))).toBe(true);
+    });
+  },
+);
 
 describe('importIssue', () => {
   const clean = () => readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8');
@@ -154,9 +156,14 @@ describe('importIssue', () => {
 
   it('categories are matched by slug, case- and punctuation-insensitively', async () => {
     await importText({ text: clean() });
-    const cats = (await gql(app, `{ __typename }`)) && (await selectRows<{ slug: string; name: string }>(tdb.db, sql`SELECT slug, name FROM categories ORDER BY id`));
+    const cats =
+      (await gql(app, `{ __typename }`)) &&
+      (await selectRows<{ slug: string; name: string }>(tdb.db, sql`SELECT slug, name FROM categories ORDER BY id`));
     const md = (await importText({ text: clean(), dryRun: true })).preview;
-    const renamed = clean().replace(md.sections[0].categoryName, md.sections[0].categoryName.toUpperCase().replace(/ /g, '  '));
+    const renamed = clean().replace(
+      md.sections[0].categoryName,
+      md.sections[0].categoryName.toUpperCase().replace(/ /g, '  '),
+    );
     await importText({ text: renamed, slug: 'another-slug' });
     const after = await selectRows<{ slug: string }>(tdb.db, sql`SELECT slug FROM categories ORDER BY id`);
     expect(after.map((c) => c.slug)).toEqual(cats.map((c) => c.slug));
@@ -187,7 +194,10 @@ describe('importIssue', () => {
     expect(early).toMatchObject({ __typename: 'ValidationError', path: ['input', 'year'] });
     const huge = await importText({ text: 'x'.repeat(900_001) });
     expect(huge).toMatchObject({ __typename: 'ValidationError', path: ['input', 'text'] });
-    const strict = await importText({ text: readFileSync(path.join(FIXTURES, 'numbering-problems.txt'), 'utf8'), strict: true });
+    const strict = await importText({
+      text: readFileSync(path.join(FIXTURES, 'numbering-problems.txt'), 'utf8'),
+      strict: true,
+    });
     expect(strict).toMatchObject({ __typename: 'ParseError', reason: 'NUMBERING' });
     expect(strict.line).toBeGreaterThan(0);
     expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
@@ -196,9 +206,13 @@ describe('importIssue', () => {
   it('is atomic: a database failure in the middle of the papers leaves nothing behind', async () => {
     // A real trigger in this test database rejects one paper, after the issue,
     // sections and categories were inserted in the same transaction.
-    await tdb.db.execute(sql.raw(`CREATE FUNCTION reject_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.title LIKE '%BOOM%' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`));
-    await tdb.db.execute(sql.raw('CREATE TRIGGER papers_boom BEFORE INSERT ON papers FOR EACH ROW EXECUTE FUNCTION reject_boom()'));
+    await tdb.db.execute(
+      sql.raw(`CREATE FUNCTION reject_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.title LIKE '%BOOM%' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`),
+    );
+    await tdb.db.execute(
+      sql.raw('CREATE TRIGGER papers_boom BEFORE INSERT ON papers FOR EACH ROW EXECUTE FUNCTION reject_boom()'),
+    );
     try {
       const md = (await importText({ text: clean(), dryRun: true })).preview;
       const lastTitle = md.sections.at(-1).papers.at(-1).title;
@@ -219,7 +233,14 @@ describe('importIssue', () => {
         '<!-- week: 2025-05-05..2025-05-11 -->',
         '',
         'Sub',
-        ...sections.flatMap(([category, title], i) => ['', `## ${i + 1}. ${category}`, '', `### ${i + 1}.1. ${title}`, '', 'S.']),
+        ...sections.flatMap(([category, title], i) => [
+          '',
+          `## ${i + 1}. ${category}`,
+          '',
+          `### ${i + 1}.1. ${title}`,
+          '',
+          'S.',
+        ]),
         '',
       ].join('\n');
     const rejected = async (text: string) => {
@@ -227,23 +248,39 @@ describe('importIssue', () => {
       expect(err).toBeInstanceOf(ValidationError);
       return err as ValidationError;
     };
-    const twice = await rejected(md([['LLM Reasoning', 'A'], ['llm reasoning!', 'B']]));
+    const twice = await rejected(
+      md([
+        ['LLM Reasoning', 'A'],
+        ['llm reasoning!', 'B'],
+      ]),
+    );
     expect(twice.path).toEqual(['sections', '1', 'categoryName']);
     expect((await rejected(md([['🙂', 'A']]))).path).toEqual(['sections', '0', 'categoryName']);
     const long = await rejected(md([['Agents', 'x'.repeat(501)]]));
-    expect(long).toMatchObject({ path: ['sections', '0', 'papers', '0', 'title'], message: expect.stringMatching(/at most 500/) });
+    expect(long).toMatchObject({
+      path: ['sections', '0', 'papers', '0', 'title'],
+      message: expect.stringMatching(/at most 500/),
+    });
     const ok = await importIssueText(tdb.db, md([['Agents', 'x'.repeat(500)]]), { format: 'markdown', dryRun: true });
     expect(ok.paperCount).toBe(1);
   });
 
   it('database failures of an import become the typed errors of the editorial mutations', async () => {
     // A trigger stands in for a concurrent import of the same slug (the unique key fails at insert time).
-    await tdb.db.execute(sql.raw(`CREATE FUNCTION race_slug() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE unique_violation USING CONSTRAINT = 'issues_slug_key'; END $$`));
-    await tdb.db.execute(sql.raw('CREATE TRIGGER issues_race BEFORE INSERT ON issues FOR EACH ROW EXECUTE FUNCTION race_slug()'));
+    await tdb.db.execute(
+      sql.raw(`CREATE FUNCTION race_slug() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE unique_violation USING CONSTRAINT = 'issues_slug_key'; END $$`),
+    );
+    await tdb.db.execute(
+      sql.raw('CREATE TRIGGER issues_race BEFORE INSERT ON issues FOR EACH ROW EXECUTE FUNCTION race_slug()'),
+    );
     try {
       const raced = await importText({ text: clean() });
-      expect(raced).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT', message: 'An edition with this slug already exists' });
+      expect(raced).toMatchObject({
+        __typename: 'ConflictError',
+        code: 'CONFLICT',
+        message: 'An edition with this slug already exists',
+      });
       expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
     } finally {
       await tdb.db.execute(sql.raw('DROP TRIGGER issues_race ON issues'));
@@ -341,7 +378,9 @@ describe('the import and export commands', () => {
 
 describe('importIssue needs an editor token', () => {
   it('anonymous: FORBIDDEN and nothing written', async () => {
-    const res = await gql(app, IMPORT, { input: { text: readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8') } });
+    const res = await gql(app, IMPORT, {
+      input: { text: readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8') },
+    });
     expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
   });

@@ -30,7 +30,9 @@ function bigIssue(sections: number, papers: number): string {
 
 const LATEST_SECTIONS = graphql(`{ latestIssue { sections { papers { title } } } }`);
 const CATEGORY_NAMES = graphql(`{ categories { name } }`);
-const CREATE_CATEGORY = graphql(`mutation($name: String!, $slug: String!) { createCategory(input: { name: $name, slug: $slug }) { __typename } }`);
+const CREATE_CATEGORY = graphql(
+  `mutation($name: String!, $slug: String!) { createCategory(input: { name: $name, slug: $slug }) { __typename } }`,
+);
 
 beforeAll(async () => {
   tdb = await createTestDb();

@@ -70,7 +70,6 @@ function miniIssue(lastSummaryLine = 'One more line.'): string {
 // The real edition (read-only, outside the repository)
 // ---------------------------------------------------------------------------
 
-
 describe.skipIf(!existsSync(REAL_ISSUE))('real edition 2025-05-05 (needs ../shared/newsletter)', () => {
   const text = existsSync(REAL_ISSUE) ? readFileSync(REAL_ISSUE, 'utf8') : '';
   const fileLines = text.split('\n');
@@ -251,7 +250,10 @@ describe('text format: the last paper keeps its own links', () => {
   it('treats an empty outro and a mentoring outro deterministically', () => {
     const withOutro = `${fixture('last-paper-links.txt').trimEnd()}\nFollow me for more weekly summaries!\nBlog: https://example.org/blog\n`;
     const result = parseText(withOutro).document;
-    expect(paragraphs(result.outro)).toEqual(['Follow me for more weekly summaries!', 'Blog: https://example.org/blog']);
+    expect(paragraphs(result.outro)).toEqual([
+      'Follow me for more weekly summaries!',
+      'Blog: https://example.org/blog',
+    ]);
     expect(allPapers(result).at(-1)?.summary).toBe(allPapers(doc).at(-1)?.summary);
   });
 });
@@ -269,7 +271,19 @@ describe('text format: numbering', () => {
 
   it('reads 4.10 and 4.11 after 4.9 without warnings', () => {
     const safety = doc.sections.find((s) => s.categoryName === 'Safety');
-    expect(safety?.papers.map((p) => p.number)).toEqual(['4.1', '4.2', '4.3', '4.4', '4.5', '4.6', '4.7', '4.8', '4.9', '4.10', '4.11']);
+    expect(safety?.papers.map((p) => p.number)).toEqual([
+      '4.1',
+      '4.2',
+      '4.3',
+      '4.4',
+      '4.5',
+      '4.6',
+      '4.7',
+      '4.8',
+      '4.9',
+      '4.10',
+      '4.11',
+    ]);
     expect(safety?.papers[9]?.title).toBe('Tenth Safety Paper: Lessons From 3.10 Releases');
     expect(warnings.filter((w) => w.line >= 24 && w.line < 47)).toEqual([]);
   });
@@ -293,7 +307,11 @@ describe('text format: numbering', () => {
   });
 
   it('stores numbers contiguously, keeps the written ones, and the warnings say what is stored', () => {
-    expect(allPapers(doc).slice(0, 6).map((p) => [p.number, p.numberAsWritten])).toEqual([
+    expect(
+      allPapers(doc)
+        .slice(0, 6)
+        .map((p) => [p.number, p.numberAsWritten]),
+    ).toEqual([
       ['1.1', undefined],
       ['1.2', '1.3'],
       ['1.3', undefined],
@@ -303,7 +321,11 @@ describe('text format: numbering', () => {
     ]);
     expectWarningAt(warnings, 12, /^paper numbers jump from 1\.1 to 1\.3; stored as 1\.2$/);
     expectWarningAt(warnings, 14, /^duplicate paper number 1\.3$/);
-    expectWarningAt(warnings, 16, /^section numbers jump from 1 to 3; stored as section 2 \(its papers as 2\.1, 2\.2, …\)$/);
+    expectWarningAt(
+      warnings,
+      16,
+      /^section numbers jump from 1 to 3; stored as section 2 \(its papers as 2\.1, 2\.2, …\)$/,
+    );
     expectWarningAt(warnings, 19, /^duplicate section number 3$/);
     expectWarningAt(warnings, 20, /^the first paper of section 3 is numbered 3\.2, expected 3\.1; stored as 3\.1$/);
     expectWarningAt(warnings, 22, /^paper 2\.1 is outside its section 3; stored as 3\.2$/);
@@ -316,7 +338,10 @@ describe('text format: numbering', () => {
   });
 
   it('reports a paper before any section and does not import it', () => {
-    const input = miniIssue().replace('1. Only Section\n', '1.1. Too Early\nA line of that early paper.\n1. Only Section\n');
+    const input = miniIssue().replace(
+      '1. Only Section\n',
+      '1.1. Too Early\nA line of that early paper.\n1. Only Section\n',
+    );
     const { document, warnings: w } = parseText(input);
     expectWarningAt(w, 6, /paper 1\.1 appears before any section/);
     expectWarningAt(w, 7, /outside any section/);
@@ -537,9 +562,16 @@ describe('markdown format', () => {
     expect(warnings).toEqual([]);
     expect(doc.subtitle).toBe('Short Reads on *New* Models');
     expect(paragraphs(doc.intro)).toHaveLength(2);
-    expect(doc.tableOfContents).toEqual(['Compression', 'Reasoning & Planning', 'Study Group: Reading Papers Together']);
+    expect(doc.tableOfContents).toEqual([
+      'Compression',
+      'Reasoning & Planning',
+      'Study Group: Reading Papers Together',
+    ]);
     expect(doc.asides).toEqual([
-      { title: 'Study Group: Reading Papers Together', body: 'We meet online every second Thursday to read one paper slowly.' },
+      {
+        title: 'Study Group: Reading Papers Together',
+        body: 'We meet online every second Thursday to read one paper slowly.',
+      },
     ]);
     expect([doc.weekStart, doc.weekEnd]).toEqual(['2025-06-16', '2025-06-22']);
     const [pruning, adapters, plans] = allPapers(doc);
@@ -569,7 +601,11 @@ describe('markdown format', () => {
     expectWarningAt(warnings, 31, /jump from 1\.1 to 1\.3/);
     expect(doc.tableOfContents).toEqual(['Vision', 'Audio']);
     expect(doc.asides.map((a) => a.title)).toEqual(['Hidden Aside']);
-    expect(allPapers(doc).map((p) => [p.number, p.numberAsWritten])).toEqual([['1.1', undefined], ['1.2', '1.3'], ['2.1', undefined]]);
+    expect(allPapers(doc).map((p) => [p.number, p.numberAsWritten])).toEqual([
+      ['1.1', undefined],
+      ['1.2', '1.3'],
+      ['2.1', undefined],
+    ]);
     expect(allPapers(doc)[0]?.arxivId).toBe('not-an-id');
     expect(doc.outro).toBe('');
     expect(thrown(() => parseMd(fixture('malformed.md'), { strict: true })).line).toBe(18);
@@ -653,7 +689,9 @@ describe('hard errors', () => {
   });
 
   it('rejects text without any numbered section', () => {
-    expect(thrown(() => parseText('Important LLM Papers for the Week From 01/01 to 07/01\nJust words.')).code).toBe('STRUCTURE');
+    expect(thrown(() => parseText('Important LLM Papers for the Week From 01/01 to 07/01\nJust words.')).code).toBe(
+      'STRUCTURE',
+    );
   });
 
   it('rejects an unknown format', () => {
@@ -685,13 +723,28 @@ describe('pathological inputs finish quickly', () => {
   });
 
   it('1 MB lines of spaces, dots, digits and slashes in every position', () => {
-    const hostile = [' '.repeat(MB) + 'x', '.'.repeat(MB), '1.'.repeat(MB / 2), '1/1 '.repeat(MB / 4), `1/1${' '.repeat(MB)}`, `first${' '.repeat(MB)}week`, `<!--${' '.repeat(MB)}`, `Label${' '.repeat(MB)}: https://x`, `${'#'.repeat(MB)} x`, `${'- '.repeat(MB / 2)}`];
+    const hostile = [
+      ' '.repeat(MB) + 'x',
+      '.'.repeat(MB),
+      '1.'.repeat(MB / 2),
+      '1/1 '.repeat(MB / 4),
+      `1/1${' '.repeat(MB)}`,
+      `first${' '.repeat(MB)}week`,
+      `<!--${' '.repeat(MB)}`,
+      `Label${' '.repeat(MB)}: https://x`,
+      `${'#'.repeat(MB)} x`,
+      `${'- '.repeat(MB / 2)}`,
+    ];
     for (const line of hostile) {
       timed(`text ${JSON.stringify(line.slice(0, 12))}`, () => {
-        parseText(`Important LLM Papers for the Week From 01/01 to 07/01 ${line}\n${line}\n${line}\nTable of Contents:\n${line}\nS\n1. S\n1.1. P\n${line}\n${line}`);
+        parseText(
+          `Important LLM Papers for the Week From 01/01 to 07/01 ${line}\n${line}\n${line}\nTable of Contents:\n${line}\nS\n1. S\n1.1. P\n${line}\n${line}`,
+        );
       });
       timed(`markdown ${JSON.stringify(line.slice(0, 12))}`, () => {
-        parseMd(`# T ${line}\n<!-- week: ${line} -->\n${line}\n\n${line}\n## Table of Contents\n- ${line}\n## 1. S\n### 1.1. P\n<!-- url: ${line}\n${line}\n---\n${line}`);
+        parseMd(
+          `# T ${line}\n<!-- week: ${line} -->\n${line}\n\n${line}\n## Table of Contents\n- ${line}\n## 1. S\n### 1.1. P\n<!-- url: ${line}\n${line}\n---\n${line}`,
+        );
       });
     }
   });
@@ -718,7 +771,9 @@ describe('pathological inputs finish quickly', () => {
           parseMd(`# ${line}\n\n${line}\n\n## Table of Contents\n\n${toc}\n\n## 1. ${line}\n\n### 1.1. ${line}\n`),
         );
       }
-      timed(`long inline ${JSON.stringify(unit)}`, () => parseMd(`# ${unit.repeat(MB / unit.length)}\n\n## 1. S\n\n### 1.1. P\n`));
+      timed(`long inline ${JSON.stringify(unit)}`, () =>
+        parseMd(`# ${unit.repeat(MB / unit.length)}\n\n## 1. S\n\n### 1.1. P\n`),
+      );
     }
   });
 

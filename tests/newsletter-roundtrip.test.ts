@@ -41,11 +41,78 @@ function expectMarkdownRoundTrip(doc: IssueDocument): string {
 // ---------------------------------------------------------------------------
 
 const AWKWARD = [
-  '*', '_', '#', '`', '[', ']', '<', '>', '|', '\\', '&', '&amp;', '&#35;', '!', '~', '-', '+', '=', '.', ')', '(',
-  ':', '"', "'", '“', '”', '’', '—', '–', '…', '- ', '* ', '+ ', '1. ', '2) ', '3.10', '10.', '# ', '## ', '### 2.1. ',
-  '---', '***', '___', '===', '<!--', '-->', '<!-- url: x -->', '<!-- week: ?..? -->', '\\#', '\\\\', '\\-', '    ',
-  '\t', ' ', '😀', '👩‍👩‍👧', 'e\u0301', `a${'\u0301'.repeat(5)}`, 'İ', 'ß', '\u200a', '\u00a0', '\u2028', '\ufeff',
-  'Table of Contents', '?', 'https://example.org/x', 'mentoring', 'Are you', '05/05 to 11/05', '2025', '\\',
+  '*',
+  '_',
+  '#',
+  '`',
+  '[',
+  ']',
+  '<',
+  '>',
+  '|',
+  '\\',
+  '&',
+  '&amp;',
+  '&#35;',
+  '!',
+  '~',
+  '-',
+  '+',
+  '=',
+  '.',
+  ')',
+  '(',
+  ':',
+  '"',
+  "'",
+  '“',
+  '”',
+  '’',
+  '—',
+  '–',
+  '…',
+  '- ',
+  '* ',
+  '+ ',
+  '1. ',
+  '2) ',
+  '3.10',
+  '10.',
+  '# ',
+  '## ',
+  '### 2.1. ',
+  '---',
+  '***',
+  '___',
+  '===',
+  '<!--',
+  '-->',
+  '<!-- url: x -->',
+  '<!-- week: ?..? -->',
+  '\\#',
+  '\\\\',
+  '\\-',
+  '    ',
+  '\t',
+  ' ',
+  '😀',
+  '👩‍👩‍👧',
+  'e\u0301',
+  `a${'\u0301'.repeat(5)}`,
+  'İ',
+  'ß',
+  '\u200a',
+  '\u00a0',
+  '\u2028',
+  '\ufeff',
+  'Table of Contents',
+  '?',
+  'https://example.org/x',
+  'mentoring',
+  'Are you',
+  '05/05 to 11/05',
+  '2025',
+  '\\',
 ];
 const WORDS = ['a', 'b', 'LLM', 'model', 'Reasoning', 'x', 'Z', '0', '9', 'week'];
 
@@ -68,8 +135,15 @@ const isoDate = fc
   .date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })
   .map((date) => date.toISOString().slice(0, 10));
 const arxivId = fc
-  .tuple(fc.integer({ min: 1, max: 2612 }), fc.integer({ min: 0, max: 99_999 }), fc.option(fc.integer({ min: 1, max: 9 }), { nil: null }))
-  .map(([yymm, id, version]) => `${String(yymm).padStart(4, '0')}.${String(id).padStart(5, '0')}${version ? `v${version}` : ''}`);
+  .tuple(
+    fc.integer({ min: 1, max: 2612 }),
+    fc.integer({ min: 0, max: 99_999 }),
+    fc.option(fc.integer({ min: 1, max: 9 }), { nil: null }),
+  )
+  .map(
+    ([yymm, id, version]) =>
+      `${String(yymm).padStart(4, '0')}.${String(id).padStart(5, '0')}${version ? `v${version}` : ''}`,
+  );
 
 const paperContent = fc.record(
   {
@@ -90,8 +164,9 @@ const papers = fc.oneof(
   // Enough papers to reach numbers like 3.10 and 3.11.
   { weight: 1, arbitrary: fc.array(paperContent, { minLength: 10, maxLength: 12 }) },
 );
-const sections = fc.array(fc.record({ categoryName: oneLine, papers }, PLAIN), { minLength: 1, maxLength: 4 }).map(
-  (list): IssueSection[] =>
+const sections = fc
+  .array(fc.record({ categoryName: oneLine, papers }, PLAIN), { minLength: 1, maxLength: 4 })
+  .map((list): IssueSection[] =>
     list.map((section, i) => ({
       number: i + 1,
       categoryName: section.categoryName,
@@ -101,19 +176,22 @@ const sections = fc.array(fc.record({ categoryName: oneLine, papers }, PLAIN), {
         return { number, ...(written && written !== number ? { numberAsWritten: written } : {}), ...paper };
       }),
     })),
-);
+  );
 
-const issueDocument: fc.Arbitrary<IssueDocument> = fc.record({
-  title: oneLine,
-  subtitle: fc.oneof({ weight: 5, arbitrary: oneLine }, { weight: 1, arbitrary: fc.constant('') }),
-  intro: body,
-  tableOfContents: fc.array(oneLine, { maxLength: 5 }),
-  asides: fc.array(fc.record({ title: oneLine, body }, PLAIN), { maxLength: 2 }),
-  weekStart: fc.option(isoDate, { nil: null }),
-  weekEnd: fc.option(isoDate, { nil: null }),
-  sections,
-  outro: fc.oneof(body, fc.constant('')),
-}, PLAIN);
+const issueDocument: fc.Arbitrary<IssueDocument> = fc.record(
+  {
+    title: oneLine,
+    subtitle: fc.oneof({ weight: 5, arbitrary: oneLine }, { weight: 1, arbitrary: fc.constant('') }),
+    intro: body,
+    tableOfContents: fc.array(oneLine, { maxLength: 5 }),
+    asides: fc.array(fc.record({ title: oneLine, body }, PLAIN), { maxLength: 2 }),
+    weekStart: fc.option(isoDate, { nil: null }),
+    weekEnd: fc.option(isoDate, { nil: null }),
+    sections,
+    outro: fc.oneof(body, fc.constant('')),
+  },
+  PLAIN,
+);
 
 // ---------------------------------------------------------------------------
 // Properties
@@ -146,9 +224,15 @@ describe('escaping helpers', () => {
     expect(inlineMarkdownToText('*Stay Updated with Recent Large Language Models Research*')).toBe(
       'Stay Updated with Recent Large Language Models Research',
     );
-    expect(inlineMarkdownToText('**a** __b__ _c_ ~~d~~ `*e*` [f](https://x.org) ![g](i.png) <https://h.org>')).toBe('a b c d *e* f g https://h.org');
-    expect(inlineMarkdownToText('\\*x\\* AT&amp;T &#35;1 &#x41; &copy; &nosuch; &#0; & x')).toBe('*x* AT&T #1 A © &nosuch; \ufffd & x');
-    expect(inlineMarkdownToText('a <span>b</span> snake_case_name https://x.org/a_b_ 2*3*4')).toBe('a <span>b</span> snake_case_name https://x.org/a_b_ 234');
+    expect(inlineMarkdownToText('**a** __b__ _c_ ~~d~~ `*e*` [f](https://x.org) ![g](i.png) <https://h.org>')).toBe(
+      'a b c d *e* f g https://h.org',
+    );
+    expect(inlineMarkdownToText('\\*x\\* AT&amp;T &#35;1 &#x41; &copy; &nosuch; &#0; & x')).toBe(
+      '*x* AT&T #1 A © &nosuch; \ufffd & x',
+    );
+    expect(inlineMarkdownToText('a <span>b</span> snake_case_name https://x.org/a_b_ 2*3*4')).toBe(
+      'a <span>b</span> snake_case_name https://x.org/a_b_ 234',
+    );
     // Too long, or too many delimiters, to read as Markdown quickly: only the backslash escapes are removed.
     const long = `*${'a'.repeat(1000)}* \\*`;
     expect(inlineMarkdownToText(long)).toBe(`*${'a'.repeat(1000)}* *`);
@@ -210,7 +294,13 @@ describe('Markdown round trip (fast-check)', () => {
           categoryName: '3.10 Things',
           papers: [
             { number: '1.1', title: '3.10. Starts like a number', summary: '', url: null, arxivId: '2505.03335v2' },
-            { number: '1.2', title: 'e\u0301 😀 — “quotes”', summary: '<!-- url: https://x -->\ntext', url: 'https://x.org/a--b?q=1#f', arxivId: null },
+            {
+              number: '1.2',
+              title: 'e\u0301 😀 — “quotes”',
+              summary: '<!-- url: https://x -->\ntext',
+              url: 'https://x.org/a--b?q=1#f',
+              arxivId: null,
+            },
           ],
         },
         { number: 2, categoryName: 'Empty Section', papers: [] },
@@ -221,9 +311,9 @@ describe('Markdown round trip (fast-check)', () => {
     expect(markdown).toContain('<!-- week: ?..2025-01-01 -->');
     expect(markdown).toContain('\n## 2\\. Looks numbered\n');
     expect(markdown).toContain('\n---\n\n\\---\n\\### not a paper\n');
-    expect(expectMarkdownRoundTrip({ ...doc, subtitle: '', intro: '', outro: '', tableOfContents: [], asides: [] })).toContain(
-      '<!-- subtitle: none -->',
-    );
+    expect(
+      expectMarkdownRoundTrip({ ...doc, subtitle: '', intro: '', outro: '', tableOfContents: [], asides: [] }),
+    ).toContain('<!-- subtitle: none -->');
   });
 
   it('round-trips numbers as written and one-line fields full of Markdown characters', () => {
@@ -242,7 +332,14 @@ describe('Markdown round trip (fast-check)', () => {
           papers: [
             { number: '1.1', title: 'https://x.org/a_b_ *not* [a link]', summary: 'S.', url: null, arxivId: null },
             { number: '1.2', numberAsWritten: '1.3', title: 'Gap', summary: 'S.', url: null, arxivId: null },
-            { number: '1.3', numberAsWritten: '2.1', title: 'Elsewhere', summary: '', url: null, arxivId: '2505.03335' },
+            {
+              number: '1.3',
+              numberAsWritten: '2.1',
+              title: 'Elsewhere',
+              summary: '',
+              url: null,
+              arxivId: '2505.03335',
+            },
           ],
         },
       ],
@@ -260,10 +357,21 @@ describe('Markdown round trip (fast-check)', () => {
     if (!paper) throw new Error('fixture has no paper');
     const odd: IssueDocument = {
       ...base,
-      sections: [{ ...(base.sections[0] as IssueSection), papers: [{ number: '1.1', title: 'T', summary: 'S', url: 'https://x.org/a b>c' }] }],
+      sections: [
+        {
+          ...(base.sections[0] as IssueSection),
+          papers: [{ number: '1.1', title: 'T', summary: 'S', url: 'https://x.org/a b>c' }],
+        },
+      ],
     };
     const again = parseIssue(renderMarkdown(odd), { format: 'markdown' }).document;
-    expect(again.sections[0]?.papers[0]).toStrictEqual({ number: '1.1', title: 'T', summary: 'S', url: 'https://x.org/a%20b%3Ec', arxivId: null });
+    expect(again.sections[0]?.papers[0]).toStrictEqual({
+      number: '1.1',
+      title: 'T',
+      summary: 'S',
+      url: 'https://x.org/a%20b%3Ec',
+      arxivId: null,
+    });
   });
 });
 
@@ -290,12 +398,16 @@ describe('plain text → Markdown round trip', () => {
     expect(markdown).toContain('\n---\n\nAre you looking');
   });
 
-  it.each(['clean-edition.txt', 'last-paper-links.txt', 'numbering-problems.txt', 'toc-mismatch.txt', 'stray-lines.txt', 'year-wrap.txt'])(
-    'fixture %s',
-    (name) => {
-      expectTextRoundTrip(fixture(name));
-    },
-  );
+  it.each([
+    'clean-edition.txt',
+    'last-paper-links.txt',
+    'numbering-problems.txt',
+    'toc-mismatch.txt',
+    'stray-lines.txt',
+    'year-wrap.txt',
+  ])('fixture %s', (name) => {
+    expectTextRoundTrip(fixture(name));
+  });
 
   it('Markdown fixtures are stable after one import', () => {
     for (const name of ['edition.md', 'malformed.md']) {
@@ -303,7 +415,9 @@ describe('plain text → Markdown round trip', () => {
       expectMarkdownRoundTrip(doc);
     }
     // The hand-written edition is already in export form.
-    expect(renderMarkdown(parseIssue(fixture('edition.md'), { format: 'markdown' }).document)).toBe(fixture('edition.md'));
+    expect(renderMarkdown(parseIssue(fixture('edition.md'), { format: 'markdown' }).document)).toBe(
+      fixture('edition.md'),
+    );
   });
 
   /** Generated editions in the published plain-text layout (no call-to-action words: no outro). */
@@ -312,9 +426,12 @@ describe('plain text → Markdown round trip', () => {
     fc.constantFrom(...WORDS),
     fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 }),
   );
-  const textLine = fc
-    .array(textPiece, { minLength: 1, maxLength: 8 })
-    .map((pieces) => `Line ${pieces.join('').replace(/[\0\r\n]/g, ' ').trim()}`.trim());
+  const textLine = fc.array(textPiece, { minLength: 1, maxLength: 8 }).map((pieces) =>
+    `Line ${pieces
+      .join('')
+      .replace(/[\0\r\n]/g, ' ')
+      .trim()}`.trim(),
+  );
   const textIssue = fc.record({
     intro: fc.array(textLine, { maxLength: 3 }),
     sections: fc.array(

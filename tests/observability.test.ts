@@ -69,7 +69,11 @@ function sample(samples: Map<string, number>, name: string, labels: Record<strin
 describe('structured logs', () => {
   it('log one JSON line per GraphQL request with request id, operation, duration, cost, status', async () => {
     lines.length = 0;
-    const res = await postJson(app, { query: 'query Latest { latestIssue { title sections { number } } }' }, { 'x-request-id': 'abc-123.X_y' });
+    const res = await postJson(
+      app,
+      { query: 'query Latest { latestIssue { title sections { number } } }' },
+      { 'x-request-id': 'abc-123.X_y' },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('abc-123.X_y');
     const line = lastLog();
@@ -93,7 +97,11 @@ describe('structured logs', () => {
   it('generate a request id when none, or an insane one, is sent', async () => {
     for (const sent of [undefined, 'has space', 'x'.repeat(101), 'semi;colon']) {
       lines.length = 0;
-      const res = await postJson(app, { query: '{ latestIssue { title } }' }, sent === undefined ? {} : { 'x-request-id': sent });
+      const res = await postJson(
+        app,
+        { query: '{ latestIssue { title } }' },
+        sent === undefined ? {} : { 'x-request-id': sent },
+      );
       const id = res.headers.get('x-request-id');
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(id).not.toBe(sent);
@@ -106,7 +114,10 @@ describe('structured logs', () => {
 
   it('log error codes at warn level', async () => {
     lines.length = 0;
-    const res = await postJson(app, { query: 'query Bad { papers(first: 1000) { totalCount } }', operationName: 'Bad' });
+    const res = await postJson(app, {
+      query: 'query Bad { papers(first: 1000) { totalCount } }',
+      operationName: 'Bad',
+    });
     expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(lastLog()).toMatchObject({ level: 40, operationName: 'Bad', errorCodes: ['BAD_USER_INPUT'] });
     lines.length = 0;
@@ -117,11 +128,18 @@ describe('structured logs', () => {
 
   it('log subscriptions when their stream starts, and plain routes', async () => {
     lines.length = 0;
-    const res = await app.fetch('http://localhost/graphql', subscriptionRequest('subscription OnPublish { issuePublished { slug } }'));
+    const res = await app.fetch(
+      'http://localhost/graphql',
+      subscriptionRequest('subscription OnPublish { issuePublished { slug } }'),
+    );
     expect(res.headers.get('x-request-id')).toBeTruthy();
     const reader = sseReader(res);
     await reader.close();
-    expect(logs().find((l) => l.operationName === 'OnPublish')).toMatchObject({ operationType: 'subscription', streaming: true, status: 200 });
+    expect(logs().find((l) => l.operationName === 'OnPublish')).toMatchObject({
+      operationType: 'subscription',
+      streaming: true,
+      status: 200,
+    });
     lines.length = 0;
     await app.fetch('http://localhost/nowhere');
     expect(lastLog()).toMatchObject({ method: 'GET', path: '/nowhere', status: 404 });
@@ -142,10 +160,14 @@ describe('structured logs', () => {
 describe('masked errors ("Unexpected error.")', () => {
   /** An app as the server builds it (createApp's masking), logging into `out`. */
   function appLoggingTo(out: string[]) {
-    const logger = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(...String(c).split('\n').filter(Boolean)), d()) }) });
+    const logger = createLogger('info', {
+      pretty: false,
+      destination: new Writable({ write: (c, _e, d) => (out.push(...String(c).split('\n').filter(Boolean)), d()) }),
+    });
     return createApp({ db: tdb.db, observability: [loggingPlugin(logger)] });
   }
-  const maskedLines = (out: string[]) => out.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.errorClass !== undefined);
+  const maskedLines = (out: string[]) =>
+    out.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.errorClass !== undefined);
 
   /** Runs `query` while a table its resolvers need is missing: every statement on it fails, unexpectedly. */
   async function withoutPapersTable<T>(fn: () => Promise<T>): Promise<T> {
@@ -161,15 +183,32 @@ describe('masked errors ("Unexpected error.")', () => {
     const out: string[] = [];
     const app = appLoggingTo(out);
     const res = await withoutPapersTable(() =>
-      postJson(app, { query: 'query BrokenPaper { paper(issue: "2025-05-05", number: "1.1") { title } }', operationName: 'BrokenPaper' }, { 'x-request-id': 'masked-1' }),
+      postJson(
+        app,
+        {
+          query: 'query BrokenPaper { paper(issue: "2025-05-05", number: "1.1") { title } }',
+          operationName: 'BrokenPaper',
+        },
+        { 'x-request-id': 'masked-1' },
+      ),
     );
     expect(res.body.errors).toHaveLength(1);
-    expect(res.body.errors![0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(res.body.errors![0]).toMatchObject({
+      message: 'Unexpected error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
 
     const lines = maskedLines(out);
     expect(lines).toHaveLength(1);
     const line = lines[0]!;
-    expect(line).toMatchObject({ level: 50, requestId: 'masked-1', operationName: 'BrokenPaper', operationType: 'query', paths: ['paper'], errorClass: 'DrizzleQueryError' });
+    expect(line).toMatchObject({
+      level: 50,
+      requestId: 'masked-1',
+      operationName: 'BrokenPaper',
+      operationType: 'query',
+      paths: ['paper'],
+      errorClass: 'DrizzleQueryError',
+    });
     expect(line.errorMessage).toMatch(/^Failed query: /);
     expect(line.stack).toMatch(/^Error: Failed query: [\s\S]*\n\s+at /);
     // the driver's error inside Drizzle's says what went wrong
@@ -177,7 +216,9 @@ describe('masked errors ("Unexpected error.")', () => {
     expect(line.msg).toContain('BrokenPaper');
 
     // the request's own line is there too, and the client got none of the details
-    expect(out.map((l) => JSON.parse(l)).filter((l) => l.requestId === 'masked-1' && l.errorClass === undefined)).toHaveLength(1);
+    expect(
+      out.map((l) => JSON.parse(l)).filter((l) => l.requestId === 'masked-1' && l.errorClass === undefined),
+    ).toHaveLength(1);
     const sent = JSON.stringify(res.body);
     expect(sent).not.toContain('Failed query');
     expect(sent).not.toContain('DrizzleQueryError');
@@ -192,22 +233,44 @@ describe('masked errors ("Unexpected error.")', () => {
     // both counts wait on one load (a loader): one statement fails, and two fields with it
     const counts = 'a: issue(slug: "2025-05-05") { paperCount } b: issue(slug: "2025-05-05") { paperCount }';
     // and two other statements fail on their own
-    const lookups = 'c: paper(issue: "2025-05-05", number: "1.1") { title } d: paper(issue: "2025-05-05", number: "1.2") { title }';
-    const res = await withoutPapersTable(() => postJson(app, { query: `query Several { ${counts} ${lookups} }` }, { 'x-request-id': 'masked-2' }));
-    expect(res.body.errors!.map((e) => (e as unknown as { path: unknown[] }).path.join('.')).sort()).toEqual(['a.paperCount', 'b.paperCount', 'c', 'd']);
+    const lookups =
+      'c: paper(issue: "2025-05-05", number: "1.1") { title } d: paper(issue: "2025-05-05", number: "1.2") { title }';
+    const res = await withoutPapersTable(() =>
+      postJson(app, { query: `query Several { ${counts} ${lookups} }` }, { 'x-request-id': 'masked-2' }),
+    );
+    expect(res.body.errors!.map((e) => (e as unknown as { path: unknown[] }).path.join('.')).sort()).toEqual([
+      'a.paperCount',
+      'b.paperCount',
+      'c',
+      'd',
+    ]);
     expect(res.body.errors!.every((e) => e.message === 'Unexpected error.')).toBe(true);
     const lines = maskedLines(out);
     expect(lines.map((l) => l.paths.join(' ')).sort()).toEqual(['a.paperCount b.paperCount', 'c', 'd']);
-    expect(lines.every((l) => l.requestId === 'masked-2' && l.operationName === 'Several' && l.level === 50)).toBe(true);
+    expect(lines.every((l) => l.requestId === 'masked-2' && l.operationName === 'Several' && l.level === 50)).toBe(
+      true,
+    );
   });
 
   it('in a subscription, as each event is sent', async () => {
     const out: string[] = [];
-    const logger = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(...String(c).split('\n').filter(Boolean)), d()) }) });
+    const logger = createLogger('info', {
+      pretty: false,
+      destination: new Writable({ write: (c, _e, d) => (out.push(...String(c).split('\n').filter(Boolean)), d()) }),
+    });
     const events = createEvents();
     const app = createApp({ db: tdb.db, events, observability: [loggingPlugin(logger)] });
-    const { rows } = (await tdb.db.execute(sql.raw(`SELECT id FROM issues WHERE slug = '2025-05-05'`))) as unknown as { rows: Array<{ id: number }> };
-    const res = await app.fetch('http://localhost/graphql', subscriptionRequest('subscription Watch { issuePublished { slug paperCount } }', {}, { 'x-request-id': 'masked-sse' }));
+    const { rows } = (await tdb.db.execute(sql.raw(`SELECT id FROM issues WHERE slug = '2025-05-05'`))) as unknown as {
+      rows: Array<{ id: number }>;
+    };
+    const res = await app.fetch(
+      'http://localhost/graphql',
+      subscriptionRequest(
+        'subscription Watch { issuePublished { slug paperCount } }',
+        {},
+        { 'x-request-id': 'masked-sse' },
+      ),
+    );
     const stream = sseReader(res);
     try {
       const pending = stream.next(); // the subscription starts when the stream is read
@@ -216,14 +279,23 @@ describe('masked errors ("Unexpected error.")', () => {
         events.publish('issuePublished', { issueId: Number(rows[0]!.id) });
         return pending;
       });
-      expect(event.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', path: ['issuePublished', 'paperCount'] })]);
+      expect(event.errors).toEqual([
+        expect.objectContaining({ message: 'Unexpected error.', path: ['issuePublished', 'paperCount'] }),
+      ]);
       expect(JSON.stringify(event)).not.toContain('Failed query');
     } finally {
       await stream.close();
     }
     const lines = maskedLines(out);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 50, requestId: 'masked-sse', operationName: 'Watch', operationType: 'subscription', paths: ['issuePublished.paperCount'], errorClass: 'DrizzleQueryError' });
+    expect(lines[0]).toMatchObject({
+      level: 50,
+      requestId: 'masked-sse',
+      operationName: 'Watch',
+      operationType: 'subscription',
+      paths: ['issuePublished.paperCount'],
+      errorClass: 'DrizzleQueryError',
+    });
     expect(lines[0]!.stack).toContain('Failed query');
   });
 
@@ -251,10 +323,15 @@ describe('/metrics', () => {
       METRIC_NAMES.dbPoolWaiting,
       'process_cpu_user_seconds_total',
     ]) {
-      expect([...before.keys()].some((k) => k === name || k.startsWith(`${name}{`)), name).toBe(true);
+      expect(
+        [...before.keys()].some((k) => k === name || k.startsWith(`${name}{`)),
+        name,
+      ).toBe(true);
     }
-    const count = (s: Map<string, number>) => sample(s, METRIC_NAMES.requests, { operationName: 'MetricsProbe', operationType: 'query' });
-    const errs = (s: Map<string, number>) => sample(s, METRIC_NAMES.errorsByCode, { code: 'BAD_USER_INPUT', operationName: 'MetricsBad' });
+    const count = (s: Map<string, number>) =>
+      sample(s, METRIC_NAMES.requests, { operationName: 'MetricsProbe', operationType: 'query' });
+    const errs = (s: Map<string, number>) =>
+      sample(s, METRIC_NAMES.errorsByCode, { code: 'BAD_USER_INPUT', operationName: 'MetricsBad' });
 
     await postJson(app, { query: 'query MetricsProbe { latestIssue { title } }' });
     await postJson(app, { query: 'query MetricsProbe { latestIssue { slug } }' });
@@ -266,7 +343,9 @@ describe('/metrics', () => {
     expect(count(after) - count(before)).toBe(2);
     expect(errs(after) - errs(before)).toBe(1);
     expect(sample(after, `${METRIC_NAMES.requestDuration}_count`, { operationName: 'MetricsProbe' })).toBe(2);
-    expect(sample(after, `${METRIC_NAMES.httpDuration}_count`, { operationName: 'MetricsProbe', statusCode: '200' })).toBe(2);
+    expect(
+      sample(after, `${METRIC_NAMES.httpDuration}_count`, { operationName: 'MetricsProbe', statusCode: '200' }),
+    ).toBe(2);
     expect(after.get(METRIC_NAMES.dbPoolTotal)).toBe(7);
     expect(after.get(METRIC_NAMES.dbPoolIdle)).toBe(3);
     expect(after.get(METRIC_NAMES.dbPoolWaiting)).toBe(2);
@@ -287,7 +366,10 @@ describe('with persisted operations only', () => {
     const { persistedOperations } = await import('../src/http/pipeline/persisted.js');
     const registry = new Registry();
     const out: string[] = [];
-    const logger = createLogger('info', { pretty: false, destination: new Writable({ write: (c, _e, d) => (out.push(String(c)), d()) }) });
+    const logger = createLogger('info', {
+      pretty: false,
+      destination: new Writable({ write: (c, _e, d) => (out.push(String(c)), d()) }),
+    });
     const strict = createPluginApp(tdb.db, {
       before: [loggingPlugin(logger)],
       after: [...metricsPlugins({ registry, processMetrics: false }), ...persistedOperations('only')],
@@ -305,7 +387,9 @@ describe('with persisted operations only', () => {
 it('/metrics can require a bearer token', async () => {
   const guarded = createPluginApp(tdb.db, { after: metricsPlugins({ processMetrics: false, bearerToken: 's3cret' }) });
   expect((await guarded.fetch('http://localhost/metrics')).status).toBe(401);
-  expect((await guarded.fetch('http://localhost/metrics', { headers: { authorization: 'Bearer wrong!' } })).status).toBe(401);
+  expect(
+    (await guarded.fetch('http://localhost/metrics', { headers: { authorization: 'Bearer wrong!' } })).status,
+  ).toBe(401);
   const ok = await guarded.fetch('http://localhost/metrics', { headers: { authorization: 'Bearer s3cret' } });
   expect(ok.status).toBe(200);
   expect(await ok.text()).toContain('graphql_errors_total');

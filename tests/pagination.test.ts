@@ -68,7 +68,10 @@ describe('keyset pagination', () => {
 
   it('Query.papers: newest edition first, numbers ascending inside an edition; ASC reverses the editions only', async () => {
     const q = (dir: string) =>
-      gql(app, `{ papers(first: 25, orderBy: { field: WEEK, direction: ${dir} }) { nodes { number issue { weekStart } } } }`);
+      gql(
+        app,
+        `{ papers(first: 25, orderBy: { field: WEEK, direction: ${dir} }) { nodes { number issue { weekStart } } } }`,
+      );
     const desc = (await q('DESC')).body.data!.papers.nodes;
     const asc = (await q('ASC')).body.data!.papers.nodes;
     const weeksDesc = desc.map((n: any) => n.issue.weekStart);
@@ -76,7 +79,9 @@ describe('keyset pagination', () => {
     const weeksAsc = asc.map((n: any) => n.issue.weekStart);
     expect(weeksAsc).toEqual([...weeksAsc].sort());
     const firstWeek = desc.filter((n: any) => n.issue.weekStart === weeksDesc[0]).map((n: any) => n.number);
-    expect(firstWeek).toEqual([...firstWeek].sort((a: string, b: string) => a.localeCompare(b, 'en', { numeric: true })));
+    expect(firstWeek).toEqual(
+      [...firstWeek].sort((a: string, b: string) => a.localeCompare(b, 'en', { numeric: true })),
+    );
     expect(asc[0].number).toBe('1.1');
   });
 
@@ -102,7 +107,12 @@ describe('keyset pagination', () => {
     expect(fwd.ids).toHaveLength(cat.paperCount);
     expect(new Set(fwd.ids).size).toBe(cat.paperCount);
     expect(bwd.ids).toEqual(fwd.ids);
-    const all = await walk((a) => `papers(${a}, filter: { categories: ["${cat.slug}"] }) { ${paperFields} }`, (d) => d.papers, 100, false);
+    const all = await walk(
+      (a) => `papers(${a}, filter: { categories: ["${cat.slug}"] }) { ${paperFields} }`,
+      (d) => d.papers,
+      100,
+      false,
+    );
     expect(all.ids).toEqual(fwd.ids);
   });
 
@@ -117,9 +127,13 @@ describe('keyset pagination', () => {
   it('filters: issue slug, week range, several categories', async () => {
     const issues = await gql(app, `{ issues(first: 3) { nodes { slug weekStart } } }`);
     const [newest, , third] = issues.body.data!.issues.nodes;
-    const byIssue = await gql(app, `query($s: String) { papers(first: 100, filter: { issue: $s }) { totalCount nodes { issue { slug } } } }`, {
-      s: newest.slug,
-    });
+    const byIssue = await gql(
+      app,
+      `query($s: String) { papers(first: 100, filter: { issue: $s }) { totalCount nodes { issue { slug } } } }`,
+      {
+        s: newest.slug,
+      },
+    );
     expect(byIssue.body.data!.papers.totalCount).toBe(PER_ISSUE);
     expect(byIssue.body.data!.papers.nodes.every((n: any) => n.issue.slug === newest.slug)).toBe(true);
     const range = await gql(
@@ -152,7 +166,8 @@ describe('keyset pagination', () => {
   });
 
   it('malformed cursors are BAD_USER_INPUT errors; cursors of another connection too', async () => {
-    const issueCursor = (await gql(app, `{ issues(first: 1) { pageInfo { endCursor } } }`)).body.data!.issues.pageInfo.endCursor;
+    const issueCursor = (await gql(app, `{ issues(first: 1) { pageInfo { endCursor } } }`)).body.data!.issues.pageInfo
+      .endCursor;
     const bad = [
       'not a cursor',
       '',
@@ -174,7 +189,11 @@ describe('keyset pagination', () => {
   it('a cursor stays valid as a position: paging after the last item gives an empty page', async () => {
     const last = await gql(app, `{ papers(last: 1) { pageInfo { endCursor } } }`);
     const cursor = last.body.data!.papers.pageInfo.endCursor;
-    const after = await gql(app, `query($c: String) { papers(first: 5, after: $c) { edges { cursor } pageInfo { hasNextPage hasPreviousPage } } }`, { c: cursor });
+    const after = await gql(
+      app,
+      `query($c: String) { papers(first: 5, after: $c) { edges { cursor } pageInfo { hasNextPage hasPreviousPage } } }`,
+      { c: cursor },
+    );
     expect(after.body.data!.papers.edges).toEqual([]);
     expect(after.body.data!.papers.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true });
   });

@@ -6,7 +6,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSample } from '../src/fixtures/seed.js';
-import { PERSISTED_ERROR_CODES, loadManifest, operationHash, persistedOperations } from '../src/http/pipeline/persisted.js';
+import {
+  PERSISTED_ERROR_CODES,
+  loadManifest,
+  operationHash,
+  persistedOperations,
+} from '../src/http/pipeline/persisted.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { createPluginApp, postJson } from './helpers/plugin-app.js';
@@ -44,7 +49,9 @@ describe('the manifest', () => {
 
   it('is refused at start when missing or when a key is not the hash of its document', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pq-'));
-    expect(() => persistedOperations('only', path.join(dir, 'missing.json'))).toThrow(/Cannot read the persisted operations manifest/);
+    expect(() => persistedOperations('only', path.join(dir, 'missing.json'))).toThrow(
+      /Cannot read the persisted operations manifest/,
+    );
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ['0'.repeat(64)]: '{ latestIssue { title } }' }));
     expect(() => persistedOperations('only', bad)).toThrow(/not the sha256 of its document/);
@@ -53,7 +60,10 @@ describe('the manifest', () => {
 
 describe("mode 'only'", () => {
   it('runs an operation sent by its sha256Hash alone (standard persistedQuery extension)', async () => {
-    const res = await postJson(app, { operationName: 'LatestIssue', extensions: { persistedQuery: { version: 1, sha256Hash: latestHash } } });
+    const res = await postJson(app, {
+      operationName: 'LatestIssue',
+      extensions: { persistedQuery: { version: 1, sha256Hash: latestHash } },
+    });
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.latestIssue.sections.length).toBe(5);
@@ -79,7 +89,10 @@ describe("mode 'only'", () => {
   });
 
   it('runs the manifest document when a hash comes with some other text', async () => {
-    const res = await postJson(app, { query: '{ categories { slug } }', extensions: { persistedQuery: { version: 1, sha256Hash: latestHash } } });
+    const res = await postJson(app, {
+      query: '{ categories { slug } }',
+      extensions: { persistedQuery: { version: 1, sha256Hash: latestHash } },
+    });
     expect(res.body.errors).toBeUndefined();
     expect(Object.keys(res.body.data)).toEqual(['latestIssue']);
   });
@@ -87,7 +100,11 @@ describe("mode 'only'", () => {
   it('rejects an unknown hash, any other query, and a request with neither, before any SQL', async () => {
     const auth = await authHeader(tdb.db); // a valid token: building the context would query api_tokens
     tdb.resetStatements();
-    const unknown = await postJson(app, { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }, auth);
+    const unknown = await postJson(
+      app,
+      { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } },
+      auth,
+    );
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe(PERSISTED_ERROR_CODES.notFound);
     expect(unknown.body.errors?.[0]?.message).toMatch(/not in the manifest/);
@@ -96,7 +113,11 @@ describe("mode 'only'", () => {
     expect(arbitrary.status).toBe(400);
     expect(arbitrary.body.errors?.[0]?.extensions?.code).toBe(PERSISTED_ERROR_CODES.only);
 
-    const mutation = await postJson(app, { query: 'mutation { deleteIssue(input: { id: "SXNzdWU6MQ" }) { __typename } }' }, auth);
+    const mutation = await postJson(
+      app,
+      { query: 'mutation { deleteIssue(input: { id: "SXNzdWU6MQ" }) { __typename } }' },
+      auth,
+    );
     expect(mutation.status).toBe(400);
     expect(mutation.body.errors?.[0]?.extensions?.code).toBe(PERSISTED_ERROR_CODES.only);
 
@@ -138,7 +159,16 @@ describe('the example client against a server in mode only', () => {
 
   for (const persisted of [true, false]) {
     it(`reads the latest issue and pages a category ${persisted ? 'by hash' : 'by full text'}`, async () => {
-      const args = ['examples/client/src/main.ts', '--url', url, '--no-subscribe', '--page-size', '2', '--category', 'llm-reasoning'];
+      const args = [
+        'examples/client/src/main.ts',
+        '--url',
+        url,
+        '--no-subscribe',
+        '--page-size',
+        '2',
+        '--category',
+        'llm-reasoning',
+      ];
       if (persisted) args.push('--persisted');
       const { stdout } = await run(tsx, args, { cwd: repoRoot, timeout: 30_000 });
       expect(stdout).toMatch(/^Latest issue: .+\(2025-05-05, 2025-05-05 – 2025-05-11\)$/m);

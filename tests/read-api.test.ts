@@ -51,9 +51,30 @@ describe('the sample edition through the read API', () => {
       'LLM Evaluation',
     ]);
     const numbers = issue.sections.flatMap((s: any) => s.papers.map((p: any) => p.number));
-    expect(numbers).toEqual(['1.1', '1.2', '1.3', '2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '3.1', '3.2', '3.3', '4.1', '4.2', '5.1']);
+    expect(numbers).toEqual([
+      '1.1',
+      '1.2',
+      '1.3',
+      '2.1',
+      '2.2',
+      '2.3',
+      '2.4',
+      '2.5',
+      '2.6',
+      '3.1',
+      '3.2',
+      '3.3',
+      '4.1',
+      '4.2',
+      '5.1',
+    ]);
     const rm = issue.sections[1].papers[2];
-    expect(rm).toMatchObject({ number: '2.3', sectionNumber: 2, position: 3, title: 'RM-R1: Reward Modeling as Reasoning' });
+    expect(rm).toMatchObject({
+      number: '2.3',
+      sectionNumber: 2,
+      position: 3,
+      title: 'RM-R1: Reward Modeling as Reasoning',
+    });
     expect(rm.issue.slug).toBe('2025-05-05');
     expect(rm.category.slug).toBe('llm-reasoning');
     expect(typeof rm.summary).toBe('string');
@@ -94,7 +115,11 @@ describe('the sample edition through the read API', () => {
          noIssue: paper(issue: "1999-01-01", number: "1.1") { id } }`,
     );
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data!.p).toMatchObject({ number: '2.3', title: 'RM-R1: Reward Modeling as Reasoning', category: { name: 'LLM Reasoning' } });
+    expect(res.body.data!.p).toMatchObject({
+      number: '2.3',
+      title: 'RM-R1: Reward Modeling as Reasoning',
+      category: { name: 'LLM Reasoning' },
+    });
     expect(res.body.data!.p.arxivId).toBe('2505.02387');
     expect(res.body.data!.p.url).toBe('https://arxiv.org/abs/2505.02387');
     expect(res.body.data!.none).toBeNull();

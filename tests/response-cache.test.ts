@@ -20,7 +20,8 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-const READ = '{ latestIssue { id version title sections { number papers { number title } } } papers(first: 3) { totalCount nodes { title } } }';
+const READ =
+  '{ latestIssue { id version title sections { number papers { number title } } } papers(first: 3) { totalCount nodes { title } } }';
 
 async function readCounted(app: App) {
   tdb.resetStatements();
@@ -30,8 +31,14 @@ async function readCounted(app: App) {
 }
 
 async function rename(app: App, title: string) {
-  const { id, version } = (await gql(app, '{ issue(slug: "2025-05-05") { id version } }', undefined, editor)).body.data!.issue;
-  const res = await gql(app, `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`, { id, v: version, t: title }, editor);
+  const { id, version } = (await gql(app, '{ issue(slug: "2025-05-05") { id version } }', undefined, editor)).body.data!
+    .issue;
+  const res = await gql(
+    app,
+    `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`,
+    { id, v: version, t: title },
+    editor,
+  );
   expect(res.body.data!.updateIssue.__typename).toBe('UpdateIssuePayload');
 }
 
@@ -52,8 +59,14 @@ describe('response cache (in memory)', () => {
     }
     // a paper change (an entity deep inside the cached result) invalidates too
     await readCounted(app);
-    const paper = (await gql(app, '{ paper(issue: "2025-05-05", number: "1.1") { id version } }', undefined, editor)).body.data!.paper;
-    await gql(app, `mutation($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "A new first title" }) { __typename } }`, { id: paper.id, v: paper.version }, editor);
+    const paper = (await gql(app, '{ paper(issue: "2025-05-05", number: "1.1") { id version } }', undefined, editor))
+      .body.data!.paper;
+    await gql(
+      app,
+      `mutation($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "A new first title" }) { __typename } }`,
+      { id: paper.id, v: paper.version },
+      editor,
+    );
     expect((await readCounted(app)).data.latestIssue.sections[0].papers[0].title).toBe('A new first title');
   });
 
@@ -77,7 +90,12 @@ describe('response cache (in memory)', () => {
   it('never serves a draft to an anonymous reader; requests with a token bypass the cache', async () => {
     const app = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000 }) });
     const q = '{ issues(filter: { status: DRAFT }) { totalCount nodes { slug } } }';
-    await gql(app, `mutation { createIssue(input: { slug: "cached-draft", title: "Draft", weekStart: "2026-03-02" }) { __typename } }`, undefined, editor);
+    await gql(
+      app,
+      `mutation { createIssue(input: { slug: "cached-draft", title: "Draft", weekStart: "2026-03-02" }) { __typename } }`,
+      undefined,
+      editor,
+    );
     const asEditor = await gql(app, q, undefined, editor);
     expect(asEditor.body.data!.issues.totalCount).toBe(1);
     const anonymous = await gql(app, q);
@@ -114,8 +132,14 @@ describe.skipIf(!process.env.REDIS_URL)('response cache shared through Redis (ne
     const redisB = new Redis(process.env.REDIS_URL!);
     const namespace = `test-${randomBytes(4).toString('hex')}`;
     try {
-      const a = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisA, namespace }) });
-      const b = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisB, namespace }) });
+      const a = createApp({
+        db: tdb.db,
+        responseCache: createResponseCache({ ttlMs: 60_000, redis: redisA, namespace }),
+      });
+      const b = createApp({
+        db: tdb.db,
+        responseCache: createResponseCache({ ttlMs: 60_000, redis: redisB, namespace }),
+      });
       await readCounted(a);
       expect((await readCounted(a)).statements).toBe(0); // cached in Redis
       expect((await readCounted(b)).statements).toBe(0); // B reads A's cached result

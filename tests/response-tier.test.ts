@@ -28,7 +28,10 @@ afterAll(async () => {
 });
 
 const READ = '{ latestIssue { id title sections { number papers { number title } } } }';
-const GENEROUS: LimitsOptions = { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100 }, trustProxy: false };
+const GENEROUS: LimitsOptions = {
+  rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100 },
+  trustProxy: false,
+};
 
 /** A real server as src/server.ts builds it: the response tier in front of the app, sharing its rate limits. */
 async function serve(options: { cache?: Partial<ResponseCacheOptions>; limits?: LimitsOptions } = {}) {
@@ -52,7 +55,12 @@ async function serve(options: { cache?: Partial<ResponseCacheOptions>; limits?: 
   return { url, served, cache, limits };
 }
 
-async function post(url: string, query: string, headers: Record<string, string> = {}, variables?: Record<string, unknown>) {
+async function post(
+  url: string,
+  query: string,
+  headers: Record<string, string> = {},
+  variables?: Record<string, unknown>,
+) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
@@ -69,7 +77,12 @@ function stableHeaders(headers: Headers) {
 
 async function rename(url: string, title: string) {
   const { id, version } = (await post(url, '{ issue(slug: "2025-05-05") { id version } }', editor)).json.data.issue;
-  const res = await post(url, `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`, editor, { id, v: version, t: title });
+  const res = await post(
+    url,
+    `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`,
+    editor,
+    { id, v: version, t: title },
+  );
   expect(res.json.data.updateIssue.__typename).toBe('UpdateIssuePayload');
 }
 
@@ -106,7 +119,14 @@ describe('response tier (before Yoga)', () => {
     expect(remaining(first) - remaining(second)).toBe(points);
     expect(remaining(second) - remaining(third)).toBe(points);
     expect(remaining(third) - remaining(fourth)).toBe(points);
-    expect(served[0]).toMatchObject({ method: 'POST', path: '/graphql', status: 200, cost, operationType: 'query', operationName: null });
+    expect(served[0]).toMatchObject({
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      cost,
+      operationType: 'query',
+      operationName: null,
+    });
   });
 
   it('is never stale: every write is seen by the next read', async () => {
@@ -162,9 +182,17 @@ describe('response tier (before Yoga)', () => {
     const { url, served } = await serve();
     const origin = 'https://a.example';
     // CORS echoes Access-Control-Request-* into its answer: such a request is neither replayed nor recorded
-    const odd = await post(url, READ, { origin, 'access-control-request-headers': 'x-injected', 'access-control-request-method': 'DELETE' });
+    const odd = await post(url, READ, {
+      origin,
+      'access-control-request-headers': 'x-injected',
+      'access-control-request-method': 'DELETE',
+    });
     expect(odd.headers.get('access-control-allow-headers')).toBe('x-injected');
-    const odd2 = await post(url, READ, { origin, 'access-control-request-headers': 'x-injected', 'access-control-request-method': 'DELETE' });
+    const odd2 = await post(url, READ, {
+      origin,
+      'access-control-request-headers': 'x-injected',
+      'access-control-request-method': 'DELETE',
+    });
     expect(odd2.status).toBe(200);
     expect(served).toHaveLength(0);
     await post(url, READ, { origin }); // from the result cache: recorded
@@ -198,8 +226,10 @@ describe('response tier (before Yoga)', () => {
     expect(served).toHaveLength(0);
   });
 
-  it('a client out of points gets Yoga\'s 429, cached or not; a client with a full quota in flight too', async () => {
-    const { url, served, limits } = await serve({ limits: { rateLimit: { points: 20, durationSec: 3600, maxInFlight: 5 }, trustProxy: false } });
+  it("a client out of points gets Yoga's 429, cached or not; a client with a full quota in flight too", async () => {
+    const { url, served, limits } = await serve({
+      limits: { rateLimit: { points: 20, durationSec: 3600, maxInFlight: 5 }, trustProxy: false },
+    });
     const first = await post(url, READ);
     await post(url, READ);
     await post(url, READ);
@@ -232,7 +262,10 @@ describe('response tier (before Yoga)', () => {
     expect(b.text).toBe(a.text);
     expect(a.json.data.latestIssue.title).toBeTruthy();
     expect(served).toHaveLength(0);
-    const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBeLessThan(300);
   });
 

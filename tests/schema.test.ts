@@ -43,10 +43,14 @@ describe('tests/graphql-env.d.ts', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'graphql-env-'));
     try {
       const out = path.join(dir, 'graphql-env.d.ts');
-      execFileSync(path.join(root, 'node_modules', '.bin', 'gql.tada'), ['generate-output', '-c', 'tests/tsconfig.graphql.json', '-o', out], {
-        cwd: root,
-        stdio: 'pipe',
-      });
+      execFileSync(
+        path.join(root, 'node_modules', '.bin', 'gql.tada'),
+        ['generate-output', '-c', 'tests/tsconfig.graphql.json', '-o', out],
+        {
+          cwd: root,
+          stdio: 'pipe',
+        },
+      );
       const committed = readFileSync(path.join(root, 'tests', 'graphql-env.d.ts'), 'utf8');
       expect(readFileSync(out, 'utf8') === committed, 'stale: run npm run test:types').toBe(true);
     } finally {
@@ -69,7 +73,9 @@ describe('migrations', () => {
       );
       expect(out).toContain('No schema changes');
       expect(readdirSync(dir).sort()).toEqual(before);
-      expect(readdirSync(path.join(dir, 'meta')).sort()).toEqual(readdirSync(path.join(root, 'migrations', 'meta')).sort());
+      expect(readdirSync(path.join(dir, 'meta')).sort()).toEqual(
+        readdirSync(path.join(root, 'migrations', 'meta')).sort(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,15 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { ensureCategories, insertIssueContent, type IssueContentSection } from '../src/db/queries/issue-content.js';
-import { RELEVANCE_CANDIDATES, type SearchArgs, fewMatches, relatedPapersSql, searchFacetsSql, searchPage, searchPageSql } from '../src/db/queries/search.js';
+import {
+  RELEVANCE_CANDIDATES,
+  type SearchArgs,
+  fewMatches,
+  relatedPapersSql,
+  searchFacetsSql,
+  searchPage,
+  searchPageSql,
+} from '../src/db/queries/search.js';
 import { selectRows } from '../src/db/queries/util.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
@@ -12,11 +20,21 @@ let app: App;
 
 type P = { title: string; summary: string; arxivId?: string };
 
-async function edition(slug: string, weekStart: string, status: 'draft' | 'published', sections: Array<[string, P[]]>, ids: Map<string, number>) {
+async function edition(
+  slug: string,
+  weekStart: string,
+  status: 'draft' | 'published',
+  sections: Array<[string, P[]]>,
+  ids: Map<string, number>,
+) {
   const weekEnd = new Date(Date.parse(`${weekStart}T00:00:00Z`) + 6 * 864e5).toISOString().slice(0, 10);
   const secs: IssueContentSection[] = sections.map(([cat, papers]) => ({
     categoryId: ids.get(cat)!,
-    papers: papers.map((p) => ({ ...p, url: p.arxivId ? `https://arxiv.org/abs/${p.arxivId}` : null, arxivId: p.arxivId ?? null })),
+    papers: papers.map((p) => ({
+      ...p,
+      url: p.arxivId ? `https://arxiv.org/abs/${p.arxivId}` : null,
+      arxivId: p.arxivId ?? null,
+    })),
   }));
   await insertIssueContent(tdb.db, {
     slug,
@@ -40,32 +58,92 @@ beforeAll(async () => {
     { slug: 'ai-agents', name: 'AI Agents', description: '' },
     { slug: 'alignment-safety', name: 'Alignment & Safety', description: '' },
   ]);
-  await edition('e1', '2025-01-06', 'published', [
-    ['llm-reasoning', [
-      { title: 'Quokka Reward Modeling as Reasoning', summary: 'We study reward modeling as a reasoning task.', arxivId: '2505.03335' },
-      { title: 'A Study of Reasoning Models', summary: 'The quokka appears in the summary. Another quokka, and a third quokka here.' },
-    ]],
-    ['ai-agents', [
-      { title: 'Quokka Agents Everywhere', summary: 'Quokka agents use tools; the quokka is everywhere.' },
-      { title: 'Llama-Nemotron: Efficient Reasoning Models', summary: 'NVIDIA releases open reasoning models with a reasoning toggle.', arxivId: '2505.00949' },
-    ]],
-  ], ids);
-  await edition('e2', '2025-02-03', 'published', [
-    ['alignment-safety', [
-      { title: 'Wombat Safety Benchmarks', summary: 'Safety evaluation of language models with the wombat suite, for tools and agents.' },
-      { title: 'Marsupial Reward Modeling Revisited', summary: 'Reward modeling as reasoning, revisited: the marsupial variant of quokka reward modeling.' },
-    ]],
-    ['llm-reasoning', [
-      { title: 'Chain of Thought Reasoning in Small Models', summary: 'Chain of thought prompting improves reasoning. We ablate the thought chain.', arxivId: 'hep-th/9901001' },
-      { title: 'Thought Chains Without Prompts', summary: 'Prompts without any explicit steps.' },
-    ]],
-    ['ai-agents', [
-      { title: 'Émigré Überlegung 🚀 Numbat', summary: 'Straße 🚀🚀 déjà vu: the numbat café 𝒳 serves numbat agents.' },
-    ]],
-  ], ids);
-  await edition('e3', '2025-03-03', 'draft', [
-    ['llm-reasoning', [{ title: 'Secret Quokka Draft', summary: 'A quokka draft that only editors may see.', arxivId: '2601.00001' }]],
-  ], ids);
+  await edition(
+    'e1',
+    '2025-01-06',
+    'published',
+    [
+      [
+        'llm-reasoning',
+        [
+          {
+            title: 'Quokka Reward Modeling as Reasoning',
+            summary: 'We study reward modeling as a reasoning task.',
+            arxivId: '2505.03335',
+          },
+          {
+            title: 'A Study of Reasoning Models',
+            summary: 'The quokka appears in the summary. Another quokka, and a third quokka here.',
+          },
+        ],
+      ],
+      [
+        'ai-agents',
+        [
+          { title: 'Quokka Agents Everywhere', summary: 'Quokka agents use tools; the quokka is everywhere.' },
+          {
+            title: 'Llama-Nemotron: Efficient Reasoning Models',
+            summary: 'NVIDIA releases open reasoning models with a reasoning toggle.',
+            arxivId: '2505.00949',
+          },
+        ],
+      ],
+    ],
+    ids,
+  );
+  await edition(
+    'e2',
+    '2025-02-03',
+    'published',
+    [
+      [
+        'alignment-safety',
+        [
+          {
+            title: 'Wombat Safety Benchmarks',
+            summary: 'Safety evaluation of language models with the wombat suite, for tools and agents.',
+          },
+          {
+            title: 'Marsupial Reward Modeling Revisited',
+            summary: 'Reward modeling as reasoning, revisited: the marsupial variant of quokka reward modeling.',
+          },
+        ],
+      ],
+      [
+        'llm-reasoning',
+        [
+          {
+            title: 'Chain of Thought Reasoning in Small Models',
+            summary: 'Chain of thought prompting improves reasoning. We ablate the thought chain.',
+            arxivId: 'hep-th/9901001',
+          },
+          { title: 'Thought Chains Without Prompts', summary: 'Prompts without any explicit steps.' },
+        ],
+      ],
+      [
+        'ai-agents',
+        [
+          {
+            title: 'Émigré Überlegung 🚀 Numbat',
+            summary: 'Straße 🚀🚀 déjà vu: the numbat café 𝒳 serves numbat agents.',
+          },
+        ],
+      ],
+    ],
+    ids,
+  );
+  await edition(
+    'e3',
+    '2025-03-03',
+    'draft',
+    [
+      [
+        'llm-reasoning',
+        [{ title: 'Secret Quokka Draft', summary: 'A quokka draft that only editors may see.', arxivId: '2601.00001' }],
+      ],
+    ],
+    ids,
+  );
   app = createApp({ db: tdb.db });
 }, 120_000);
 afterAll(async () => {
@@ -97,7 +175,12 @@ async function ok(q: string, vars: Record<string, unknown> = {}) {
     totalCount: number;
     facets: Array<{ category: { slug: string; name: string }; count: number }>;
     pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
-    edges: Array<{ score: number; cursor: string; node: any; matches: Array<{ field: string; fragment: string; highlights: Array<{ start: number; end: number }> }> }>;
+    edges: Array<{
+      score: number;
+      cursor: string;
+      node: any;
+      matches: Array<{ field: string; fragment: string; highlights: Array<{ start: number; end: number }> }>;
+    }>;
   };
 }
 const titles = (c: { edges: Array<{ node: { title: string } }> }) => c.edges.map((e) => e.node.title);
@@ -123,7 +206,10 @@ describe('searchPapers: full text and ranking', () => {
     const excl = titles(await ok('quokka -agents'));
     expect(excl).not.toContain('Quokka Agents Everywhere');
     expect(excl).toHaveLength(3);
-    expect(titles(await ok('wombat or numbat')).sort()).toEqual(['Wombat Safety Benchmarks', 'Émigré Überlegung 🚀 Numbat']);
+    expect(titles(await ok('wombat or numbat')).sort()).toEqual([
+      'Wombat Safety Benchmarks',
+      'Émigré Überlegung 🚀 Numbat',
+    ]);
   });
 
   it('highlight offsets point at the matched words in the fragment (UTF-16 offsets)', async () => {
@@ -200,7 +286,14 @@ describe('searchPapers: full text and ranking', () => {
 
 describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
   const vis = { drafts: false };
-  const args = (over: Partial<SearchArgs>): SearchArgs => ({ query: 'reasoning or quokka', order: 'RELEVANCE', mode: 'text', cursor: null, limit: 100, ...over });
+  const args = (over: Partial<SearchArgs>): SearchArgs => ({
+    query: 'reasoning or quokka',
+    order: 'RELEVANCE',
+    mode: 'text',
+    cursor: null,
+    limit: 100,
+    ...over,
+  });
 
   it('ranks every match exactly when there are fewer matches than candidates', async () => {
     const exact = await searchPage(tdb.db, args({}), vis);
@@ -226,7 +319,11 @@ describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
       const walked: number[] = [];
       let cursor: [number, number] | null = null;
       for (let i = 0; i < 50; i++) {
-        const page: Awaited<ReturnType<typeof searchPage>> = await searchPage(tdb.db, args({ candidates, cursor, limit: 2 }), vis);
+        const page: Awaited<ReturnType<typeof searchPage>> = await searchPage(
+          tdb.db,
+          args({ candidates, cursor, limit: 2 }),
+          vis,
+        );
         walked.push(...page.map((h) => h.id));
         if (page.length < 2) break;
         const last = page[page.length - 1]!;
@@ -287,7 +384,9 @@ describe('searchPapers: filters, facets, visibility', () => {
     const cats = await ok(q, { first: 100, filter: { categories: ['ai-agents', 'alignment-safety'] } });
     expect(cats.edges.length).toBeGreaterThan(0);
     expect(cats.edges.every((e) => ['ai-agents', 'alignment-safety'].includes(e.node.category.slug))).toBe(true);
-    expect(cats.totalCount).toBe(all.edges.filter((e) => ['ai-agents', 'alignment-safety'].includes(e.node.category.slug)).length);
+    expect(cats.totalCount).toBe(
+      all.edges.filter((e) => ['ai-agents', 'alignment-safety'].includes(e.node.category.slug)).length,
+    );
     const issue = await ok(q, { first: 100, filter: { issue: 'e2' } });
     expect(issue.edges.every((e) => e.node.issue.slug === 'e2')).toBe(true);
     expect(issue.totalCount).toBe(all.edges.filter((e) => e.node.issue.slug === 'e2').length);
@@ -299,9 +398,14 @@ describe('searchPapers: filters, facets, visibility', () => {
     expect(from.totalCount + to.totalCount).toBe(all.totalCount);
     const none = await ok(q, { filter: { weekFrom: '2025-01-07', weekTo: '2025-01-31' } });
     expect(none.totalCount).toBe(0);
-    const combined = await ok(q, { first: 100, filter: { categories: ['llm-reasoning'], issue: 'e2', weekFrom: '2025-02-03', weekTo: '2025-02-03' } });
+    const combined = await ok(q, {
+      first: 100,
+      filter: { categories: ['llm-reasoning'], issue: 'e2', weekFrom: '2025-02-03', weekTo: '2025-02-03' },
+    });
     expect(combined.edges.length).toBeGreaterThan(0);
-    expect(combined.edges.every((e) => e.node.issue.slug === 'e2' && e.node.category.slug === 'llm-reasoning')).toBe(true);
+    expect(combined.edges.every((e) => e.node.issue.slug === 'e2' && e.node.category.slug === 'llm-reasoning')).toBe(
+      true,
+    );
   });
 
   it('facets count the results per category and sum to totalCount', async () => {
@@ -356,7 +460,14 @@ describe('searchPapers: hostile queries', () => {
   });
 
   it('SQL fragments are just words', async () => {
-    for (const q of ["'; DROP TABLE papers; --", "quokka' OR '1'='1", 'quokka) OR (1=1', "%' OR 1=1 --", 'quokka:* & !x', '$1 $$ ; select pg_sleep(10)']) {
+    for (const q of [
+      "'; DROP TABLE papers; --",
+      "quokka' OR '1'='1",
+      'quokka) OR (1=1',
+      "%' OR 1=1 --",
+      'quokka:* & !x',
+      '$1 $$ ; select pg_sleep(10)',
+    ]) {
       const res = await search(q);
       expect(res.body.errors).toBeUndefined();
     }
@@ -370,9 +481,15 @@ describe('searchPapers: hostile queries', () => {
     const statements = [
       searchPageSql({ query: 'quokka', order: 'RELEVANCE', mode: 'text', cursor: null, limit: 21 }, vis),
       searchPageSql({ query: 'quokka', order: 'RELEVANCE', mode: 'text', cursor: [0.5, 3], limit: 21 }, vis),
-      searchPageSql({ query: '"chain of thought" -x', order: 'NEWEST', mode: 'text', cursor: ['2025-02-03', 2, 1, 1], limit: 21 }, vis),
+      searchPageSql(
+        { query: '"chain of thought" -x', order: 'NEWEST', mode: 'text', cursor: ['2025-02-03', 2, 1, 1], limit: 21 },
+        vis,
+      ),
       searchPageSql({ query: 'Llama Nemotorn', order: 'RELEVANCE', mode: 'fuzzy', cursor: null, limit: 21 }, vis),
-      searchFacetsSql({ query: 'quokka', mode: 'text', filter: { categorySlugs: ['ai-agents'], weekFrom: '2025-01-01' } }, vis),
+      searchFacetsSql(
+        { query: 'quokka', mode: 'text', filter: { categorySlugs: ['ai-agents'], weekFrom: '2025-01-01' } },
+        vis,
+      ),
       searchFacetsSql({ query: 'Llama Nemotorn', mode: 'fuzzy' }, vis),
       relatedPapersSql([1, 2], 5, vis),
     ];
@@ -409,17 +526,35 @@ describe('paperByIdentifier', () => {
     for (const id of forms) {
       const res = await gql(app, `query($id: String!) { paperByIdentifier(id: $id) { title arxivId } }`, { id });
       expect(res.body.errors, id).toBeUndefined();
-      expect(res.body.data!.paperByIdentifier, id).toEqual({ title: 'Quokka Reward Modeling as Reasoning', arxivId: '2505.03335' });
+      expect(res.body.data!.paperByIdentifier, id).toEqual({
+        title: 'Quokka Reward Modeling as Reasoning',
+        arxivId: '2505.03335',
+      });
     }
-    const old = await gql(app, `{ a: paperByIdentifier(id: "hep-th/9901001v2") { title } b: paperByIdentifier(id: "https://arxiv.org/abs/hep-th/9901001") { title } }`);
-    expect(old.body.data).toEqual({ a: { title: 'Chain of Thought Reasoning in Small Models' }, b: { title: 'Chain of Thought Reasoning in Small Models' } });
+    const old = await gql(
+      app,
+      `{ a: paperByIdentifier(id: "hep-th/9901001v2") { title } b: paperByIdentifier(id: "https://arxiv.org/abs/hep-th/9901001") { title } }`,
+    );
+    expect(old.body.data).toEqual({
+      a: { title: 'Chain of Thought Reasoning in Small Models' },
+      b: { title: 'Chain of Thought Reasoning in Small Models' },
+    });
   });
 
   it('unknown ids are null; things that are not arXiv identifiers are BAD_USER_INPUT', async () => {
     const res = await gql(app, `{ paperByIdentifier(id: "2101.00001") { title } }`);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.paperByIdentifier).toBeNull();
-    for (const id of ['', 'hello', '2505.333', '10.1000/xyz123', 'https://example.com/abs/2505.03335', "2505.03335' OR 1=1", '2505.03335\u0000', 'x'.repeat(10_000)]) {
+    for (const id of [
+      '',
+      'hello',
+      '2505.333',
+      '10.1000/xyz123',
+      'https://example.com/abs/2505.03335',
+      "2505.03335' OR 1=1",
+      '2505.03335\u0000',
+      'x'.repeat(10_000),
+    ]) {
       const bad = await gql(app, `query($id: String!) { paperByIdentifier(id: $id) { title } }`, { id });
       expect(errorCode(bad), id).toBe('BAD_USER_INPUT');
     }
@@ -455,8 +590,12 @@ describe('Paper.related', () => {
     const res = await gql(app, `{ papers(first: 20) { nodes { related(first: 3) { id } } } }`);
     expect(res.body.errors).toBeUndefined();
     expect(tdb.statements.filter((s) => s.includes('pg_stats'))).toHaveLength(1);
-    expect(errorCode(await gql(app, `{ papers(first: 1) { nodes { related(first: 0) { id } } } }`))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await gql(app, `{ papers(first: 1) { nodes { related(first: 51) { id } } } }`))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await gql(app, `{ papers(first: 1) { nodes { related(first: 0) { id } } } }`))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(errorCode(await gql(app, `{ papers(first: 1) { nodes { related(first: 51) { id } } } }`))).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 });
 

@@ -28,9 +28,13 @@ afterAll(async () => {
 
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
-const CREATE = graphql(`mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { __typename ... on CreateIssuePayload { issue { id } } } }`);
+const CREATE = graphql(
+  `mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { __typename ... on CreateIssuePayload { issue { id } } } }`,
+);
 const PUBLISH = graphql(`mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename } }`);
-const RENAME = graphql(`mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`);
+const RENAME = graphql(
+  `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`,
+);
 const ISSUE_PUBLISHED = graphql(`subscription { issuePublished { slug status } }`);
 const ISSUE_PUBLISHED_SLUG = graphql(`subscription { issuePublished { slug } }`);
 const WATCHED_UPDATED = graphql(`subscription { issueUpdated(slug: "watched") { title } }`);
@@ -42,7 +46,8 @@ function createdId(payload: ResultOf<typeof CREATE>['createIssue'] | undefined):
 }
 
 /** Creates a draft edition through the app and returns its id. */
-const createIssue = async (slug: string) => createdId((await gql(app, CREATE, { slug }, editor)).body.data?.createIssue);
+const createIssue = async (slug: string) =>
+  createdId((await gql(app, CREATE, { slug }, editor)).body.data?.createIssue);
 
 describe('subscriptions over Server-Sent Events (in-process events)', () => {
   it('issuePublished streams the edition when it is published', async () => {
@@ -65,8 +70,14 @@ describe('subscriptions over Server-Sent Events (in-process events)', () => {
 
   it('issueUpdated(slug): readers hear about published editions only, editors about drafts too', async () => {
     const id = await createIssue('watched');
-    const anon = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(WATCHED_UPDATED)), WATCHED_UPDATED);
-    const ed = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest(WATCHED_UPDATED, {}, editor)), WATCHED_UPDATED);
+    const anon = sseReader(
+      await app.fetch('http://localhost/graphql', subscriptionRequest(WATCHED_UPDATED)),
+      WATCHED_UPDATED,
+    );
+    const ed = sseReader(
+      await app.fetch('http://localhost/graphql', subscriptionRequest(WATCHED_UPDATED, {}, editor)),
+      WATCHED_UPDATED,
+    );
     try {
       const anonFirst = anon.next();
       const edFirst = ed.next();
@@ -110,7 +121,10 @@ describe('subscriptions over Server-Sent Events (in-process events)', () => {
     const controllers = [new AbortController(), new AbortController()];
     const readers: Array<ReturnType<typeof sseReader>> = [];
     for (const [i, q] of [ISSUE_PUBLISHED_SLUG, WATCHED_UPDATED].entries()) {
-      const res = await counted.fetch('http://localhost/graphql', { ...subscriptionRequest(q), signal: controllers[i]!.signal });
+      const res = await counted.fetch('http://localhost/graphql', {
+        ...subscriptionRequest(q),
+        signal: controllers[i]!.signal,
+      });
       expect(res.status).toBe(200);
       // reading starts the subscription
       const reader = sseReader(res);
@@ -147,7 +161,10 @@ describe.skipIf(!process.env.DATABASE_URL || !process.env.REDIS_URL)(
         const { token } = await createToken(handle.db, { name: 'cross-process', scope: 'editor' });
         await handle.close();
         const auth = { authorization: `Bearer ${token}` };
-        const stream = sseReader(await fetch(`${a.url}/graphql`, subscriptionRequest(ISSUE_PUBLISHED_SLUG)), ISSUE_PUBLISHED_SLUG);
+        const stream = sseReader(
+          await fetch(`${a.url}/graphql`, subscriptionRequest(ISSUE_PUBLISHED_SLUG)),
+          ISSUE_PUBLISHED_SLUG,
+        );
         try {
           const post = <D extends typeof CREATE | typeof PUBLISH>(document: D, variables: VariablesOf<D>) =>
             fetch(`${b.url}/graphql`, {

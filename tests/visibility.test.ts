@@ -18,7 +18,13 @@ let draft: { issueId: number; slug: string; paperId: number };
 beforeAll(async () => {
   tdb = await createTestDb();
   await seedSample(tdb.db);
-  await generateArchive(tdb.db, { editions: 1, papersPerIssue: 4, firstWeek: '2026-01-05', status: 'draft', categories: 5 });
+  await generateArchive(tdb.db, {
+    editions: 1,
+    papersPerIssue: 4,
+    firstWeek: '2026-01-05',
+    status: 'draft',
+    categories: 5,
+  });
   const [row] = await selectRows<{ issueId: number; slug: string; paperId: number }>(
     tdb.db,
     sql`SELECT i.id AS "issueId", i.slug, min(p.id) AS "paperId" FROM issues i JOIN papers p ON p.issue_id = i.id WHERE i.status = 'draft' GROUP BY i.id`,
@@ -72,7 +78,9 @@ describe('drafts are invisible to anonymous readers', () => {
 
   it('an editor sees the draft in category pages, with the edition carried along (status included)', async () => {
     const editor = await authHeader(tdb.db);
-    const q = graphql(`query CategoryPagesWithStatus { categories { papers(first: 100) { nodes { issue { slug status } } } } }`);
+    const q = graphql(
+      `query CategoryPagesWithStatus { categories { papers(first: 100) { nodes { issue { slug status } } } } }`,
+    );
     const asEditor = await gql(app, q, undefined, editor);
     expect(asEditor.body.errors).toBeUndefined();
     const editions = asEditor.body.data!.categories.flatMap((c) => c.papers.nodes.map((n) => n.issue));

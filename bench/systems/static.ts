@@ -31,7 +31,9 @@ const CONTENT_TYPE = 'application/graphql-response+json; charset=utf-8';
 const adapter = createServerAdapter(async (request: Request) => {
   const body = bodies.get(request.headers.get('x-bench-query') ?? '');
   await request.arrayBuffer();
-  return body ? new Response(body.toString(), { headers: { 'content-type': CONTENT_TYPE } }) : new Response(null, { status: 404 });
+  return body
+    ? new Response(body.toString(), { headers: { 'content-type': CONTENT_TYPE } })
+    : new Response(null, { status: 404 });
 });
 
 const server = createServer(

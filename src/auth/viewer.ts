@@ -15,7 +15,8 @@ export interface Viewer {
 export const anonymousViewer: Viewer = { kind: 'anonymous', canSeeDrafts: false };
 
 const MESSAGES = {
-  empty: 'The Authorization header is empty: send "Authorization: Bearer <token>", or no Authorization header at all to read anonymously',
+  empty:
+    'The Authorization header is empty: send "Authorization: Bearer <token>", or no Authorization header at all to read anonymously',
   scheme: 'The Authorization header must be "Bearer <token>": the scheme Bearer, one space, then the token',
   malformed: 'The API token is not valid',
   unknown: 'The API token is not valid',

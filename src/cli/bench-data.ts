@@ -17,7 +17,15 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ensureCategories } from '../db/queries/issue-content.js';
-import { analyzeArchive, archiveEnd, countPapers, dropPaperSearchIndexes, insertIssuesInBulk, rebuildIndexes, truncateArchive } from '../db/seed.js';
+import {
+  analyzeArchive,
+  archiveEnd,
+  countPapers,
+  dropPaperSearchIndexes,
+  insertIssuesInBulk,
+  rebuildIndexes,
+  truncateArchive,
+} from '../db/seed.js';
 import { type BenchArchive, GENERATED_CATEGORIES, addDaysIso, benchIssue } from '../fixtures/generate.js';
 import { openCommandDb } from './database.js';
 

@@ -47,10 +47,12 @@ if (values.help) {
   process.exit(0);
 }
 if (positionals.length === 0) fail(USAGE);
-if (values.format && values.format !== 'text' && values.format !== 'markdown') fail('--format must be text or markdown');
+if (values.format && values.format !== 'text' && values.format !== 'markdown')
+  fail('--format must be text or markdown');
 for (const flag of ['week-start', 'week-end'] as const) {
   const v = values[flag];
-  if (v !== undefined && !isIsoDateInRange(v)) fail(`--${flag} must be a date YYYY-MM-DD from ${DATE_RANGE.min} to ${DATE_RANGE.max}`);
+  if (v !== undefined && !isIsoDateInRange(v))
+    fail(`--${flag} must be a date YYYY-MM-DD from ${DATE_RANGE.min} to ${DATE_RANGE.max}`);
 }
 if (values.year !== undefined && !/^\d{4}$/.test(values.year)) fail('--year must be a four-digit year');
 if ((values['week-start'] || values['week-end']) && positionals.length > 1) {
@@ -61,7 +63,7 @@ if ((values['week-start'] || values['week-end']) && positionals.length > 1) {
 function collectFiles(args: string[]): string[] {
   const files: string[] = [];
   for (const arg of args) {
-    let stat;
+    let stat: ReturnType<typeof statSync>;
     try {
       stat = statSync(arg);
     } catch {
@@ -93,7 +95,8 @@ function describe(file: string, r: ImportResult, dryRun: boolean): string {
   if (dryRun) {
     for (const s of r.document.sections) {
       lines.push(`  ${s.number}. ${s.categoryName}`);
-      for (const p of s.papers) lines.push(`    ${paperNumber(p)}. ${p.title}  (${p.summary.split('\n\n').length} paragraphs)`);
+      for (const p of s.papers)
+        lines.push(`    ${paperNumber(p)}. ${p.title}  (${p.summary.split('\n\n').length} paragraphs)`);
     }
     for (const a of r.document.asides) lines.push(`  aside: ${a.title}`);
     lines.push(`  outro: ${r.document.outro ? `${r.document.outro.split('\n\n').length} paragraphs` : '(none)'}`);
@@ -109,7 +112,10 @@ const handle = await openCommandDb(config, 'import');
 const dryRun = values['dry-run'];
 const bar =
   files.length > 1 && process.stderr.isTTY
-    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {value}/{total} {file}' }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'importing [{bar}] {value}/{total} {file}' },
+        cliProgress.Presets.shades_classic,
+      )
     : null;
 bar?.start(files.length, 0, { file: '' });
 

@@ -39,13 +39,15 @@ const createArgs = command === 'create' ? checkCreateArgs() : null;
 
 function checkCreateArgs(): { name: string; scope: 'editor' | 'admin'; expiresAt: Date | null } {
   const name = values.name;
-  if (!name || !/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/.test(name)) fail('--name is required: 1–100 letters, digits, space, . _ -');
+  if (!name || !/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/.test(name))
+    fail('--name is required: 1–100 letters, digits, space, . _ -');
   const scope = values.scope;
   if (scope !== 'editor' && scope !== 'admin') fail('--scope must be editor or admin');
   let expiresAt: Date | null = null;
   if (values['expires-in-days'] !== undefined) {
     const days = Number(values['expires-in-days']);
-    if (!Number.isInteger(days) || days < 1 || days > 3650) fail('--expires-in-days must be a whole number from 1 to 3650');
+    if (!Number.isInteger(days) || days < 1 || days > 3650)
+      fail('--expires-in-days must be a whole number from 1 to 3650');
     expiresAt = new Date(Date.now() + days * 86_400_000);
   }
   return { name, scope, expiresAt };
@@ -58,7 +60,9 @@ try {
     const { name, scope, expiresAt } = createArgs!;
     try {
       const { token, row } = await createToken(handle.db, { name, scope, expiresAt });
-      console.error(`created ${row.scope} token "${row.name}"${row.expiresAt ? `, expires ${row.expiresAt.toISOString()}` : ''}; it is shown once:`);
+      console.error(
+        `created ${row.scope} token "${row.name}"${row.expiresAt ? `, expires ${row.expiresAt.toISOString()}` : ''}; it is shown once:`,
+      );
       process.stdout.write(`${token}\n`);
     } catch (err) {
       if (classifyDbError(err)?.kind === 'unique') fail(`a token named "${name}" already exists`, 1);
@@ -68,9 +72,20 @@ try {
     const rows = await listTokens(handle.db);
     if (rows.length === 0) console.error('no tokens');
     for (const r of rows) {
-      const state = r.revokedAt ? `revoked ${r.revokedAt.toISOString()}` : r.expiresAt && r.expiresAt < new Date() ? 'expired' : 'active';
+      const state = r.revokedAt
+        ? `revoked ${r.revokedAt.toISOString()}`
+        : r.expiresAt && r.expiresAt < new Date()
+          ? 'expired'
+          : 'active';
       console.log(
-        [r.name, r.scope, state, `created ${r.createdAt.toISOString()}`, `last used ${r.lastUsedAt?.toISOString() ?? 'never'}`, `expires ${r.expiresAt?.toISOString() ?? 'never'}`].join('\t'),
+        [
+          r.name,
+          r.scope,
+          state,
+          `created ${r.createdAt.toISOString()}`,
+          `last used ${r.lastUsedAt?.toISOString() ?? 'never'}`,
+          `expires ${r.expiresAt?.toISOString() ?? 'never'}`,
+        ].join('\t'),
       );
     }
   } else {

@@ -83,7 +83,9 @@ export async function createChangeSignal(options: ChangeSignalOptions): Promise<
   };
   const changed = (table: string): Promise<void> => {
     try {
-      return Promise.resolve(options.onChange(table)).catch((err: unknown) => report({ event: 'change-failed', error: asError(err) }));
+      return Promise.resolve(options.onChange(table)).catch((err: unknown) =>
+        report({ event: 'change-failed', error: asError(err) }),
+      );
     } catch (err) {
       report({ event: 'change-failed', error: asError(err) });
       return Promise.resolve();
@@ -196,7 +198,10 @@ async function listenPostgres(
         if (beating || lost) return;
         beating = true;
         // LISTEN again is a no-op round trip; pg_stat_activity keeps showing the LISTEN.
-        const timeout = setTimeout(() => drop(new Error(`the change-signal connection did not answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+        const timeout = setTimeout(
+          () => drop(new Error(`the change-signal connection did not answer within ${connectTimeoutMs} ms`)),
+          connectTimeoutMs,
+        );
         client.query(`LISTEN ${CHANGE_CHANNEL}`).then(
           () => {
             clearTimeout(timeout);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { type Logger, sql } from 'drizzle-orm';
+import { type Logger, type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
@@ -86,7 +86,8 @@ function poolError(options: CreateDbOptions, message: string): void {
 /** A PostgreSQL memory size (`16MB`, `128kB`, `1GB`); anything else is refused before it reaches the config file. */
 function sharedBuffers(value: string | undefined): string {
   const v = value ?? DEFAULT_PGLITE_SHARED_BUFFERS;
-  if (!/^\d{1,7}(?:kB|MB|GB)$/.test(v)) throw new Error(`shared_buffers must look like 16MB, 512kB or 1GB (got ${JSON.stringify(v)})`);
+  if (!/^\d{1,7}(?:kB|MB|GB)$/.test(v))
+    throw new Error(`shared_buffers must look like 16MB, 512kB or 1GB (got ${JSON.stringify(v)})`);
   return v;
 }
 
@@ -135,9 +136,17 @@ export async function setLocalStatementTimeout(tx: Db, timeoutMs: number): Promi
  */
 function installSafeTransactions(db: unknown, pool: pg.Pool): void {
   const session = (db as { session: NodePgSession<Record<string, unknown>, never> }).session;
-  const internals = session as unknown as { dialect: any; schema: any; options: any };
+  // Drizzle's session internals are not typed for reuse; their types are whatever its constructors take.
+  const internals = session as unknown as {
+    dialect: ConstructorParameters<typeof NodePgSession>[1];
+    schema: ConstructorParameters<typeof NodePgSession>[2];
+    options: ConstructorParameters<typeof NodePgSession>[3];
+  };
   type TxConfig = Parameters<NodePgSession<Record<string, unknown>, never>['transaction']>[1];
-  const transaction = async <T>(fn: (tx: NodePgTransaction<Record<string, unknown>, never>) => Promise<T>, config?: TxConfig) => {
+  const transaction = async <T>(
+    fn: (tx: NodePgTransaction<Record<string, unknown>, never>) => Promise<T>,
+    config?: TxConfig,
+  ) => {
     const client = await pool.connect();
     let releaseError: Error | undefined;
     // A checked-out client has no 'error' listener (pg-pool removes its idle
@@ -150,9 +159,15 @@ function installSafeTransactions(db: unknown, pool: pg.Pool): void {
     client.on('error', onClientError);
     try {
       const txSession = new NodePgSession(client, internals.dialect, internals.schema, internals.options);
-      const tx = new NodePgTransaction<Record<string, unknown>, never>(internals.dialect, txSession as any, internals.schema);
+      const tx = new NodePgTransaction<Record<string, unknown>, never>(
+        internals.dialect,
+        txSession as unknown as ConstructorParameters<typeof NodePgTransaction>[1],
+        internals.schema as ConstructorParameters<typeof NodePgTransaction<Record<string, unknown>, never>>[2],
+      );
       try {
-        await tx.execute(sql`begin${config ? sql` ${(tx as any).getTransactionConfigSQL(config)}` : undefined}`);
+        await tx.execute(
+          sql`begin${config ? sql` ${(tx as unknown as { getTransactionConfigSQL(c: TxConfig): SQL }).getTransactionConfigSQL(config)}` : undefined}`,
+        );
       } catch (err) {
         releaseError = err instanceof Error ? err : new Error(String(err));
         throw err;
@@ -224,7 +239,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
           connectionString: url,
           max: 1,
           connectionTimeoutMillis: connectTimeout,
-          options: sessionOptions({ statement_timeout: 0, lock_timeout: 60_000, idle_in_transaction_session_timeout: idleInTxTimeout }),
+          options: sessionOptions({
+            statement_timeout: 0,
+            lock_timeout: 60_000,
+            idle_in_transaction_session_timeout: idleInTxTimeout,
+          }),
         });
         migrationPool.on('error', () => {});
         try {
@@ -267,7 +286,12 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
  * migrations itself: `migrate` here only fails when they differ (see
  * open-for-command.ts, which checks before anything is written).
  */
-function createBridgeDb(socketDir: string, options: CreateDbOptions, logger: Logger | undefined, connectTimeout: number): DbHandle {
+function createBridgeDb(
+  socketDir: string,
+  options: CreateDbOptions,
+  logger: Logger | undefined,
+  connectTimeout: number,
+): DbHandle {
   const pool = new pg.Pool({
     host: socketDir,
     port: BRIDGE_PORT,

@@ -152,7 +152,9 @@ export function tryAcquireDirLock(dir: string, role: string): DirLock | null {
     if (holder && holder.pid !== process.pid && alive(holder)) return null;
     removeStale(file, text);
   }
-  throw new DirLockError(`Could not lock the data directory ${path.resolve(dir)} (${file}); another process keeps taking it.`);
+  throw new DirLockError(
+    `Could not lock the data directory ${path.resolve(dir)} (${file}); another process keeps taking it.`,
+  );
 }
 
 function ownLock(file: string, me: LockHolder): DirLock {

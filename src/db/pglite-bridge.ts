@@ -82,7 +82,16 @@ const int32 = (n: number) => {
 };
 
 function errorResponse(severity: 'ERROR' | 'FATAL', code: string, text: string): Buffer {
-  return message('E', Buffer.concat([cstring(`S${severity}`), cstring(`V${severity}`), cstring(`C${code}`), cstring(`M${text}`), Buffer.from([0])]));
+  return message(
+    'E',
+    Buffer.concat([
+      cstring(`S${severity}`),
+      cstring(`V${severity}`),
+      cstring(`C${code}`),
+      cstring(`M${text}`),
+      Buffer.from([0]),
+    ]),
+  );
 }
 
 function readCString(buf: Buffer, at: number): [string, number] {
@@ -126,7 +135,10 @@ function scopeNames(msg: Buffer, prefix: string): { msg: Buffer; parsed?: string
     const [name, at] = readCString(msg, 6);
     const scoped = scope(name);
     const closed = type === 0x43 && kind === 0x53 /* S */ && name ? scoped : undefined;
-    return { msg: rebuild(type, [Buffer.from([kind]), cstring(scoped), msg.subarray(at)]), ...(closed ? { closed } : {}) };
+    return {
+      msg: rebuild(type, [Buffer.from([kind]), cstring(scoped), msg.subarray(at)]),
+      ...(closed ? { closed } : {}),
+    };
   }
   return { msg };
 }
@@ -151,7 +163,10 @@ function scanOutput(out: Uint8Array, onNotification?: (channel: string, payload:
     if (type === 0x5a /* Z */) status = String.fromCharCode(buf[offset + 5]!);
     if (type === 0x41 /* A */) {
       if (offset > start) kept.push(buf.subarray(start, offset));
-      const fields = buf.subarray(offset + 9, end).toString('utf8').split('\0');
+      const fields = buf
+        .subarray(offset + 9, end)
+        .toString('utf8')
+        .split('\0');
       onNotification?.(fields[0] ?? '', fields[1] ?? '');
       start = end;
     }
@@ -162,7 +177,16 @@ function scanOutput(out: Uint8Array, onNotification?: (channel: string, payload:
 }
 
 async function startupParameters(pglite: PGlite): Promise<Buffer> {
-  const names = ['server_version', 'server_encoding', 'client_encoding', 'DateStyle', 'IntervalStyle', 'TimeZone', 'integer_datetimes', 'standard_conforming_strings'];
+  const names = [
+    'server_version',
+    'server_encoding',
+    'client_encoding',
+    'DateStyle',
+    'IntervalStyle',
+    'TimeZone',
+    'integer_datetimes',
+    'standard_conforming_strings',
+  ];
   const { rows } = await pglite.query<{ name: string; value: string }>(
     `SELECT name, current_setting(name) AS value FROM unnest($1::text[]) AS name`,
     [names],
@@ -270,7 +294,8 @@ class BridgeConnection {
     const { bytes, status } = scanOutput(out, this.options.onNotification);
     if (bytes.length > 0 && !this.socket.destroyed) this.socket.write(bytes);
     if (status === 'I') this.unhold();
-    else if (this.release) this.idleTimer = setTimeout(() => this.enqueue(() => this.idleTimeout()), this.options.idleInTransactionMs);
+    else if (this.release)
+      this.idleTimer = setTimeout(() => this.enqueue(() => this.idleTimeout()), this.options.idleInTransactionMs);
   }
 
   private async idleTimeout(): Promise<void> {
@@ -310,7 +335,8 @@ class BridgeConnection {
       await pglite.runExclusive(async () => {
         await pglite.execProtocolRaw(SYNC);
         if (pglite.isInTransaction()) await pglite.execProtocolRaw(ROLLBACK);
-        for (const name of this.statements) await pglite.execProtocolRaw(message('Q', cstring(`DEALLOCATE "${name.replaceAll('"', '""')}"`)));
+        for (const name of this.statements)
+          await pglite.execProtocolRaw(message('Q', cstring(`DEALLOCATE "${name.replaceAll('"', '""')}"`)));
         this.statements.clear();
       });
     } finally {
@@ -334,12 +360,17 @@ export async function startPgliteBridge(options: BridgeOptions): Promise<PgliteB
   let nextKey = 1;
   const server: Server = createServer((socket) => {
     if (connections.size >= MAX_CONNECTIONS) {
-      socket.end(errorResponse('FATAL', '53300', 'too many connections to the server\'s database'));
+      socket.end(errorResponse('FATAL', '53300', "too many connections to the server's database"));
       return;
     }
     const id = nextKey++;
     const key = Buffer.concat([int32(process.pid), int32(id)]);
-    const greeting = Buffer.concat([message('R', int32(0)), parameters, message('K', key), message('Z', Buffer.from('I'))]);
+    const greeting = Buffer.concat([
+      message('R', int32(0)),
+      parameters,
+      message('K', key),
+      message('Z', Buffer.from('I')),
+    ]);
     const connection = new BridgeConnection(socket, options, greeting, `b${id}_`);
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));

@@ -161,19 +161,16 @@ export const categoryAliases = pgTable(
 export const tokenScope = pgEnum('token_scope', ['editor', 'admin']);
 
 /** API tokens. Only a SHA-256 hash of the secret is stored; the secret is shown once. */
-export const apiTokens = pgTable(
-  'api_tokens',
-  {
-    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-    name: text('name').notNull().unique('api_tokens_name_key'),
-    tokenHash: text('token_hash').notNull().unique('api_tokens_token_hash_key'),
-    scope: tokenScope('scope').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
-    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
-    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
-  },
-);
+export const apiTokens = pgTable('api_tokens', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  name: text('name').notNull().unique('api_tokens_name_key'),
+  tokenHash: text('token_hash').notNull().unique('api_tokens_token_hash_key'),
+  scope: tokenScope('scope').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+});
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;

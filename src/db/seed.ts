@@ -1,6 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Db, DbHandle } from './client.js';
-import { type CategoryInput, type IssueContentInput, type IssueContentPaper, ensureCategories, insertIssueContent, issueIdBySlug } from './queries/issue-content.js';
+import {
+  type CategoryInput,
+  type IssueContentInput,
+  type IssueContentPaper,
+  ensureCategories,
+  insertIssueContent,
+  issueIdBySlug,
+} from './queries/issue-content.js';
 import { selectRows } from './queries/util.js';
 
 /** A published edition whose sections name their category by slug (the fixtures' shape). */
@@ -49,7 +56,14 @@ export interface BulkIssue {
   publishedAt: string;
   /** The category of section 1, 2, … */
   sectionCategoryIds: number[];
-  papers: Array<{ sectionNumber: number; position: number; title: string; summary: string; url: string | null; arxivId: string | null }>;
+  papers: Array<{
+    sectionNumber: number;
+    position: number;
+    title: string;
+    summary: string;
+    url: string | null;
+    arxivId: string | null;
+  }>;
 }
 
 /** The GIN indexes a large load drops first and rebuilds at the end. */
@@ -62,7 +76,10 @@ export async function truncateArchive(db: Db): Promise<void> {
 
 /** The latest week of the archive and how many editions it holds. */
 export async function archiveEnd(db: Db): Promise<{ lastWeek: string | null; issues: number }> {
-  const [state] = await selectRows<{ last: string | null; n: number }>(db, sql`SELECT max(week_start)::text AS last, count(*)::int AS n FROM issues`);
+  const [state] = await selectRows<{ last: string | null; n: number }>(
+    db,
+    sql`SELECT max(week_start)::text AS last, count(*)::int AS n FROM issues`,
+  );
   return { lastWeek: state?.last ?? null, issues: Number(state?.n ?? 0) };
 }
 
@@ -71,7 +88,10 @@ export async function dropPaperSearchIndexes(db: Db): Promise<string[]> {
   const defs = await selectRows<{ indexname: string; indexdef: string }>(
     db,
     sql`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'papers'
-        AND indexname IN (${sql.join(GIN_INDEXES.map((n) => sql`${n}`), sql`, `)})`,
+        AND indexname IN (${sql.join(
+          GIN_INDEXES.map((n) => sql`${n}`),
+          sql`, `,
+        )})`,
   );
   for (const d of defs) await db.execute(sql.raw(`DROP INDEX ${d.indexname}`));
   return defs.map((d) => d.indexdef);
@@ -134,7 +154,8 @@ export async function insertIssuesInBulk(db: Db, batch: BulkIssue[]): Promise<vo
 
 /** Fresh planner statistics after a load (and, on PostgreSQL, a vacuum). */
 export async function analyzeArchive(handle: Pick<DbHandle, 'db' | 'kind'>): Promise<void> {
-  if (handle.kind === 'postgres') await handle.db.execute(sql.raw('VACUUM ANALYZE papers, sections, issues, categories'));
+  if (handle.kind === 'postgres')
+    await handle.db.execute(sql.raw('VACUUM ANALYZE papers, sections, issues, categories'));
   else await handle.db.execute(sql.raw('ANALYZE papers'));
 }
 

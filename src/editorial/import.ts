@@ -86,10 +86,9 @@ function parseForImport(
 /** The editorial rules for the parsed edition; paths name the document's fields (["sections", "0", …]). */
 function validateDocument(doc: IssueDocument, slug: string): void {
   if (!doc.weekStart || !doc.weekEnd) {
-    throw new ValidationError(
-      'The week of the edition is unknown: give the year in the text or pass weekStart',
-      ['weekStart'],
-    );
+    throw new ValidationError('The week of the edition is unknown: give the year in the text or pass weekStart', [
+      'weekStart',
+    ]);
   }
   validate(importedIssueSchema, { ...doc, slug }, []);
 }

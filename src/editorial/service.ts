@@ -409,4 +409,3 @@ export async function mergeCategories(
     return { category: target, changes: updated(issueIds) };
   });
 }
-

@@ -170,7 +170,10 @@ export function renderFeed(built: BuiltFeed, format: FeedFormat): string {
       description: escapeHtml(e.summary),
       content: e.contentHtml,
       // The `feed` package writes Atom's category label as an attribute without escaping "<".
-      category: e.categories.map((c) => ({ name: format === 'atom' ? c.name.replace(/</g, '') : c.name, term: c.slug })),
+      category: e.categories.map((c) => ({
+        name: format === 'atom' ? c.name.replace(/</g, '') : c.name,
+        term: c.slug,
+      })),
     });
   }
   if (format === 'rss') return feed.rss2().replace(NOT_XML_CHAR, '');

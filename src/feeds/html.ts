@@ -31,7 +31,22 @@ export function escapeHtml(text: string): string {
 
 /** Every element feed HTML may contain. h1–h4 and hr: the renderer makes them from edition Markdown (`##`, `---`). */
 export const ALLOWED_TAGS: readonly string[] = [
-  'p', 'br', 'em', 'strong', 'code', 'pre', 'ul', 'ol', 'li', 'blockquote', 'a', 'h1', 'h2', 'h3', 'h4', 'hr',
+  'p',
+  'br',
+  'em',
+  'strong',
+  'code',
+  'pre',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'a',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'hr',
 ];
 /** The only attributes: on <a>, `href` (checked against ALLOWED_SCHEMES) and the `rel` set below. */
 export const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = { a: ['href', 'rel'] };

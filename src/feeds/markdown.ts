@@ -59,7 +59,11 @@ export interface PaperMarkdownInput {
  * `heading: false`, for feed entries whose title says it already), the
  * edition and category line, its links and its summary.
  */
-export function paperMarkdown(input: PaperMarkdownInput, links: SiteLinks, options: { heading?: boolean } = {}): string {
+export function paperMarkdown(
+  input: PaperMarkdownInput,
+  links: SiteLinks,
+  options: { heading?: boolean } = {},
+): string {
   const { paper, issue, section } = input;
   const blocks: string[][] = [];
   if (options.heading !== false) blocks.push([`# ${paper.number}. ${escapeInline(paper.title, false)}`]);
@@ -87,7 +91,9 @@ export function issueFeedMarkdown(doc: IssueDocument, issueSlug: string, links: 
   for (const section of doc.sections) {
     blocks.push([`## ${section.number}. ${escapeInline(section.categoryName, false)}`]);
     for (const paper of section.papers) {
-      blocks.push([`### [${paper.number}. ${escapeInline(paper.title, false)}](${links.paperMarkdown(issueSlug, paper.number)})`]);
+      blocks.push([
+        `### [${paper.number}. ${escapeInline(paper.title, false)}](${links.paperMarkdown(issueSlug, paper.number)})`,
+      ]);
       blocks.push(paperSourceLines(paper), body(paper.summary));
     }
   }

@@ -68,13 +68,17 @@ export const builder = new SchemaBuilder<{
       args: { id: { description: 'The global ID of the object.' } },
     },
     nodesQueryOptions: {
-      description: 'Fetches several objects by their global IDs, in the same order; `null` for those that do not exist.',
+      description:
+        'Fetches several objects by their global IDs, in the same order; `null` for those that do not exist.',
       args: { ids: { description: 'Global IDs of the objects (at most 100).' } },
     },
     idFieldOptions: { description: 'Globally unique, opaque ID of this object.' },
     cursorFieldOptions: { description: 'Opaque cursor of this edge: pass it as `after` or `before`.' },
     nodeFieldOptions: { description: 'The item at the end of this edge.', nullable: false },
-    edgesFieldOptions: { description: 'The edges of the page, each with its cursor.', nullable: { list: false, items: false } },
+    edgesFieldOptions: {
+      description: 'The edges of the page, each with its cursor.',
+      nullable: { list: false, items: false },
+    },
     pageInfoFieldOptions: { description: 'Information to fetch the next or previous page.' },
     hasNextPageFieldOptions: { description: 'Whether more items follow this page.' },
     hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
@@ -105,7 +109,11 @@ export function isDateInRange(date: Date): boolean {
  */
 function boundedDateScalar(scalar: GraphQLScalarType): GraphQLScalarType {
   const config = scalar.toConfig();
-  const badInput = (message: string, node?: ValueNode) => new GraphQLError(message, { ...(node ? { nodes: node } : {}), extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  const badInput = (message: string, node?: ValueNode) =>
+    new GraphQLError(message, {
+      ...(node ? { nodes: node } : {}),
+      extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    });
   const check = (parse: () => unknown, input: unknown, node?: ValueNode): Date => {
     let value: unknown;
     try {
@@ -114,7 +122,10 @@ function boundedDateScalar(scalar: GraphQLScalarType): GraphQLScalarType {
       throw badInput(error instanceof Error ? error.message : `${config.name} cannot represent ${String(input)}`, node);
     }
     if (!(value instanceof Date) || !isDateInRange(value)) {
-      throw badInput(`${config.name} must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}, got ${JSON.stringify(input instanceof Date ? input.toISOString() : input)}`, node);
+      throw badInput(
+        `${config.name} must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}, got ${JSON.stringify(input instanceof Date ? input.toISOString() : input)}`,
+        node,
+      );
     }
     return value;
   };
@@ -122,7 +133,8 @@ function boundedDateScalar(scalar: GraphQLScalarType): GraphQLScalarType {
     ...config,
     parseValue: (value) => check(() => config.parseValue!(value), value),
     // one parameter: graphql-jit refuses literal parsers that take variables (these need none)
-    parseLiteral: (node) => check(() => config.parseLiteral!(node, undefined), 'value' in node ? node.value : undefined, node),
+    parseLiteral: (node) =>
+      check(() => config.parseLiteral!(node, undefined), 'value' in node ? node.value : undefined, node),
   });
 }
 

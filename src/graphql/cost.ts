@@ -97,10 +97,14 @@ function connectionPage(first: unknown, last: unknown): number {
   return typeof size === 'number' && Number.isInteger(size) && size >= 1 && size <= MAX_PAGE_SIZE ? size : 0;
 }
 
-function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
+function operationOf(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): OperationDefinitionNode | undefined {
   let operation: OperationDefinitionNode | undefined;
   for (const def of document.definitions) {
-    if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
+    if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName))
+      operation ??= def;
   }
   return operation;
 }
@@ -125,7 +129,11 @@ function rootOf(schema: GraphQLSchema, operation: OperationDefinitionNode) {
  * operation before running anything: the defaults alone are then as good as
  * any values.
  */
-function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, inputs: Record<string, unknown>): Record<string, unknown> {
+function coerceVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   const defs = operation.variableDefinitions ?? [];
   if (defs.length === 0) return {};
   const result = getVariableValues(schema, defs, inputs, { maxErrors: 1 });
@@ -135,7 +143,11 @@ function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNo
 }
 
 /** A field's arguments as execution will read them: the argument, else its variable's value or default, else the argument's default. */
-function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
+function argumentsOf(
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
   if (field.args.length === 0) return {};
   try {
     return getArgumentValues(field, node, variables);
@@ -145,7 +157,11 @@ function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, var
   }
 }
 
-function fieldOf(schema: GraphQLSchema, parent: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
+function fieldOf(
+  schema: GraphQLSchema,
+  parent: GraphQLCompositeType,
+  name: string,
+): GraphQLField<unknown, unknown> | undefined {
   if (name.startsWith('__')) {
     if (name === '__typename') return TypeNameMetaFieldDef;
     if (parent === schema.getQueryType()) {
@@ -189,7 +205,15 @@ export function queryCost(
   if (!root) return 0;
   const fragments = fragmentsOf(document);
   const vars = coerceVariables(schema, operation, variables ?? {});
-  const introspection: IntrospectionWalk = { schema, fragments, count: 0, work: 0, cap: MAX_COST, exceeded: false, expanded: new Map() };
+  const introspection: IntrospectionWalk = {
+    schema,
+    fragments,
+    count: 0,
+    work: 0,
+    cap: MAX_COST,
+    exceeded: false,
+    expanded: new Map(),
+  };
 
   // Cost of a fragment for one parent (multiplier 1): a cost is linear in its multiplier.
   const fragmentCosts = new Map<string, number>();
@@ -233,7 +257,10 @@ export function queryCost(
         const args = argumentsOf(field, sel, vars);
         if (isConnection(named)) {
           factor = connectionPage(args.first, args.last);
-        } else if (isListType(getNullableType(field.type)) && !(isConnection(parent) && (field.name === 'edges' || field.name === 'nodes'))) {
+        } else if (
+          isListType(getNullableType(field.type)) &&
+          !(isConnection(parent) && (field.name === 'edges' || field.name === 'nodes'))
+        ) {
           // (a connection's edges and nodes are its page: already counted by the connection)
           if (Array.isArray(args.ids)) factor = args.ids.length;
           else factor = pageSize(args.first) ?? listSize(`${parent.name}.${field.name}`, listSizes);
@@ -337,11 +364,18 @@ function introspectionChildren(
     case '__Type': {
       const type = value as GraphQLType;
       // deprecated fields, arguments and values are counted whether asked for or not: an upper bound
-      if (field === 'fields') return ['__Field', isObjectType(type) || isInterfaceType(type) ? Object.values(type.getFields()) : EMPTY];
-      if (field === 'interfaces') return ['__Type', isObjectType(type) || isInterfaceType(type) ? type.getInterfaces() : EMPTY];
+      if (field === 'fields')
+        return ['__Field', isObjectType(type) || isInterfaceType(type) ? Object.values(type.getFields()) : EMPTY];
+      if (field === 'interfaces')
+        return ['__Type', isObjectType(type) || isInterfaceType(type) ? type.getInterfaces() : EMPTY];
       if (field === 'possibleTypes') return ['__Type', isAbstractType(type) ? schema.getPossibleTypes(type) : EMPTY];
-      if (field === 'enumValues') return ['__EnumValue', isEnumType(type) ? (type.getValues() as GraphQLEnumValue[]) : EMPTY];
-      if (field === 'inputFields') return ['__InputValue', isInputObjectType(type) ? (Object.values(type.getFields()) as GraphQLInputField[]) : EMPTY];
+      if (field === 'enumValues')
+        return ['__EnumValue', isEnumType(type) ? (type.getValues() as GraphQLEnumValue[]) : EMPTY];
+      if (field === 'inputFields')
+        return [
+          '__InputValue',
+          isInputObjectType(type) ? (Object.values(type.getFields()) as GraphQLInputField[]) : EMPTY,
+        ];
       if (field === 'ofType') return ['__Type', isListType(type) || isNonNullType(type) ? [type.ofType] : EMPTY];
       return null;
     }
@@ -365,7 +399,12 @@ function introspectionChildren(
  * itself not counted). Stops (`walk.exceeded`) once the whole operation has
  * counted past its cap or worked too long.
  */
-function introspectionCount(walk: IntrospectionWalk, set: SelectionSetNode, kind: IntrospectionKind, value: unknown): number {
+function introspectionCount(
+  walk: IntrospectionWalk,
+  set: SelectionSetNode,
+  kind: IntrospectionKind,
+  value: unknown,
+): number {
   const start = walk.count;
   const visit = (s: SelectionSetNode, k: IntrospectionKind, v: unknown): boolean => {
     for (const field of objectFieldsOf(walk, s)) {
@@ -398,11 +437,21 @@ interface ResultShape {
 
 const shapes = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Map<string, ResultShape>>>>();
 
-function shapeOf(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Map<string, ResultShape> | null {
+function shapeOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): Map<string, ResultShape> | null {
   let bySchema = shapes.get(schema);
-  if (!bySchema) shapes.set(schema, (bySchema = new WeakMap()));
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    shapes.set(schema, bySchema);
+  }
   let byOperation = bySchema.get(document);
-  if (!byOperation) bySchema.set(document, (byOperation = new Map()));
+  if (!byOperation) {
+    byOperation = new Map();
+    bySchema.set(document, byOperation);
+  }
   const key = operationName ?? '';
   let shape = byOperation.get(key);
   if (shape) return shape;
@@ -430,7 +479,10 @@ function buildShape(
       if (sel.kind === Kind.FIELD) {
         const key = sel.alias?.value ?? sel.name.value;
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = []));
+        if (!group) {
+          group = [];
+          groups.set(key, group);
+        }
         group.push([sel, parent]);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const on = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;

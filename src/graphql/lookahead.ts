@@ -31,7 +31,10 @@ function collect(
  * "yes" only means that fetching the data along may pay, never that it is
  * shown. Used to fetch a child along with its parent in one statement.
  */
-export function selectsPath(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): boolean {
+export function selectsPath(
+  info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>,
+  path: readonly string[],
+): boolean {
   let nodes: readonly FieldNode[] = info.fieldNodes;
   for (const name of path) {
     const next: FieldNode[] = [];
@@ -127,7 +130,10 @@ function namesIn(
 }
 
 /** The names of the fields selected at this path below the field being resolved (through fragments). */
-export function fieldsAt(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): Set<string> {
+export function fieldsAt(
+  info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>,
+  path: readonly string[],
+): Set<string> {
   let nodes: readonly FieldNode[] = info.fieldNodes;
   for (const name of path) {
     const next: FieldNode[] = [];
@@ -148,7 +154,9 @@ export function fieldsAt(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragment
  * the fields selected on its `nodes` and `edges { node }`, through fragments.
  */
 export function paperColumnsFor(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): PaperColumns {
-  return memoized(paperColumns, info, () => PAPER.setFor(new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])])));
+  return memoized(paperColumns, info, () =>
+    PAPER.setFor(new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])])),
+  );
 }
 
 /** The same for the papers of the sections of an edition (`Issue.sections` → `papers`). */

@@ -60,8 +60,10 @@ export function windowFromArgs<K>(args: ConnectionArgs, order: SortDirection, co
   const last = checkSize(args.last, 'last');
   if (first !== null && last !== null) throw userInputError('Pass either `first` or `last`, not both', 'last');
   const backward = last !== null || (first === null && args.before != null);
-  if (backward && args.after != null) throw userInputError('`after` goes with `first`; use `before` with `last`', 'after');
-  if (!backward && args.before != null) throw userInputError('`before` goes with `last`; use `after` with `first`', 'before');
+  if (backward && args.after != null)
+    throw userInputError('`after` goes with `first`; use `before` with `last`', 'after');
+  if (!backward && args.before != null)
+    throw userInputError('`before` goes with `last`; use `after` with `first`', 'before');
   const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
   const raw = backward ? args.before : args.after;
   const cursor = raw != null ? decodeCursor(codec, raw, backward ? 'before' : 'after') : null;
@@ -126,21 +128,13 @@ const isPos = (v: unknown): v is number => Number.isInteger(v) && (v as number) 
 
 export const issueCursor: CursorCodec<[string, number]> = {
   kind: 'issue',
-  validate: (v) =>
-    Array.isArray(v) && v.length === 2 && isIsoDate(v[0]) && isId(v[1])
-      ? [v[0], v[1]]
-      : null,
+  validate: (v) => (Array.isArray(v) && v.length === 2 && isIsoDate(v[0]) && isId(v[1]) ? [v[0], v[1]] : null),
 };
 
 export const paperCursor: CursorCodec<[string, number, number, number]> = {
   kind: 'paper',
   validate: (v) =>
-    Array.isArray(v) &&
-    v.length === 4 &&
-    isIsoDate(v[0]) &&
-    isId(v[1]) &&
-    isPos(v[2]) &&
-    isPos(v[3])
+    Array.isArray(v) && v.length === 4 && isIsoDate(v[0]) && isId(v[1]) && isPos(v[2]) && isPos(v[3])
       ? [v[0], v[1], v[2], v[3]]
       : null,
 };

@@ -97,7 +97,8 @@ function readableAsMarkdown(markdown: string): boolean {
   for (let i = 0; i < markdown.length; i++) {
     const ch = markdown.charAt(i);
     if (ch === '\\') i++;
-    else if ((ch === '*' || ch === '_' || ch === '~' || ch === '[') && ++delimiters > INLINE_MARKDOWN_MAX_DELIMITERS) return false;
+    else if ((ch === '*' || ch === '_' || ch === '~' || ch === '[') && ++delimiters > INLINE_MARKDOWN_MAX_DELIMITERS)
+      return false;
   }
   return true;
 }
@@ -113,17 +114,74 @@ class OneLineTokenizer extends Tokenizer {
   }
 }
 /** Our own options: nothing another module may have set with marked.use(). */
-const INLINE_LEXER_OPTIONS = { ...getDefaults(), gfm: true, breaks: false, pedantic: false, tokenizer: new OneLineTokenizer() };
+const INLINE_LEXER_OPTIONS = {
+  ...getDefaults(),
+  gfm: true,
+  breaks: false,
+  pedantic: false,
+  tokenizer: new OneLineTokenizer(),
+};
 
 /** Named character references understood in one-line fields (others stay as written). */
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', copy: '©', reg: '®', trade: '™',
-  hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«',
-  raquo: '»', middot: '·', bull: '•', times: '×', divide: '÷', deg: '°', plusmn: '±', minus: '−',
-  euro: '€', pound: '£', yen: '¥', cent: '¢', sect: '§', para: '¶', shy: '\u00ad', thinsp: '\u2009',
-  ensp: '\u2002', emsp: '\u2003', zwj: '\u200d', zwnj: '\u200c', larr: '←', rarr: '→', harr: '↔',
-  le: '≤', ge: '≥', ne: '≠', asymp: '≈', infin: '∞', alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ',
-  epsilon: 'ε', theta: 'θ', lambda: 'λ', mu: 'μ', pi: 'π', sigma: 'σ', tau: 'τ', phi: 'φ', omega: 'ω',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  hellip: '…',
+  mdash: '—',
+  ndash: '–',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  laquo: '«',
+  raquo: '»',
+  middot: '·',
+  bull: '•',
+  times: '×',
+  divide: '÷',
+  deg: '°',
+  plusmn: '±',
+  minus: '−',
+  euro: '€',
+  pound: '£',
+  yen: '¥',
+  cent: '¢',
+  sect: '§',
+  para: '¶',
+  shy: '\u00ad',
+  thinsp: '\u2009',
+  ensp: '\u2002',
+  emsp: '\u2003',
+  zwj: '\u200d',
+  zwnj: '\u200c',
+  larr: '←',
+  rarr: '→',
+  harr: '↔',
+  le: '≤',
+  ge: '≥',
+  ne: '≠',
+  asymp: '≈',
+  infin: '∞',
+  alpha: 'α',
+  beta: 'β',
+  gamma: 'γ',
+  delta: 'δ',
+  epsilon: 'ε',
+  theta: 'θ',
+  lambda: 'λ',
+  mu: 'μ',
+  pi: 'π',
+  sigma: 'σ',
+  tau: 'τ',
+  phi: 'φ',
+  omega: 'ω',
 };
 const CHARACTER_REFERENCE = /&(?:#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z][A-Za-z0-9]{1,31}));/g;
 

@@ -25,9 +25,19 @@ export function createLogger(level: LogLevel = 'info', options: CreateLoggerOpti
     // Never log credentials, even if someone logs a request's headers.
     redact: { paths: ['headers.authorization', 'req.headers.authorization', '*.authorization'], censor: '[redacted]' },
   };
-  const wantPretty = options.pretty ?? (process.env.NODE_ENV !== 'production' && process.stdout.isTTY === true && !options.destination);
+  const wantPretty =
+    options.pretty ?? (process.env.NODE_ENV !== 'production' && process.stdout.isTTY === true && !options.destination);
   if (wantPretty) {
-    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: options.destination ?? 1, sync: true }));
+    return pino(
+      base,
+      pretty({
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        destination: options.destination ?? 1,
+        sync: true,
+      }),
+    );
   }
   return options.destination ? pino(base, options.destination) : pino(base);
 }
@@ -78,7 +88,9 @@ const requestLogs = new WeakMap<Request, RequestLog>();
 function errorCodesOf(errors: readonly unknown[] | undefined): string[] {
   if (!errors) return [];
   return errors.map((e) => {
-    const code = (e instanceof GraphQLError ? e.extensions : (e as { extensions?: Record<string, unknown> })?.extensions)?.code;
+    const code = (
+      e instanceof GraphQLError ? e.extensions : (e as { extensions?: Record<string, unknown> })?.extensions
+    )?.code;
     return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
   });
 }
@@ -97,7 +109,8 @@ export function recordMaskedError(masked: object, original: unknown): void {
 /** The error a resolver threw, inside the GraphQLErrors that carry it. */
 function thrownError(error: unknown): unknown {
   let current = error;
-  for (let i = 0; i < 8 && current instanceof GraphQLError && current.originalError; i++) current = current.originalError;
+  for (let i = 0; i < 8 && current instanceof GraphQLError && current.originalError; i++)
+    current = current.originalError;
   return current;
 }
 
@@ -195,7 +208,14 @@ function logMaskedErrors(logger: Logger, errors: readonly unknown[] | undefined,
 export function loggingPlugin(logger: Logger): Plugin {
   return {
     onRequest({ request, url }) {
-      requestLogs.set(request, { requestId: requestIdOf(request), start: performance.now(), errorCodes: [], cached: false, graphql: url.pathname === '/graphql', path: url.pathname });
+      requestLogs.set(request, {
+        requestId: requestIdOf(request),
+        start: performance.now(),
+        errorCodes: [],
+        cached: false,
+        graphql: url.pathname === '/graphql',
+        path: url.pathname,
+      });
     },
     onParams({ request, params }) {
       const log = requestLogs.get(request);
@@ -223,7 +243,11 @@ export function loggingPlugin(logger: Logger): Plugin {
     onResultProcess({ request, result, setResult }) {
       const log = requestLogs.get(request);
       if (!log) return;
-      const where: MaskedContext = { requestId: log.requestId, operationName: log.operationName, operationType: log.operationType };
+      const where: MaskedContext = {
+        requestId: log.requestId,
+        operationName: log.operationName,
+        operationType: log.operationType,
+      };
       if (isAsyncIterable(result)) {
         // a stream's events are sent after its response (and its line) has begun: each is looked at as it goes out
         setResult(
@@ -238,7 +262,10 @@ export function loggingPlugin(logger: Logger): Plugin {
       for (const r of results) {
         if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) continue;
         if ((r as Record<symbol, unknown>)[Symbol.for('servedFromResponseCache')]) log.cached = true;
-        const { errors, extensions } = r as { errors?: readonly unknown[]; extensions?: { cost?: { requested?: unknown } } };
+        const { errors, extensions } = r as {
+          errors?: readonly unknown[];
+          extensions?: { cost?: { requested?: unknown } };
+        };
         log.errorCodes.push(...errorCodesOf(errors));
         logMaskedErrors(logger, errors, where);
         const requested = extensions?.cost?.requested;
@@ -311,5 +338,10 @@ export function logRequest(logger: Logger, request: RequestLine): void {
     if (graphql.streaming) line.streaming = true;
   }
   const level = status >= 500 ? 'error' : status >= 400 || (graphql?.errorCodes.length ?? 0) > 0 ? 'warn' : 'info';
-  logger[level](line, graphql ? `graphql ${graphql.operationName ?? 'anonymous'} ${status}` : `${request.method} ${request.path} ${status}`);
+  logger[level](
+    line,
+    graphql
+      ? `graphql ${graphql.operationName ?? 'anonymous'} ${status}`
+      : `${request.method} ${request.path} ${status}`,
+  );
 }

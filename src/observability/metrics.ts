@@ -126,7 +126,8 @@ export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
       const request = (context as { request?: Request }).request;
       return ({ result }) => {
         if (!request || result instanceof Error || !result || typeof result !== 'object' || !('kind' in result)) return;
-        const name = getOperationAST(result, (context as { params?: { operationName?: string } }).params?.operationName)?.name?.value;
+        const name = getOperationAST(result, (context as { params?: { operationName?: string } }).params?.operationName)
+          ?.name?.value;
         if (name) operationNames.set(request, name);
       };
     },
@@ -141,8 +142,13 @@ export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
         if (!list?.length) continue;
         const operationName = labelValue(operationNames.get(request), 'Anonymous');
         for (const e of list) {
-          const code = (e instanceof GraphQLError ? e.extensions : (e as { extensions?: Record<string, unknown> })?.extensions)?.code;
-          errors.inc({ code: labelValue(typeof code === 'string' ? code : undefined, 'INTERNAL_SERVER_ERROR'), operationName });
+          const code = (
+            e instanceof GraphQLError ? e.extensions : (e as { extensions?: Record<string, unknown> })?.extensions
+          )?.code;
+          errors.inc({
+            code: labelValue(typeof code === 'string' ? code : undefined, 'INTERNAL_SERVER_ERROR'),
+            operationName,
+          });
         }
       }
     },
@@ -155,7 +161,12 @@ export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
       if (!expected || url.pathname !== endpoint) return;
       const sent = Buffer.from(request.headers.get('authorization') ?? '');
       if (sent.length === expected.length && timingSafeEqual(sent, expected)) return;
-      endResponse(new fetchAPI.Response('Unauthorized\n', { status: 401, headers: { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' } }));
+      endResponse(
+        new fetchAPI.Response('Unauthorized\n', {
+          status: 401,
+          headers: { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' },
+        }),
+      );
     },
   };
 

@@ -78,7 +78,8 @@ function searchCodec(query: string, filter: unknown, order: SearchOrder): Cursor
       if (!Array.isArray(v) || (v[0] !== 'text' && v[0] !== 'fuzzy')) return null;
       if (order === 'RELEVANCE') {
         const score = v[1];
-        const valid = v.length === 3 && typeof score === 'number' && Number.isFinite(score) && score >= 0 && score < 1e6;
+        const valid =
+          v.length === 3 && typeof score === 'number' && Number.isFinite(score) && score >= 0 && score < 1e6;
         return valid && isId(v[2]) ? [v[0], score, v[2]] : null;
       }
       const valid = v.length === 5 && isIsoDate(v[1]) && isId(v[2]) && isPos(v[3]) && isPos(v[4]);

@@ -29,7 +29,16 @@ it('npm run build emits JavaScript that `npm run start:dist` (node with its V8 f
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     // plain node: no tsx loader inherited from the test runner
-    env: { ...process.env, NODE_OPTIONS: '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', SEED_SAMPLE: 'true' },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      SEED_SAMPLE: 'true',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

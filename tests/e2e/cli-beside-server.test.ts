@@ -15,7 +15,9 @@ import { type ResultOf, graphql } from '../graphql.js';
  * first — survive a restart, and leave the database intact.
  */
 const PAPERS = 5; // papers in FIXTURE_ISSUE
-const ISSUE = graphql(`query Issue($slug: String!) { issue(slug: $slug) { title subtitle paperCount sections { papers { id number title } } } }`);
+const ISSUE = graphql(
+  `query Issue($slug: String!) { issue(slug: $slug) { title subtitle paperCount sections { papers { id number title } } } }`,
+);
 const ISSUE_COUNT = graphql(`{ issues(first: 100) { totalCount } }`);
 const SUBTITLE = graphql(`{ issue(slug: "2031-01-06") { subtitle } }`);
 /** How long a test waits for something that must happen (a liveness guard, not a speed requirement). */
@@ -99,7 +101,8 @@ describe.each(backends)('the CLI beside a running server on %s', (_name, make) =
     const after = (await gql(server.url, ISSUE, { slug })).body.data?.issue;
     if (!after) throw new Error('the replaced edition is not seen');
     expect(after.sections[0]!.papers[0]!.title).toBe(`${firstTitle} (revised)`);
-    const ids = (issue: NonNullable<ResultOf<typeof ISSUE>['issue']>) => issue.sections.flatMap((s) => s.papers.map((p) => p.id));
+    const ids = (issue: NonNullable<ResultOf<typeof ISSUE>['issue']>) =>
+      issue.sections.flatMap((s) => s.papers.map((p) => p.id));
     expect(ids(after).slice(1)).toEqual(ids(seen).slice(1));
 
     // a second import of the same week without --replace is refused and changes nothing

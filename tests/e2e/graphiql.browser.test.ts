@@ -19,7 +19,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'llm-papers-graphiql-'));
-    server = await startServer({ DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir, SEED_SAMPLE: 'true' });
+    server = await startServer({
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
+      DATA_DIR: dataDir,
+      SEED_SAMPLE: 'true',
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -69,7 +74,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
       const url = new URL(response.url());
       if (!url.pathname.startsWith('/graphiql/')) return;
       const headers = response.headers();
-      assets.push({ url: url.pathname, status: response.status(), cacheControl: headers['cache-control'], encoding: headers['content-encoding'] });
+      assets.push({
+        url: url.pathname,
+        status: response.status(),
+        cacheControl: headers['cache-control'],
+        encoding: headers['content-encoding'],
+      });
     });
     await context.route(
       (url) => url.origin !== new URL(server.url).origin,
@@ -104,8 +114,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in a browser (skipped when ${CH
       await page.screenshot({ path: SCREENSHOT });
       expect(external, 'GraphiQL tried to load resources from outside the server').toEqual([]);
       const paths = assets.map((a) => a.url);
-      expect(paths.some((p) => /\/graphiql\/graphiql\.[0-9a-f]{16}\.js$/.test(p)), paths.join(' ')).toBe(true);
-      expect(paths.some((p) => /\/graphiql\/graphiql\.[0-9a-f]{16}\.css$/.test(p)), paths.join(' ')).toBe(true);
+      expect(
+        paths.some((p) => /\/graphiql\/graphiql\.[0-9a-f]{16}\.js$/.test(p)),
+        paths.join(' '),
+      ).toBe(true);
+      expect(
+        paths.some((p) => /\/graphiql\/graphiql\.[0-9a-f]{16}\.css$/.test(p)),
+        paths.join(' '),
+      ).toBe(true);
       for (const a of assets) {
         expect(a.status, a.url).toBe(200);
         expect(a.cacheControl, a.url).toBe('public, max-age=31536000, immutable');

@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { type AnyDocument, type GraphQLResponse, type ResultOfDocument, type VariableArgs, documentText } from '../helpers/http.js';
+import {
+  type AnyDocument,
+  type GraphQLResponse,
+  type ResultOfDocument,
+  type VariableArgs,
+  documentText,
+} from '../helpers/http.js';
 import { repoRoot } from '../helpers/server.js';
 
 /** A committed edition in the plain-text format (the tests need no ../shared). */
@@ -15,7 +21,12 @@ export interface CliResult {
 }
 
 /** Runs a command of package.json's scripts as `npm run NAME --` does (src/cli/*.ts under tsx), as one process. */
-export function runCli(script: string, args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<CliResult> {
+export function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'cli', script), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
@@ -43,7 +54,12 @@ export async function gql<D extends AnyDocument>(
   document: D,
   ...args: VariableArgs<D>
 ): Promise<{ status: number; body: GraphQLResponse<ResultOfDocument<D>>['body'] }>;
-export async function gql(url: string, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: unknown }>;
+export async function gql(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+): Promise<{ status: number; body: unknown }>;
 export async function gql(
   url: string,
   document: string | AnyDocument,
@@ -59,7 +75,11 @@ export async function gql(
 }
 
 /** Polls `read` until `ok` holds or `withinMs` passes; returns the last value and when it first held. */
-export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, withinMs: number): Promise<{ value: T; afterMs: number | null }> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  withinMs: number,
+): Promise<{ value: T; afterMs: number | null }> {
   const started = performance.now();
   let value = await read();
   while (!ok(value)) {
@@ -90,11 +110,16 @@ const TABLES = ['issues', 'sections', 'papers', 'categories', 'api_tokens'];
 export async function expectIntact(client: pg.Client): Promise<void> {
   await client.query('BEGIN');
   try {
-    await client.query('SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexonlyscan = off');
+    await client.query(
+      'SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexonlyscan = off',
+    );
     const heap = new Map<string, number[]>();
     for (const table of TABLES) {
       const { rows } = await client.query<{ id: number }>(`SELECT id FROM ${table}`);
-      heap.set(table, rows.map((r) => r.id));
+      heap.set(
+        table,
+        rows.map((r) => r.id),
+      );
       expect(new Set(rows.map((r) => r.id)).size, `duplicate ids in ${table}`).toBe(rows.length);
     }
     const dupNumbers = await client.query(
@@ -106,10 +131,15 @@ export async function expectIntact(client: pg.Client): Promise<void> {
         WHERE s.id IS NULL OR i.id IS NULL`,
     );
     expect(orphans.rows, 'papers without their section or edition').toEqual([]);
-    await client.query('SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = on; SET LOCAL enable_bitmapscan = on');
+    await client.query(
+      'SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = on; SET LOCAL enable_bitmapscan = on',
+    );
     for (const table of TABLES) {
       const ids = heap.get(table)!;
-      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1::int[])`, [ids]);
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1::int[])`,
+        [ids],
+      );
       expect(rows[0]!.n, `rows of ${table} missing from its primary-key index`).toBe(ids.length);
     }
   } finally {

@@ -28,23 +28,32 @@ async function serve(dir: string): Promise<RunningServer> {
 }
 
 afterEach(async () => {
-  for (const s of servers.splice(0)) if (s.child.exitCode === null && s.child.signalCode === null) await s.stop('SIGKILL');
+  for (const s of servers.splice(0))
+    if (s.child.exitCode === null && s.child.signalCode === null) await s.stop('SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 const env = (dir: string) => ({ DATABASE_URL: undefined, DATA_DIR: dir });
 const PAPER_COUNT = graphql(`query PaperCount($slug: String!) { issue(slug: $slug) { paperCount } }`);
-const paperCount = async (url: string, slug: string) => (await gql(url, PAPER_COUNT, { slug })).body.data?.issue?.paperCount ?? null;
+const paperCount = async (url: string, slug: string) =>
+  (await gql(url, PAPER_COUNT, { slug })).body.data?.issue?.paperCount ?? null;
 
 /** A big edition (so that an import takes a while): `sections` × `perSection` papers with long summaries. */
 function bigIssue(sections: number, perSection: number): string {
-  const lines = ['Important LLM Papers for the Week From 06/01 to 12/01', 'A long edition', 'Intro paragraph.', 'Table of Contents:'];
+  const lines = [
+    'Important LLM Papers for the Week From 06/01 to 12/01',
+    'A long edition',
+    'Intro paragraph.',
+    'Table of Contents:',
+  ];
   for (let s = 1; s <= sections; s++) lines.push(`Category ${s}`);
   for (let s = 1; s <= sections; s++) {
     lines.push(`${s}. Category ${s}`);
     for (let p = 1; p <= perSection; p++) {
       lines.push(`${s}.${p}. Paper ${s}-${p}: A Study of Something Long Enough`);
-      lines.push(`Summary of paper ${s}.${p}. ${'The method improves reasoning and alignment of language models. '.repeat(20)}`);
+      lines.push(
+        `Summary of paper ${s}.${p}. ${'The method improves reasoning and alignment of language models. '.repeat(20)}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -83,11 +92,15 @@ describe('one PGlite directory, a server and commands', () => {
     writeFileSync(file, bigIssue(20, 40));
     try {
       const server = await serve(dir);
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', file, '--week-start', '2031-03-03'], {
-        cwd: repoRoot,
-        env: { ...process.env, ...env(dir) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/import.ts', file, '--week-start', '2031-03-03'],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, ...env(dir) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       // kill the server as soon as the command is writing through it
@@ -142,9 +155,16 @@ describe('one PGlite directory, a server and commands', () => {
 
   it('a client that leaves a transaction open neither leaks into the server nor stalls it', async () => {
     const dir = dataDir();
-    const server = await startServer({ DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dir, LOG_LEVEL: 'warn', IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500' });
+    const server = await startServer({
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
+      DATA_DIR: dir,
+      LOG_LEVEL: 'warn',
+      IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500',
+    });
     servers.push(server);
-    const original = (await gql(server.url, graphql(`{ issue(slug: "2025-05-05") { subtitle } }`))).body.data?.issue?.subtitle;
+    const original = (await gql(server.url, graphql(`{ issue(slug: "2025-05-05") { subtitle } }`))).body.data?.issue
+      ?.subtitle;
     expect(original).toBeTruthy();
 
     // idle in a transaction: the server's reads wait, then the client is cut off and its write rolled back
@@ -170,7 +190,10 @@ describe('one PGlite directory, a server and commands', () => {
     await gone.query('BEGIN');
     await gone.query(`UPDATE issues SET subtitle = 'uncommitted' WHERE slug = '2025-05-05'`);
     (gone as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-    expect((await gql(server.url, graphql(`{ issue(slug: "2025-05-05") { subtitle weekStart } }`))).body.data?.issue?.subtitle).toBe(original);
+    expect(
+      (await gql(server.url, graphql(`{ issue(slug: "2025-05-05") { subtitle weekStart } }`))).body.data?.issue
+        ?.subtitle,
+    ).toBe(original);
   }, 120_000);
 
   it('named prepared statements of different clients never meet in the shared session', async () => {
@@ -215,7 +238,9 @@ describe('one PGlite directory, a server and commands', () => {
 
     // the server "has not applied" the newest migration
     const client = await sqlClient({ dataDir: dir });
-    const last = await client.query('DELETE FROM drizzle.__drizzle_migrations WHERE id = (SELECT max(id) FROM drizzle.__drizzle_migrations) RETURNING *');
+    const last = await client.query(
+      'DELETE FROM drizzle.__drizzle_migrations WHERE id = (SELECT max(id) FROM drizzle.__drizzle_migrations) RETURNING *',
+    );
     try {
       const before = snapshot();
       const refused = await runCli('import.ts', [FIXTURE_ISSUE, '--week-start', '2031-05-05'], env(dir));
@@ -228,7 +253,11 @@ describe('one PGlite directory, a server and commands', () => {
       expect(migrate.code).toBe(3);
     } finally {
       const row = last.rows[0];
-      await client.query('INSERT INTO drizzle.__drizzle_migrations (id, hash, created_at) VALUES ($1, $2, $3)', [row.id, row.hash, row.created_at]);
+      await client.query('INSERT INTO drizzle.__drizzle_migrations (id, hash, created_at) VALUES ($1, $2, $3)', [
+        row.id,
+        row.hash,
+        row.created_at,
+      ]);
       await client.end();
     }
 

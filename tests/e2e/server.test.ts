@@ -43,7 +43,9 @@ async function checkServer(env: Record<string, string | undefined>) {
     const r2 = await again('repeat-2');
     expect(await r2.text()).toBe(await r1.text());
     expect(r2.headers.get('x-request-id')).toBe('repeat-2');
-    expect(Number(r2.headers.get('x-ratelimit-remaining'))).toBeLessThan(Number(r1.headers.get('x-ratelimit-remaining')));
+    expect(Number(r2.headers.get('x-ratelimit-remaining'))).toBeLessThan(
+      Number(r1.headers.get('x-ratelimit-remaining')),
+    );
     const lineOf = (id: string) =>
       server
         .output()
@@ -54,7 +56,14 @@ async function checkServer(env: Record<string, string | undefined>) {
     // (the logger writes asynchronously)
     for (let i = 0; i < 50 && !lineOf('repeat-2'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const tierLine = lineOf('repeat-2');
-    expect(tierLine).toMatchObject({ method: 'POST', path: '/graphql', status: 200, cache: 'response', operationType: 'query', errorCodes: [] });
+    expect(tierLine).toMatchObject({
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      cache: 'response',
+      operationType: 'query',
+      errorCodes: [],
+    });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/graphql_/);
     expect(metrics).toMatch(/graphql_response_cache_hits_total\{tier="response",operationName="Anonymous"\} [1-9]/);
@@ -79,15 +88,19 @@ describe('npm start (src/server.ts as a real process)', () => {
     }
   }, 120_000);
 
-  it.skipIf(!process.env.DATABASE_URL)('on PostgreSQL (DATABASE_URL): the same', async () => {
-    const db = await createThrowawayDatabase(process.env.DATABASE_URL!);
-    try {
-      await checkServer({ DATABASE_URL: db.url });
-      await checkServer({ DATABASE_URL: db.url });
-    } finally {
-      await db.drop();
-    }
-  }, 120_000);
+  it.skipIf(!process.env.DATABASE_URL)(
+    'on PostgreSQL (DATABASE_URL): the same',
+    async () => {
+      const db = await createThrowawayDatabase(process.env.DATABASE_URL!);
+      try {
+        await checkServer({ DATABASE_URL: db.url });
+        await checkServer({ DATABASE_URL: db.url });
+      } finally {
+        await db.drop();
+      }
+    },
+    120_000,
+  );
 
   it('refuses invalid configuration with a clear message', async () => {
     await expect(startServer({ PORT: 'abc' })).rejects.toThrow(/PORT/);

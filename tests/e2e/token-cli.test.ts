@@ -17,7 +17,15 @@ describe('npm run token', () => {
     const env = { ...process.env, DATABASE_URL: throwaway?.url ?? '', DATA_DIR: dataDir };
     const run = (...args: string[]) => {
       try {
-        return { code: 0, stdout: execFileSync(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), ['src/cli/token.ts', ...args], { cwd: repoRoot, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+        return {
+          code: 0,
+          stdout: execFileSync(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), ['src/cli/token.ts', ...args], {
+            cwd: repoRoot,
+            env,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          }),
+        };
       } catch (err) {
         // execFileSync's error on a non-zero exit carries the status and the output
         const failed = err as { status: number; stdout: unknown; stderr: unknown };
@@ -46,14 +54,21 @@ describe('npm run token', () => {
         }
       };
       await withApp(async (app) => {
-        const ok = await gql(app, graphql(`mutation { createCategory(input: { slug: "via-cli", name: "Via CLI" }) { __typename } }`), undefined, {
-          authorization: `Bearer ${token}`,
-        });
+        const ok = await gql(
+          app,
+          graphql(`mutation { createCategory(input: { slug: "via-cli", name: "Via CLI" }) { __typename } }`),
+          undefined,
+          {
+            authorization: `Bearer ${token}`,
+          },
+        );
         expect(ok.body.data!.createCategory.__typename).toBe('CreateCategoryPayload');
       });
       expect(run('revoke', 'ci editor').code).toBe(0);
       await withApp(async (app) => {
-        const denied = await gql(app, graphql(`{ latestIssue { slug } }`), undefined, { authorization: `Bearer ${token}` });
+        const denied = await gql(app, graphql(`{ latestIssue { slug } }`), undefined, {
+          authorization: `Bearer ${token}`,
+        });
         expect(denied.status).toBe(401);
         expect(denied.body.errors![0]!.message).toMatch(/revoked/);
       });

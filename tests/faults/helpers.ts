@@ -1,5 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type AnyDocument, type GraphQLResponse, type ResultOfDocument, type VariablesOfDocument, documentText } from '../helpers/http.js';
+import {
+  type AnyDocument,
+  type GraphQLResponse,
+  type ResultOfDocument,
+  type VariablesOfDocument,
+  documentText,
+} from '../helpers/http.js';
 import { repoRoot } from '../helpers/server.js';
 import { graphql } from '../graphql.js';
 
@@ -26,9 +32,17 @@ export async function spawnServer(env: Record<string, string | undefined>): Prom
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: repoRoot,
     // Rate limits off: these tests send hundreds of requests from one address on purpose.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_POINTS: '1000000000', RATE_LIMIT_IN_FLIGHT: '100000',
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_POINTS: '1000000000',
+      RATE_LIMIT_IN_FLIGHT: '100000',
       // the database must be reached: cached answers would hide the outage
-      RESPONSE_CACHE: 'off', ...env },
+      RESPONSE_CACHE: 'off',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -97,7 +111,13 @@ export async function timedGql<D extends AnyDocument>(
   headers?: Record<string, string>,
   timeoutMs?: number,
 ): Promise<Timed<ResultOfDocument<D>>>;
-export async function timedGql(url: string, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>, timeoutMs?: number): Promise<Timed>;
+export async function timedGql(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+  timeoutMs?: number,
+): Promise<Timed>;
 export async function timedGql(
   url: string,
   document: string | AnyDocument,
@@ -121,12 +141,27 @@ export async function timedGql(
       // not JSON: the text is kept
     }
     const code = body?.errors?.[0]?.extensions?.code;
-    return { status: res.status, ms: performance.now() - start, body, text, code: typeof code === 'string' ? code : undefined };
+    return {
+      status: res.status,
+      ms: performance.now() - start,
+      body,
+      text,
+      code: typeof code === 'string' ? code : undefined,
+    };
   } catch (err) {
-    return { status: 0, ms: performance.now() - start, body: null, text: '', code: undefined, networkError: String(err) };
+    return {
+      status: 0,
+      ms: performance.now() - start,
+      body: null,
+      text: '',
+      code: undefined,
+      networkError: String(err),
+    };
   }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export const LATEST = graphql(`{ latestIssue { title sections { number category { name } papers { number title } } } }`);
+export const LATEST = graphql(
+  `{ latestIssue { title sections { number category { name } papers { number title } } } }`,
+);

@@ -55,7 +55,9 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       const results = await Promise.all(Array.from({ length: 12 }, () => timedGql(server.url, LATEST)));
       const wall = Date.now() - started;
       const codes = results.map((r) => r.code);
-      console.info(`[pool] 12 requests against a locked table, pool of 2: ${wall} ms; codes ${JSON.stringify(codes)}; slowest ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms`);
+      console.info(
+        `[pool] 12 requests against a locked table, pool of 2: ${wall} ms; codes ${JSON.stringify(codes)}; slowest ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms`,
+      );
       // Fast is shown by order, not by a duration: all twelve were answered while the lock is still held
       // (a request waiting for the lock would get no answer before the ROLLBACK below, and time out).
       for (const r of results) {
@@ -71,7 +73,9 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       // the pool's connections; the change signal's LISTEN connection is its own, one at most
       const server_ = rows.filter((r) => r.pid !== backendPid(locker));
       const others = server_.filter((r) => r.application_name !== CHANGE_SIGNAL_APPLICATION_NAME);
-      console.info(`[pool] afterwards: ${others.length} pool connections, states ${JSON.stringify(others.map((r) => r.state))}`);
+      console.info(
+        `[pool] afterwards: ${others.length} pool connections, states ${JSON.stringify(others.map((r) => r.state))}`,
+      );
       expect(others.length).toBeLessThanOrEqual(2);
       expect(server_.length - others.length).toBeLessThanOrEqual(1);
       expect(others.filter((r) => r.state?.startsWith('idle in transaction'))).toHaveLength(0);
@@ -156,7 +160,9 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
       () => 'ok',
       (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
     );
-    console.info(`[leak] unpatched after 2 failed BEGINs: total ${leaked.total}, idle ${leaked.idle}; next query: ${starved}`);
+    console.info(
+      `[leak] unpatched after 2 failed BEGINs: total ${leaked.total}, idle ${leaked.idle}; next query: ${starved}`,
+    );
     expect(leaked).toEqual({ total: 2, idle: 0 });
     expect(starved).toMatch(/timeout exceeded when trying to connect/);
     // pg's own list of the pool's clients (not in its types): the leaked ones, released by hand.
@@ -177,22 +183,30 @@ describe.skipIf(!privatePgAvailable)('pool, locks and timeouts (private instance
         process.kill(backendPid(client), 'SIGTERM');
       };
       // Empty the pool first so that the next transactions connect anew.
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'begin_leak' AND pid <> pg_backend_pid()`);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'begin_leak' AND pid <> pg_backend_pid()`,
+      );
       await waitFor(() => pool.totalCount === 0, 5_000, 'idle clients dropped');
       pool.on('connect', killer);
       for (let i = 0; i < 4; i++) {
-        const e = await handle.db.transaction(async (tx) => tx.execute(sql`SELECT 1`)).then(
-          () => null,
-          (x: unknown) => x,
-        );
+        const e = await handle.db
+          .transaction(async (tx) => tx.execute(sql`SELECT 1`))
+          .then(
+            () => null,
+            (x: unknown) => x,
+          );
         expect(e).toBeTruthy();
         expect(isDatabaseUnavailable(e)).toBe(true);
       }
       pool.off('connect', killer);
-      console.info(`[leak] ours: ${killed} backends killed between connect and BEGIN; pool total ${pool.totalCount}, idle ${pool.idleCount}`);
+      console.info(
+        `[leak] ours: ${killed} backends killed between connect and BEGIN; pool total ${pool.totalCount}, idle ${pool.idleCount}`,
+      );
       expect(killed).toBeGreaterThanOrEqual(4);
       expect(pool.totalCount - pool.idleCount).toBe(0);
-      const [res] = await handle.db.transaction(async (tx) => selectRows<{ seven: number }>(tx as unknown as Db, sql`SELECT 7 AS seven`));
+      const [res] = await handle.db.transaction(async (tx) =>
+        selectRows<{ seven: number }>(tx as unknown as Db, sql`SELECT 7 AS seven`),
+      );
       expect(res?.seven).toBe(7);
       const rows = await activity(admin, 'begin_leak');
       expect(rows.length).toBeLessThanOrEqual(2);

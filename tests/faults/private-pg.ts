@@ -17,7 +17,11 @@ export const privatePgAvailable = existsSync(path.join(BIN, 'pg_ctl')) && spawnS
 
 function asPostgres(cmd: string, args: string[], timeoutMs = 60_000): string {
   const run = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  return execFileSync(run[0] as string, run[1] as string[], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(run[0] as string, run[1] as string[], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** A free TCP port from 55432 up (bound for a moment to check). */
@@ -57,7 +61,11 @@ export async function startPrivatePg(): Promise<PrivatePg> {
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
   chownSync(root, uid, gid);
-  asPostgres(path.join(BIN, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions'], 120_000);
+  asPostgres(
+    path.join(BIN, 'initdb'),
+    ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions'],
+    120_000,
+  );
   const logFile = path.join(root, 'postgres.log');
   // fsync stays on (the default): kill -9 tests depend on real durability.
   const opts = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=60 -c shared_buffers=32MB -c fsync=on`;
@@ -76,7 +84,10 @@ export async function startPrivatePg(): Promise<PrivatePg> {
     kill9() {
       // A crash of the whole server: the postmaster and every backend, at once.
       const pid = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
       for (const p of [pid, ...children]) {
         try {
           process.kill(p, 'SIGKILL');
@@ -130,7 +141,11 @@ export async function startPrivatePg(): Promise<PrivatePg> {
 }
 
 /** Polls `fn` until it returns true or `timeoutMs` passes; returns the elapsed ms or throws. */
-export async function waitFor(fn: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<number> {
+export async function waitFor(
+  fn: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<number> {
   const start = Date.now();
   for (;;) {
     try {

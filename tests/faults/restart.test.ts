@@ -54,7 +54,9 @@ describe.skipIf(!privatePgAvailable)('PostgreSQL outages (private instance)', ()
       const during = results.filter(({ t }) => t >= stoppedAt && t < restartedAt);
       // answered (not only sent) while PostgreSQL was down: a request waiting for it would be answered after
       const answeredDuring = during.filter(({ t, r }) => t + r.ms < restartedAt);
-      const firstOkAfter = results.filter(({ t, r }) => t >= restartedAt && r.status === 200 && !r.body?.errors).sort((a, b) => a.t - b.t)[0];
+      const firstOkAfter = results
+        .filter(({ t, r }) => t >= restartedAt && r.status === 200 && !r.body?.errors)
+        .sort((a, b) => a.t - b.t)[0];
       const recoveryMs = firstOkAfter ? firstOkAfter.t + firstOkAfter.r.ms - restartedAt : Infinity;
       const maxFailMs = Math.max(0, ...failures.map(({ r }) => r.ms));
       const codes = [...new Set(failures.map(({ r }) => r.code ?? r.networkError ?? `status ${r.status}`))];
@@ -73,7 +75,11 @@ describe.skipIf(!privatePgAvailable)('PostgreSQL outages (private instance)', ()
       expect(answeredDuring.length).toBeGreaterThan(0);
       expect(answeredDuring.length).toBeGreaterThanOrEqual(during.length - 10);
       // And it recovers by itself, fully working (waited for with patience: a liveness guard, not a bound).
-      await waitFor(async () => (await timedGql(server.url, LATEST)).body?.data?.latestIssue?.sections.length === 5, 60_000, 'the server serves again');
+      await waitFor(
+        async () => (await timedGql(server.url, LATEST)).body?.data?.latestIssue?.sections.length === 5,
+        60_000,
+        'the server serves again',
+      );
     } finally {
       server.kill('SIGTERM');
       const exit = await server.exited;
@@ -100,7 +106,11 @@ describe.skipIf(!privatePgAvailable)('PostgreSQL outages (private instance)', ()
 
       pgi.start();
       const startedAt = Date.now();
-      const readyMs = await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 200, 15_000, '/readyz 200');
+      const readyMs = await waitFor(
+        async () => (await fetch(`${server.url}/readyz`)).status === 200,
+        15_000,
+        '/readyz 200',
+      );
       console.info(`[boot] ready ${readyMs} ms after PostgreSQL started (${Date.now() - startedAt} ms)`);
       const ok = await timedGql(server.url, LATEST);
       expect(ok.status).toBe(200);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/auth/tokens.js';
 import { createDb } from '../../src/db/client.js';
@@ -47,10 +47,16 @@ async function prepare(target: { url?: string; dataDir?: string }): Promise<stri
 }
 
 /** Papers stored for the slug, and whether the edition row exists, read by a fresh connection/process. */
-async function stored(target: { url?: string; dataDir?: string }, slug: string): Promise<{ issue: boolean; papers: number }> {
+async function stored(
+  target: { url?: string; dataDir?: string },
+  slug: string,
+): Promise<{ issue: boolean; papers: number }> {
   const handle = await createDb(target);
   try {
-    const issue = await selectRows<{ n: number }>(handle.db, sql`SELECT count(*)::int AS n FROM issues WHERE slug = ${slug}`);
+    const issue = await selectRows<{ n: number }>(
+      handle.db,
+      sql`SELECT count(*)::int AS n FROM issues WHERE slug = ${slug}`,
+    );
     const papers = await selectRows<{ n: number }>(
       handle.db,
       sql`SELECT count(*)::int AS n FROM papers p JOIN issues i ON i.id = p.issue_id WHERE i.slug = ${slug}`,
@@ -109,7 +115,11 @@ describe.skipIf(!privatePgAvailable)('SIGTERM and kill -9 during an import', () 
     );
     expect(exit.code).toBe(0);
     expect(response.status).toBe(200);
-    expect(response.body?.data?.importIssue).toMatchObject({ __typename: 'ImportIssuePayload', created: true, issue: { slug, paperCount: PAPERS } });
+    expect(response.body?.data?.importIssue).toMatchObject({
+      __typename: 'ImportIssuePayload',
+      created: true,
+      issue: { slug, paperCount: PAPERS },
+    });
     expect(await stored({ url }, slug)).toEqual({ issue: true, papers: PAPERS });
   });
 
@@ -141,7 +151,9 @@ describe.skipIf(!privatePgAvailable)('SIGTERM and kill -9 during an import', () 
       // PostgreSQL notices the closed connection and rolls back.
       await waitFor(async () => !(await transactionInFlight(admin, 'kill_import')), 10_000, 'the rollback');
       const s = await stored({ url }, slug);
-      results.push(`round ${round}: ${response.status === 0 ? 'killed in flight' : 'answered before the kill'}, ${s.issue ? 'present' : 'absent'}, ${s.papers} papers`);
+      results.push(
+        `round ${round}: ${response.status === 0 ? 'killed in flight' : 'answered before the kill'}, ${s.issue ? 'present' : 'absent'}, ${s.papers} papers`,
+      );
       expectAllOrNothing(s);
       if (round === 0) expect(s).toEqual({ issue: false, papers: 0 });
       const again = await spawnServer({ DATABASE_URL: url, SEED_SAMPLE: 'false' });
@@ -204,9 +216,14 @@ describe('PGlite: kill -9 mid-import, SIGTERM mid-import, one process per direct
     const signalled = Date.now();
     server.kill('SIGTERM');
     const [response, exit] = await Promise.all([request, server.exited]);
-    console.info(`[sigterm/pglite] answered ${answered - signalled} ms after SIGTERM; exited ${exit.at - signalled} ms after, code ${exit.code}`);
+    console.info(
+      `[sigterm/pglite] answered ${answered - signalled} ms after SIGTERM; exited ${exit.at - signalled} ms after, code ${exit.code}`,
+    );
     expect(exit.code).toBe(0);
-    expect(response.body?.data?.importIssue).toMatchObject({ __typename: 'ImportIssuePayload', issue: { paperCount: PAPERS } });
+    expect(response.body?.data?.importIssue).toMatchObject({
+      __typename: 'ImportIssuePayload',
+      issue: { paperCount: PAPERS },
+    });
     expect(await stored({ dataDir }, slug)).toEqual({ issue: true, papers: PAPERS });
   });
 
@@ -215,7 +232,13 @@ describe('PGlite: kill -9 mid-import, SIGTERM mid-import, one process per direct
     // First: how long a whole import takes here, to aim the kills inside it.
     let server: ServerProcess = await spawnServer({ DATABASE_URL: undefined, DATA_DIR: dataDir, SEED_SAMPLE: 'false' });
     await server.ready();
-    const probe = await timedGql(server.url, IMPORT, { text: edition(30).text }, { authorization: `Bearer ${token}` }, 60_000);
+    const probe = await timedGql(
+      server.url,
+      IMPORT,
+      { text: edition(30).text },
+      { authorization: `Bearer ${token}` },
+      60_000,
+    );
     expect(probe.body?.data?.importIssue.__typename).toBe('ImportIssuePayload');
     server.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
@@ -231,7 +254,9 @@ describe('PGlite: kill -9 mid-import, SIGTERM mid-import, one process per direct
       const response = await request;
       // A fresh process opens the directory (the stale lock is taken over) and finds all or nothing.
       const s = await stored({ dataDir }, slug);
-      results.push(`kill at ${Math.round(full * fraction)} ms (${fraction * 100}%): ${response.status === 0 ? 'in flight' : 'already answered'}, ${s.issue ? 'present' : 'absent'}, ${s.papers} papers`);
+      results.push(
+        `kill at ${Math.round(full * fraction)} ms (${fraction * 100}%): ${response.status === 0 ? 'in flight' : 'already answered'}, ${s.issue ? 'present' : 'absent'}, ${s.papers} papers`,
+      );
       expectAllOrNothing(s);
     }
     server = await spawnServer({ DATABASE_URL: undefined, DATA_DIR: dataDir, SEED_SAMPLE: 'false' });

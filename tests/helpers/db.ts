@@ -42,7 +42,9 @@ export async function createTestDb(): Promise<TestDb> {
       statements.length = 0;
     },
     truncate: async () => {
-      await handle.db.execute(sql.raw('TRUNCATE papers, sections, issues, categories, category_aliases, api_tokens RESTART IDENTITY CASCADE'));
+      await handle.db.execute(
+        sql.raw('TRUNCATE papers, sections, issues, categories, category_aliases, api_tokens RESTART IDENTITY CASCADE'),
+      );
     },
     destroy: async () => {
       await handle.close();

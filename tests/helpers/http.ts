@@ -20,9 +20,10 @@ export type AnyDocument = TadaDocumentNode<unknown, never>;
 export type ResultOfDocument<D> = D extends TadaDocumentNode<infer R, infer _V> ? R : never;
 export type VariablesOfDocument<D> = D extends TadaDocumentNode<infer _R, infer V> ? V : never;
 /** Variables are required when the operation declares a required variable. */
-export type VariableArgs<D> = Record<string, never> extends VariablesOfDocument<D>
-  ? [variables?: VariablesOfDocument<D>, headers?: Record<string, string>]
-  : [variables: VariablesOfDocument<D>, headers?: Record<string, string>];
+export type VariableArgs<D> =
+  Record<string, never> extends VariablesOfDocument<D>
+    ? [variables?: VariablesOfDocument<D>, headers?: Record<string, string>]
+    : [variables: VariablesOfDocument<D>, headers?: Record<string, string>];
 
 /**
  * Sends one GraphQL request through the app's fetch (real HTTP semantics, no socket).
@@ -32,7 +33,11 @@ export type VariableArgs<D> = Record<string, never> extends VariablesOfDocument<
  * for what the schema cannot type (hostile, malformed or deliberately invalid
  * requests): its `data` is `T`, loosely typed unless given.
  */
-export async function gql<D extends AnyDocument>(app: App, document: D, ...args: VariableArgs<D>): Promise<GraphQLResponse<ResultOfDocument<D>>>;
+export async function gql<D extends AnyDocument>(
+  app: App,
+  document: D,
+  ...args: VariableArgs<D>
+): Promise<GraphQLResponse<ResultOfDocument<D>>>;
 // biome-ignore lint/suspicious/noExplicitAny: an untyped (string) document's data is whatever the server sent
 export async function gql<T = Record<string, any>>(
   app: App,

@@ -20,7 +20,13 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     cwd: repoRoot,
     // A Redis namespace of its own (unless the test shares one between servers): budgets and cache
     // entries of other tests' servers in the machine's Redis must not leak into this one.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_NAMESPACE: `test-${randomBytes(4).toString('hex')}`, ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_NAMESPACE: `test-${randomBytes(4).toString('hex')}`,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -16,7 +16,10 @@ export interface SseReader<Event> {
  * Reads GraphQL-over-SSE events from a streaming response, one `data:` payload at a time.
  * Given the subscription's document (from tests/graphql.ts), events carry its result type.
  */
-export function sseReader<D extends AnyDocument>(res: Response, document: D): SseReader<SubscriptionEvent<ResultOfDocument<D>>>;
+export function sseReader<D extends AnyDocument>(
+  res: Response,
+  document: D,
+): SseReader<SubscriptionEvent<ResultOfDocument<D>>>;
 // biome-ignore lint/suspicious/noExplicitAny: without a document (a string or hostile one) the event is read as it comes
 export function sseReader(res: Response): SseReader<any>;
 export function sseReader(res: Response): SseReader<unknown> {

@@ -6,11 +6,26 @@ import { type App, DEFAULT_QUERY, createApp } from '../../src/app.js';
 import { createToken, revokeToken } from '../../src/auth/tokens.js';
 import { queryCost } from '../../src/graphql/cost.js';
 import { schema } from '../../src/graphql/schema.js';
-import { DEFAULT_AUTH_FAILURES, type LimitsOptions, type RateLimitOptions, createRateLimits, pointsOf } from '../../src/http/pipeline/rate-limits.js';
+import {
+  DEFAULT_AUTH_FAILURES,
+  type LimitsOptions,
+  type RateLimitOptions,
+  createRateLimits,
+  pointsOf,
+} from '../../src/http/pipeline/rate-limits.js';
 import { loadConfig } from '../../src/config.js';
 import { authHeader } from '../helpers/auth.js';
 import type { TestDb } from '../helpers/db.js';
-import { type Sent, closedAfterEach, expectRejected as expectCheapRejection, fetchThrough, measured, seededTestDb, serveWithTier, twoRedis } from './helpers.js';
+import {
+  type Sent,
+  closedAfterEach,
+  expectRejected as expectCheapRejection,
+  fetchThrough,
+  measured,
+  seededTestDb,
+  serveWithTier,
+  twoRedis,
+} from './helpers.js';
 
 // Budgets (issue 15, findings 5, 6, 10): failed authentications charged to the client address,
 // budgets keyed by the token (never the header's text), and points = nodes / 100. Every
@@ -57,7 +72,8 @@ function ask(ip: string, headers: Record<string, string> = {}, query = QUERY): R
 }
 
 /** Sends a request through `target` (app.fetch, or the origin of a real server); every answer must be JSON. */
-const send = (target: App | string, init: RequestInit): Promise<Sent> => measured(tdb, () => fetchThrough(target, init), { strictJson: true });
+const send = (target: App | string, init: RequestInit): Promise<Sent> =>
+  measured(tdb, () => fetchThrough(target, init), { strictJson: true });
 
 const randomToken = () => `llmp_${randomBytes(32).toString('base64url')}`;
 
@@ -110,9 +126,15 @@ describe('failed authentications: 20 per minute per address, then 429', () => {
       const { authorization, lookups } = shapes[i % shapes.length]!;
       expectRejected(await send(app, ask(ip, { authorization })), 401, 'UNAUTHENTICATED', lookups);
     }
-    for (const { authorization } of shapes) expectRejected(await send(app, ask(ip, { authorization })), 429, 'RATE_LIMITED');
+    for (const { authorization } of shapes)
+      expectRejected(await send(app, ask(ip, { authorization })), 429, 'RATE_LIMITED');
     // another address has its own budget
-    expectRejected(await send(app, ask('10.1.0.3', { authorization: `Bearer ${randomToken()}` })), 401, 'UNAUTHENTICATED', 1);
+    expectRejected(
+      await send(app, ask('10.1.0.3', { authorization: `Bearer ${randomToken()}` })),
+      401,
+      'UNAUTHENTICATED',
+      1,
+    );
   });
 
   it('anonymous reads from the address are not refused: the failure budget gates credentials only', async () => {
@@ -158,7 +180,8 @@ describe('failed authentications: 20 per minute per address, then 429', () => {
   it('the budget refills after its window (RATE_LIMIT_AUTH_FAILURE_WINDOW_SEC)', async () => {
     const app = limited({ authFailures: { points: 3, durationSec: 1 } });
     const ip = '10.1.0.7';
-    for (let i = 0; i < 3; i++) expectRejected(await send(app, ask(ip, { authorization: `Bearer ${randomToken()}` })), 401, 'UNAUTHENTICATED', 1);
+    for (let i = 0; i < 3; i++)
+      expectRejected(await send(app, ask(ip, { authorization: `Bearer ${randomToken()}` })), 401, 'UNAUTHENTICATED', 1);
     const refused = await send(app, ask(ip, { authorization: `Bearer ${randomToken()}` }));
     expectRejected(refused, 429, 'RATE_LIMITED');
     expect(refused.headers.get('retry-after')).toBe('1');
@@ -267,7 +290,10 @@ describe('points: nodes / 100 (at least 1), GitHub-style', () => {
   });
 
   it('the result cache and the response tier charge the same points as a computed answer', async () => {
-    const { url, served } = await serveWithTier(tdb.db, closers, { rateLimit: { points: 5000, durationSec: 3600, maxInFlight: 100 }, trustProxy: false });
+    const { url, served } = await serveWithTier(tdb.db, closers, {
+      rateLimit: { points: 5000, durationSec: 3600, maxInFlight: 100 },
+      trustProxy: false,
+    });
     const big = '{ papers(first: 100) { nodes { title issue { title } category { name } } } }';
     const used: number[] = [];
     let points = 0;
@@ -289,7 +315,10 @@ describe.skipIf(!process.env.REDIS_URL)('budgets shared through Redis (needs RED
   const instance = (redis: Redis): App =>
     createApp({
       db: tdb.db,
-      limits: createRateLimits({ rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100, redis }, trustProxy: true }),
+      limits: createRateLimits({
+        rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100, redis },
+        trustProxy: true,
+      }),
     });
   /** Two app instances, each with a Redis connection of its own. */
   const twoInstances = () => {
@@ -322,10 +351,21 @@ describe.skipIf(!process.env.REDIS_URL)('budgets shared through Redis (needs RED
 describe('while Redis is down', () => {
   it('the failure budget falls back to memory: still 429 after 20', async () => {
     // nothing listens on port 1: every command fails at once
-    const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const dead = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     dead.on('error', () => {});
     closers.push(async () => dead.disconnect());
-    const app = createApp({ db: tdb.db, limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100, redis: dead }, trustProxy: true } as LimitsOptions });
+    const app = createApp({
+      db: tdb.db,
+      limits: {
+        rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100, redis: dead },
+        trustProxy: true,
+      } as LimitsOptions,
+    });
     await spend(app, '10.5.0.1');
     expectRejected(await send(app, ask('10.5.0.1', { authorization: `Bearer ${randomToken()}` })), 429, 'RATE_LIMITED');
   });

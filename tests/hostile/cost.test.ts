@@ -20,13 +20,18 @@ let paperIds: string[];
 beforeAll(async () => {
   tdb = await seededTestDb();
   await generateArchive(tdb.db, { editions: 3, papersPerIssue: 10, firstWeek: '2025-06-02', categories: 4 });
-  app = createApp({ db: tdb.db, limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true } });
+  app = createApp({
+    db: tdb.db,
+    limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true },
+  });
   const ids = await post({ query: '{ papers(first: 100) { nodes { id } } }' });
   paperIds = ids.body.data.papers.nodes.map((n: { id: string }) => n.id);
   // warm up the paths measured below (first calls compile code)
   await post({ query: getIntrospectionQuery() });
   await post({ query: bomb(98) });
-  await post({ query: `{ ${Array.from({ length: 15 }, (_, i) => `s${i}: __schema { ...S }`).join(' ')} } ${SCHEMA_FRAGMENT}` });
+  await post({
+    query: `{ ${Array.from({ length: 15 }, (_, i) => `s${i}: __schema { ...S }`).join(' ')} } ${SCHEMA_FRAGMENT}`,
+  });
 });
 afterAll(async () => {
   await tdb?.destroy();
@@ -35,13 +40,20 @@ afterAll(async () => {
 /** Requests sent: each query gets as many trailing spaces, so that no two are the same text (no cached parse or validation). */
 let sent = 0;
 
-async function post(payload: { query: string; [k: string]: unknown }, headers: Record<string, string> = {}, on: App = app): Promise<Sent> {
+async function post(
+  payload: { query: string; [k: string]: unknown },
+  headers: Record<string, string> = {},
+  on: App = app,
+): Promise<Sent> {
   payload = { ...payload, query: payload.query + ' '.repeat(++sent) };
   return measured(tdb, () => on.fetch('http://localhost/graphql', graphqlPost(payload, headers)));
 }
 
 /** k fragments, each spreading the next twice: 2^k leaves from about 10 tokens per fragment. */
-function bomb(k: number, options: { on?: string; root?: string; leaf?: string; spread?: (next: string) => string } = {}): string {
+function bomb(
+  k: number,
+  options: { on?: string; root?: string; leaf?: string; spread?: (next: string) => string } = {},
+): string {
   const on = options.on ?? 'Query';
   const spread = options.spread ?? ((next: string) => `...${next} ...${next}`);
   const frags: string[] = [];
@@ -70,7 +82,8 @@ const cases: Case[] = [
   },
   {
     name: 'default of $n, nested pages: refused',
-    run: () => post({ query: 'query($n: Int = 100) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }' }),
+    run: () =>
+      post({ query: 'query($n: Int = 100) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }' }),
     status: 400,
     code: 'QUERY_TOO_COSTLY',
     message: /10100 nodes/,
@@ -131,19 +144,28 @@ const cases: Case[] = [
   },
   {
     name: 'variables given override their defaults: refused',
-    run: () => post({ query: 'query($n: Int = 5) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }', variables: { n: 100 } }),
+    run: () =>
+      post({
+        query: 'query($n: Int = 5) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }',
+        variables: { n: 100 },
+      }),
     status: 400,
     code: 'QUERY_TOO_COSTLY',
   },
   {
     name: 'variables defaulted: the same document accepted at its default',
-    run: () => post({ query: 'query($n: Int = 5) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }' }),
+    run: () =>
+      post({ query: 'query($n: Int = 5) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }' }),
     status: 200,
     accepted: requested(5 + 5 * 5),
   },
   {
     name: 'an explicit null takes the default page size (20), not the variable default',
-    run: () => post({ query: 'query($n: Int = 5) { issues(first: $n) { nodes { papers(first: 3) { nodes { title } } } } }', variables: { n: null } }),
+    run: () =>
+      post({
+        query: 'query($n: Int = 5) { issues(first: $n) { nodes { papers(first: 3) { nodes { title } } } } }',
+        variables: { n: null },
+      }),
     status: 200,
     accepted: requested(20 + 20 * 3),
   },
@@ -156,7 +178,10 @@ const cases: Case[] = [
   },
   {
     name: 'default above the largest page, last on issues: the page-size error, before any SQL',
-    run: () => post({ query: 'query($n: Int = 1000) { issues(last: $n) { nodes { papers(first: 100) { nodes { title } } } } }' }),
+    run: () =>
+      post({
+        query: 'query($n: Int = 1000) { issues(last: $n) { nodes { papers(first: 100) { nodes { title } } } } }',
+      }),
     status: 200,
     code: 'BAD_USER_INPUT',
     message: /between 1 and 100/,
@@ -173,7 +198,10 @@ const cases: Case[] = [
   },
   {
     name: '15 aliased __schema trees through one fragment: refused',
-    run: () => post({ query: `{ ${Array.from({ length: 15 }, (_, i) => `s${i}: __schema { ...S }`).join(' ')} } ${SCHEMA_FRAGMENT}` }),
+    run: () =>
+      post({
+        query: `{ ${Array.from({ length: 15 }, (_, i) => `s${i}: __schema { ...S }`).join(' ')} } ${SCHEMA_FRAGMENT}`,
+      }),
     status: 400,
     code: 'QUERY_TOO_COSTLY',
   },
@@ -185,7 +213,11 @@ const cases: Case[] = [
   },
   {
     name: '__type, deep (type → fields → type → fields): refused by the introspection depth rule',
-    run: () => post({ query: '{ __type(name: "Query") { fields { type { ofType { fields { type { ofType { fields { type { name } } } } } } } } } }' }),
+    run: () =>
+      post({
+        query:
+          '{ __type(name: "Query") { fields { type { ofType { fields { type { ofType { fields { type { name } } } } } } } } } }',
+      }),
     status: 400,
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
@@ -214,7 +246,10 @@ const cases: Case[] = [
   },
   {
     name: 'fragment bomb through nested inline fragments (k = 35)',
-    run: () => post({ query: bomb(35, { spread: (next) => `... on Query { ... on Query { ...${next} } } ... { ...${next} }` }) }),
+    run: () =>
+      post({
+        query: bomb(35, { spread: (next) => `... on Query { ... on Query { ...${next} } } ... { ...${next} }` }),
+      }),
     status: 400,
     code: 'QUERY_TOO_LARGE',
   },
@@ -226,7 +261,8 @@ const cases: Case[] = [
           on: 'Issue',
           root: '{ latestIssue { ...F0 } }',
           leaf: 'title',
-          spread: (next) => `a: sections { papers { issue { ...${next} } } } b: sections { papers { issue { ...${next} } } }`,
+          spread: (next) =>
+            `a: sections { papers { issue { ...${next} } } } b: sections { papers { issue { ...${next} } } }`,
         }),
       }),
     status: 400,
@@ -352,10 +388,23 @@ describe('introspection within the budget', () => {
     const config = loadConfig({});
     const limited = createApp({
       db: tdb.db,
-      limits: { rateLimit: { points: config.RATE_LIMIT_POINTS, durationSec: config.RATE_LIMIT_WINDOW_SEC, maxInFlight: config.RATE_LIMIT_IN_FLIGHT }, trustProxy: true },
+      limits: {
+        rateLimit: {
+          points: config.RATE_LIMIT_POINTS,
+          durationSec: config.RATE_LIMIT_WINDOW_SEC,
+          maxInFlight: config.RATE_LIMIT_IN_FLIGHT,
+        },
+        trustProxy: true,
+      },
     });
     // what GraphiQL sends (its options on: the largest form of the query)
-    const query = getIntrospectionQuery({ inputValueDeprecation: true, schemaDescription: true, specifiedByUrl: true, directiveIsRepeatable: true, oneOf: true });
+    const query = getIntrospectionQuery({
+      inputValueDeprecation: true,
+      schemaDescription: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      oneOf: true,
+    });
     for (let i = 0; i < 3; i++) {
       const r = await post({ query, operationName: 'IntrospectionQuery' }, { 'x-forwarded-for': '10.9.9.9' }, limited);
       expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
@@ -373,12 +422,19 @@ describe('introspection within the budget', () => {
 
 describe('refusals are charged', () => {
   it('an operation refused by the document limits or the cost limit costs 1 point; the budget runs out', async () => {
-    const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 3, durationSec: 3600, maxInFlight: 5 }, trustProxy: true } });
+    const limited = createApp({
+      db: tdb.db,
+      limits: { rateLimit: { points: 3, durationSec: 3600, maxInFlight: 5 }, trustProxy: true },
+    });
     const from = { 'x-forwarded-for': '10.6.6.6' };
     const tooLarge = await post({ query: bomb(98) }, from, limited);
     expect(code(tooLarge)).toBe('QUERY_TOO_LARGE');
     expect(tooLarge.headers.get('x-ratelimit-remaining')).toBe('2');
-    const tooCostly = await post({ query: 'query($n: Int = 100) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }' }, from, limited);
+    const tooCostly = await post(
+      { query: 'query($n: Int = 100) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }' },
+      from,
+      limited,
+    );
     expect(code(tooCostly)).toBe('QUERY_TOO_COSTLY');
     expect(tooCostly.headers.get('x-ratelimit-remaining')).toBe('1');
     const invalid = await post({ query: '{ nope }' }, from, limited);

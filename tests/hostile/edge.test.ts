@@ -10,7 +10,18 @@ import { createResponseCache } from '../../src/http/pipeline/response-cache.js';
 import { authHeader } from '../helpers/auth.js';
 import type { TestDb } from '../helpers/db.js';
 import { snapshot } from '../helpers/snapshot.js';
-import { type Sent, closedAfterEach, code, expectRejected, fetchThrough, graphqlPost as post, measured, seededTestDb, serveWithTier, twoRedis } from './helpers.js';
+import {
+  type Sent,
+  closedAfterEach,
+  code,
+  expectRejected,
+  fetchThrough,
+  graphqlPost as post,
+  measured,
+  seededTestDb,
+  serveWithTier,
+  twoRedis,
+} from './helpers.js';
 
 // The request edge (issue 15, findings 3, 4, 8, 15): JSON nested too deep, dates out of range,
 // opaque ETags, and an empty Authorization header. Every rejection asserts its status and code,
@@ -22,7 +33,10 @@ let cached: App;
 let editor: Record<string, string>;
 const closers = closedAfterEach();
 
-const GENEROUS: LimitsOptions = { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true };
+const GENEROUS: LimitsOptions = {
+  rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 },
+  trustProxy: true,
+};
 
 beforeAll(async () => {
   tdb = await seededTestDb();
@@ -34,10 +48,25 @@ beforeAll(async () => {
     await a.fetch('http://localhost/graphql', post({ query: '{ __typename }' }));
     await a.fetch('http://localhost/graphql', post({ query: '{ __typename }', variables: { x: nest(150, 'a') } }));
     await a.fetch('http://localhost/graphql', post({ query: '{ __typename }' }, { authorization: '' }));
-    await a.fetch('http://localhost/graphql', post({ query: '{ issues(filter: { weekFrom: "0000-01-01" }) { totalCount } }' }));
+    await a.fetch(
+      'http://localhost/graphql',
+      post({ query: '{ issues(filter: { weekFrom: "0000-01-01" }) { totalCount } }' }),
+    );
     // (the variable paths too: a date refused in variables is coerced and reported by other code)
-    await a.fetch('http://localhost/graphql', post({ query: 'query($f: IssueFilter) { issues(filter: $f) { totalCount } }', variables: { f: { weekFrom: '0000-01-01' } } }));
-    await a.fetch('http://localhost/graphql', post({ query: 'query($d: Date) { papers(filter: { weekTo: $d }) { totalCount } }', variables: { d: '0000-01-01' } }));
+    await a.fetch(
+      'http://localhost/graphql',
+      post({
+        query: 'query($f: IssueFilter) { issues(filter: $f) { totalCount } }',
+        variables: { f: { weekFrom: '0000-01-01' } },
+      }),
+    );
+    await a.fetch(
+      'http://localhost/graphql',
+      post({
+        query: 'query($d: Date) { papers(filter: { weekTo: $d }) { totalCount } }',
+        variables: { d: '0000-01-01' },
+      }),
+    );
   }
 });
 afterAll(async () => {
@@ -45,9 +74,12 @@ afterAll(async () => {
 });
 
 /** Sends a request through `target` (app.fetch or a real socket), counting SQL and this process's CPU. */
-const send = (target: App | string, init: RequestInit, url = 'http://localhost/graphql'): Promise<Sent> => measured(tdb, () => fetchThrough(target, init, url));
+const send = (target: App | string, init: RequestInit, url = 'http://localhost/graphql'): Promise<Sent> =>
+  measured(tdb, () => fetchThrough(target, init, url));
 
-const get = (headers: Record<string, string> = {}): RequestInit => ({ headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json', ...headers } });
+const get = (headers: Record<string, string> = {}): RequestInit => ({
+  headers: { 'x-graphql-yoga-csrf': '1', accept: 'application/json', ...headers },
+});
 
 /** JSON nested `depth` levels: arrays, objects or both alternating (the value itself is level 1). */
 function nest(depth: number, shape: 'a' | 'o' | 'm'): unknown {
@@ -96,20 +128,32 @@ describe('JSON nested too deep: 400 BAD_REQUEST before GraphQL', () => {
   });
 
   it('GET: variables and extensions parameters', async () => {
-    const url = (name: string, json: string) => `http://localhost/graphql?query=${encodeURIComponent('{ __typename }')}&${name}=${encodeURIComponent(json)}`;
+    const url = (name: string, json: string) =>
+      `http://localhost/graphql?query=${encodeURIComponent('{ __typename }')}&${name}=${encodeURIComponent(json)}`;
     expectRejected(await send(cached, get(), url('variables', `{"x":${nestText(5_000, 'o')}}`)), 400, 'BAD_REQUEST');
     expectRejected(await send(cached, get(), url('extensions', nestText(101, 'a'))), 400, 'BAD_REQUEST');
     // a second variables parameter is checked too
-    expectRejected(await send(app, get(), `${url('variables', '{}')}&variables=${encodeURIComponent(nestText(101, 'm'))}`), 400, 'BAD_REQUEST');
+    expectRejected(
+      await send(app, get(), `${url('variables', '{}')}&variables=${encodeURIComponent(nestText(101, 'm'))}`),
+      400,
+      'BAD_REQUEST',
+    );
   });
 
   it('form and multipart bodies (with the CSRF header): their parsed variables are checked', async () => {
-    const form = new URLSearchParams({ query: '{ __typename }', variables: `{"x":${nestText(3_000, 'a')}}` }).toString();
+    const form = new URLSearchParams({
+      query: '{ __typename }',
+      variables: `{"x":${nestText(3_000, 'a')}}`,
+    }).toString();
     const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1' };
     expectRejected(await send(cached, { method: 'POST', headers, body: form }), 400, 'BAD_REQUEST');
     const multipart = new FormData();
     multipart.set('operations', `{"query":"{ __typename }","variables":{"x":${nestText(3_000, 'o')}}}`);
-    expectRejected(await send(cached, { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: multipart }), 400, 'BAD_REQUEST');
+    expectRejected(
+      await send(cached, { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: multipart }),
+      400,
+      'BAD_REQUEST',
+    );
   });
 
   it('just under the limit is served: 100 levels of variables (POST and GET), brackets inside strings do not count', async () => {
@@ -120,7 +164,13 @@ describe('JSON nested too deep: 400 BAD_REQUEST before GraphQL', () => {
     // the variables object is level 1: x holds 99 more
     ok(await send(cached, post(deep(`{"x":${nestText(99, 'm')}}`))));
     ok(await send(cached, post(deep(`{"x":${nestText(99, 'm')}}`)))); // and again, from the cache
-    ok(await send(cached, get(), `http://localhost/graphql?query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent(`{"x":${nestText(99, 'a')}}`)}`));
+    ok(
+      await send(
+        cached,
+        get(),
+        `http://localhost/graphql?query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent(`{"x":${nestText(99, 'a')}}`)}`,
+      ),
+    );
     ok(await send(app, post(deep(`{"s":${JSON.stringify(`${'['.repeat(5_000)}"\\{`)}}`))));
     ok(await send(app, post({ query: '{ __typename }', extensions: nest(100, 'o') })));
   });
@@ -141,16 +191,20 @@ describe('JSON nested too deep: 400 BAD_REQUEST before GraphQL', () => {
 });
 
 describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
-  const literal = (d: string) => post({ query: `{ issues(filter: { weekFrom: ${JSON.stringify(d)} }) { totalCount } }` });
-  const variable = (d: string) => post({ query: 'query($f: IssueFilter) { issues(filter: $f) { totalCount } }', variables: { f: { weekFrom: d } } });
-  const paperVariable = (d: string) => post({ query: 'query($d: Date) { papers(filter: { weekTo: $d }) { totalCount } }', variables: { d } });
+  const literal = (d: string) =>
+    post({ query: `{ issues(filter: { weekFrom: ${JSON.stringify(d)} }) { totalCount } }` });
+  const variable = (d: string) =>
+    post({ query: 'query($f: IssueFilter) { issues(filter: $f) { totalCount } }', variables: { f: { weekFrom: d } } });
+  const paperVariable = (d: string) =>
+    post({ query: 'query($d: Date) { papers(filter: { weekTo: $d }) { totalCount } }', variables: { d } });
 
   for (const d of ['0000-01-01', '1899-12-31', '10000-01-01', '+010000-01-01', '-0001-01-01', '2025-02-30', '']) {
     it(`"${d}" as a literal, in a variable object and as a variable`, async () => {
       for (const init of [literal(d), variable(d), paperVariable(d)]) {
         const r = await send(app, init);
         expectRejected(r, 400, 'BAD_USER_INPUT');
-        if (d === '0000-01-01' || d === '1899-12-31') expect(r.body.errors[0].message).toMatch(/between 1900-01-01 and 9999-12-31/);
+        if (d === '0000-01-01' || d === '1899-12-31')
+          expect(r.body.errors[0].message).toMatch(/between 1900-01-01 and 9999-12-31/);
       }
     });
   }
@@ -169,18 +223,42 @@ describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
     const before = await snapshot(tdb.db);
     const imported = await send(
       app,
-      post({ query: 'mutation($w: Date) { importIssue(input: { text: "x", weekStart: $w }) { __typename } }', variables: { w: '0000-01-03' } }, editor),
+      post(
+        {
+          query: 'mutation($w: Date) { importIssue(input: { text: "x", weekStart: $w }) { __typename } }',
+          variables: { w: '0000-01-03' },
+        },
+        editor,
+      ),
     );
     expectRejected(imported, 400, 'BAD_USER_INPUT', 2);
     expect(imported.body.errors[0].message).toMatch(/1900-01-01/);
     expectRejected(
-      await send(app, post({ query: 'mutation { createIssue(input: { slug: "y0", title: "Y0", weekStart: "0000-01-03" }) { __typename } }' }, editor)),
+      await send(
+        app,
+        post(
+          {
+            query:
+              'mutation { createIssue(input: { slug: "y0", title: "Y0", weekStart: "0000-01-03" }) { __typename } }',
+          },
+          editor,
+        ),
+      ),
       400,
       'BAD_USER_INPUT',
       2,
     );
     expectRejected(
-      await send(app, post({ query: 'mutation { importIssue(input: { text: "x", weekStart: "2025-05-05", weekEnd: "10000-01-01" }) { __typename } }' }, editor)),
+      await send(
+        app,
+        post(
+          {
+            query:
+              'mutation { importIssue(input: { text: "x", weekStart: "2025-05-05", weekEnd: "10000-01-01" }) { __typename } }',
+          },
+          editor,
+        ),
+      ),
       400,
       'BAD_USER_INPUT',
       2,
@@ -207,7 +285,14 @@ describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
   it('DateTime: the same range (the instant, in UTC), literals and values', () => {
     const dateTime = schema.getType('DateTime') as GraphQLScalarType;
     const literalOf = (value: string) => ({ kind: Kind.STRING, value }) as const;
-    for (const bad of ['0000-01-01T00:00:00Z', '1899-12-31T23:59:59.999Z', '1900-01-01T00:30:00+01:00', '9999-12-31T23:00:00-05:00', '10000-01-01T00:00:00Z', 'yesterday']) {
+    for (const bad of [
+      '0000-01-01T00:00:00Z',
+      '1899-12-31T23:59:59.999Z',
+      '1900-01-01T00:30:00+01:00',
+      '9999-12-31T23:00:00-05:00',
+      '10000-01-01T00:00:00Z',
+      'yesterday',
+    ]) {
       for (const parse of [() => dateTime.parseValue(bad), () => dateTime.parseLiteral(literalOf(bad), undefined)]) {
         let error: any;
         try {
@@ -220,7 +305,9 @@ describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
     }
     expect(() => dateTime.parseValue(new Date(Date.UTC(1899, 11, 31)))).toThrow(/between 1900-01-01 and 9999-12-31/);
     expect((dateTime.parseValue('1900-01-01T00:00:00Z') as Date).toISOString()).toBe('1900-01-01T00:00:00.000Z');
-    expect((dateTime.parseLiteral(literalOf('9999-12-31T23:59:59.999Z'), undefined) as Date).toISOString()).toBe('9999-12-31T23:59:59.999Z');
+    expect((dateTime.parseLiteral(literalOf('9999-12-31T23:59:59.999Z'), undefined) as Date).toISOString()).toBe(
+      '9999-12-31T23:59:59.999Z',
+    );
   });
 });
 
@@ -235,10 +322,18 @@ describe('an empty Authorization header: one answer, always 401', () => {
     for (let i = 0; i < 3; i++) answers.push(await send(cached, post({ query: `${READ} # empty-auth` }, empty)));
     // spaces only, and a GET with If-None-Match of the cached result
     answers.push(await send(cached, post({ query: `${READ} # empty-auth` }, { authorization: '   ' })));
-    const etag = (await send(cached, get(), `http://localhost/graphql?query=${encodeURIComponent(READ)}`)).headers.get('etag');
+    const etag = (await send(cached, get(), `http://localhost/graphql?query=${encodeURIComponent(READ)}`)).headers.get(
+      'etag',
+    );
     const again = await send(cached, get(), `http://localhost/graphql?query=${encodeURIComponent(READ)}`);
     expect(again.headers.get('etag')).toBe(etag);
-    answers.push(await send(cached, get({ ...empty, 'if-none-match': etag! }), `http://localhost/graphql?query=${encodeURIComponent(READ)}`));
+    answers.push(
+      await send(
+        cached,
+        get({ ...empty, 'if-none-match': etag! }),
+        `http://localhost/graphql?query=${encodeURIComponent(READ)}`,
+      ),
+    );
     for (const r of answers) {
       expectRejected(r, 401, 'UNAUTHENTICATED');
       expect(r.body.errors[0].message).toMatch(/Authorization header is empty/);
@@ -264,11 +359,28 @@ describe('an empty Authorization header: one answer, always 401', () => {
     expect(parseAuthorization(null)).toEqual({ kind: 'none' });
     expect(parseAuthorization('')).toEqual({ kind: 'invalid', reason: 'empty' });
     expect(parseAuthorization(' \t')).toEqual({ kind: 'invalid', reason: 'empty' });
-    for (const h of ['Bearer llmp_abc', 'bearer llmp_abc', 'BEARER\tllmp_abc', 'Bearer   llmp_abc ', 'bEaReR \t llmp_abc']) {
+    for (const h of [
+      'Bearer llmp_abc',
+      'bearer llmp_abc',
+      'BEARER\tllmp_abc',
+      'Bearer   llmp_abc ',
+      'bEaReR \t llmp_abc',
+    ]) {
       expect(parseAuthorization(h), h).toEqual({ kind: 'bearer', token: 'llmp_abc' });
     }
     expect(parseAuthorization('Bearer abc/+~.-_==')).toEqual({ kind: 'bearer', token: 'abc/+~.-_==' });
-    for (const h of ['Basic YTpi', 'Bearer', 'Bearer ', 'Bearerllmp_abc', 'Bearer a b', 'Bearer "abc"', 'Bearer ab=c', 'Token llmp_abc', 'Bearer\u00a0llmp_abc', 'llmp_abc']) {
+    for (const h of [
+      'Basic YTpi',
+      'Bearer',
+      'Bearer ',
+      'Bearerllmp_abc',
+      'Bearer a b',
+      'Bearer "abc"',
+      'Bearer ab=c',
+      'Token llmp_abc',
+      'Bearer\u00a0llmp_abc',
+      'llmp_abc',
+    ]) {
       expect(parseAuthorization(h), h).toEqual({ kind: 'invalid', reason: 'scheme' });
     }
   });
@@ -278,16 +390,29 @@ describe('ETags: opaque, and 304 only within a generation', () => {
   const url = (q: string) => `http://localhost/graphql?query=${encodeURIComponent(q)}`;
 
   async function rename(target: App | string, title: string) {
-    const { id, version } = (await send(target, post({ query: '{ issue(slug: "2025-05-05") { id version } }' }, editor))).body.data.issue;
+    const { id, version } = (
+      await send(target, post({ query: '{ issue(slug: "2025-05-05") { id version } }' }, editor))
+    ).body.data.issue;
     const res = await send(
       target,
-      post({ query: 'mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }', variables: { id, v: version, t: title } }, editor),
+      post(
+        {
+          query:
+            'mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }',
+          variables: { id, v: version, t: title },
+        },
+        editor,
+      ),
     );
     expect(res.body.data.updateIssue.__typename).toBe('UpdateIssuePayload');
   }
 
   it('an ETag is a quoted base64url hash: no key layout, namespace or generation; 304 with it, weak or not; a write makes it stale', async () => {
-    const etagApp = createApp({ db: tdb.db, limits: GENEROUS, responseCache: createResponseCache({ ttlMs: 60_000, namespace: 'main' }) });
+    const etagApp = createApp({
+      db: tdb.db,
+      limits: GENEROUS,
+      responseCache: createResponseCache({ ttlMs: 60_000, namespace: 'main' }),
+    });
     const q = url('{ latestIssue { title version } }');
     await send(etagApp, get(), q);
     const second = await send(etagApp, get(), q);
@@ -315,7 +440,11 @@ describe('ETags: opaque, and 304 only within a generation', () => {
     expect((await send(etagApp, get({ 'if-none-match': renewed }), q)).status).toBe(304);
     expect((await send(etagApp, get({ 'if-none-match': etag }), q)).status).toBe(200);
     // two caches (two archives, or two servers without Redis) never make the same ETag
-    const otherApp = createApp({ db: tdb.db, limits: GENEROUS, responseCache: createResponseCache({ ttlMs: 60_000, namespace: 'main' }) });
+    const otherApp = createApp({
+      db: tdb.db,
+      limits: GENEROUS,
+      responseCache: createResponseCache({ ttlMs: 60_000, namespace: 'main' }),
+    });
     await send(otherApp, get(), q);
     expect((await send(otherApp, get(), q)).headers.get('etag')).not.toBe(renewed);
   });
@@ -341,8 +470,16 @@ describe.skipIf(!process.env.REDIS_URL)('ETags shared through Redis (needs REDIS
   it('instance B answers 304 to an ETag instance A made, until a write through either', async () => {
     const [redisA, redisB] = twoRedis(closers);
     const namespace = `edge-${randomBytes(4).toString('hex')}`;
-    const a = createApp({ db: tdb.db, limits: GENEROUS, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisA, namespace }) });
-    const b = createApp({ db: tdb.db, limits: GENEROUS, responseCache: createResponseCache({ ttlMs: 60_000, redis: redisB, namespace }) });
+    const a = createApp({
+      db: tdb.db,
+      limits: GENEROUS,
+      responseCache: createResponseCache({ ttlMs: 60_000, redis: redisA, namespace }),
+    });
+    const b = createApp({
+      db: tdb.db,
+      limits: GENEROUS,
+      responseCache: createResponseCache({ ttlMs: 60_000, redis: redisB, namespace }),
+    });
     const q = `http://localhost/graphql?query=${encodeURIComponent('{ latestIssue { title } }')}`;
     await send(a, get(), q);
     const etag = (await send(a, get(), q)).headers.get('etag')!;
@@ -352,8 +489,19 @@ describe.skipIf(!process.env.REDIS_URL)('ETags shared through Redis (needs REDIS
     // nothing in Redis names the generation in a key a client sees
     const keys = await redisA.keys(`llmp:cache:${namespace}:*`);
     expect(keys.some((k) => k.includes(etag.slice(1, -1)))).toBe(true);
-    const { id, version } = (await send(b, post({ query: '{ issue(slug: "2025-05-05") { id version } }' }, editor))).body.data.issue;
-    await send(b, post({ query: 'mutation($id: ID!, $v: Int!) { updateIssue(input: { id: $id, version: $v, title: "Through B, ETag" }) { __typename } }', variables: { id, v: version } }, editor));
+    const { id, version } = (await send(b, post({ query: '{ issue(slug: "2025-05-05") { id version } }' }, editor)))
+      .body.data.issue;
+    await send(
+      b,
+      post(
+        {
+          query:
+            'mutation($id: ID!, $v: Int!) { updateIssue(input: { id: $id, version: $v, title: "Through B, ETag" }) { __typename } }',
+          variables: { id, v: version },
+        },
+        editor,
+      ),
+    );
     expect((await send(a, get({ 'if-none-match': etag }), q)).status).toBe(200);
     expect((await send(b, get({ 'if-none-match': etag }), q)).status).toBe(200);
   });

@@ -56,7 +56,11 @@ export function parseBody(text: string): any {
  * Sends a request (`request`) and reads its body, counting the SQL statements `tdb` saw and
  * this process's CPU time meanwhile. `strictJson`: a body that is not JSON throws.
  */
-export async function measured(tdb: TestDb, request: () => Response | Promise<Response>, options: { strictJson?: boolean } = {}): Promise<Sent> {
+export async function measured(
+  tdb: TestDb,
+  request: () => Response | Promise<Response>,
+  options: { strictJson?: boolean } = {},
+): Promise<Sent> {
   tdb.resetStatements();
   const once = () =>
     cpuOf(async () => {
@@ -83,8 +87,14 @@ export async function measured(tdb: TestDb, request: () => Response | Promise<Re
 const REPEATABLE = new Set([400, 403, 404, 405, 413, 415]);
 
 /** A request through an app (app.fetch, in-process), or through a real server at the origin `target` (`http://127.0.0.1:port`). */
-export async function fetchThrough(target: App | string, init: RequestInit, url = 'http://localhost/graphql'): Promise<Response> {
-  return typeof target === 'string' ? fetch(target + url.replace('http://localhost', ''), init) : target.fetch(url, init);
+export async function fetchThrough(
+  target: App | string,
+  init: RequestInit,
+  url = 'http://localhost/graphql',
+): Promise<Response> {
+  return typeof target === 'string'
+    ? fetch(target + url.replace('http://localhost', ''), init)
+    : target.fetch(url, init);
 }
 
 /** A GraphQL POST: `payload` as JSON (a string is sent as it is), asking for application/graphql-response+json. */
@@ -142,7 +152,12 @@ export function twoRedis(closers: Closer[]): [Redis, Redis] {
  * A real server as src/server.ts builds it: the response tier in front of the app, sharing its
  * rate limits; closed by `closers`. `url` is its origin; `served` what the tier answered itself.
  */
-export async function serveWithTier(db: TestDb['db'], closers: Closer[], limitsOptions: LimitsOptions, cacheOptions: Partial<ResponseCacheOptions> = {}) {
+export async function serveWithTier(
+  db: TestDb['db'],
+  closers: Closer[],
+  limitsOptions: LimitsOptions,
+  cacheOptions: Partial<ResponseCacheOptions> = {},
+) {
   const limits = createRateLimits(limitsOptions);
   const cache = createResponseCache({ ttlMs: 60_000, ...cacheOptions });
   const app = createApp({ db, responseCache: cache, limits });

@@ -22,14 +22,27 @@ let issueCursor: string;
 
 beforeAll(async () => {
   tdb = await seededTestDb();
-  await generateArchive(tdb.db, { editions: 1, papersPerIssue: 3, firstWeek: '2026-02-02', status: 'draft', categories: 3 });
+  await generateArchive(tdb.db, {
+    editions: 1,
+    papersPerIssue: 3,
+    firstWeek: '2026-02-02',
+    status: 'draft',
+    categories: 3,
+  });
   editorToken = (await createToken(tdb.db, { name: 'editor', scope: 'editor' })).token;
-  expiredToken = (await createToken(tdb.db, { name: 'expired', scope: 'editor', expiresAt: new Date(Date.now() - 60_000) })).token;
+  expiredToken = (
+    await createToken(tdb.db, { name: 'expired', scope: 'editor', expiresAt: new Date(Date.now() - 60_000) })
+  ).token;
   revokedToken = (await createToken(tdb.db, { name: 'revoked', scope: 'editor' })).token;
   await revokeToken(tdb.db, 'revoked');
-  app = createApp({ db: tdb.db, limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true } });
+  app = createApp({
+    db: tdb.db,
+    limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true },
+  });
   draftIssueId = encodeGlobalId('Issue', 2);
-  const pages = await post({ query: '{ papers(first: 1) { pageInfo { endCursor } } issues(first: 1) { pageInfo { endCursor } } }' });
+  const pages = await post({
+    query: '{ papers(first: 1) { pageInfo { endCursor } } issues(first: 1) { pageInfo { endCursor } } }',
+  });
   paperCursor = pages.body.data.papers.pageInfo.endCursor;
   issueCursor = pages.body.data.issues.pageInfo.endCursor;
 });
@@ -38,8 +51,10 @@ afterAll(async () => {
 });
 
 /** Sends a request through app.fetch (to /graphql unless `url` says otherwise); a body that is not JSON (an empty 404) is kept as text. */
-const send = (init: RequestInit & { url?: string }): Promise<Sent> => measured(tdb, () => app.fetch(init.url ?? 'http://localhost/graphql', init));
-const post = (payload: unknown, headers: Record<string, string> = {}): Promise<Sent> => send(graphqlPost(payload, headers));
+const send = (init: RequestInit & { url?: string }): Promise<Sent> =>
+  measured(tdb, () => app.fetch(init.url ?? 'http://localhost/graphql', init));
+const post = (payload: unknown, headers: Record<string, string> = {}): Promise<Sent> =>
+  send(graphqlPost(payload, headers));
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 interface Case extends HostileCase {
@@ -59,13 +74,28 @@ const nested = (depth: number) => {
 const cases: Case[] = [
   // ---- transport
   { name: 'malformed JSON', run: () => post('{"query": '), status: 400, code: 'BAD_REQUEST' },
-  { name: 'JSON array (HTTP batching is off)', run: () => post('[{"query":"{ __typename }"}]'), status: 400, code: 'BAD_REQUEST' },
+  {
+    name: 'JSON array (HTTP batching is off)',
+    run: () => post('[{"query":"{ __typename }"}]'),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
   { name: 'JSON string body', run: () => post('"{ __typename }"'), status: 400, code: 'BAD_REQUEST' },
   { name: 'empty JSON body', run: () => post(''), status: 400, code: 'BAD_REQUEST' },
   { name: 'no query', run: () => post({ variables: {} }), status: 400, message: /query/i },
   { name: 'query is a number', run: () => post({ query: 42 }), status: 400, message: /query/i },
-  { name: 'variables is a string', run: () => post({ query: '{ __typename }', variables: 'x' }), status: 400, message: /variables/i },
-  { name: 'unknown operationName', run: () => post({ query: 'query A { __typename }', operationName: 'B' }), status: 400, message: /operation/i },
+  {
+    name: 'variables is a string',
+    run: () => post({ query: '{ __typename }', variables: 'x' }),
+    status: 400,
+    message: /variables/i,
+  },
+  {
+    name: 'unknown operationName',
+    run: () => post({ query: 'query A { __typename }', operationName: 'B' }),
+    status: 400,
+    message: /operation/i,
+  },
   { name: 'syntax error', run: () => post({ query: '{ latestIssue { ' }), status: 400, message: /Syntax Error/ },
   {
     name: 'text/plain content type (CSRF)',
@@ -76,12 +106,23 @@ const cases: Case[] = [
   },
   {
     name: 'form post (CSRF)',
-    run: () => send({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D' }),
+    run: () =>
+      send({
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'query=%7B__typename%7D',
+      }),
     status: 403,
     code: 'CSRF_PREVENTED',
     message: /CSRF/,
   },
-  { name: 'GET without the CSRF header', run: () => send({ url: 'http://localhost/graphql?query=%7B__typename%7D' }), status: 403, code: 'CSRF_PREVENTED', message: /CSRF/ },
+  {
+    name: 'GET without the CSRF header',
+    run: () => send({ url: 'http://localhost/graphql?query=%7B__typename%7D' }),
+    status: 403,
+    code: 'CSRF_PREVENTED',
+    message: /CSRF/,
+  },
   {
     name: 'GET mutation',
     run: () =>
@@ -93,7 +134,11 @@ const cases: Case[] = [
     message: /POST/,
     maxStatements: 1,
   },
-  { name: 'PUT method', run: () => send({ method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' }), status: 405 },
+  {
+    name: 'PUT method',
+    run: () => send({ method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    status: 405,
+  },
   {
     name: 'body over 1 MB',
     run: () => post({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } }),
@@ -102,7 +147,12 @@ const cases: Case[] = [
   },
   {
     name: 'Content-Length over 1 MB',
-    run: () => send({ method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '5000000' }, body: '{"query":"{ __typename }"}' }),
+    run: () =>
+      send({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': '5000000' },
+        body: '{"query":"{ __typename }"}',
+      }),
     status: 413,
     code: 'PAYLOAD_TOO_LARGE',
   },
@@ -117,7 +167,12 @@ const cases: Case[] = [
           else controller.close();
         },
       });
-      return send({ method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+      return send({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
     },
     status: 413,
     code: 'PAYLOAD_TOO_LARGE',
@@ -135,12 +190,23 @@ const cases: Case[] = [
   },
   {
     name: 'application/graphql body (small) is served',
-    run: () => send({ method: 'POST', headers: { 'content-type': 'application/graphql', 'x-graphql-yoga-csrf': '1' }, body: '{ __typename }' }),
+    run: () =>
+      send({
+        method: 'POST',
+        headers: { 'content-type': 'application/graphql', 'x-graphql-yoga-csrf': '1' },
+        body: '{ __typename }',
+      }),
     status: 200,
     data: (data) => expect(data.__typename).toBe('Query'),
   },
   // ---- document limits (graphql-armor)
-  { name: 'depth 11 (nested)', run: () => post({ query: nested(4) }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /depth/ },
+  {
+    name: 'depth 11 (nested)',
+    run: () => post({ query: nested(4) }),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /depth/,
+  },
   {
     name: 'depth through fragments',
     run: () =>
@@ -170,7 +236,13 @@ const cases: Case[] = [
     status: 400,
     code: 'GRAPHQL_PARSE_FAILED',
   },
-  { name: '1 100 tokens', run: () => post({ query: `{ latestIssue { ${many(1100, 'title')} } }` }), status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /[Tt]oken/ },
+  {
+    name: '1 100 tokens',
+    run: () => post({ query: `{ latestIssue { ${many(1100, 'title')} } }` }),
+    status: 400,
+    code: 'GRAPHQL_PARSE_FAILED',
+    message: /[Tt]oken/,
+  },
   {
     name: '51 directives',
     run: () => post({ query: `{ latestIssue { title ${many(51, '@include(if: true)')} } }` }),
@@ -178,8 +250,19 @@ const cases: Case[] = [
     code: 'GRAPHQL_VALIDATION_FAILED',
     message: /[Dd]irective/,
   },
-  { name: 'field flood (same field 1 000 times)', run: () => post({ query: `{ ${many(1000, '__typename')} }` }), status: 400, code: 'GRAPHQL_PARSE_FAILED' },
-  { name: 'unknown field (suggestions hidden)', run: () => post({ query: '{ latestIsue { title } }' }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /^(?!.*Did you mean).*$/ },
+  {
+    name: 'field flood (same field 1 000 times)',
+    run: () => post({ query: `{ ${many(1000, '__typename')} }` }),
+    status: 400,
+    code: 'GRAPHQL_PARSE_FAILED',
+  },
+  {
+    name: 'unknown field (suggestions hidden)',
+    run: () => post({ query: '{ latestIsue { title } }' }),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /^(?!.*Did you mean).*$/,
+  },
   // ---- cost
   {
     name: 'cost with literals: 100 × 100 nested pages',
@@ -189,7 +272,11 @@ const cases: Case[] = [
   },
   {
     name: 'cost with variables: first: $n',
-    run: () => post({ query: 'query($n: Int) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }', variables: { n: 100 } }),
+    run: () =>
+      post({
+        query: 'query($n: Int) { issues(first: $n) { nodes { papers(first: $n) { nodes { title } } } } }',
+        variables: { n: 100 },
+      }),
     status: 400,
     code: 'QUERY_TOO_COSTLY',
   },
@@ -197,16 +284,38 @@ const cases: Case[] = [
     name: 'cost with last: $n through fragments',
     run: () =>
       post({
-        query: 'query($n: Int) { categories { ...P } } fragment P on Category { papers(last: $n) { nodes { issue { papers(first: $n) { nodes { title } } } } } }',
+        query:
+          'query($n: Int) { categories { ...P } } fragment P on Category { papers(last: $n) { nodes { issue { papers(first: $n) { nodes { title } } } } } }',
         variables: { n: 50 },
       }),
     status: 400,
     code: 'QUERY_TOO_COSTLY',
   },
-  { name: 'first: 101', run: () => post({ query: '{ papers(first: 101) { totalCount } }' }), status: 200, code: 'BAD_USER_INPUT' },
-  { name: 'first: -1', run: () => post({ query: '{ papers(first: -1) { totalCount } }' }), status: 200, code: 'BAD_USER_INPUT' },
-  { name: 'first: 0 nested', run: () => post({ query: '{ categories { papers(first: 0) { totalCount } } }' }), status: 200, code: 'BAD_USER_INPUT', maxStatements: 1 },
-  { name: 'integer overflow literal', run: () => post({ query: '{ papers(first: 99999999999) { totalCount } }' }), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+  {
+    name: 'first: 101',
+    run: () => post({ query: '{ papers(first: 101) { totalCount } }' }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'first: -1',
+    run: () => post({ query: '{ papers(first: -1) { totalCount } }' }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'first: 0 nested',
+    run: () => post({ query: '{ categories { papers(first: 0) { totalCount } } }' }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    maxStatements: 1,
+  },
+  {
+    name: 'integer overflow literal',
+    run: () => post({ query: '{ papers(first: 99999999999) { totalCount } }' }),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+  },
   {
     name: 'integer overflow variable',
     run: () => post({ query: 'query($n: Int) { papers(first: $n) { totalCount } }', variables: { n: 99999999999 } }),
@@ -220,35 +329,89 @@ const cases: Case[] = [
     code: 'BAD_USER_INPUT',
   },
   // ---- arguments
-  { name: 'invalid date literal', run: () => post({ query: '{ issues(filter: { weekFrom: "2025-13-45" }) { totalCount } }' }), status: 400, code: 'BAD_USER_INPUT' },
   {
-    name: 'invalid date variable (Feb 30)',
-    run: () => post({ query: 'query($d: Date) { papers(filter: { weekFrom: $d }) { totalCount } }', variables: { d: '2025-02-30' } }),
+    name: 'invalid date literal',
+    run: () => post({ query: '{ issues(filter: { weekFrom: "2025-13-45" }) { totalCount } }' }),
     status: 400,
     code: 'BAD_USER_INPUT',
   },
-  { name: 'malformed global id', run: () => post({ query: '{ node(id: "not-an-id") { id } }' }), status: 200, code: 'BAD_USER_INPUT' },
-  { name: '100 KB global id', run: () => post({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: 'A'.repeat(100_000) } }), status: 200, code: 'BAD_USER_INPUT' },
-  { name: 'global id of an unknown type', run: () => post({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: encodeGlobalId('User', 1) } }), status: 200, code: 'BAD_USER_INPUT' },
-  { name: 'malformed cursor', run: () => post({ query: '{ papers(after: "%%%") { totalCount } }' }), status: 200, code: 'BAD_USER_INPUT' },
   {
-    name: 'cursor carrying SQL',
-    run: () => post({ query: 'query($c: String) { papers(after: $c) { totalCount } }', variables: { c: Buffer.from(`["paper",["2025-01-01' OR 1=1 --",1,1,1]]`).toString('base64url') } }),
+    name: 'invalid date variable (Feb 30)',
+    run: () =>
+      post({
+        query: 'query($d: Date) { papers(filter: { weekFrom: $d }) { totalCount } }',
+        variables: { d: '2025-02-30' },
+      }),
+    status: 400,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'malformed global id',
+    run: () => post({ query: '{ node(id: "not-an-id") { id } }' }),
     status: 200,
     code: 'BAD_USER_INPUT',
   },
-  { name: 'cursor of another connection', run: () => post({ query: 'query($c: String) { papers(after: $c) { totalCount } }', variables: { c: issueCursor } }), status: 200, code: 'BAD_USER_INPUT' },
-  { name: 'paper cursor used on issues', run: () => post({ query: 'query($c: String) { issues(after: $c) { totalCount } }', variables: { c: paperCursor } }), status: 200, code: 'BAD_USER_INPUT' },
-  { name: 'paper number with a wildcard', run: () => post({ query: '{ paper(issue: "2025-05-05", number: "%") { id } }' }), status: 200, code: 'BAD_USER_INPUT' },
+  {
+    name: '100 KB global id',
+    run: () => post({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: 'A'.repeat(100_000) } }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'global id of an unknown type',
+    run: () =>
+      post({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: encodeGlobalId('User', 1) } }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'malformed cursor',
+    run: () => post({ query: '{ papers(after: "%%%") { totalCount } }' }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'cursor carrying SQL',
+    run: () =>
+      post({
+        query: 'query($c: String) { papers(after: $c) { totalCount } }',
+        variables: { c: Buffer.from(`["paper",["2025-01-01' OR 1=1 --",1,1,1]]`).toString('base64url') },
+      }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'cursor of another connection',
+    run: () => post({ query: 'query($c: String) { papers(after: $c) { totalCount } }', variables: { c: issueCursor } }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'paper cursor used on issues',
+    run: () => post({ query: 'query($c: String) { issues(after: $c) { totalCount } }', variables: { c: paperCursor } }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'paper number with a wildcard',
+    run: () => post({ query: '{ paper(issue: "2025-05-05", number: "%") { id } }' }),
+    status: 200,
+    code: 'BAD_USER_INPUT',
+  },
   {
     name: '51 category slugs',
-    run: () => post({ query: 'query($c: [String!]) { papers(filter: { categories: $c }) { totalCount } }', variables: { c: Array.from({ length: 51 }, (_, i) => `c${i}`) } }),
+    run: () =>
+      post({
+        query: 'query($c: [String!]) { papers(filter: { categories: $c }) { totalCount } }',
+        variables: { c: Array.from({ length: 51 }, (_, i) => `c${i}`) },
+      }),
     status: 200,
     code: 'BAD_USER_INPUT',
   },
   {
     name: 'SQL in a slug is just a slug',
-    run: () => post({ query: `{ issue(slug: "' OR 1=1 --") { id } category(slug: "x'; DROP TABLE papers; --") { id } }` }),
+    run: () =>
+      post({ query: `{ issue(slug: "' OR 1=1 --") { id } category(slug: "x'; DROP TABLE papers; --") { id } }` }),
     status: 200,
     maxStatements: 2,
     data: (d) => expect(d).toEqual({ issue: null, category: null }),
@@ -260,20 +423,56 @@ const cases: Case[] = [
     maxStatements: 2,
     data: (d) => expect(d.papers.totalCount).toBe(0),
   },
-  { name: 'NUL in a slug', run: () => post({ query: 'query($s: String!) { issue(slug: $s) { id } }', variables: { s: 'a\u0000b' } }), status: 200, data: (d) => expect(d.issue).toBeNull() },
+  {
+    name: 'NUL in a slug',
+    run: () => post({ query: 'query($s: String!) { issue(slug: $s) { id } }', variables: { s: 'a\u0000b' } }),
+    status: 200,
+    data: (d) => expect(d.issue).toBeNull(),
+  },
   {
     name: 'unicode and a lone surrogate in a slug',
-    run: () => post({ query: 'query($s: String!) { issue(slug: $s) { id } }', variables: { s: '\u{1F600}\u0301\ud800' } }),
+    run: () =>
+      post({ query: 'query($s: String!) { issue(slug: $s) { id } }', variables: { s: '\u{1F600}\u0301\ud800' } }),
     status: 200,
     maxStatements: 1,
     data: (d) => expect(d.issue).toBeNull(),
   },
   // ---- tokens
-  { name: 'unknown token', run: () => post({ query: '{ __typename }' }, bearer('llmp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')), status: 401, code: 'UNAUTHENTICATED', maxStatements: 1 },
-  { name: 'expired token', run: () => post({ query: '{ __typename }' }, bearer(expiredToken)), status: 401, code: 'UNAUTHENTICATED', message: /expired/, maxStatements: 1 },
-  { name: 'revoked token', run: () => post({ query: '{ __typename }' }, bearer(revokedToken)), status: 401, code: 'UNAUTHENTICATED', message: /revoked/, maxStatements: 1 },
-  { name: 'not a bearer token', run: () => post({ query: '{ __typename }' }, { authorization: 'Basic YTpi' }), status: 401, code: 'UNAUTHENTICATED' },
-  { name: 'token with SQL', run: () => post({ query: '{ __typename }' }, bearer("llmp_' OR '1'='1")), status: 401, code: 'UNAUTHENTICATED' },
+  {
+    name: 'unknown token',
+    run: () => post({ query: '{ __typename }' }, bearer('llmp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    maxStatements: 1,
+  },
+  {
+    name: 'expired token',
+    run: () => post({ query: '{ __typename }' }, bearer(expiredToken)),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    message: /expired/,
+    maxStatements: 1,
+  },
+  {
+    name: 'revoked token',
+    run: () => post({ query: '{ __typename }' }, bearer(revokedToken)),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    message: /revoked/,
+    maxStatements: 1,
+  },
+  {
+    name: 'not a bearer token',
+    run: () => post({ query: '{ __typename }' }, { authorization: 'Basic YTpi' }),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'token with SQL',
+    run: () => post({ query: '{ __typename }' }, bearer("llmp_' OR '1'='1")),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
   {
     name: 'anonymous mutation',
     run: () => post({ query: 'mutation { createCategory(input: { slug: "evil", name: "Evil" }) { __typename } }' }),
@@ -282,39 +481,100 @@ const cases: Case[] = [
   },
   {
     name: 'anonymous import',
-    run: () => post({ query: 'mutation($t: String!) { importIssue(input: { text: $t }) { __typename } }', variables: { t: 'x' } }),
+    run: () =>
+      post({
+        query: 'mutation($t: String!) { importIssue(input: { text: $t }) { __typename } }',
+        variables: { t: 'x' },
+      }),
     status: 200,
     code: 'FORBIDDEN',
   },
   {
     name: 'editor mutation with a NUL byte',
-    run: () => post({ query: 'mutation { createCategory(input: { slug: "nul", name: "a\\u0000b" }) { __typename ... on ValidationError { path } } }' }, bearer(editorToken)),
+    run: () =>
+      post(
+        {
+          query:
+            'mutation { createCategory(input: { slug: "nul", name: "a\\u0000b" }) { __typename ... on ValidationError { path } } }',
+        },
+        bearer(editorToken),
+      ),
     status: 200,
     maxStatements: 2,
     data: (d) => expect(d.createCategory).toEqual({ __typename: 'ValidationError', path: ['input', 'name'] }),
   },
   {
     name: 'editor mutation with 10 000 combining marks',
-    run: () => post({ query: 'mutation($n: String!) { createCategory(input: { slug: "marks", name: $n }) { __typename } }', variables: { n: `a${'\u0301'.repeat(10_000)}` } }, bearer(editorToken)),
+    run: () =>
+      post(
+        {
+          query: 'mutation($n: String!) { createCategory(input: { slug: "marks", name: $n }) { __typename } }',
+          variables: { n: `a${'\u0301'.repeat(10_000)}` },
+        },
+        bearer(editorToken),
+      ),
     status: 200,
     maxStatements: 2,
     data: (d) => expect(d.createCategory.__typename).toBe('ValidationError'),
   },
   // ---- drafts through every entry point
-  { name: 'draft by slug', run: () => post({ query: '{ issue(slug: "gen-2026-02-02") { id } }' }), status: 200, data: (d) => expect(d.issue).toBeNull() },
-  { name: 'draft by node', run: () => post({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: draftIssueId } }), status: 200, data: (d) => expect(d.node).toBeNull() },
-  { name: 'draft by nodes', run: () => post({ query: 'query($id: ID!) { nodes(ids: [$id]) { id } }', variables: { id: draftIssueId } }), status: 200, data: (d) => expect(d.nodes).toEqual([null]) },
-  { name: 'drafts by status filter', run: () => post({ query: '{ issues(filter: { status: DRAFT }) { totalCount } }' }), status: 200, data: (d) => expect(d.issues.totalCount).toBe(0) },
-  { name: 'draft papers by issue filter', run: () => post({ query: '{ papers(filter: { issue: "gen-2026-02-02" }) { totalCount } }' }), status: 200, data: (d) => expect(d.papers.totalCount).toBe(0) },
-  { name: 'draft paper by number', run: () => post({ query: '{ paper(issue: "gen-2026-02-02", number: "1.1") { id } }' }), status: 200, data: (d) => expect(d.paper).toBeNull() },
+  {
+    name: 'draft by slug',
+    run: () => post({ query: '{ issue(slug: "gen-2026-02-02") { id } }' }),
+    status: 200,
+    data: (d) => expect(d.issue).toBeNull(),
+  },
+  {
+    name: 'draft by node',
+    run: () => post({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: draftIssueId } }),
+    status: 200,
+    data: (d) => expect(d.node).toBeNull(),
+  },
+  {
+    name: 'draft by nodes',
+    run: () => post({ query: 'query($id: ID!) { nodes(ids: [$id]) { id } }', variables: { id: draftIssueId } }),
+    status: 200,
+    data: (d) => expect(d.nodes).toEqual([null]),
+  },
+  {
+    name: 'drafts by status filter',
+    run: () => post({ query: '{ issues(filter: { status: DRAFT }) { totalCount } }' }),
+    status: 200,
+    data: (d) => expect(d.issues.totalCount).toBe(0),
+  },
+  {
+    name: 'draft papers by issue filter',
+    run: () => post({ query: '{ papers(filter: { issue: "gen-2026-02-02" }) { totalCount } }' }),
+    status: 200,
+    data: (d) => expect(d.papers.totalCount).toBe(0),
+  },
+  {
+    name: 'draft paper by number',
+    run: () => post({ query: '{ paper(issue: "gen-2026-02-02", number: "1.1") { id } }' }),
+    status: 200,
+    data: (d) => expect(d.paper).toBeNull(),
+  },
   {
     name: 'draft papers in category pages',
     run: () => post({ query: '{ categories { papers(first: 100) { nodes { issue { slug } } } } }' }),
     status: 200,
-    data: (d) => expect(d.categories.flatMap((c: any) => c.papers.nodes).every((n: any) => n.issue.slug === '2025-05-05')).toBe(true),
+    data: (d) =>
+      expect(d.categories.flatMap((c: any) => c.papers.nodes).every((n: any) => n.issue.slug === '2025-05-05')).toBe(
+        true,
+      ),
   },
-  { name: 'draft as Markdown', run: () => send({ url: 'http://localhost/issues/gen-2026-02-02.md' }), status: 404, maxStatements: 1 },
-  { name: 'draft in the feed', run: () => send({ url: 'http://localhost/feeds/issues.json' }), status: 200, data: () => {} },
+  {
+    name: 'draft as Markdown',
+    run: () => send({ url: 'http://localhost/issues/gen-2026-02-02.md' }),
+    status: 404,
+    maxStatements: 1,
+  },
+  {
+    name: 'draft in the feed',
+    run: () => send({ url: 'http://localhost/feeds/issues.json' }),
+    status: 200,
+    data: () => {},
+  },
 ];
 
 describe('hostile input over HTTP', () => {
@@ -351,7 +611,10 @@ describe('hostile input over HTTP', () => {
 describe('rate limits', () => {
   it('x-ratelimit headers on every response; 429 with Retry-After when the points are spent', async () => {
     // each query costs 10 nodes: 1 point (nodes / 100, at least 1)
-    const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 3, durationSec: 3600, maxInFlight: 5 }, trustProxy: true } });
+    const limited = createApp({
+      db: tdb.db,
+      limits: { rateLimit: { points: 3, durationSec: 3600, maxInFlight: 5 }, trustProxy: true },
+    });
     const ask = (ip: string) =>
       limited.fetch('http://localhost/graphql', {
         method: 'POST',
@@ -380,7 +643,10 @@ describe('rate limits', () => {
   });
 
   it('requests in flight per client are limited', async () => {
-    const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 100_000, durationSec: 3600, maxInFlight: 2 }, trustProxy: true } });
+    const limited = createApp({
+      db: tdb.db,
+      limits: { rateLimit: { points: 100_000, durationSec: 3600, maxInFlight: 2 }, trustProxy: true },
+    });
     const ask = (ip: string) =>
       limited.fetch('http://localhost/graphql', {
         method: 'POST',
@@ -395,14 +661,18 @@ describe('rate limits', () => {
     expect(rejected.headers.get('retry-after')).toBe('1');
     // once they are done, the client may send again
     expect((await ask('10.8.8.8')).status).toBe(200);
-});
+  });
 });
 
 describe('CORS and a Redis outage', () => {
   it('CORS: any origin by default, never with credentials; configurable origins', async () => {
     const preflight = await app.fetch('http://localhost/graphql', {
       method: 'OPTIONS',
-      headers: { origin: 'https://reader.example.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://reader.example.org',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(preflight.status).toBeLessThan(300);
     expect(preflight.headers.get('access-control-allow-origin')).toMatch(/^(\*|https:\/\/reader\.example\.org)$/);
@@ -419,10 +689,18 @@ describe('CORS and a Redis outage', () => {
   it('rate limits keep working from memory when Redis is unreachable', async () => {
     const { Redis } = await import('ioredis');
     // nothing listens on port 1: every command fails at once
-    const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const dead = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     dead.on('error', () => {});
     try {
-      const limited = createApp({ db: tdb.db, limits: { rateLimit: { points: 2, durationSec: 3600, maxInFlight: 5, redis: dead }, trustProxy: true } });
+      const limited = createApp({
+        db: tdb.db,
+        limits: { rateLimit: { points: 2, durationSec: 3600, maxInFlight: 5, redis: dead }, trustProxy: true },
+      });
       const ask = () =>
         limited.fetch('http://localhost/graphql', {
           method: 'POST',

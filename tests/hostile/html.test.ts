@@ -43,8 +43,14 @@ const SHAPES: Array<[string, string]> = [
   ['body onload', '<BODY ONLOAD=alert(1)>'],
   ['iframe javascript:', '<iframe src="javascript:alert(1)"></iframe>'],
   ['link javascript:', '<a href="javascript:alert(1)">plain</a>'],
-  ['link, decimal entities', '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">dec</a>'],
-  ['link, hex entities without semicolons', '<a href="&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3Aalert(1)">hex</a>'],
+  [
+    'link, decimal entities',
+    '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">dec</a>',
+  ],
+  [
+    'link, hex entities without semicolons',
+    '<a href="&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3Aalert(1)">hex</a>',
+  ],
   ['link, zero-padded entity', '<a href="java&#0000115;cript:alert(1)">pad</a>'],
   ['link, encoded tab', '<a href="jav&#x09;ascript:alert(1)">tab</a>'],
   ['link, encoded newline', '<a href="jav&#x0A;ascript:alert(1)">nl</a>'],
@@ -84,7 +90,11 @@ const SHAPES: Array<[string, string]> = [
 ];
 
 /** The NUL-byte shapes: refused by every write path; checked on the renderer alone. */
-const NUL_SHAPES = ['<scr\u0000ipt>alert(1)</scr\u0000ipt>', '<a href="java\u0000script:alert(1)">nul</a>', '[nul](java\u0000script:alert(1))'];
+const NUL_SHAPES = [
+  '<scr\u0000ipt>alert(1)</scr\u0000ipt>',
+  '<a href="java\u0000script:alert(1)">nul</a>',
+  '[nul](java\u0000script:alert(1))',
+];
 
 // ---------------------------------------------------------------------------
 // The checker: an HTML fragment holds nothing outside the allow-list
@@ -108,7 +118,8 @@ function badHref(href: string): string | null {
     return `unparseable href ${JSON.stringify(href)}`;
   }
   if (!SAFE_PROTOCOLS.has(url.protocol)) return `href with scheme ${url.protocol} (${JSON.stringify(href)})`;
-  if (!/^(https?|mailto):/i.test(cleaned) && url.host !== new URL(BASE).host) return `href leaving the site without a scheme (${JSON.stringify(href)})`;
+  if (!/^(https?|mailto):/i.test(cleaned) && url.host !== new URL(BASE).host)
+    return `href leaving the site without a scheme (${JSON.stringify(href)})`;
   return null;
 }
 
@@ -164,12 +175,63 @@ function checkHtml(html: string, textOnly = false): Checked {
 // The feeds: XML structure, HTML fields, text fields
 // ---------------------------------------------------------------------------
 
-const RSS_ELEMENTS = new Set(['?xml', 'rss', 'channel', 'title', 'link', 'description', 'lastBuildDate', 'docs', 'language', 'atom:link', 'item', 'guid', 'pubDate', 'content:encoded', 'category']);
-const ATOM_ELEMENTS = new Set(['?xml', 'feed', 'id', 'title', 'updated', 'link', 'subtitle', 'author', 'name', 'uri', 'entry', 'summary', 'content', 'published', 'category']);
-const XML_ATTRIBUTES = new Set(['version', 'encoding', 'xmlns', 'xmlns:dc', 'xmlns:content', 'xmlns:atom', 'href', 'rel', 'type', 'isPermaLink', 'term', 'label']);
+const RSS_ELEMENTS = new Set([
+  '?xml',
+  'rss',
+  'channel',
+  'title',
+  'link',
+  'description',
+  'lastBuildDate',
+  'docs',
+  'language',
+  'atom:link',
+  'item',
+  'guid',
+  'pubDate',
+  'content:encoded',
+  'category',
+]);
+const ATOM_ELEMENTS = new Set([
+  '?xml',
+  'feed',
+  'id',
+  'title',
+  'updated',
+  'link',
+  'subtitle',
+  'author',
+  'name',
+  'uri',
+  'entry',
+  'summary',
+  'content',
+  'published',
+  'category',
+]);
+const XML_ATTRIBUTES = new Set([
+  'version',
+  'encoding',
+  'xmlns',
+  'xmlns:dc',
+  'xmlns:content',
+  'xmlns:atom',
+  'href',
+  'rel',
+  'type',
+  'isPermaLink',
+  'term',
+  'label',
+]);
 
 const xmlParser = (arrays: string[]) =>
-  new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, isArray: (name) => arrays.includes(name) });
+  new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    isArray: (name) => arrays.includes(name),
+  });
 const rssParser = xmlParser(['item', 'category', 'atom:link']);
 const atomParser = xmlParser(['entry', 'category', 'link']);
 
@@ -188,7 +250,8 @@ function xmlStructureProblems(node: unknown, allowed: Set<string>, at = ''): str
   return problems;
 }
 
-const textOf = (node: any): string => (typeof node === 'object' && node !== null ? String(node['#text'] ?? '') : String(node ?? ''));
+const textOf = (node: any): string =>
+  typeof node === 'object' && node !== null ? String(node['#text'] ?? '') : String(node ?? '');
 
 interface FeedCheck {
   problems: string[];
@@ -230,7 +293,9 @@ function checkFeed(format: 'rss' | 'atom' | 'json', body: string, where: string)
   const valid = XMLValidator.validate(body);
   if (valid !== true) return { problems: [`${where}: not well-formed XML: ${JSON.stringify(valid.err)}`], visible: '' };
   const doc = (format === 'rss' ? rssParser : atomParser).parse(body);
-  problems.push(...xmlStructureProblems(doc, format === 'rss' ? RSS_ELEMENTS : ATOM_ELEMENTS).map((p) => `${where}: ${p}`));
+  problems.push(
+    ...xmlStructureProblems(doc, format === 'rss' ? RSS_ELEMENTS : ATOM_ELEMENTS).map((p) => `${where}: ${p}`),
+  );
   if (format === 'rss') {
     const channel = doc.rss.channel;
     // Plain text (XML text, escaped by the feed library).
@@ -311,7 +376,12 @@ function textIssue(group: number[]): string {
   lines.push('Table of Contents:', ...group.map((i) => categoryName(p, i)), aside, aside);
   for (const i of group) lines.push(`${mark(p, i)} aside body`, ...SHAPES[i]![1].split('\n'));
   group.forEach((i, k) => {
-    lines.push(`${k + 1}. ${categoryName(p, i)}`, `${k + 1}.1. ${mark(p, i)} ${oneLine(SHAPES[i]![1])}`, `${mark(p, i)} summary`, ...SHAPES[i]![1].split('\n'));
+    lines.push(
+      `${k + 1}. ${categoryName(p, i)}`,
+      `${k + 1}.1. ${mark(p, i)} ${oneLine(SHAPES[i]![1])}`,
+      `${mark(p, i)} summary`,
+      ...SHAPES[i]![1].split('\n'),
+    );
   });
   for (const i of group) lines.push(`Subscribe to the newsletter ${mark(p, i)} ${oneLine(SHAPES[i]![1])}`);
   return `${lines.join('\n')}\n`;
@@ -331,7 +401,11 @@ function markdownIssue(group: number[], g: number): string {
     const shape = SHAPES[i]![1];
     // The metadata comments carry the shape too, where a comment can hold it.
     const meta = /-->|\n/.test(shape) ? [] : [`<!-- url: https://example.org/${shape} -->`, `<!-- arxiv: ${shape} -->`];
-    blocks.push(`## ${k + 1}. ${categoryName(p, i)}`, [`### ${k + 1}.1. ${mark(p, i)} ${oneLine(shape)}`, ...meta].join('\n'), body(p, i, 'summary'));
+    blocks.push(
+      `## ${k + 1}. ${categoryName(p, i)}`,
+      [`### ${k + 1}.1. ${mark(p, i)} ${oneLine(shape)}`, ...meta].join('\n'),
+      body(p, i, 'summary'),
+    );
   });
   blocks.push('---', ...group.map((i) => body(p, i, 'outro')));
   return `${blocks.join('\n\n')}\n`;
@@ -339,7 +413,11 @@ function markdownIssue(group: number[], g: number): string {
 
 /** Hostile but valid http(s) links for the `url` field (the API checks only that it parses as http(s)). */
 const hostileUrl = (i: number) =>
-  [`https://example.org/?q="><script>alert(${i})</script>`, `https://example.org/#<img src=x onerror=alert(${i})>`, `http://example.org/a b' onmouseover='alert(${i})`][i % 3]!;
+  [
+    `https://example.org/?q="><script>alert(${i})</script>`,
+    `https://example.org/#<img src=x onerror=alert(${i})>`,
+    `http://example.org/a b' onmouseover='alert(${i})`,
+  ][i % 3]!;
 
 let tdb: TestDb;
 let app: App;
@@ -379,7 +457,9 @@ async function writeThroughApi(group: number[], g: number): Promise<void> {
     });
     await mutate(UPDATE_CATEGORY, { input: { id: created.category.id, name: categoryName(p, i) } });
   }
-  const { issue } = await mutate(CREATE_ISSUE, { input: { slug: issueSlug(p, g), title: `${TITLE} placeholder`, weekStart: weekOf(p, g) } });
+  const { issue } = await mutate(CREATE_ISSUE, {
+    input: { slug: issueSlug(p, g), title: `${TITLE} placeholder`, weekStart: weekOf(p, g) },
+  });
   await mutate(UPDATE_ISSUE, {
     input: {
       id: issue.id,
@@ -393,11 +473,24 @@ async function writeThroughApi(group: number[], g: number): Promise<void> {
   for (const i of group) {
     const shape = SHAPES[i]![1];
     await mutate(ADD_PAPER, {
-      input: { issueId: issue.id, category: mark(p, i), title: `${mark(p, i)} ${oneLine(shape)}`, summary: body(p, i, 'summary'), url: hostileUrl(i) },
+      input: {
+        issueId: issue.id,
+        category: mark(p, i),
+        title: `${mark(p, i)} ${oneLine(shape)}`,
+        summary: body(p, i, 'summary'),
+        url: hostileUrl(i),
+      },
     });
-    const added = await mutate(ADD_PAPER, { input: { issueId: issue.id, category: mark(p, i), title: `${mark(p, i)} placeholder` } });
+    const added = await mutate(ADD_PAPER, {
+      input: { issueId: issue.id, category: mark(p, i), title: `${mark(p, i)} placeholder` },
+    });
     await mutate(UPDATE_PAPER, {
-      input: { id: added.paper.id, version: added.paper.version, title: `${mark(p, i)} updated ${oneLine(shape)}`, summary: body(p, i, 'updated summary') },
+      input: {
+        id: added.paper.id,
+        version: added.paper.version,
+        title: `${mark(p, i)} updated ${oneLine(shape)}`,
+        summary: body(p, i, 'updated summary'),
+      },
     });
   }
   await mutate(PUBLISH_ISSUE, { input: { id: issue.id } });
@@ -414,11 +507,20 @@ beforeAll(async () => {
   editor = await authHeader(tdb.db);
   expect(GROUPS.length * PATHS.length).toBeLessThanOrEqual(ISSUES_FEED_SIZE);
   for (const [g, group] of GROUPS.entries()) {
-    const text = await importIssueText(tdb.db, textIssue(group), { format: 'text', publish: true, weekStart: weekOf('text', g), slug: issueSlug('text', g) });
+    const text = await importIssueText(tdb.db, textIssue(group), {
+      format: 'text',
+      publish: true,
+      weekStart: weekOf('text', g),
+      slug: issueSlug('text', g),
+    });
     expect(text.document.sections).toHaveLength(group.length);
     expect(text.document.asides).toHaveLength(1);
     expect(text.document.outro).not.toBe('');
-    const md = await importIssueText(tdb.db, markdownIssue(group, g), { format: 'markdown', publish: true, slug: issueSlug('markdown', g) });
+    const md = await importIssueText(tdb.db, markdownIssue(group, g), {
+      format: 'markdown',
+      publish: true,
+      slug: issueSlug('markdown', g),
+    });
     expect(md.document.sections).toHaveLength(group.length);
     expect(md.document.asides).toHaveLength(1);
     await writeThroughApi(group, g);
@@ -434,7 +536,9 @@ afterAll(async () => {
 
 describe('the checker', () => {
   it('finds what is outside the allow-list (so that its silence means something)', () => {
-    expect(checkHtml('<p>ok <a href="https://x.example/" rel="nofollow noopener noreferrer">x</a></p>').problems).toEqual([]);
+    expect(
+      checkHtml('<p>ok <a href="https://x.example/" rel="nofollow noopener noreferrer">x</a></p>').problems,
+    ).toEqual([]);
     for (const bad of [
       '<img src=x>',
       '<p onclick="x">a</p>',
@@ -454,7 +558,9 @@ describe('the checker', () => {
 
 describe('the renderer and the sanitizer alone', () => {
   it.each(SHAPES)('Markdown with %s renders to allow-listed HTML', (_name, shape) => {
-    expect(checkHtml(markdownToHtml(`Before ${shape} after\n\n${shape}\n\n- ${shape}\n\n> ${shape}`)).problems).toEqual([]);
+    expect(checkHtml(markdownToHtml(`Before ${shape} after\n\n${shape}\n\n- ${shape}\n\n> ${shape}`)).problems).toEqual(
+      [],
+    );
   });
 
   it.each(SHAPES)('raw HTML with %s, given to the sanitizer directly, comes out allow-listed', (_name, shape) => {
@@ -466,7 +572,13 @@ describe('the renderer and the sanitizer alone', () => {
     for (const shape of NUL_SHAPES) {
       expect(checkHtml(markdownToHtml(shape)).problems).toEqual([]);
       expect(checkHtml(sanitizeFeedHtml(shape)).problems).toEqual([]);
-      await expect(importIssueText(tdb.db, `${TITLE}\n1. Cat\n1.1. T\n${shape}\n`, { format: 'text', weekStart: '2030-01-07', dryRun: true })).rejects.toThrow(/NUL|U\+0000/i);
+      await expect(
+        importIssueText(tdb.db, `${TITLE}\n1. Cat\n1.1. T\n${shape}\n`, {
+          format: 'text',
+          weekStart: '2030-01-07',
+          dryRun: true,
+        }),
+      ).rejects.toThrow(/NUL|U\+0000/i);
       const res = await gql(app, CREATE_CATEGORY, { input: { slug: 'nul', name: shape } }, editor);
       expect(res.body.data?.createCategory.message).toMatch(/NUL/);
     }
@@ -480,13 +592,32 @@ describe('the renderer and the sanitizer alone', () => {
     expect(markdownToHtml('[a](https://a.example/) [m](mailto:x@y.example) <https://b.example/>')).toBe(
       `<p><a href="https://a.example/" ${rel}>a</a> <a href="mailto:x@y.example" ${rel}>m</a> <a href="https://b.example/" ${rel}>https://b.example/</a></p>\n`,
     );
-    expect(markdownToHtml('![chart](https://a.example/c.png) ![x](javascript:alert(1))')).toBe(`<p><a href="https://a.example/c.png" ${rel}>chart</a> x</p>\n`);
+    expect(markdownToHtml('![chart](https://a.example/c.png) ![x](javascript:alert(1))')).toBe(
+      `<p><a href="https://a.example/c.png" ${rel}>chart</a> x</p>\n`,
+    );
     // Before the sanitizer, marked wrote these hrefs as given, and a browser decodes the entity: javascript:.
     expect(markdownToHtml('[a](jav&#x09;ascript:alert(1)) [b](javascript&#58;alert(1))')).toBe('<p>a b</p>\n');
-    for (const unsafe of ['javascript:x', ' JavaScript:x', 'jav\tascript:x', 'jav&#x09;ascript:x', 'javascript&#58;x', '&#x6A;avascript:x', 'data:text/html,x', 'vbscript:x']) {
+    for (const unsafe of [
+      'javascript:x',
+      ' JavaScript:x',
+      'jav\tascript:x',
+      'jav&#x09;ascript:x',
+      'javascript&#58;x',
+      '&#x6A;avascript:x',
+      'data:text/html,x',
+      'vbscript:x',
+    ]) {
       expect(isSafeUrl(unsafe), unsafe).toBe(false);
     }
-    for (const safe of ['https://x.example/?a=1&b=2', 'http://x', 'mailto:a@b', '/issues/x.md', '#top', '?q=a:b&c', 'page.md']) {
+    for (const safe of [
+      'https://x.example/?a=1&b=2',
+      'http://x',
+      'mailto:a@b',
+      '/issues/x.md',
+      '#top',
+      '?q=a:b&c',
+      'page.md',
+    ]) {
       expect(isSafeUrl(safe), safe).toBe(true);
     }
   });
@@ -500,14 +631,19 @@ describe('every HTML output, after every write path', () => {
     expect(res.status).toBe(200);
     const checked = checkFeed(format, body, `issues.${format}`);
     expect(checked.problems).toEqual([]);
-    const missing = written.filter(({ path, i }) => !checked.visible.includes(mark(path, i))).map(({ path, i }) => mark(path, i));
+    const missing = written
+      .filter(({ path, i }) => !checked.visible.includes(mark(path, i)))
+      .map(({ path, i }) => mark(path, i));
     expect(missing).toEqual([]);
     // The shapes are shown as text, not dropped: e.g. the script tag written in summaries.
     expect(checked.visible).toContain('<script>alert(1)</script>');
   });
 
   it('every category feed, in each format, holds only allow-listed HTML', async () => {
-    const categories = await selectRows<{ slug: string; name: string }>(tdb.db, sql`SELECT slug, name FROM categories ORDER BY slug`);
+    const categories = await selectRows<{ slug: string; name: string }>(
+      tdb.db,
+      sql`SELECT slug, name FROM categories ORDER BY slug`,
+    );
     expect(categories.length).toBe(written.length);
     const problems: string[] = [];
     for (const { slug, name } of categories) {
@@ -522,7 +658,10 @@ describe('every HTML output, after every write path', () => {
         problems.push(...checked.problems);
         if (!checked.visible.includes(marker)) problems.push(`${slug}.${format}: ${marker} missing`);
         // One paper per category from the imports, two from the API.
-        const entries = format === 'json' ? JSON.parse(body).items.length : (body.match(format === 'rss' ? /<item>/g : /<entry>/g) ?? []).length;
+        const entries =
+          format === 'json'
+            ? JSON.parse(body).items.length
+            : (body.match(format === 'rss' ? /<item>/g : /<entry>/g) ?? []).length;
         if (entries !== (marker[2] === 'a' ? 2 : 1)) problems.push(`${slug}.${format}: ${entries} entries`);
       }
     }
@@ -555,16 +694,41 @@ function expectLocked(res: { headers: Headers }, what: string) {
 describe('nosniff and the CSP (app)', () => {
   it('are on GraphQL responses, errors, feeds, Markdown pages, 404s and preflights', async () => {
     const post = (body: string, headers: Record<string, string> = {}) =>
-      app.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      app.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
     const cases: Array<[string, Response | Promise<Response>, number]> = [
       ['GraphQL POST', post(JSON.stringify({ query: '{ __typename }' })), 200],
-      ['GraphQL GET', app.fetch('http://localhost/graphql?query=%7B__typename%7D', { headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' } }), 200],
+      [
+        'GraphQL GET',
+        app.fetch('http://localhost/graphql?query=%7B__typename%7D', {
+          headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
+        }),
+        200,
+      ],
       ['GraphQL GET without the CSRF header (403)', app.fetch('http://localhost/graphql?query=%7B__typename%7D'), 403],
       ['GraphQL error in a 200', post(JSON.stringify({ query: '{ issue(slug: "nope") { id } }' })), 200],
       ['malformed JSON (400)', post('{"query":'), 400],
-      ['invalid query (400)', post(JSON.stringify({ query: '{ nope' }), { accept: 'application/graphql-response+json' }), 400],
-      ['bad token (401)', post(JSON.stringify({ query: '{ __typename }' }), { authorization: 'Bearer llmp_nope' }), 401],
-      ['CORS preflight', app.fetch('http://localhost/graphql', { method: 'OPTIONS', headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' } }), 204],
+      [
+        'invalid query (400)',
+        post(JSON.stringify({ query: '{ nope' }), { accept: 'application/graphql-response+json' }),
+        400,
+      ],
+      [
+        'bad token (401)',
+        post(JSON.stringify({ query: '{ __typename }' }), { authorization: 'Bearer llmp_nope' }),
+        401,
+      ],
+      [
+        'CORS preflight',
+        app.fetch('http://localhost/graphql', {
+          method: 'OPTIONS',
+          headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' },
+        }),
+        204,
+      ],
       ['feed', app.fetch('http://localhost/feeds/issues.rss'), 200],
       ['unknown category feed (404)', app.fetch('http://localhost/feeds/categories/nope.atom'), 404],
       ['feed POST (405)', app.fetch('http://localhost/feeds/issues.json', { method: 'POST', body: 'x' }), 405],
@@ -578,18 +742,25 @@ describe('nosniff and the CSP (app)', () => {
       expectLocked(res, what);
     }
     const feed = await app.fetch('http://localhost/feeds/issues.atom');
-    const notModified = await app.fetch('http://localhost/feeds/issues.atom', { headers: { 'if-none-match': feed.headers.get('etag')! } });
+    const notModified = await app.fetch('http://localhost/feeds/issues.atom', {
+      headers: { 'if-none-match': feed.headers.get('etag')! },
+    });
     expect(notModified.status).toBe(304);
     expectLocked(notModified, '304');
   });
 
   it('are recorded with the responses the response tier replays before Yoga', async () => {
-    const limits = createRateLimits({ rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100 }, trustProxy: false });
+    const limits = createRateLimits({
+      rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100 },
+      trustProxy: false,
+    });
     const cache = createResponseCache({ ttlMs: 60_000 });
     const tiered = createApp({ db: tdb.db, responseCache: cache, limits });
     let replayed = 0;
     // No setSecurityHeaders here: what the tier sends is only what it recorded.
-    const handler = cache.responses.handler((req: IncomingMessage, res: ServerResponse) => tiered(req, res), { onServed: () => replayed++ });
+    const handler = cache.responses.handler((req: IncomingMessage, res: ServerResponse) => tiered(req, res), {
+      onServed: () => replayed++,
+    });
     const server = createServer(handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -618,7 +789,13 @@ describe('nosniff and the CSP (real server)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'html-headers-'));
-    server = await startServer({ DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir, SEED_SAMPLE: 'true', LOG_LEVEL: 'silent' });
+    server = await startServer({
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
+      DATA_DIR: dataDir,
+      SEED_SAMPLE: 'true',
+      LOG_LEVEL: 'silent',
+    });
   }, 180_000);
   afterAll(async () => {
     await server?.stop();
@@ -634,7 +811,11 @@ describe('nosniff and the CSP (real server)', () => {
       const head = await fetch(`${url}${p}`, { method: 'HEAD' });
       expectLocked(head, `HEAD ${p}`);
     }
-    const big = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(1_000_001) });
+    const big = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(1_000_001),
+    });
     expect(big.status).toBe(413);
     expectLocked(big, '413');
     for (let n = 0; n < 4; n++) {
@@ -646,7 +827,8 @@ describe('nosniff and the CSP (real server)', () => {
       expect(res.status).toBe(200);
       expectLocked(res, `read ${n + 1}`);
     }
-    for (const p of ['/feeds/issues.rss', '/feeds/issues.json', '/issues/2025-05-05.md', '/nope']) expectLocked(await fetch(`${url}${p}`), p);
+    for (const p of ['/feeds/issues.rss', '/feeds/issues.json', '/issues/2025-05-05.md', '/nope'])
+      expectLocked(await fetch(`${url}${p}`), p);
   });
 
   it('GraphiQL (page and assets) gets nosniff but not the restrictive CSP', async () => {
@@ -663,7 +845,12 @@ describe('nosniff and the CSP (real server)', () => {
     expect(asset.headers.get('content-security-policy')).toBeNull();
     await asset.arrayBuffer();
     // The same endpoint asked for JSON is locked down.
-    expectLocked(await fetch(`${server!.url}/graphql?query=%7B__typename%7D`, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } }), 'GET JSON');
+    expectLocked(
+      await fetch(`${server!.url}/graphql?query=%7B__typename%7D`, {
+        headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
+      }),
+      'GET JSON',
+    );
   }, 120_000);
 });
 
@@ -675,7 +862,14 @@ describe('nosniff and the CSP (server without its database)', () => {
     // A database that refuses connections: the server listens, answers health and 503s while it retries.
     child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres', REDIS_URL: '', LOG_LEVEL: 'silent' },
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres',
+        REDIS_URL: '',
+        LOG_LEVEL: 'silent',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -709,7 +903,11 @@ describe('nosniff and the CSP (server without its database)', () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(503);
     expectLocked(ready, '/readyz');
-    const unavailable = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const unavailable = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(unavailable.status).toBe(503);
     expectLocked(unavailable, '503');
   });

@@ -162,7 +162,8 @@ async function startRawClient(
   };
 }
 
-const writeThenRead = async (port: number, size: number, opts: Parameters<typeof startRawClient>[2] = {}) => (await startRawClient(port, size, opts))();
+const writeThenRead = async (port: number, size: number, opts: Parameters<typeof startRawClient>[2] = {}) =>
+  (await startRawClient(port, size, opts))();
 
 const codeOf = (body: string) => {
   try {
@@ -231,9 +232,12 @@ describe('request bodies over the limit (node:http, a raw socket client)', () =>
     let text = '';
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
     const until = async (n: number) => {
-      for (let i = 0; i < 200 && (text.match(/HTTP\/1\.1 /g) ?? []).length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 200 && (text.match(/HTTP\/1\.1 /g) ?? []).length < n; i++)
+        await new Promise((r) => setTimeout(r, 20));
     };
-    socket.write(`POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     await until(1);
     socket.write(
       `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
@@ -293,7 +297,10 @@ describe('subscription streams: capped per client address and per process', () =
   });
 
   const subscribe = (address: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-    app.fetch('http://localhost/graphql', { ...subscriptionRequest(SUB, {}, { 'x-forwarded-for': address, ...headers }), signal });
+    app.fetch('http://localhost/graphql', {
+      ...subscriptionRequest(SUB, {}, { 'x-forwarded-for': address, ...headers }),
+      signal,
+    });
   /** Opens a stream (the subscription is then running). */
   const openStream = async (address: string, headers: Record<string, string> = {}) => {
     const controller = new AbortController();
@@ -399,7 +406,8 @@ describe('subscription streams: capped per client address and per process', () =
     const pendingB = b.next();
     await new Promise((r) => setTimeout(r, 50));
     streams.endAll();
-    for (const event of [await pendingA, await pendingB]) expect(event.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    for (const event of [await pendingA, await pendingB])
+      expect(event.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
     await expect(a.next()).rejects.toThrow(/stream ended/);
     expect(streams.open).toBe(0);
   });
@@ -412,7 +420,9 @@ describe('subscription streams: capped per client address and per process', () =
     await new Promise((r) => socket.once('connect', r));
     let text = '';
     socket.on('data', (d: Buffer) => (text += d));
-    socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nX-Forwarded-For: 10.6.0.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nX-Forwarded-For: 10.6.0.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     for (let i = 0; i < 200 && !text.includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(text).toMatch(/^HTTP\/1\.1 200/);
     expect(streams.openBy('ip:10.6.0.1')).toBe(1);
@@ -439,7 +449,10 @@ describe('GraphiQL: a small page, hashed immutable assets, compressed, charged',
   let assetPaths: string[];
 
   beforeAll(async () => {
-    app = createApp({ db: tdb.db, limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true } });
+    app = createApp({
+      db: tdb.db,
+      limits: { rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 1000 }, trustProxy: true },
+    });
     page = await (await app.fetch('http://localhost/graphql', { headers: html })).text();
     assetPaths = [...page.matchAll(/"(graphiql\/[a-z.]+\.[0-9a-f]{16}\.[a-z]+)"/g)].map((m) => `/${m[1]}`);
   }, 60_000);
@@ -467,7 +480,9 @@ describe('GraphiQL: a small page, hashed immutable assets, compressed, charged',
       expect(identity.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect(identity.headers.get('vary')).toBe('Accept-Encoding');
       expect(asset).toContain(createHash('sha256').update(plain).digest('hex').slice(0, 16));
-      expect(identity.headers.get('content-type')).toMatch(asset.endsWith('.js') ? /^text\/javascript/ : asset.endsWith('.css') ? /^text\/css/ : /^image\//);
+      expect(identity.headers.get('content-type')).toMatch(
+        asset.endsWith('.js') ? /^text\/javascript/ : asset.endsWith('.css') ? /^text\/css/ : /^image\//,
+      );
       const br = await app.fetch(`http://localhost${asset}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
       expect(br.headers.get('content-encoding')).toBe('br');
       const brBytes = Buffer.from(await br.arrayBuffer());
@@ -495,7 +510,9 @@ describe('GraphiQL: a small page, hashed immutable assets, compressed, charged',
       expect(again.headers.get('etag')).toBe(etag);
       expect((await again.arrayBuffer()).byteLength).toBe(0);
       // another encoding is another representation
-      expect((await app.fetch(url, { headers: { ...html, 'accept-encoding': 'gzip', 'if-none-match': etag } })).status).toBe(200);
+      expect(
+        (await app.fetch(url, { headers: { ...html, 'accept-encoding': 'gzip', 'if-none-match': etag } })).status,
+      ).toBe(200);
     }
     expect((await app.fetch('http://localhost/graphiql/graphiql.0000000000000000.js')).status).toBe(404);
     expect((await app.fetch('http://localhost/graphiql/../src/server.ts')).status).toBe(404);
@@ -510,11 +527,16 @@ describe('GraphiQL: a small page, hashed immutable assets, compressed, charged',
     const asset = await app.fetch(`http://localhost${assetPaths[0]}`, { headers });
     expect(Number(asset.headers.get('x-ratelimit-used'))).toBe(3);
     // a client with a budget of 2 points
-    const small = createApp({ db: tdb.db, limits: { rateLimit: { points: 2, durationSec: 3600, maxInFlight: 10 }, trustProxy: false } });
+    const small = createApp({
+      db: tdb.db,
+      limits: { rateLimit: { points: 2, durationSec: 3600, maxInFlight: 10 }, trustProxy: false },
+    });
     await small.fetch('http://localhost/graphql', { headers: html });
     await small.fetch('http://localhost/graphql', { headers: html });
     tdb.resetStatements();
-    const { value: refused, cpuMs } = await leastCpuOf(() => small.fetch('http://localhost/graphql', { headers: html }));
+    const { value: refused, cpuMs } = await leastCpuOf(() =>
+      small.fetch('http://localhost/graphql', { headers: html }),
+    );
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await refused.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
@@ -524,12 +546,18 @@ describe('GraphiQL: a small page, hashed immutable assets, compressed, charged',
 
   it('a page load costs little CPU and no SQL; six parallel downloads of everything too', async () => {
     tdb.resetStatements();
-    const { cpuMs: pageCpu } = await leastCpuOf(async () => (await app.fetch('http://localhost/graphql', { headers: { ...html, 'accept-encoding': 'br' } })).arrayBuffer());
+    const { cpuMs: pageCpu } = await leastCpuOf(async () =>
+      (await app.fetch('http://localhost/graphql', { headers: { ...html, 'accept-encoding': 'br' } })).arrayBuffer(),
+    );
     expect(pageCpu).toBeLessThan(CPU_BUDGET_MS);
     const { cpuMs } = await cpuOf(() =>
       Promise.all(
         Array.from({ length: 6 }, () =>
-          Promise.all(assetPaths.map(async (p) => (await app.fetch(`http://localhost${p}`, { headers: { 'accept-encoding': 'br' } })).arrayBuffer())),
+          Promise.all(
+            assetPaths.map(async (p) =>
+              (await app.fetch(`http://localhost${p}`, { headers: { 'accept-encoding': 'br' } })).arrayBuffer(),
+            ),
+          ),
         ),
       ),
     );
@@ -562,7 +590,11 @@ async function ownRedis(): Promise<OwnRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'llmp-redis-'));
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    child = spawn(
+      REDIS_SERVER,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 100; i++) {
       const ok = await new Promise<boolean>((resolve) => {
         const s = net.connect(port, '127.0.0.1');
@@ -594,13 +626,15 @@ const waitFor = async (what: string, check: () => boolean, ms = 10_000) => {
   }
 };
 
-describe.skipIf(!(() => {
-  try {
-    return readFileSync(REDIS_SERVER).length > 0;
-  } catch {
-    return false;
-  }
-})())('subscription events while Redis is down: delivered in-process, reported, never lost silently', () => {
+describe.skipIf(
+  !(() => {
+    try {
+      return readFileSync(REDIS_SERVER).length > 0;
+    } catch {
+      return false;
+    }
+  })(),
+)('subscription events while Redis is down: delivered in-process, reported, never lost silently', () => {
   const CREATE = `mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { ... on CreateIssuePayload { issue { id } } } }`;
   const PUBLISH = `mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename } }`;
   const unhandled: unknown[] = [];
@@ -635,7 +669,9 @@ describe.skipIf(!(() => {
     const events = createEvents(redis.url, { onStatus: (s) => statuses.push(s.event) });
     const app = withEvents(events);
     await waitFor('Redis', () => events.delivery() === 'redis');
-    const stream = sseReader(await app.fetch('http://localhost/graphql', subscriptionRequest('subscription { issuePublished { slug } }')));
+    const stream = sseReader(
+      await app.fetch('http://localhost/graphql', subscriptionRequest('subscription { issuePublished { slug } }')),
+    );
     closers.push(() => stream.close());
     const first = stream.next();
     await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE reaches Redis
@@ -668,7 +704,10 @@ describe.skipIf(!(() => {
     const redis = await ownRedis();
     const a = createEvents(redis.url, { onStatus: () => {} });
     const b = createEvents(redis.url, { onStatus: () => {} });
-    closers.push(() => a.close(), () => b.close());
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    );
     await waitFor('Redis', () => a.delivery() === 'redis' && b.delivery() === 'redis');
     const heardByB: number[] = [];
     const heardByA: number[] = [];

@@ -66,14 +66,19 @@ async function pageThroughCategory(slug: string): Promise<number> {
   let page = 0;
   let seen = 0;
   for (;;) {
-    const data: ResultOf<typeof CategoryPapersQuery> = await client.request(CategoryPapersQuery, { slug, first: pageSize, after });
+    const data: ResultOf<typeof CategoryPapersQuery> = await client.request(CategoryPapersQuery, {
+      slug,
+      first: pageSize,
+      after,
+    });
     const category = data.category;
     if (!category) {
       console.log(`Category ${slug}: not found`);
       return 0;
     }
     page += 1;
-    if (page === 1) console.log(`Category: ${category.name} (${category.papers.totalCount} papers, ${pageSize} per page)`);
+    if (page === 1)
+      console.log(`Category: ${category.name} (${category.papers.totalCount} papers, ${pageSize} per page)`);
     console.log(`  page ${page}:`);
     for (const { node } of category.papers.edges) {
       seen += 1;
@@ -90,14 +95,23 @@ async function pageThroughCategory(slug: string): Promise<number> {
 /** Waits for one `issuePublished` event, at most `timeoutSec`. */
 async function waitForPublication(): Promise<void> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`no edition published within ${timeoutSec} s`)), timeoutSec * 1000);
+  const timer = setTimeout(
+    () => abort.abort(new Error(`no edition published within ${timeoutSec} s`)),
+    timeoutSec * 1000,
+  );
   try {
-    const events = client.subscribe(IssuePublishedSubscription, {}, {
-      signal: abort.signal,
-      onOpen: () => console.log('Subscribed to issuePublished; waiting for the next edition…'),
-    });
+    const events = client.subscribe(
+      IssuePublishedSubscription,
+      {},
+      {
+        signal: abort.signal,
+        onOpen: () => console.log('Subscribed to issuePublished; waiting for the next edition…'),
+      },
+    );
     for await (const { issuePublished: issue } of events) {
-      console.log(`Published: ${issue.title} (${issue.slug}, week of ${issue.weekStart}, ${issue.paperCount} papers, at ${issue.publishedAt ?? '?'})`);
+      console.log(
+        `Published: ${issue.title} (${issue.slug}, week of ${issue.weekStart}, ${issue.paperCount} papers, at ${issue.publishedAt ?? '?'})`,
+      );
       return;
     }
     throw new Error('the event stream ended before any edition was published');
@@ -118,7 +132,12 @@ try {
   console.log('Done.');
   process.exit(0);
 } catch (err) {
-  const message = err instanceof GraphQLRequestError ? `${err.message} (HTTP ${err.status})` : err instanceof Error ? err.message : String(err);
+  const message =
+    err instanceof GraphQLRequestError
+      ? `${err.message} (HTTP ${err.status})`
+      : err instanceof Error
+        ? err.message
+        : String(err);
   console.error(`Error: ${message}`);
   process.exit(1);
 }

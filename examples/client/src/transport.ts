@@ -86,7 +86,11 @@ export function createClient(options: ClientOptions) {
     }
     if (result.errors?.length) {
       const first = result.errors[0]!;
-      throw new GraphQLRequestError(`${first.extensions?.code ?? 'ERROR'}: ${first.message}`, res.status, result.errors);
+      throw new GraphQLRequestError(
+        `${first.extensions?.code ?? 'ERROR'}: ${first.message}`,
+        res.status,
+        result.errors,
+      );
     }
     if (!res.ok || result.data == null) throw new GraphQLRequestError(`HTTP ${res.status} without data`, res.status);
     return result.data;
@@ -147,7 +151,11 @@ export function createClient(options: ClientOptions) {
         const result = JSON.parse(data.join('\n')) as ExecutionResult<TResult>;
         if (result.errors?.length) {
           const first = result.errors[0]!;
-          throw new GraphQLRequestError(`${first.extensions?.code ?? 'ERROR'}: ${first.message}`, res.status, result.errors);
+          throw new GraphQLRequestError(
+            `${first.extensions?.code ?? 'ERROR'}: ${first.message}`,
+            res.status,
+            result.errors,
+          );
         }
         if (result.data != null) yield result.data;
       }

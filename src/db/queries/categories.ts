@@ -3,7 +3,10 @@ import type { Db } from '../client.js';
 import { type CategoryRow, categories, categoryAliases } from '../schema.js';
 
 export function categoriesByIds(db: Db, ids: readonly number[]): Promise<CategoryRow[]> {
-  return db.select().from(categories).where(inArray(categories.id, [...ids]));
+  return db
+    .select()
+    .from(categories)
+    .where(inArray(categories.id, [...ids]));
 }
 
 /** Categories by current slug, or by an old slug kept after a rename or merge. */

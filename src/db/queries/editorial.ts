@@ -120,7 +120,11 @@ export async function paperPlaceById(db: Db, id: number, lock = false): Promise<
 
 /** Sections of an edition with their papers' ids in order: the edition's current layout. */
 export async function issueLayout(db: Db, issueId: number): Promise<LayoutSection[]> {
-  const sectionRows = await db.select().from(sections).where(eq(sections.issueId, issueId)).orderBy(asc(sections.number));
+  const sectionRows = await db
+    .select()
+    .from(sections)
+    .where(eq(sections.issueId, issueId))
+    .orderBy(asc(sections.number));
   const paperRows = await db
     .select({ id: papers.id, sectionId: papers.sectionId })
     .from(papers)
@@ -173,7 +177,10 @@ export async function applyLayout(db: Db, issueId: number, layout: LayoutSection
     await db.execute(sql`UPDATE sections s SET number = v.number, category_id = v.category_id
       FROM (VALUES ${sectionValues}) AS v(id, number, category_id) WHERE s.id = v.id`);
     const paperValues = placed.flatMap((p, i) =>
-      p.paperIds.map((paperId, j) => sql`(${paperId}::int, ${p.section.id}::int, ${p.section.categoryId}::int, ${i + 1}::int, ${j + 1}::int)`),
+      p.paperIds.map(
+        (paperId, j) =>
+          sql`(${paperId}::int, ${p.section.id}::int, ${p.section.categoryId}::int, ${i + 1}::int, ${j + 1}::int)`,
+      ),
     );
     if (paperValues.length > 0) {
       await db.execute(sql`UPDATE papers p SET section_id = v.section_id, category_id = v.category_id,
@@ -193,7 +200,14 @@ export async function insertSection(db: Db, issueId: number, categoryId: number,
 
 export async function insertPaperRow(
   db: Db,
-  values: PaperWrite & { issueId: number; sectionId: number; categoryId: number; weekStart: string; sectionNumber: number; position: number },
+  values: PaperWrite & {
+    issueId: number;
+    sectionId: number;
+    categoryId: number;
+    weekStart: string;
+    sectionNumber: number;
+    position: number;
+  },
 ): Promise<number> {
   const [row] = await db.insert(papers).values(values).returning({ id: papers.id });
   return row!.id;
@@ -243,7 +257,10 @@ export async function slugTaken(db: Db, slug: string, exceptCategoryId?: number)
   return rows.some((r) => r.id !== exceptCategoryId);
 }
 
-export async function insertCategory(db: Db, values: { slug: string; name: string; description: string }): Promise<CategoryRow> {
+export async function insertCategory(
+  db: Db,
+  values: { slug: string; name: string; description: string },
+): Promise<CategoryRow> {
   const [row] = await db.insert(categories).values(values).returning();
   return row!;
 }

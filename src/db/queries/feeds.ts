@@ -1,6 +1,14 @@
 import { and, asc, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type CategoryRow, type PaperWithSummary, categories, categoryAliases, issues, papers, sections } from '../schema.js';
+import {
+  type CategoryRow,
+  type PaperWithSummary,
+  categories,
+  categoryAliases,
+  issues,
+  papers,
+  sections,
+} from '../schema.js';
 import { PUBLISHED_ONLY, visibleIssues } from './fragments.js';
 import type { IssueRows } from './issue-content.js';
 
@@ -38,7 +46,9 @@ export async function latestPublishedIssues(db: Db, args: { limit: number }): Pr
     .orderBy(asc(papers.issueId), asc(papers.sectionNumber), asc(papers.position));
   return issueRows.map((issue) => ({
     issue,
-    sections: sectionRows.filter((r) => r.section.issueId === issue.id).map((r) => ({ ...r.section, category: r.category })),
+    sections: sectionRows
+      .filter((r) => r.section.issueId === issue.id)
+      .map((r) => ({ ...r.section, category: r.category })),
     papers: paperRows.filter((p) => p.issueId === issue.id),
   }));
 }

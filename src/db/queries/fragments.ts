@@ -61,10 +61,11 @@ export interface Values {
 /** Values bound in place. */
 export const BOUND: Values = {
   one: (_name, value, type) => sql`${value}::${sql.raw(type)}`,
-  anyOf: (_name, values) => sql`IN (${sql.join(
-    values.map((v) => sql`${v}`),
-    sql`, `,
-  )})`,
+  anyOf: (_name, values) =>
+    sql`IN (${sql.join(
+      values.map((v) => sql`${v}`),
+      sql`, `,
+    )})`,
 };
 
 /** Named placeholders (`sql.placeholder(name)`), for prepared statements. */

@@ -1,6 +1,14 @@
 import { asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type Aside, type ImportWarning, type PaperWithSummary, categories, issues, papers, sections } from '../schema.js';
+import {
+  type Aside,
+  type ImportWarning,
+  type PaperWithSummary,
+  categories,
+  issues,
+  papers,
+  sections,
+} from '../schema.js';
 import type { Visibility } from './fragments.js';
 import { selectRows } from './util.js';
 
@@ -98,7 +106,13 @@ export interface CurrentPaper {
 /** The papers of an edition in number order (for matching on replace). */
 export async function currentPapers(db: Db, issueId: number): Promise<CurrentPaper[]> {
   return db
-    .select({ id: papers.id, sectionNumber: papers.sectionNumber, position: papers.position, title: papers.title, arxivId: papers.arxivId })
+    .select({
+      id: papers.id,
+      sectionNumber: papers.sectionNumber,
+      position: papers.position,
+      title: papers.title,
+      arxivId: papers.arxivId,
+    })
     .from(papers)
     .where(eq(papers.issueId, issueId))
     .orderBy(asc(papers.sectionNumber), asc(papers.position));
@@ -142,7 +156,11 @@ export async function replaceIssueContent(
     })),
   );
   const keptIds = rows.flatMap((r) => (r.id === null ? [] : [r.id]));
-  const changed = await updateKeptPapers(db, issueId, rows.filter((r) => r.id !== null));
+  const changed = await updateKeptPapers(
+    db,
+    issueId,
+    rows.filter((r) => r.id !== null),
+  );
   const removed = await selectRows<{ id: number }>(
     db,
     sql`DELETE FROM papers WHERE issue_id = ${issueId}::int
@@ -173,7 +191,10 @@ export async function replaceIssueContent(
  * category (renumbered) or a new one. Two statements at most, plus one read.
  */
 async function placeSections(db: Db, issueId: number, sectionInputs: ReplacingSection[]): Promise<number[]> {
-  const existing = await db.select({ id: sections.id, categoryId: sections.categoryId }).from(sections).where(eq(sections.issueId, issueId));
+  const existing = await db
+    .select({ id: sections.id, categoryId: sections.categoryId })
+    .from(sections)
+    .where(eq(sections.issueId, issueId));
   const byCategory = new Map(existing.map((r) => [r.categoryId, r.id]));
   const kept = sectionInputs.flatMap((s, i) => {
     const id = byCategory.get(s.categoryId);
@@ -184,8 +205,13 @@ async function placeSections(db: Db, issueId: number, sectionInputs: ReplacingSe
       FROM jsonb_to_recordset(${JSON.stringify(kept)}::jsonb) AS v(id int, number int)
       WHERE s.id = v.id AND s.number IS DISTINCT FROM v.number`);
   }
-  const fresh = sectionInputs.flatMap((s, i) => (byCategory.has(s.categoryId) ? [] : [{ issueId, categoryId: s.categoryId, number: i + 1 }]));
-  const created = fresh.length > 0 ? await db.insert(sections).values(fresh).returning({ id: sections.id, categoryId: sections.categoryId }) : [];
+  const fresh = sectionInputs.flatMap((s, i) =>
+    byCategory.has(s.categoryId) ? [] : [{ issueId, categoryId: s.categoryId, number: i + 1 }],
+  );
+  const created =
+    fresh.length > 0
+      ? await db.insert(sections).values(fresh).returning({ id: sections.id, categoryId: sections.categoryId })
+      : [];
   for (const r of created) byCategory.set(r.categoryId, r.id);
   return sectionInputs.map((s) => byCategory.get(s.categoryId)!);
 }
@@ -249,7 +275,12 @@ export async function ensureCategories(db: Db, inputs: CategoryInput[]): Promise
   const rows = await db
     .select({ id: categories.id, slug: categories.slug })
     .from(categories)
-    .where(inArray(categories.slug, inputs.map((c) => c.slug)));
+    .where(
+      inArray(
+        categories.slug,
+        inputs.map((c) => c.slug),
+      ),
+    );
   return new Map(rows.map((r) => [r.slug, r.id]));
 }
 

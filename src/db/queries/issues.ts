@@ -68,7 +68,12 @@ export function pageIssues(
   vis: Visibility,
 ): Promise<IssueRow[]> {
   const walkDesc = (window.order === 'DESC') !== window.backward;
-  const has = { cursor: window.cursor != null, from: filter?.weekFrom != null, to: filter?.weekTo != null, status: filter?.status != null };
+  const has = {
+    cursor: window.cursor != null,
+    from: filter?.weekFrom != null,
+    to: filter?.weekTo != null,
+    status: filter?.status != null,
+  };
   const literalLimit = literalLimitOf(window.limit);
   const name = `issues_page_v2_${walkDesc ? 'desc' : 'asc'}_${vis.drafts ? 'all' : 'pub'}_l${literalLimit ?? 'n'}${flagsKey(has)}`;
   const statement = prepared(db, name, (as) => {
@@ -80,22 +85,24 @@ export function pageIssues(
         : sql`(${issues.weekStart}, ${issues.id}) > (${week}::date, ${id}::int)`
       : undefined;
     const dir = walkDesc ? desc : asc;
-    return db
-      .select()
-      .from(issues)
-      .where(
-        and(
-          visibleIssues(vis),
-          keyset,
-          has.from ? sql`${issues.weekStart} >= ${sql.placeholder('weekFrom')}::date` : undefined,
-          has.to ? sql`${issues.weekStart} <= ${sql.placeholder('weekTo')}::date` : undefined,
-          has.status ? sql`${issues.status} = ${sql.placeholder('status')}::issue_status` : undefined,
-        ),
-      )
-      .orderBy(dir(issues.weekStart), dir(issues.id))
-      // (Drizzle binds a number given to .limit(); raw SQL stays in the text)
-      .limit(literalLimit != null ? (sql.raw(String(literalLimit)) as unknown as number) : sql.placeholder('limit'))
-      .prepare(as ?? '');
+    return (
+      db
+        .select()
+        .from(issues)
+        .where(
+          and(
+            visibleIssues(vis),
+            keyset,
+            has.from ? sql`${issues.weekStart} >= ${sql.placeholder('weekFrom')}::date` : undefined,
+            has.to ? sql`${issues.weekStart} <= ${sql.placeholder('weekTo')}::date` : undefined,
+            has.status ? sql`${issues.status} = ${sql.placeholder('status')}::issue_status` : undefined,
+          ),
+        )
+        .orderBy(dir(issues.weekStart), dir(issues.id))
+        // (Drizzle binds a number given to .limit(); raw SQL stays in the text)
+        .limit(literalLimit != null ? (sql.raw(String(literalLimit)) as unknown as number) : sql.placeholder('limit'))
+        .prepare(as ?? '')
+    );
   });
   return statement.execute({
     week: window.cursor?.[0],

@@ -225,7 +225,12 @@ interface PageStatementRow {
  * to build than objects, and one JSON value far less to parse than rows;
  * columns not asked for are NULL (cheap) and keep their place.
  */
-function pagesStatement(shape: PageShape, filter: PaperFilterArgs | undefined, parentsSql: SQL, parentColumn: SQL): SQL {
+function pagesStatement(
+  shape: PageShape,
+  filter: PaperFilterArgs | undefined,
+  parentsSql: SQL,
+  parentColumn: SQL,
+): SQL {
   return sql`SELECT parent.id AS "parentId", parent.ord, ${parentColumn} AS parent,
       (SELECT json_agg(${sql.raw(pageArraySql(shape))} ORDER BY ${archiveOrderSql(shape.walk)})
         FROM (${pageSql(shape, filter)}) p) AS papers
@@ -320,7 +325,14 @@ export async function categoriesWithPages(
   vis: Visibility,
   options: { issues?: IssueMode; columns?: PaperColumns } = {},
 ): Promise<{ categories: CategoryRow[]; papers: PaperInPage[]; issues: IssueRow[] }> {
-  const shape = pageShape('category', filter, window, vis, options.issues ?? 'none', options.columns ?? ALL_PAPER_COLUMNS);
+  const shape = pageShape(
+    'category',
+    filter,
+    window,
+    vis,
+    options.issues ?? 'none',
+    options.columns ?? ALL_PAPER_COLUMNS,
+  );
   const rows = await preparedRows<PageStatementRow & { ord: number | string }>(
     db,
     shapeName('category_listing_v3', shape),
@@ -339,7 +351,14 @@ export async function categoriesWithPages(
   const listed = [...rows].sort((a, b) => Number(a.ord) - Number(b.ord));
   const categories = listed.map((r) => {
     const a = r.parent as CategoryArray;
-    return { id: a[0], slug: a[1], name: a[2], description: a[3], createdAt: new Date(a[4]), updatedAt: new Date(a[5]) };
+    return {
+      id: a[0],
+      slug: a[1],
+      name: a[2],
+      description: a[3],
+      createdAt: new Date(a[4]),
+      updatedAt: new Date(a[5]),
+    };
   });
   return { categories, ...readPages(rows, shape) };
 }

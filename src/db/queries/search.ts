@@ -172,7 +172,11 @@ const ARCHIVE_ORDER = archiveOrderSql(NEWEST_FIRST);
  *   them, hence through the GIN trigram index) and read lazily, so the
  *   LIMIT stops the bitmap heap scan early.
  */
-function candidatesSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter' | 'window'>, vis: Visibility, n: number): SQL {
+function candidatesSql(
+  args: Pick<SearchArgs, 'mode' | 'query' | 'filter' | 'window'>,
+  vis: Visibility,
+  n: number,
+): SQL {
   const since = args.window ? sql`AND p.week_start >= ${args.window.since}::date` : sql``;
   // ts_match_vq is the function behind @@: written as a call, no index can serve it, so
   // the planner walks the archive order (from the window's start) instead of the GIN index.
@@ -194,7 +198,9 @@ function candidatesSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter' | 'win
     )`;
 }
 
-const HEADLINES = (q: SQL) => sql`ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
+const HEADLINES = (
+  q: SQL,
+) => sql`ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
       ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"`;
 
 /** The statement of one page of results (exported so that tests can EXPLAIN it). */
@@ -259,7 +265,8 @@ export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Pro
     // The window held fewer matches than the candidates: they are not "the most recent N"
     // of the whole archive. Rank those of the whole archive instead (same result as without a window).
     const found = rows[0]?.candidateCount ?? 0;
-    if (found < (args.candidates ?? RELEVANCE_CANDIDATES)) rows = await selectRows<Row>(db, searchPageSql({ ...args, window: null }, vis));
+    if (found < (args.candidates ?? RELEVANCE_CANDIDATES))
+      rows = await selectRows<Row>(db, searchPageSql({ ...args, window: null }, vis));
   }
   return rows.map(({ candidateCount: _c, ...r }) => ({ ...toPaper(r), score: Number(r.score) }));
 }
@@ -459,7 +466,10 @@ export async function relatedPapers(
 ): Promise<Map<number, PaperRow[]>> {
   const out = new Map<number, PaperRow[]>(paperIds.map((id) => [id, []]));
   if (paperIds.length === 0 || limit < 1) return out;
-  const rows = await selectRows<RawPaper & { sourceId: number; score: number }>(db, relatedPapersSql(paperIds, limit, vis));
+  const rows = await selectRows<RawPaper & { sourceId: number; score: number }>(
+    db,
+    relatedPapersSql(paperIds, limit, vis),
+  );
   for (const r of rows) {
     const { sourceId, score: _score, ...paper } = r;
     out.get(Number(sourceId))?.push(toPaper(paper));

@@ -13,7 +13,12 @@ interface PreparedStatement {
 }
 interface DbInternals {
   session: {
-    prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string | undefined, arrayMode: boolean): PreparedStatement;
+    prepareQuery(
+      query: { sql: string; params: unknown[] },
+      fields: undefined,
+      name: string | undefined,
+      arrayMode: boolean,
+    ): PreparedStatement;
   };
   dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
 }

@@ -40,7 +40,10 @@ builder.mutationFields((t) => ({
     },
     errors: { types: [ValidationError, ConflictError], union: union('The new category') },
     resolve: async (_r, { input }, ctx) => {
-      const category = await editorial.createCategory(ctx.db, { ...input, description: input.description ?? undefined });
+      const category = await editorial.createCategory(ctx.db, {
+        ...input,
+        description: input.description ?? undefined,
+      });
       await afterWrite(ctx, { updatedIssueIds: [], publishedIssueIds: [] });
       return { categoryId: category.id };
     },

@@ -42,8 +42,16 @@ builder.node(CategoryRef, {
       description: 'Number of papers in this category across all (visible) editions.',
       resolve: (category, _a, ctx) => ctx.loaders.papersCount('category', undefined).load(category.id),
     }),
-    createdAt: t.field({ type: 'DateTime', description: 'When the category was created.', resolve: (c) => c.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', description: 'When the category was last changed.', resolve: (c) => c.updatedAt }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When the category was created.',
+      resolve: (c) => c.createdAt,
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      description: 'When the category was last changed.',
+      resolve: (c) => c.updatedAt,
+    }),
   }),
 });
 
@@ -84,7 +92,13 @@ builder.queryFields((t) => ({
           issues: listing.issues,
           columns: listing.columns,
         });
-        const loader = ctx.loaders.papersPage('category', listing.filter, listing.window, listing.issues, listing.columns);
+        const loader = ctx.loaders.papersPage(
+          'category',
+          listing.filter,
+          listing.window,
+          listing.issues,
+          listing.columns,
+        );
         const byCategory = new Map<number, PaperShape[]>(categories.map((c) => [c.id, []]));
         for (const p of papers) byCategory.get(p.parentId)?.push(p);
         for (const [id, page] of byCategory) loader.prime(id, page);

@@ -6,7 +6,9 @@ export const UserErrorInterface = builder.interfaceRef<Error & { code: string }>
   description: 'An expected failure of a mutation, with a message for people and a code for programs.',
   fields: (t) => ({
     message: t.exposeString('message', { description: 'What went wrong, for people.' }),
-    code: t.exposeString('code', { description: 'What went wrong, for programs: VALIDATION, CONFLICT, NOT_FOUND, PARSE…' }),
+    code: t.exposeString('code', {
+      description: 'What went wrong, for programs: VALIDATION, CONFLICT, NOT_FOUND, PARSE…',
+    }),
   }),
 });
 
@@ -16,7 +18,9 @@ builder.objectType(ValidationError, {
   interfaces: [UserErrorInterface],
   isTypeOf: (v) => v instanceof ValidationError,
   fields: (t) => ({
-    path: t.exposeStringList('path', { description: 'Path of the offending input field, e.g. ["input", "weekStart"].' }),
+    path: t.exposeStringList('path', {
+      description: 'Path of the offending input field, e.g. ["input", "weekStart"].',
+    }),
   }),
 });
 
@@ -41,6 +45,8 @@ builder.objectType(ParseError, {
   isTypeOf: (v) => v instanceof ParseError,
   fields: (t) => ({
     line: t.exposeInt('line', { nullable: true, description: 'The 1-based line of the input, when known.' }),
-    reason: t.exposeString('reason', { description: 'Machine-readable kind: INVALID_ENCODING, NUL_BYTE, EMPTY, STRUCTURE, NUMBERING.' }),
+    reason: t.exposeString('reason', {
+      description: 'Machine-readable kind: INVALID_ENCODING, NUL_BYTE, EMPTY, STRUCTURE, NUMBERING.',
+    }),
   }),
 });

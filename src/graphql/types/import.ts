@@ -31,24 +31,32 @@ const PreviewPaper = builder.objectRef<IssuePaper>('ImportPreviewPaper').impleme
   description: 'A paper as parsed from the text.',
   fields: (t) => ({
     number: t.exposeString('number', {
-      description: 'Number it is (or would be) stored under, e.g. "2.3": papers are numbered by their place in their section.',
+      description:
+        'Number it is (or would be) stored under, e.g. "2.3": papers are numbered by their place in their section.',
     }),
     numberAsWritten: t.string({
       nullable: true,
-      description: 'The number the text gave it when that differs from `number` (a numbering gap, with a warning); `null` otherwise.',
+      description:
+        'The number the text gave it when that differs from `number` (a numbering gap, with a warning); `null` otherwise.',
       resolve: (p) => p.numberAsWritten ?? null,
     }),
     title: t.exposeString('title', { description: 'Title.' }),
     summary: t.exposeString('summary', { description: 'Summary, in Markdown.' }),
     url: t.string({ nullable: true, description: 'Link, when the text gives one.', resolve: (p) => p.url ?? null }),
-    arxivId: t.string({ nullable: true, description: 'arXiv id, when the text gives one.', resolve: (p) => p.arxivId ?? null }),
+    arxivId: t.string({
+      nullable: true,
+      description: 'arXiv id, when the text gives one.',
+      resolve: (p) => p.arxivId ?? null,
+    }),
   }),
 });
 
 const PreviewSection = builder.objectRef<IssueSection>('ImportPreviewSection').implement({
   description: 'A numbered section as parsed from the text.',
   fields: (t) => ({
-    number: t.exposeInt('number', { description: 'Section number it is (or would be) stored under: its place in the edition.' }),
+    number: t.exposeInt('number', {
+      description: 'Section number it is (or would be) stored under: its place in the edition.',
+    }),
     categoryName: t.exposeString('categoryName', { description: 'Category name as written.' }),
     categorySlug: t.string({
       description: 'Slug the category is matched by (an existing category with this slug is reused).',
@@ -64,12 +72,29 @@ const ImportPreview = builder.objectRef<ImportResult>('ImportPreview').implement
     slug: t.exposeString('slug', { description: 'Slug it is (or would be) stored under.' }),
     title: t.string({ description: 'Title line.', resolve: (r) => r.document.title }),
     subtitle: t.string({ description: 'Subtitle.', resolve: (r) => r.document.subtitle }),
-    weekStart: t.field({ type: 'Date', nullable: true, description: 'First day of the week.', resolve: (r) => r.document.weekStart }),
-    weekEnd: t.field({ type: 'Date', nullable: true, description: 'Last day of the week.', resolve: (r) => r.document.weekEnd }),
+    weekStart: t.field({
+      type: 'Date',
+      nullable: true,
+      description: 'First day of the week.',
+      resolve: (r) => r.document.weekStart,
+    }),
+    weekEnd: t.field({
+      type: 'Date',
+      nullable: true,
+      description: 'Last day of the week.',
+      resolve: (r) => r.document.weekEnd,
+    }),
     intro: t.string({ description: 'Introduction, in Markdown.', resolve: (r) => r.document.intro }),
     outro: t.string({ description: 'Outro, in Markdown.', resolve: (r) => r.document.outro }),
-    tableOfContents: t.stringList({ description: 'Table of contents as written.', resolve: (r) => r.document.tableOfContents }),
-    sections: t.field({ type: [PreviewSection], description: 'Numbered sections, in order.', resolve: (r) => r.document.sections }),
+    tableOfContents: t.stringList({
+      description: 'Table of contents as written.',
+      resolve: (r) => r.document.tableOfContents,
+    }),
+    sections: t.field({
+      type: [PreviewSection],
+      description: 'Numbered sections, in order.',
+      resolve: (r) => r.document.sections,
+    }),
     paperCount: t.exposeInt('paperCount', { description: 'Number of papers.' }),
   }),
 });
@@ -88,8 +113,14 @@ const ImportIssuePayload = builder.objectRef<ImportResult & { dryRun: boolean }>
       },
     }),
     preview: t.field({ type: ImportPreview, description: 'What was parsed.', resolve: (r) => r }),
-    warnings: t.field({ type: [ImportWarning], description: 'Accepted oddities, with their lines.', resolve: (r) => r.warnings }),
-    created: t.exposeBoolean('created', { description: 'True when a new edition was created (false when replaced or in a dry run).' }),
+    warnings: t.field({
+      type: [ImportWarning],
+      description: 'Accepted oddities, with their lines.',
+      resolve: (r) => r.warnings,
+    }),
+    created: t.exposeBoolean('created', {
+      description: 'True when a new edition was created (false when replaced or in a dry run).',
+    }),
     dryRun: t.exposeBoolean('dryRun', { description: 'True when nothing was written.' }),
   }),
 });
@@ -101,7 +132,10 @@ const ImportIssueInput = builder.inputType('ImportIssueInput', {
     format: t.field({ type: ImportFormat, defaultValue: 'text', description: 'Format of `text`; default PLAIN_TEXT.' }),
     dryRun: t.boolean({ defaultValue: false, description: 'Parse and check only; write nothing.' }),
     publish: t.boolean({ defaultValue: false, description: 'Publish at once (default: store as a draft).' }),
-    weekStart: t.field({ type: 'Date', description: 'Override the first day of the week (the text’s dates are then ignored).' }),
+    weekStart: t.field({
+      type: 'Date',
+      description: 'Override the first day of the week (the text’s dates are then ignored).',
+    }),
     weekEnd: t.field({ type: 'Date', description: 'Override the last day of the week (default: weekStart + 6 days).' }),
     year: t.int({ description: 'Year for "DD/MM" dates when the text names none.' }),
     replace: t.boolean({
@@ -112,7 +146,9 @@ const ImportIssueInput = builder.inputType('ImportIssueInput', {
         'when something of theirs changed.',
     }),
     strict: t.boolean({ defaultValue: false, description: 'Numbering problems are errors instead of warnings.' }),
-    slug: t.string({ description: 'Slug to store the edition under; default: its week start date, e.g. `2025-05-05`.' }),
+    slug: t.string({
+      description: 'Slug to store the edition under; default: its week start date, e.g. `2025-05-05`.',
+    }),
   }),
 });
 
@@ -148,7 +184,10 @@ builder.mutationFields((t) => ({
       });
       // Later fields of this request see the new data; subscribers and the cache hear of it.
       if (result.issueId !== null) {
-        await afterWrite(ctx, { updatedIssueIds: [result.issueId], publishedIssueIds: result.published ? [result.issueId] : [] });
+        await afterWrite(ctx, {
+          updatedIssueIds: [result.issueId],
+          publishedIssueIds: result.published ? [result.issueId] : [],
+        });
       }
       return { ...result, dryRun: input.dryRun ?? false };
     },

@@ -45,7 +45,8 @@ export const PaperOrderField = builder.enumType('PaperOrderField', {
   description: 'Properties by which papers can be ordered.',
   values: {
     WEEK: {
-      description: 'By the week of the edition they appeared in; inside an edition always by number (1.1, 1.2, 2.1, …).',
+      description:
+        'By the week of the edition they appeared in; inside an edition always by number (1.1, 1.2, 2.1, …).',
     },
   },
 });

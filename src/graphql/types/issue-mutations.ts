@@ -24,11 +24,17 @@ function issuePayload(name: string, description: string) {
 const CreateIssueInput = builder.inputType('CreateIssueInput', {
   description: 'A new, empty draft edition.',
   fields: (t) => ({
-    slug: t.string({ required: true, description: 'Unique URL name, e.g. `2025-05-05` (lowercase letters, digits, dashes).' }),
+    slug: t.string({
+      required: true,
+      description: 'Unique URL name, e.g. `2025-05-05` (lowercase letters, digits, dashes).',
+    }),
     title: t.string({ required: true, description: 'Title (1–500 characters).' }),
     subtitle: t.string({ description: 'Subtitle (at most 1 000 characters).' }),
     weekStart: t.field({ type: 'Date', required: true, description: 'First day of the week.' }),
-    weekEnd: t.field({ type: 'Date', description: 'Last day of the week (default: weekStart + 6 days; not before weekStart).' }),
+    weekEnd: t.field({
+      type: 'Date',
+      description: 'Last day of the week (default: weekStart + 6 days; not before weekStart).',
+    }),
     intro: t.string({ description: 'Introduction, Markdown (at most 20 000 characters).' }),
     outro: t.string({ description: 'Outro, Markdown (at most 20 000 characters).' }),
   }),
@@ -38,7 +44,10 @@ const UpdateIssueInput = builder.inputType('UpdateIssueInput', {
   description: 'Changes to an edition; omitted fields stay as they are.',
   fields: (t) => ({
     id: t.id({ required: true, description: 'The edition.' }),
-    version: t.int({ required: true, description: 'The `version` you read: a stale version is a ConflictError and nothing is written.' }),
+    version: t.int({
+      required: true,
+      description: 'The `version` you read: a stale version is a ConflictError and nothing is written.',
+    }),
     slug: t.string({ description: 'New slug.' }),
     title: t.string({ description: 'New title.' }),
     subtitle: t.string({ description: 'New subtitle.' }),
@@ -62,7 +71,10 @@ const UnpublishIssuePayload = issuePayload('UnpublishIssuePayload', 'Result of `
 const DeleteIssuePayload = builder.objectRef<{ id: number; slug: string }>('DeleteIssuePayload').implement({
   description: 'Result of `deleteIssue`.',
   fields: (t) => ({
-    deletedIssueId: t.id({ description: 'Global ID the deleted edition had.', resolve: (p) => encodeGlobalId('Issue', p.id) }),
+    deletedIssueId: t.id({
+      description: 'Global ID the deleted edition had.',
+      resolve: (p) => encodeGlobalId('Issue', p.id),
+    }),
     slug: t.exposeString('slug', { description: 'Slug the deleted edition had.' }),
   }),
 });
@@ -94,7 +106,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateIssueInput, required: true, description: 'The changes.' }) },
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: unionDescription('The changed edition') },
     resolve: async (_r, { input }, ctx) => {
-      const { issue, changes } = await editorial.updateIssue(ctx.db, { ...input, id: idOf(input.id, 'Issue', ['input', 'id']) });
+      const { issue, changes } = await editorial.updateIssue(ctx.db, {
+        ...input,
+        id: idOf(input.id, 'Issue', ['input', 'id']),
+      });
       await afterWrite(ctx, changes);
       return { issueId: issue.id };
     },
@@ -103,7 +118,13 @@ builder.mutationFields((t) => ({
     type: DeleteIssuePayload,
     description: 'Deletes an edition with its sections and papers. Needs an editor token.',
     authScopes: editor,
-    args: { input: t.arg({ type: IssueIdInput('DeleteIssueInput', 'The edition to delete.'), required: true, description: 'Which edition.' }) },
+    args: {
+      input: t.arg({
+        type: IssueIdInput('DeleteIssueInput', 'The edition to delete.'),
+        required: true,
+        description: 'Which edition.',
+      }),
+    },
     errors: { types: [ValidationError, NotFoundError], union: unionDescription('The deleted edition') },
     resolve: async (_r, { input }, ctx) => {
       const id = idOf(input.id, 'Issue', ['input', 'id']);
@@ -114,9 +135,16 @@ builder.mutationFields((t) => ({
   }),
   publishIssue: t.field({
     type: PublishIssuePayload,
-    description: 'Publishes an edition. Publishing a published edition changes nothing (same `publishedAt`, no new event). Needs an editor token.',
+    description:
+      'Publishes an edition. Publishing a published edition changes nothing (same `publishedAt`, no new event). Needs an editor token.',
     authScopes: editor,
-    args: { input: t.arg({ type: IssueIdInput('PublishIssueInput', 'The edition to publish.'), required: true, description: 'Which edition.' }) },
+    args: {
+      input: t.arg({
+        type: IssueIdInput('PublishIssueInput', 'The edition to publish.'),
+        required: true,
+        description: 'Which edition.',
+      }),
+    },
     errors: { types: [ValidationError, NotFoundError], union: unionDescription('The published edition') },
     resolve: async (_r, { input }, ctx) => {
       const { issue, changes } = await editorial.publishIssue(ctx.db, idOf(input.id, 'Issue', ['input', 'id']));
@@ -128,7 +156,13 @@ builder.mutationFields((t) => ({
     type: UnpublishIssuePayload,
     description: 'Turns a published edition back into a draft (readers no longer see it). Needs an editor token.',
     authScopes: editor,
-    args: { input: t.arg({ type: IssueIdInput('UnpublishIssueInput', 'The edition to unpublish.'), required: true, description: 'Which edition.' }) },
+    args: {
+      input: t.arg({
+        type: IssueIdInput('UnpublishIssueInput', 'The edition to unpublish.'),
+        required: true,
+        description: 'Which edition.',
+      }),
+    },
     errors: { types: [ValidationError, NotFoundError], union: unionDescription('The edition, now a draft') },
     resolve: async (_r, { input }, ctx) => {
       const { issue, changes } = await editorial.unpublishIssue(ctx.db, idOf(input.id, 'Issue', ['input', 'id']));

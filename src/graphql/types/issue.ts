@@ -31,7 +31,8 @@ const wholeIssue = (i: IssueShape, ctx: Context) => ctx.loaders.issueById.load(i
 builder.node(IssueRef, {
   description: 'One weekly edition of the newsletter: an introduction, numbered sections of papers and an outro.',
   // Rows are plain objects: tell the Node interface which type one is by its shape.
-  isTypeOf: (v) => typeof v === 'object' && v !== null && (isSliceOf(v, ISSUE.name) || ('weekEnd' in v && 'asides' in v)),
+  isTypeOf: (v) =>
+    typeof v === 'object' && v !== null && (isSliceOf(v, ISSUE.name) || ('weekEnd' in v && 'asides' in v)),
   id: { resolve: (i) => i.id },
   loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.issueById.load(Number(id))),
   fields: (t) => ({
@@ -64,7 +65,9 @@ builder.node(IssueRef, {
       resolve: async (issue, args, ctx, info) => {
         const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
         const filter = paperFilterArgs(args.filter);
-        const rows = await ctx.loaders.papersPage('issue', filter, window, 'none', paperColumnsFor(info)).load(issue.id);
+        const rows = await ctx.loaders
+          .papersPage('issue', filter, window, 'none', paperColumnsFor(info))
+          .load(issue.id);
         return toConnection(rows, window, paperCursor, paperKey, () =>
           ctx.loaders.papersCount('issue', filter).load(issue.id),
         );
@@ -78,15 +81,21 @@ builder.node(IssueRef, {
         if (!i) throw new Error(`issue ${slice.id} not found`);
         const sections = await ctx.loaders.sectionsByIssueId.load(i.id);
         const withCategories = await Promise.all(
-          sections.map(async (s) => ({ ...s, category: s.category ?? (await ctx.loaders.categoryById.load(s.categoryId))! })),
+          sections.map(async (s) => ({
+            ...s,
+            category: s.category ?? (await ctx.loaders.categoryById.load(s.categoryId))!,
+          })),
         );
-        const listed = (await Promise.all(sections.map((s) => s.papers ?? ctx.loaders.papersBySectionId.load(s.id)))).flat();
+        const listed = (
+          await Promise.all(sections.map((s) => s.papers ?? ctx.loaders.papersBySectionId.load(s.id)))
+        ).flat();
         const whole = await Promise.all(listed.map(async (p) => (PAPER.isComplete(p) ? p : wholePaper(p.id, ctx))));
         const papers = await Promise.all(
           whole.map(async (p) => ({
             ...p,
             summary: p.summary ?? (await ctx.loaders.paperSummary.load(p.id)),
-            numberAsWritten: p.numberAsWritten !== undefined ? p.numberAsWritten : await ctx.loaders.paperNumberAsWritten.load(p.id),
+            numberAsWritten:
+              p.numberAsWritten !== undefined ? p.numberAsWritten : await ctx.loaders.paperNumberAsWritten.load(p.id),
           })),
         );
         return renderMarkdown(documentFromRows(i, withCategories, papers));

@@ -44,7 +44,10 @@ const IssueOnlyPayload = (name: string, description: string) =>
 const DeletePaperPayload = builder.objectRef<{ paperId: number; issueId: number }>('DeletePaperPayload').implement({
   description: 'Result of `deletePaper`.',
   fields: (t) => ({
-    deletedPaperId: t.id({ description: 'Global ID the deleted paper had.', resolve: (p) => encodeGlobalId('Paper', p.paperId) }),
+    deletedPaperId: t.id({
+      description: 'Global ID the deleted paper had.',
+      resolve: (p) => encodeGlobalId('Paper', p.paperId),
+    }),
     issue: t.field({
       type: IssueRef,
       description: 'Its edition after the change (the following papers are renumbered).',
@@ -60,7 +63,8 @@ const AddPaperInput = builder.inputType('AddPaperInput', {
     issueId: t.id({ required: true, description: 'The edition.' }),
     category: t.string({
       required: true,
-      description: 'Slug of its category: it joins that category’s section (a new last section when the edition has none).',
+      description:
+        'Slug of its category: it joins that category’s section (a new last section when the edition has none).',
     }),
     position: t.int({ description: 'Position in the section, 1 = first (default: last). Later papers move down.' }),
     title: t.string({ required: true, description: 'Title (1–500 characters).' }),
@@ -74,7 +78,10 @@ const UpdatePaperInput = builder.inputType('UpdatePaperInput', {
   description: 'Changes to a paper; omitted fields stay as they are.',
   fields: (t) => ({
     id: t.id({ required: true, description: 'The paper.' }),
-    version: t.int({ required: true, description: 'The `version` you read: a stale version is a ConflictError and nothing is written.' }),
+    version: t.int({
+      required: true,
+      description: 'The `version` you read: a stale version is a ConflictError and nothing is written.',
+    }),
     title: t.string({ description: 'New title.' }),
     summary: t.string({ description: 'New summary.' }),
     url: t.string({ description: 'New link; pass `clearUrl: true` to remove it.' }),
@@ -102,7 +109,11 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: union('The new paper') },
     resolve: async (_r, { input }, ctx) => {
       const issueId = idOf(input.issueId, 'Issue', ['input', 'issueId']);
-      const { paperId, changes } = await editorial.addPaper(ctx.db, { ...input, issueId, summary: input.summary ?? undefined });
+      const { paperId, changes } = await editorial.addPaper(ctx.db, {
+        ...input,
+        issueId,
+        summary: input.summary ?? undefined,
+      });
       await afterWrite(ctx, changes);
       return { paperId, issueId };
     },
@@ -127,7 +138,8 @@ builder.mutationFields((t) => ({
   }),
   movePaper: t.field({
     type: MovePaperPayload,
-    description: 'Moves a paper to another section and/or position of its edition; numbers are renumbered. Needs an editor token.',
+    description:
+      'Moves a paper to another section and/or position of its edition; numbers are renumbered. Needs an editor token.',
     authScopes: editor,
     args: { input: t.arg({ type: MovePaperInput, required: true, description: 'Where to.' }) },
     errors: { types: [ValidationError, ConflictError, NotFoundError], union: union('The moved paper') },
@@ -140,7 +152,8 @@ builder.mutationFields((t) => ({
   }),
   deletePaper: t.field({
     type: DeletePaperPayload,
-    description: 'Deletes a paper; the following papers (and sections left empty) are renumbered. Needs an editor token.',
+    description:
+      'Deletes a paper; the following papers (and sections left empty) are renumbered. Needs an editor token.',
     authScopes: editor,
     args: {
       input: t.arg({
@@ -162,7 +175,8 @@ builder.mutationFields((t) => ({
   }),
   reorderSections: t.field({
     type: ReorderSectionsPayload,
-    description: 'Puts the sections of an edition in a new order; section and paper numbers follow. Needs an editor token.',
+    description:
+      'Puts the sections of an edition in a new order; section and paper numbers follow. Needs an editor token.',
     authScopes: editor,
     args: {
       input: t.arg({
@@ -170,7 +184,10 @@ builder.mutationFields((t) => ({
           description: 'The new order of an edition’s sections.',
           fields: (f) => ({
             issueId: f.id({ required: true, description: 'The edition.' }),
-            categories: f.stringList({ required: true, description: 'Every section’s category slug, once each, in the new order.' }),
+            categories: f.stringList({
+              required: true,
+              description: 'Every section’s category slug, once each, in the new order.',
+            }),
           }),
         }),
         required: true,

@@ -27,7 +27,8 @@ builder.node(PaperRef, {
         'The number the imported text gave it, when that differs from `number` (a numbering gap: "2.1", "2.3" are stored ' +
         'as 2.1, 2.2, and the second keeps "2.3" here); `null` otherwise. It records the import: renumbering by editors ' +
         'leaves it as it is. `paper(issue, number)` also finds a paper by it when no paper has that number.',
-      resolve: (p, _a, ctx) => (p.numberAsWritten !== undefined ? p.numberAsWritten : ctx.loaders.paperNumberAsWritten.load(p.id)),
+      resolve: (p, _a, ctx) =>
+        p.numberAsWritten !== undefined ? p.numberAsWritten : ctx.loaders.paperNumberAsWritten.load(p.id),
     }),
     summary: t.string({
       description: 'The newsletter’s summary, in Markdown (paragraphs and bullet lists).',
@@ -78,7 +79,10 @@ const MAX_SLUG_LENGTH = 200;
 
 /** Checks a PaperFilter input and turns it into query arguments. */
 export function paperFilterArgs(
-  filter: { categories?: string[] | null; issue?: string | null; weekFrom?: Date | null; weekTo?: Date | null } | null | undefined,
+  filter:
+    | { categories?: string[] | null; issue?: string | null; weekFrom?: Date | null; weekTo?: Date | null }
+    | null
+    | undefined,
 ): PaperFilterArgs | undefined {
   if (!filter) return undefined;
   const slugs = filter.categories ?? null;
@@ -86,7 +90,8 @@ export function paperFilterArgs(
     throw userInputError(`\`filter.categories\` takes at most ${MAX_FILTER_SLUGS} slugs`, 'filter');
   }
   for (const s of [...(slugs ?? []), ...(filter.issue != null ? [filter.issue] : [])]) {
-    if (s.length > MAX_SLUG_LENGTH || s.includes('\u0000')) throw userInputError('A slug in `filter` is not valid', 'filter');
+    if (s.length > MAX_SLUG_LENGTH || s.includes('\u0000'))
+      throw userInputError('A slug in `filter` is not valid', 'filter');
   }
   return {
     categorySlugs: slugs,

@@ -34,7 +34,9 @@ export const TextMatchFieldEnum = builder.enumType('TextMatchField', {
 const HighlightRef = builder.objectRef<Highlight>('TextMatchHighlight').implement({
   description: 'Where a matched word is in a fragment: `fragment.slice(start, end)` is the word.',
   fields: (t) => ({
-    start: t.exposeInt('start', { description: 'Offset of the first character of the match in the fragment (UTF-16 code units, from 0).' }),
+    start: t.exposeInt('start', {
+      description: 'Offset of the first character of the match in the fragment (UTF-16 code units, from 0).',
+    }),
     end: t.exposeInt('end', { description: 'Offset just after the last character of the match (exclusive).' }),
   }),
 });
@@ -42,9 +44,14 @@ const HighlightRef = builder.objectRef<Highlight>('TextMatchHighlight').implemen
 const TextMatchRef = builder.objectRef<TextMatchShape>('TextMatch').implement({
   description: 'A piece of a field of the paper that matched the search, with the matched words marked by offsets.',
   fields: (t) => ({
-    field: t.field({ type: TextMatchFieldEnum, description: 'The field the fragment comes from.', resolve: (m) => m.field }),
+    field: t.field({
+      type: TextMatchFieldEnum,
+      description: 'The field the fragment comes from.',
+      resolve: (m) => m.field,
+    }),
     fragment: t.exposeString('fragment', {
-      description: 'The text around the matches: the whole title, or one or two passages of the summary joined by " … ".',
+      description:
+        'The text around the matches: the whole title, or one or two passages of the summary joined by " … ".',
     }),
     highlights: t.field({
       type: [HighlightRef],
@@ -107,7 +114,8 @@ export const PaperSearchConnection = builder.connectionObject(
       }),
       matches: t.field({
         type: [TextMatchRef],
-        description: 'Where the paper matched: a fragment of each matching field with the offsets of the matched words.',
+        description:
+          'Where the paper matched: a fragment of each matching field with the offsets of the matched words.',
         resolve: (edge) => (edge as unknown as SearchEdge).matches,
       }),
     }),
@@ -117,21 +125,30 @@ export const PaperSearchConnection = builder.connectionObject(
 builder.queryFields((t) => ({
   searchPapers: t.field({
     type: PaperSearchConnection,
-    description:
-      `Full-text search over titles and summaries, with web-style syntax: \`reward model\` (all words), \`"chain of thought"\` (a phrase), \`-vision\` (without), \`rlhf or dpo\` (either). Words are stemmed (English); titles weigh more than summaries. RELEVANCE (the default) ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (see \`SearchOrder.RELEVANCE\`). When the words find (almost) nothing and the query has no quoted phrase, titles with similar words are found too (typos: "Llama Nemotorn" finds Llama-Nemotron); at most ${FUZZY_CANDIDATES} such titles, the first the trigram index yields, are ranked. A query of stop words only ("the of") has no results.`,
+    description: `Full-text search over titles and summaries, with web-style syntax: \`reward model\` (all words), \`"chain of thought"\` (a phrase), \`-vision\` (without), \`rlhf or dpo\` (either). Words are stemmed (English); titles weigh more than summaries. RELEVANCE (the default) ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (see \`SearchOrder.RELEVANCE\`). When the words find (almost) nothing and the query has no quoted phrase, titles with similar words are found too (typos: "Llama Nemotorn" finds Llama-Nemotron); at most ${FUZZY_CANDIDATES} such titles, the first the trigram index yields, are ranked. A query of stop words only ("the of") has no results.`,
     args: {
       query: t.arg.string({ required: true, description: 'What to look for (1 to 500 characters).' }),
       first: t.arg.int({ description: 'Return the first N results (1 to 100; default 20).' }),
-      after: t.arg.string({ description: 'Return results after this cursor (from a previous page of the same search).' }),
+      after: t.arg.string({
+        description: 'Return results after this cursor (from a previous page of the same search).',
+      }),
       filter: t.arg({ type: PaperFilter, description: 'Restrict the results (categories, edition, weeks).' }),
-      orderBy: t.arg({ type: SearchOrderEnum, defaultValue: 'RELEVANCE', description: 'Order of the results; default RELEVANCE.' }),
+      orderBy: t.arg({
+        type: SearchOrderEnum,
+        defaultValue: 'RELEVANCE',
+        description: 'Order of the results; default RELEVANCE.',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       // The text is checked before the filter (its errors come first).
       const query = checkSearchText(args.query);
       const filter = paperFilterArgs(args.filter);
       const results = await searchPapers(
-        { db: ctx.db, visibility: { drafts: ctx.viewer.canSeeDrafts }, onPaper: (p) => ctx.loaders.paperById.prime(p.id, p) },
+        {
+          db: ctx.db,
+          visibility: { drafts: ctx.viewer.canSeeDrafts },
+          onPaper: (p) => ctx.loaders.paperById.prime(p.id, p),
+        },
         { query, first: args.first, after: args.after, filter, order: args.orderBy ?? 'RELEVANCE' },
       );
       return results as never;
@@ -160,8 +177,7 @@ builder.queryFields((t) => ({
 builder.objectField(PaperRef, 'related', (t) =>
   t.field({
     type: [PaperRef],
-    description:
-      `Papers from other editions about the same things (sharing at least two of this paper’s most distinctive terms), best first among the first ${RELATED_CANDIDATES} such papers the full-text index yields (not necessarily the best of the whole archive).`,
+    description: `Papers from other editions about the same things (sharing at least two of this paper’s most distinctive terms), best first among the first ${RELATED_CANDIDATES} such papers the full-text index yields (not necessarily the best of the whole archive).`,
     args: {
       first: t.arg.int({ defaultValue: 5, description: `How many papers (1 to ${MAX_RELATED}; default 5).` }),
     },

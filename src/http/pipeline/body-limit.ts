@@ -33,12 +33,17 @@ export const DISCARD_MS = 5_000;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-export function limitRequestBodies(next: Handler, options: BodyLimitOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function limitRequestBodies(
+  next: Handler,
+  options: BodyLimitOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   const maxBytes = options.maxBytes ?? LIMITS.maxBodyBytes;
   const discardBytes = options.discardBytes ?? DISCARD_BYTES;
   const discardMs = options.discardMs ?? DISCARD_MS;
   const payload = JSON.stringify({
-    errors: [{ message: `The request body is larger than ${maxBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+    errors: [
+      { message: `The request body is larger than ${maxBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } },
+    ],
   });
 
   const refuse = (req: IncomingMessage, res: ServerResponse, received: number) => {

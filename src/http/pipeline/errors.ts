@@ -66,9 +66,13 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
     });
   }
   if (isDateOutOfRange(error)) {
-    return withPath(error, 'A date is out of range: dates are between 1900-01-01 and 9999-12-31 (a week ends six days after it starts)', {
-      code: 'BAD_USER_INPUT',
-    });
+    return withPath(
+      error,
+      'A date is out of range: dates are between 1900-01-01 and 9999-12-31 (a week ends six days after it starts)',
+      {
+        code: 'BAD_USER_INPUT',
+      },
+    );
   }
   // Everything else: Yoga's own masking ("Unexpected error.", INTERNAL_SERVER_ERROR, no details);
   // GraphQLErrors raised on purpose (BAD_USER_INPUT, auth) pass through unchanged.

@@ -6,7 +6,13 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
-import { type Credentials, WWW_AUTHENTICATE, parseAuthorization, principalKey, unauthenticatedMessage } from '../../auth/viewer.js';
+import {
+  type Credentials,
+  WWW_AUTHENTICATE,
+  parseAuthorization,
+  principalKey,
+  unauthenticatedMessage,
+} from '../../auth/viewer.js';
 import { MAX_COST, queryCost, resultNodeCount } from '../../graphql/cost.js';
 import { maxExpandedFieldsPlugin } from '../../graphql/document-size.js';
 import { type LimitsOptions, type RateLimits, addressKeyOf, createRateLimits, pointsOf } from './rate-limits.js';
@@ -77,7 +83,13 @@ function httpError(message: string, code: string, status: number, headers: Recor
   return new GraphQLError(message, { extensions: { code, http: { status, headers } } });
 }
 
-function jsonResponse(fetchAPI: { Response: typeof Response }, status: number, message: string, code: string, headers: Record<string, string> = {}) {
+function jsonResponse(
+  fetchAPI: { Response: typeof Response },
+  status: number,
+  message: string,
+  code: string,
+  headers: Record<string, string> = {},
+) {
   return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
@@ -130,9 +142,13 @@ interface Gate {
 
 type RequestParser = NonNullable<Parameters<NonNullable<Plugin['onRequestParse']>>[0]['requestParser']>;
 type FetchAPI = { Response: typeof Response; Request: typeof Request };
-type Result = { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }>; extensions?: Record<string, unknown> };
+type Result = {
+  errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
+};
 
-const isUnauthenticated = (result: Result) => result.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED') ?? false;
+const isUnauthenticated = (result: Result) =>
+  result.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED') ?? false;
 
 const retryAfter = (res: RateLimiterRes) => String(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
 
@@ -143,7 +159,12 @@ const retryAfter = (res: RateLimiterRes) => String(Math.max(1, Math.ceil(res.msB
 function refuseMalformed(request: Request, url: URL, fetchAPI: FetchAPI): Response | undefined {
   const length = Number(request.headers.get('content-length') ?? '0');
   if (length > LIMITS.maxBodyBytes) {
-    return jsonResponse(fetchAPI, 413, `The request body is larger than ${LIMITS.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+    return jsonResponse(
+      fetchAPI,
+      413,
+      `The request body is larger than ${LIMITS.maxBodyBytes} bytes`,
+      'PAYLOAD_TOO_LARGE',
+    );
   }
   if (request.method === 'GET' && url.search) {
     for (const name of ['variables', 'extensions']) {
@@ -156,7 +177,11 @@ function refuseMalformed(request: Request, url: URL, fetchAPI: FetchAPI): Respon
 }
 
 /** Step 2: who the request counts against (its state, kept until its response) and what it carries. */
-function identify(gate: Gate, request: Request, serverContext: unknown): { state: RequestState; credentials: Credentials } {
+function identify(
+  gate: Gate,
+  request: Request,
+  serverContext: unknown,
+): { state: RequestState; credentials: Credentials } {
   const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
   const header = (name: string) => request.headers.get(name);
   const address = addressKeyOf(header, req?.socket?.remoteAddress, gate.limits.options.trustProxy);
@@ -177,11 +202,21 @@ async function refuseCredentials(gate: Gate, state: RequestState, credentials: C
   if (credentials.kind === 'none') return undefined;
   const { limits } = gate;
   const failures = await limits.peekFailures(state.address);
-  if (failures && failures.remainingPoints <= 0 && !(credentials.kind === 'bearer' && (await limits.isKnownPrincipal(state.key)))) {
+  if (
+    failures &&
+    failures.remainingPoints <= 0 &&
+    !(credentials.kind === 'bearer' && (await limits.isKnownPrincipal(state.key)))
+  ) {
     state.failed = { state: failures };
-    return jsonResponse(fetchAPI, 429, 'Too many failed authentications from your address; see the Retry-After header', 'RATE_LIMITED', {
-      'retry-after': retryAfter(failures),
-    });
+    return jsonResponse(
+      fetchAPI,
+      429,
+      'Too many failed authentications from your address; see the Retry-After header',
+      'RATE_LIMITED',
+      {
+        'retry-after': retryAfter(failures),
+      },
+    );
   }
   if (credentials.kind === 'invalid') {
     state.failed = { state: await limits.chargeFailure(state.address) };
@@ -207,10 +242,16 @@ async function takeSlot(gate: Gate, state: RequestState, fetchAPI: FetchAPI): Pr
   state.inFlight = true;
   state.rate = await limits.peek(state.key);
   if (state.rate && state.rate.remainingPoints <= 0) {
-    return jsonResponse(fetchAPI, 429, 'The rate limit is exhausted; see the x-ratelimit-reset header', 'RATE_LIMITED', {
-      'retry-after': retryAfter(state.rate),
-      ...limits.headers(state.rate),
-    });
+    return jsonResponse(
+      fetchAPI,
+      429,
+      'The rate limit is exhausted; see the x-ratelimit-reset header',
+      'RATE_LIMITED',
+      {
+        'retry-after': retryAfter(state.rate),
+        ...limits.headers(state.rate),
+      },
+    );
   }
   return undefined;
 }
@@ -237,8 +278,14 @@ function boundedParser(parse: RequestParser, fetchAPI: FetchAPI): RequestParser 
   return async (req) => {
     const body = await readLimited(req, LIMITS.maxBodyBytes);
     const params = await parse(new fetchAPI.Request(req.url, { method: 'POST', headers: req.headers, body }));
-    for (const p of (Array.isArray(params) ? params : [params]) as Array<{ variables?: unknown; extensions?: unknown } | null>) {
-      if (valueDepthExceeds(p?.variables, LIMITS.maxJsonDepth) || valueDepthExceeds(p?.extensions, LIMITS.maxJsonDepth)) {
+    for (const p of (Array.isArray(params) ? params : [params]) as Array<{
+      variables?: unknown;
+      extensions?: unknown;
+    } | null>) {
+      if (
+        valueDepthExceeds(p?.variables, LIMITS.maxJsonDepth) ||
+        valueDepthExceeds(p?.extensions, LIMITS.maxJsonDepth)
+      ) {
         throw httpError(tooDeepMessage(), 'BAD_REQUEST', 400);
       }
     }
@@ -264,7 +311,8 @@ function tooCostly(cost: number) {
  * Step 5, before execution: the cost of the operation from its variables; over the limit it does not run.
  * Once it ran, what was asked for is charged (`pointsOf(cost)`, GitHub-style) and the result says what it cost.
  */
-const costStep = (gate: Gate): NonNullable<Plugin['onExecute']> =>
+const costStep =
+  (gate: Gate): NonNullable<Plugin['onExecute']> =>
   ({ args, setResultAndStopExecution }) => {
     const context = args.contextValue as { request?: Request; viewer?: { kind?: string } };
     const state = context.request ? gate.states.get(context.request) : undefined;
@@ -286,7 +334,10 @@ const costStep = (gate: Gate): NonNullable<Plugin['onExecute']> =>
         }
         setResult({
           ...result,
-          extensions: { ...(result.extensions ?? {}), cost: { requested: cost, actual, limit: LIMITS.maxCost, points: pointsOf(cost) } },
+          extensions: {
+            ...(result.extensions ?? {}),
+            cost: { requested: cost, actual, limit: LIMITS.maxCost, points: pointsOf(cost) },
+          },
         });
       },
     };
@@ -343,7 +394,8 @@ function gatePlugin(gate: Gate): Plugin {
         return;
       }
       const { state, credentials } = identify(gate, request, serverContext);
-      const refusal = (await refuseCredentials(gate, state, credentials, fetchAPI)) ?? (await takeSlot(gate, state, fetchAPI));
+      const refusal =
+        (await refuseCredentials(gate, state, credentials, fetchAPI)) ?? (await takeSlot(gate, state, fetchAPI));
       if (refusal) endResponse(refusal);
     },
     // Every POST body is read here, its bytes counted as they arrive (Content-Length
@@ -383,7 +435,13 @@ function anonymousSuggestionsPlugin(): Plugin {
 
 /** The same error with other extensions (and, when given, another message). */
 function withExtensions(e: GraphQLError, extensions: Record<string, unknown>, message = e.message): GraphQLError {
-  return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions });
+  return new GraphQLError(message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    path: e.path,
+    extensions,
+  });
 }
 
 /** An error with a code: armor's limits and graphql-js's variable coercion produce errors without one. */
@@ -392,12 +450,21 @@ function withCode(e: GraphQLError): GraphQLError {
   // graphql-jit words a bad variable "…; Expected type Date." and keeps the reason (a scalar's
   // BAD_USER_INPUT, e.g. a date out of range) only as the original error: said in the message too.
   const original = e.originalError;
-  if (original instanceof GraphQLError && original.extensions?.code === 'BAD_USER_INPUT' && !e.message.includes(original.message)) {
+  if (
+    original instanceof GraphQLError &&
+    original.extensions?.code === 'BAD_USER_INPUT' &&
+    !e.message.includes(original.message)
+  ) {
     return withExtensions(e, { ...e.extensions, code: 'BAD_USER_INPUT', http }, `${e.message} ${original.message}`);
   }
   if (e.extensions?.code) return e;
   const status = (e.extensions?.http as { status?: number } | undefined)?.status;
-  const code = status === 403 ? 'CSRF_PREVENTED' : e.message.startsWith('Variable "') ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
+  const code =
+    status === 403
+      ? 'CSRF_PREVENTED'
+      : e.message.startsWith('Variable "')
+        ? 'BAD_USER_INPUT'
+        : 'GRAPHQL_VALIDATION_FAILED';
   return withExtensions(e, { ...e.extensions, code, http });
 }
 
@@ -405,7 +472,8 @@ function withCode(e: GraphQLError): GraphQLError {
 function errorCodesPlugin(): Plugin {
   return {
     onResultProcess({ result, setResult }) {
-      if (!result || typeof result !== 'object' || Array.isArray(result) || !('errors' in result) || !result.errors) return;
+      if (!result || typeof result !== 'object' || Array.isArray(result) || !('errors' in result) || !result.errors)
+        return;
       setResult({ ...result, errors: result.errors.map((e) => (e instanceof GraphQLError ? withCode(e) : e)) });
     },
   };

@@ -31,12 +31,16 @@ export function loadManifest(manifestPath: string): Map<string, string> {
     throw new Error(`Cannot read the persisted operations manifest ${manifestPath}: ${(err as Error).message}`);
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new Error(`The persisted operations manifest ${manifestPath} must be a JSON object { "<sha256>": "<document>" }`);
+    throw new Error(
+      `The persisted operations manifest ${manifestPath} must be a JSON object { "<sha256>": "<document>" }`,
+    );
   }
   const manifest = new Map<string, string>();
   for (const [hash, document] of Object.entries(raw)) {
     if (typeof document !== 'string' || !/^[0-9a-f]{64}$/.test(hash) || operationHash(document) !== hash) {
-      throw new Error(`The persisted operations manifest ${manifestPath} has an entry whose key is not the sha256 of its document: ${hash}`);
+      throw new Error(
+        `The persisted operations manifest ${manifestPath} has an entry whose key is not the sha256 of its document: ${hash}`,
+      );
     }
     manifest.set(hash, document);
   }
@@ -65,7 +69,10 @@ const MAX_TOKENS_FOR_LOOKUP = 1_000;
  * The manifest is read once, when the plugins are made: a missing or invalid
  * manifest stops the server at start.
  */
-export function persistedOperations(mode: PersistedOperationsMode, manifestPath: string = DEFAULT_MANIFEST_PATH): Plugin[] {
+export function persistedOperations(
+  mode: PersistedOperationsMode,
+  manifestPath: string = DEFAULT_MANIFEST_PATH,
+): Plugin[] {
   if (mode === 'off') return [];
   const manifest = loadManifest(manifestPath);
 
@@ -94,7 +101,10 @@ export function persistedOperations(mode: PersistedOperationsMode, manifestPath:
         }
       }
       if (!hash || !manifest.has(hash)) {
-        throw rejection('Only persisted operations are accepted by this server; this query is not in its manifest.', PERSISTED_ERROR_CODES.only);
+        throw rejection(
+          'Only persisted operations are accepted by this server; this query is not in its manifest.',
+          PERSISTED_ERROR_CODES.only,
+        );
       }
       setParams({
         operationName: params.operationName,

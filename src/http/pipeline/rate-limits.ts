@@ -48,7 +48,12 @@ export interface LimitsOptions {
 
 /** Limits that never bite (tests, embedding, benchmarks): the same code runs, with budgets nobody reaches. */
 export const NO_LIMITS: LimitsOptions = {
-  rateLimit: { points: 1_000_000_000, durationSec: 3600, maxInFlight: 1_000_000, authFailures: { points: 1_000_000_000, durationSec: 60 } },
+  rateLimit: {
+    points: 1_000_000_000,
+    durationSec: 3600,
+    maxInFlight: 1_000_000,
+    authFailures: { points: 1_000_000_000, durationSec: 60 },
+  },
   trustProxy: false,
 };
 
@@ -59,14 +64,22 @@ export function clientKey(request: Request, serverContext: unknown, trustProxy: 
 }
 
 /** `clientKey` over any request's headers (a fetch Request's, or node:http's before Yoga sees the request). */
-export function clientKeyOf(header: (name: string) => string | null | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+export function clientKeyOf(
+  header: (name: string) => string | null | undefined,
+  remoteAddress: string | undefined,
+  trustProxy: boolean,
+): string {
   const credentials = parseAuthorization(header('authorization'));
   if (credentials.kind === 'bearer') return principalKey(credentials.token);
   return addressKeyOf(header, remoteAddress, trustProxy);
 }
 
 /** The client address of a request, whatever it carries (failed authentications are charged to it). */
-export function addressKeyOf(header: (name: string) => string | null | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+export function addressKeyOf(
+  header: (name: string) => string | null | undefined,
+  remoteAddress: string | undefined,
+  trustProxy: boolean,
+): string {
   if (trustProxy) {
     const forwarded = header('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return `ip:${forwarded}`;
@@ -111,7 +124,9 @@ export interface RateLimits {
 }
 
 /** The response tier's `admit` hook (src/http/pipeline/response-tier.ts) over these limits: a node:http request counts as Yoga counts it. */
-export function admitNodeRequest(limits: RateLimits): (req: IncomingMessage, cost: number) => Promise<Record<string, string> | null> {
+export function admitNodeRequest(
+  limits: RateLimits,
+): (req: IncomingMessage, cost: number) => Promise<Record<string, string> | null> {
   const { trustProxy } = limits.options;
   return (req, cost) => {
     const header = (name: string) => {
@@ -129,7 +144,13 @@ const KNOWN_PRINCIPAL_SEC = 3600;
 function limiter(redis: Redis | null | undefined, points: number, durationSec: number, prefix: string) {
   const memory = new RateLimiterMemory({ points, duration: durationSec, keyPrefix: prefix });
   return redis
-    ? new RateLimiterRedis({ storeClient: redis, points, duration: durationSec, keyPrefix: `llmp:${prefix}`, insuranceLimiter: memory })
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        points,
+        duration: durationSec,
+        keyPrefix: `llmp:${prefix}`,
+        insuranceLimiter: memory,
+      })
     : memory;
 }
 
@@ -160,7 +181,8 @@ export function createRateLimits(options: LimitsOptions): RateLimits {
   const failures = limiter(redis, failuresOptions.points, failuresOptions.durationSec, `rl:${ns}:authfail`);
   const headers = budgetHeaders(rateLimit.points, rateLimit.durationSec, 'graphql');
   const failureHeaders = budgetHeaders(failuresOptions.points, failuresOptions.durationSec, 'auth-failures');
-  const stateOf = (res: unknown) => (res && typeof res === 'object' && 'remainingPoints' in res ? (res as RateLimiterRes) : undefined);
+  const stateOf = (res: unknown) =>
+    res && typeof res === 'object' && 'remainingPoints' in res ? (res as RateLimiterRes) : undefined;
   // A charge beyond the budget still counts (GitHub-style: what was asked for is charged);
   // the rejection carries the state. A store failure leaves the state unknown.
   const charge = (key: string, cost: number) => main.consume(key, pointsOf(cost)).catch(stateOf);

@@ -163,7 +163,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     options.healthy,
   );
   const inner: Cache = options.redis
-    ? createRedisCache({ redis: options.redis, buildRedisEntityId: (t, id) => `llmp:cache:${namespace}:${t}:${id}`, buildRedisOperationResultCacheKey: (r) => `llmp:cache:${namespace}:ops:${r}` })
+    ? createRedisCache({
+        redis: options.redis,
+        buildRedisEntityId: (t, id) => `llmp:cache:${namespace}:${t}:${id}`,
+        buildRedisOperationResultCacheKey: (r) => `llmp:cache:${namespace}:ops:${r}`,
+      })
     : createInMemoryCache();
   // A cached result's id is its ETag, which clients see: opaque, a keyed hash of the generation
   // and the operation (its text, variables and name). Stored under a key of this namespace, with

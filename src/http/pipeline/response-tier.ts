@@ -43,7 +43,8 @@ const GRAPHQL_PATH = '/graphql';
 const SERVED_FROM_CACHE = Symbol.for('servedFromResponseCache');
 
 /** Headers that differ per request: never recorded, made again for every answer. */
-const PER_REQUEST_HEADERS = /^(x-request-id|x-ratelimit-.*|date|connection|keep-alive|transfer-encoding|content-length)$/;
+const PER_REQUEST_HEADERS =
+  /^(x-request-id|x-ratelimit-.*|date|connection|keep-alive|transfer-encoding|content-length)$/;
 
 /** What the tier reports about a request it answered (for logs and metrics). */
 export interface TierServed {
@@ -92,7 +93,10 @@ interface Entry {
 
 export interface ResponseTier {
   /** A node:http request listener: answers from the tier, or passes the request on to `next` (Yoga). */
-  handler(next: (req: IncomingMessage, res: ServerResponse) => unknown, hooks?: ResponseTierHooks): (req: IncomingMessage, res: ServerResponse) => void;
+  handler(
+    next: (req: IncomingMessage, res: ServerResponse) => unknown,
+    hooks?: ResponseTierHooks,
+  ): (req: IncomingMessage, res: ServerResponse) => void;
   /** The Yoga plugin that records responses (part of the response cache's plugin). */
   plugin: Plugin;
   /** Forgets every recorded response (after a write; the generation alone would make them unreachable). */
@@ -102,7 +106,8 @@ export interface ResponseTier {
 }
 
 /** A header's value in a key: absent and empty differ ('\0' cannot be in a header value). */
-const part = (value: string | string[] | undefined) => (value === undefined ? '\0' : Array.isArray(value) ? value.join('\n') : value);
+const part = (value: string | string[] | undefined) =>
+  value === undefined ? '\0' : Array.isArray(value) ? value.join('\n') : value;
 
 /** The part of the key every request has: method, URL and the headers a response depends on; null when the tier must not answer. */
 function keyOf(req: IncomingMessage): string | null {
@@ -182,7 +187,16 @@ async function entryOf(state: TierState, request: Request, response: Response): 
   headers['content-length'] = String(body.length);
   const p = state.params.get(request);
   const operation = operationOf(p?.query, p?.operationName);
-  return { generation, expiresAt, headers, headerBytes, body, cost, operationName: operation.name, operationType: operation.type };
+  return {
+    generation,
+    expiresAt,
+    headers,
+    headerBytes,
+    body,
+    cost,
+    operationName: operation.name,
+    operationType: operation.type,
+  };
 }
 
 /** The recorder, inside Yoga: notes each request's parameters and cache hits, records the responses to replay. */
@@ -210,13 +224,27 @@ function recorderPlugin(state: TierState): Plugin {
 /** A recorded response still servable: not expired, of the current generation (never recorded in 'unavailable'). */
 async function currentEntry(state: TierState, key: string): Promise<Entry | undefined> {
   const entry = state.entries.get(key);
-  return entry && entry.expiresAt > Date.now() && (await state.options.generation()) === entry.generation ? entry : undefined;
+  return entry && entry.expiresAt > Date.now() && (await state.options.generation()) === entry.generation
+    ? entry
+    : undefined;
 }
 
 /** Writes a recorded response (with the limits' headers and a request id) and reports it. */
-function replay(req: IncomingMessage, res: ServerResponse, entry: Entry, extra: Record<string, string>, hooks: ResponseTierHooks, start: number) {
+function replay(
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: Entry,
+  extra: Record<string, string>,
+  hooks: ResponseTierHooks,
+  start: number,
+) {
   const requestId = hooks.requestId?.(req);
-  res.writeHead(200, requestId === undefined ? { ...entry.headers, ...extra } : { ...entry.headers, ...extra, 'x-request-id': requestId });
+  res.writeHead(
+    200,
+    requestId === undefined
+      ? { ...entry.headers, ...extra }
+      : { ...entry.headers, ...extra, 'x-request-id': requestId },
+  );
   res.end(entry.body);
   hooks.onServed?.({
     requestId,
@@ -240,14 +268,24 @@ function readBody(req: IncomingMessage, then: (body: Buffer) => void): void {
 }
 
 /** The node:http listener: a request the tier may answer is looked up (replayed when admitted); the rest go to `next`. */
-function tierHandler(state: TierState, next: Next, hooks: ResponseTierHooks): (req: IncomingMessage, res: ServerResponse) => void {
+function tierHandler(
+  state: TierState,
+  next: Next,
+  hooks: ResponseTierHooks,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const pass = (req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined) => {
     // The body was read here: the adapter takes it from `req.body` (as behind a body parser).
     if (body) (req as IncomingMessage & { body?: Buffer }).body = body;
     state.keys.set(req, key);
     void next(req, res);
   };
-  const serveOrPass = async (req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined, start: number) => {
+  const serveOrPass = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    body: Buffer | undefined,
+    start: number,
+  ) => {
     const entry = await currentEntry(state, key);
     const extra = entry && (hooks.admit ? await hooks.admit(req, entry.cost) : {});
     if (entry && extra) replay(req, res, entry, extra, hooks, start);

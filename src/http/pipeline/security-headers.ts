@@ -20,7 +20,8 @@ import { GRAPHIQL_ASSETS_PATH } from '../paths.js';
  * is answered before Yoga (health, 503 while starting or draining, 413).
  */
 
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
@@ -36,7 +37,11 @@ const isAsset = (pathname: string) => pathname.startsWith(GRAPHIQL_ASSETS_PATH);
  * Whether a request may be GraphiQL's (its page or an asset): decided on the
  * request alone, before anything answers it (the node:http listener).
  */
-export function mayBeGraphiQL(method: string | undefined, pathname: string, accept: string | null | undefined): boolean {
+export function mayBeGraphiQL(
+  method: string | undefined,
+  pathname: string,
+  accept: string | null | undefined,
+): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   return isAsset(pathname) || (isEndpoint(pathname) && !!accept?.includes('text/html'));
 }
@@ -61,7 +66,9 @@ export function securityHeaders(): Plugin {
         // Immutable headers (Response.redirect, Response.error): the same response, with headers of its own.
         const headers = new fetchAPI.Headers(response.headers);
         for (const [name, value] of Object.entries(add)) headers.set(name, value);
-        setResponse(new fetchAPI.Response(response.body, { status: response.status, statusText: response.statusText, headers }));
+        setResponse(
+          new fetchAPI.Response(response.body, { status: response.status, statusText: response.statusText, headers }),
+        );
       }
     },
   };

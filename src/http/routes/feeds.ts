@@ -61,7 +61,10 @@ export function feedRoutes(db: Db, options: FeedRoutesOptions = {}): Plugin {
 
       if (outcome.kind === 'missing') {
         endResponse(
-          new fetchAPI.Response('Not Found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } }),
+          new fetchAPI.Response('Not Found\n', {
+            status: 404,
+            headers: { 'content-type': 'text/plain; charset=utf-8' },
+          }),
         );
         return;
       }

@@ -145,7 +145,10 @@ function prepare(): Promise<Prepared> {
       const assets = new Map<string, Asset>();
       const names: Prepared['names'] = { js: '', css: '', favicon: '', workers: {} };
       for (const f of files) {
-        assets.set(f.name, { type: f.type, bodies: representations(toBuffer(f.identity), toBuffer(f.gzip), toBuffer(f.br), f.hash) });
+        assets.set(f.name, {
+          type: f.type,
+          bodies: representations(toBuffer(f.identity), toBuffer(f.gzip), toBuffer(f.br), f.hash),
+        });
         if (f.role === 'js') names.js = f.name;
         else if (f.role === 'css') names.css = f.name;
         else if (f.role === 'favicon') names.favicon = f.name;
@@ -206,7 +209,10 @@ function renderPage(p: Prepared, options: GraphiQLPageOptions, base: string): st
 }
 
 /** The encoding to send among those `available`: the client's preferred of br and gzip (q > 0), else identity. */
-export function negotiateEncoding(acceptEncoding: string | null, available: readonly Encoding[] = ['br', 'gzip']): Encoding {
+export function negotiateEncoding(
+  acceptEncoding: string | null,
+  available: readonly Encoding[] = ['br', 'gzip'],
+): Encoding {
   if (!acceptEncoding) return 'identity';
   const q = new Map<string, number>();
   for (const part of acceptEncoding.split(',')) {
@@ -255,7 +261,12 @@ export function graphiqlRoutes(options: GraphiQLRoutesOptions): Plugin {
       const identity = Buffer.from(renderPage(p, options.page, base), 'utf8');
       const hash = createHash('sha256').update(identity).digest('hex').slice(0, 16);
       const gzip = gzipSync(identity, { level: 9 });
-      const br = brotliCompressSync(identity, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT } });
+      const br = brotliCompressSync(identity, {
+        params: {
+          [zlibConstants.BROTLI_PARAM_QUALITY]: 11,
+          [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+        },
+      });
       page = { type: 'text/html; charset=utf-8', bodies: representations(identity, gzip, br, hash) };
       pages.set(base, page);
     }
@@ -263,7 +274,10 @@ export function graphiqlRoutes(options: GraphiQLRoutesOptions): Plugin {
   };
 
   type OnRequest = NonNullable<Plugin['onRequest']>;
-  const serve = async ({ request, url, serverContext, endResponse, fetchAPI }: Parameters<OnRequest>[0], isAsset: boolean) => {
+  const serve = async (
+    { request, url, serverContext, endResponse, fetchAPI }: Parameters<OnRequest>[0],
+    isAsset: boolean,
+  ) => {
     const method = request.method;
     const path = url.pathname;
     const key = clientKey(request, serverContext, options.limits.options.trustProxy);
@@ -271,7 +285,9 @@ export function graphiqlRoutes(options: GraphiQLRoutesOptions): Plugin {
     if (!rateHeaders) {
       const state = await options.limits.peek(key);
       const exhausted = !!state && state.remainingPoints <= 0;
-      const message = exhausted ? 'The rate limit is exhausted; see the x-ratelimit-reset header' : 'Too many requests in flight';
+      const message = exhausted
+        ? 'The rate limit is exhausted; see the x-ratelimit-reset header'
+        : 'Too many requests in flight';
       endResponse(
         new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] }), {
           status: 429,
@@ -290,7 +306,12 @@ export function graphiqlRoutes(options: GraphiQLRoutesOptions): Plugin {
       p = await prepare();
     } catch (err) {
       (options.logger ?? defaultLogger()).warn({ err }, "GraphiQL's assets could not be prepared.");
-      endResponse(new fetchAPI.Response('GraphiQL is unavailable\n', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5', ...rateHeaders } }));
+      endResponse(
+        new fetchAPI.Response('GraphiQL is unavailable\n', {
+          status: 503,
+          headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5', ...rateHeaders },
+        }),
+      );
       return;
     }
     let asset: Asset | undefined;
@@ -304,7 +325,12 @@ export function graphiqlRoutes(options: GraphiQLRoutesOptions): Plugin {
       cacheControl = 'no-cache';
     }
     if (!asset) {
-      endResponse(new fetchAPI.Response('Not found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...rateHeaders } }));
+      endResponse(
+        new fetchAPI.Response('Not found\n', {
+          status: 404,
+          headers: { 'content-type': 'text/plain; charset=utf-8', ...rateHeaders },
+        }),
+      );
       return;
     }
     const [encoding, representation] = pick(asset.bodies, request.headers.get('accept-encoding'));
@@ -335,7 +361,10 @@ export function graphiqlRoutes(options: GraphiQLRoutesOptions): Plugin {
       const path = url.pathname;
       const isAsset = path.startsWith(GRAPHIQL_ASSETS_PATH);
       // The page: where Yoga's own GraphiQL answered (a GET on the endpoint accepting HTML).
-      const isPage = method === 'GET' && (path === endpoint || path === `${endpoint}/`) && !!request.headers.get('accept')?.includes('text/html');
+      const isPage =
+        method === 'GET' &&
+        (path === endpoint || path === `${endpoint}/`) &&
+        !!request.headers.get('accept')?.includes('text/html');
       if (!isAsset && !isPage) return;
       return serve(payload, isAsset);
     },

@@ -57,7 +57,10 @@ export async function paperMovedTo(
   position: number,
   links: SiteLinks,
 ): Promise<string | null> {
-  const stored = await publishedPaperNumberAsWritten(db, { issueSlug, numberAsWritten: `${sectionNumber}.${position}` });
+  const stored = await publishedPaperNumberAsWritten(db, {
+    issueSlug,
+    numberAsWritten: `${sectionNumber}.${position}`,
+  });
   return stored ? links.paperMarkdown(issueSlug, `${stored.sectionNumber}.${stored.position}`) : null;
 }
 
@@ -79,7 +82,10 @@ async function issuePage(db: Db, match: RegExpExecArray): Promise<Page> {
 function pageResponse(page: Page, method: string, fetchAPI: { Response: typeof Response }): Response {
   switch (page.kind) {
     case 'missing':
-      return new fetchAPI.Response('Not Found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      return new fetchAPI.Response('Not Found\n', {
+        status: 404,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
     case 'moved':
       // The number as the imported text wrote it, redirected to the stored number. Temporary (307): an
       // editor's renumbering or a new paper taking that number changes where it leads.

@@ -123,4 +123,3 @@ export function decodeInput(input: string | Uint8Array): string {
   if (text.trim() === '') throw new IssueParseError('EMPTY', 'the input is empty');
   return text;
 }
-

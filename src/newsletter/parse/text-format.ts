@@ -25,7 +25,6 @@ const CALL_TO_ACTION =
 /** A question put to the reader: "Are you …?", "Did you …?", "Would you like …?". */
 const QUESTION_TO_READER = /^(?:are|do|did|would|will|have|can|could) you\b/i;
 
-
 interface NumberedLine {
   number: number;
   name: string;

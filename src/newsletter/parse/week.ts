@@ -49,12 +49,31 @@ export interface WeekContext {
 }
 
 const MONTHS = [
-  'january', 'february', 'march', 'april', 'may', 'june',
-  'july', 'august', 'september', 'october', 'november', 'december',
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
 ];
 const ORDINALS: Readonly<Record<string, number>> = {
-  first: 1, '1st': 1, second: 2, '2nd': 2, third: 3, '3rd': 3,
-  fourth: 4, '4th': 4, fifth: 5, '5th': 5, last: -1,
+  first: 1,
+  '1st': 1,
+  second: 2,
+  '2nd': 2,
+  third: 3,
+  '3rd': 3,
+  fourth: 4,
+  '4th': 4,
+  fifth: 5,
+  '5th': 5,
+  last: -1,
 };
 /** "05/05 to 11/05" (day/month); bounded repetitions only, so no backtracking blow-up. */
 export const WEEK_RANGE = /\b(\d{1,2})\/(\d{1,2})[ \t]{0,8}(?:to|until|-|–|—)[ \t]{0,8}(\d{1,2})\/(\d{1,2})\b/i;

@@ -8,7 +8,7 @@
  * read queries Q1–Q4 in alternating rounds.
  *
  *   npx tsx bench/perf.ts [--quick] [--big] [--no-profile] [--node PATH]… [--baseline DIR]
- *                         [--rounds 3] [--connections 10,50] [--profile-query Q4]
+ *                         [--rounds 3] [--connections 10,50] [--profile-query Q4] [--section perf]
  *
  * --baseline DIR adds "api (baseline)": DIR's own dist/server.js (another checkout, built),
  * measured in the same rounds, for before/after comparisons of a change.
@@ -56,6 +56,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     connections: { type: 'string' },
     'profile-query': { type: 'string', default: 'Q4' },
+    section: { type: 'string', default: 'perf' },
   },
 });
 const QUICK = Boolean(values.quick);
@@ -786,7 +787,7 @@ const targetLines = nodeLabels.flatMap((label) => {
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 const flags = startDistFlags(root).join(' ');
 writeSection(
-  'perf',
+  String(values.section),
   `## Read performance of the shipped server, side by side (\`bench/perf.ts\`)
 
 \`${DB_NAME}\`: ${PAPERS / PER_WEEK} weekly editions × ${PER_WEEK} papers (${PAPERS} papers, 12 categories), filled by \`npm run bench:data\`.

@@ -17,6 +17,7 @@ import type { PaperRow } from '../db/schema.js';
 import { userInputError } from '../graphql/errors.js';
 import { type CursorCodec, type Window, encodeCursor, isIsoDate, windowFromArgs } from '../graphql/pagination.js';
 import { type TextMatchShape, textMatches } from './highlights.js';
+import { PLAN_TTL_MS, remembered } from './plan-cache.js';
 
 /**
  * Paper search: the steps between the arguments of `Query.searchPapers` and a
@@ -120,8 +121,15 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<{ rows: Se
   const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
   let mode: SearchMode = window.cursor?.[0] ?? 'text';
   // RELEVANCE in text mode: where to look for the candidates (see relevanceWindow).
-  const relevance = order === 'RELEVANCE' && mode === 'text' ? await relevanceWindow(db, { query, filter }) : null;
-  const few = order === 'NEWEST' && mode === 'text' ? await fewMatches(db, { query, filter }) : false;
+  const planKey = JSON.stringify([query, filter ?? null]);
+  const relevance =
+    order === 'RELEVANCE' && mode === 'text'
+      ? await remembered(db, `window ${planKey}`, PLAN_TTL_MS, () => relevanceWindow(db, { query, filter }))
+      : null;
+  const few =
+    order === 'NEWEST' && mode === 'text'
+      ? await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { query, filter }))
+      : false;
   const base = { query, filter, order, cursor: cursorKey, window: relevance, few };
   // On the first page, fetch enough rows to tell whether full text found "little".
   const firstLimit = window.cursor ? window.limit : Math.max(window.limit, FUZZY_BELOW);
@@ -153,7 +161,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
   const window = windowFromArgs({ first: request.first, after: request.after }, 'DESC', codec);
   const { db, visibility: vis } = deps;
 
-  const analysis = await analyzeQuery(db, query);
+  const analysis = await remembered(db, `parse ${query}`, Number.POSITIVE_INFINITY, () => analyzeQuery(db, query));
   if (analysis.nodes === 0) return noResults();
   if (!analysis.indexable) {
     throw userInputError('`query` needs at least one word to look for (not only excluded `-words`)', 'query');

@@ -93,10 +93,23 @@ export async function papersBySectionIds(db: Db, sectionIds: readonly number[]):
   return rows.map(toPaper);
 }
 
+/** A paper looked up by its number, with its edition and category (from the same statement). */
+export interface NumberedPaper {
+  paper: PaperRow;
+  issue: IssueView;
+  category: CategoryRow;
+}
+
+/** The whole edition as `paperByNumber` carries it after the paper's columns. */
+const NUMBERED_ISSUE_COLUMNS = issueColumns('full');
+const NUMBERED_ISSUE_JSON = sql.raw(NUMBERED_ISSUE_COLUMNS.map((c) => ISSUE.valueOf(c, 'i', c.column)).join(', '));
+
 /**
  * The paper numbered `section.position` in the edition with this slug; when
  * no paper has that number, the (first) one whose imported text numbered it
- * so (`number_as_written`, a numbering gap). One statement.
+ * so (`number_as_written`, a numbering gap). One statement, which also brings
+ * the paper's edition and category: a paper's page shows both, and readers
+ * then need no statement of their own.
  */
 export async function paperByNumber(
   db: Db,
@@ -104,18 +117,45 @@ export async function paperByNumber(
   sectionNumber: number,
   position: number,
   vis: Visibility,
-): Promise<PaperRow | null> {
-  const rows = await selectRows<RawPaper>(
+): Promise<NumberedPaper | null> {
+  type Row = RawPaper & {
+    issueValues: unknown[];
+    categorySlug: string;
+    categoryName: string;
+    categoryDescription: string;
+    categoryCreatedMs: number;
+    categoryUpdatedMs: number;
+  };
+  const rows = await selectRows<Row>(
     db,
-    sql`SELECT ${PAPER_DETAIL_COLUMNS} FROM papers p
-        WHERE p.issue_id = (SELECT i.id FROM issues i WHERE i.slug = ${issueSlug})
+    sql`SELECT ${PAPER_DETAIL_COLUMNS}, json_build_array(${NUMBERED_ISSUE_JSON}) AS "issueValues",
+          c.slug AS "categorySlug", c.name AS "categoryName", c.description AS "categoryDescription",
+          date_part('epoch', c.created_at) * 1000 AS "categoryCreatedMs",
+          date_part('epoch', c.updated_at) * 1000 AS "categoryUpdatedMs"
+        FROM issues i JOIN papers p ON p.issue_id = i.id JOIN categories c ON c.id = p.category_id
+        WHERE i.slug = ${issueSlug} ${visibleJoinedIssue(vis)}
           AND ((p.section_number = ${sectionNumber}::int AND p.position = ${position}::int)
-            OR p.number_as_written = ${`${sectionNumber}.${position}`}::text) ${visiblePapers(vis)}
+            OR p.number_as_written = ${`${sectionNumber}.${position}`}::text)
         ORDER BY (p.section_number = ${sectionNumber}::int AND p.position = ${position}::int) DESC, p.section_number, p.position
         LIMIT 1`,
   );
   const first = rows[0];
-  return first ? toPaper(first) : null;
+  if (!first) return null;
+  const { issueValues, categorySlug, categoryName, categoryDescription, categoryCreatedMs, categoryUpdatedMs, ...raw } =
+    first;
+  const paper = toPaper(raw);
+  return {
+    paper,
+    issue: issueFromValues(paper.issueId, NUMBERED_ISSUE_COLUMNS, issueValues),
+    category: {
+      id: paper.categoryId,
+      slug: categorySlug,
+      name: categoryName,
+      description: categoryDescription,
+      createdAt: new Date(Number(categoryCreatedMs)),
+      updatedAt: new Date(Number(categoryUpdatedMs)),
+    },
+  };
 }
 
 /** One page of papers across the whole archive. */

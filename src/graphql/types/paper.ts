@@ -1,3 +1,4 @@
+import { ISSUE } from '../../db/read-model/issue.js';
 import type { PaperFilterArgs } from '../../db/queries/fragments.js';
 import { countPapers, pagePapers, paperByNumber, paperKey } from '../../db/queries/papers.js';
 import { PAPER } from '../../db/read-model/paper.js';
@@ -141,11 +142,15 @@ builder.queryFields((t) => ({
       const match = /^([1-9][0-9]{0,2})\.([1-9][0-9]{0,2})$/.exec(args.number);
       if (!match) throw userInputError('`number` must look like "2.3": section number, dot, position', 'number');
       if (args.issue.length > MAX_SLUG_LENGTH || args.issue.includes('\u0000')) return null;
-      const paper = await paperByNumber(ctx.db, args.issue, Number(match[1]), Number(match[2]), {
+      const found = await paperByNumber(ctx.db, args.issue, Number(match[1]), Number(match[2]), {
         drafts: ctx.viewer.canSeeDrafts,
       });
-      if (paper) ctx.loaders.paperById.prime(paper.id, paper);
-      return paper;
+      if (!found) return null;
+      // The edition and category came with the paper: its fields then read them without a statement.
+      ctx.loaders.paperById.prime(found.paper.id, found.paper);
+      if (ISSUE.isComplete(found.issue)) ctx.loaders.issueById.prime(found.issue.id, found.issue);
+      ctx.loaders.categoryById.prime(found.category.id, found.category);
+      return found.paper;
     },
   }),
 }));

@@ -315,8 +315,8 @@ async function main() {
       unexpected: unexpected.length,
     };
     console.log(JSON.stringify(summary, null, 2));
-    if (unexpected.length) console.log('first unexpected errors:\n' + [...new Set(unexpected)].slice(0, 10).join('\n'));
-    if (missing.length) console.log('missing:\n' + missing.slice(0, 10).join('\n'));
+    if (unexpected.length) console.log(`first unexpected errors:\n${[...new Set(unexpected)].slice(0, 10).join('\n')}`);
+    if (missing.length) console.log(`missing:\n${missing.slice(0, 10).join('\n')}`);
 
     writeSection(
       'mixed-load',

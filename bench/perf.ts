@@ -381,14 +381,6 @@ function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-function resetPeakRss(pid: number): void {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-  } catch {
-    /* not permitted: the peak then covers the whole life of the process */
-  }
-}
-
 // ---------------------------------------------------------------- statement counting
 
 function logSize(): number {
@@ -759,7 +751,7 @@ const ratioRows = nodeLabels.flatMap((label) =>
 );
 
 const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
-const every = (label: string, pred: (q: QueryName) => boolean) => QUERY_NAMES.every(pred);
+const every = (pred: (q: QueryName) => boolean) => QUERY_NAMES.every(pred);
 const targetLines = nodeLabels.flatMap((label) => {
   const r = (q: QueryName) =>
     (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
@@ -770,15 +762,15 @@ const targetLines = nodeLabels.flatMap((label) => {
   const cached = (q: QueryName) =>
     (fig(label, C0, 'api-cached', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY);
   const lines = [
-    `- ${label}: every query ≥ 1.0× PostGraphile requests/s (first milestone): ${met(every(label, (q) => r(q) >= 1))} (${QUERY_NAMES.map((q) => `${q} ${fmt(r(q), 2)}×`).join(', ')})`,
-    `- ${label}: every query ≥ 1.5× requests/s, ≤ 0.67× Node CPU per request, p99 no worse: ${met(every(label, (q) => r(q) >= 1.5 && cpu(q) <= 0.67 && p99ok(q)))} (CPU ${QUERY_NAMES.map((q) => `${q} ${fmt(cpu(q), 2)}`).join(', ')})`,
-    `- ${label}: cached ≥ 10× PostGraphile on every query: ${met(every(label, (q) => cached(q) >= 10))} (lowest ${fmt(Math.min(...QUERY_NAMES.map(cached)), 1)}×)`,
+    `- ${label}: every query ≥ 1.0× PostGraphile requests/s (first milestone): ${met(every((q) => r(q) >= 1))} (${QUERY_NAMES.map((q) => `${q} ${fmt(r(q), 2)}×`).join(', ')})`,
+    `- ${label}: every query ≥ 1.5× requests/s, ≤ 0.67× Node CPU per request, p99 no worse: ${met(every((q) => r(q) >= 1.5 && cpu(q) <= 0.67 && p99ok(q)))} (CPU ${QUERY_NAMES.map((q) => `${q} ${fmt(cpu(q), 2)}`).join(', ')})`,
+    `- ${label}: cached ≥ 10× PostGraphile on every query: ${met(every((q) => cached(q) >= 10))} (lowest ${fmt(Math.min(...QUERY_NAMES.map(cached)), 1)}×)`,
   ];
   if (BASELINE) {
     const base = (q: QueryName) =>
       (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'api (baseline)', q)?.rps ?? Number.POSITIVE_INFINITY);
     lines.push(
-      `- ${label}: this checkout ≥ 0.95× the baseline on every query: ${met(every(label, (q) => base(q) >= 0.95))} (${QUERY_NAMES.map((q) => `${q} ${fmt(base(q), 2)}×`).join(', ')})`,
+      `- ${label}: this checkout ≥ 0.95× the baseline on every query: ${met(every((q) => base(q) >= 0.95))} (${QUERY_NAMES.map((q) => `${q} ${fmt(base(q), 2)}×`).join(', ')})`,
     );
   }
   return lines;

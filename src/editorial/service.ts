@@ -4,7 +4,6 @@ import * as q from '../db/queries/editorial.js';
 import type { CategoryRow, IssueRow } from '../db/schema.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import {
-  LIMITS,
   arxivIdSchema,
   dateString,
   positionSchema,

@@ -15,15 +15,15 @@ export const ARXIV_VERSION_SOURCE = String.raw`(?:v\d{1,3})?`;
 /** An id as we store it: no version, archive in lowercase, subject class in uppercase. */
 const CANONICAL_ID = /^(?:\d{4}\.\d{4,5}|[a-z][a-z-]{0,20}(?:\.[A-Z]{2})?\/\d{7})$/;
 /** An id as people write it: any case, optional version. */
-const WRITTEN_ID = new RegExp(String.raw`^(${ARXIV_ID_SOURCE})${ARXIV_VERSION_SOURCE}$`, 'i');
+const WRITTEN_ID = new RegExp(`^(${ARXIV_ID_SOURCE})${ARXIV_VERSION_SOURCE}$`, 'i');
 /** An arxiv.org abs/pdf/html URL; group 1 is the URL without query, group 2 the id. */
 const URL_SOURCE = String.raw`((?:https?:\/\/)?(?:www\.|export\.)?arxiv\.org\/(?:abs|pdf|html)\/(${ARXIV_ID_SOURCE})${ARXIV_VERSION_SOURCE}(?:\.pdf)?\/?)`;
-const URL_RE = new RegExp(String.raw`^${URL_SOURCE}(?:[?#].*)?$`, 'i');
+const URL_RE = new RegExp(`^${URL_SOURCE}(?:[?#].*)?$`, 'i');
 const DOI_RE = new RegExp(
   String.raw`^(?:doi:\s*|(?:https?:\/\/)?(?:dx\.)?doi\.org\/)?10\.48550\/arxiv\.(${ARXIV_ID_SOURCE})${ARXIV_VERSION_SOURCE}$`,
   'i',
 );
-const PREFIXED_ID = new RegExp(String.raw`^arxiv:(${ARXIV_ID_SOURCE})${ARXIV_VERSION_SOURCE}$`, 'i');
+const PREFIXED_ID = new RegExp(`^arxiv:(${ARXIV_ID_SOURCE})${ARXIV_VERSION_SOURCE}$`, 'i');
 
 /** "arXiv: 2505.03335" / "arXiv id: …" as a line of a summary; group 1 is the id. */
 export const ARXIV_LABEL_LINE = new RegExp(

@@ -52,7 +52,7 @@ export function createDrain(): Drain {
   };
 
   return {
-    track(req, res) {
+    track(_req, res) {
       inFlight.add(res);
       res.once('close', () => {
         inFlight.delete(res);

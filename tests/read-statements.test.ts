@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, createApp } from '../src/app.js';
+import { generateArchive } from '../src/fixtures/generate.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+import { graphql } from './graphql.js';
+import { gql } from './helpers/http.js';
+
+// Statements per request of the benchmark's one-paper read and of a repeated search (issue 17).
+let tdb: TestDb;
+let app: App;
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  await generateArchive(tdb.db, { editions: 12, papersPerIssue: 12, categories: 6, seed: 5 });
+  app = createApp({ db: tdb.db });
+});
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+const SLUG = graphql(`
+  query Slug {
+    issues(first: 1) {
+      nodes {
+        slug
+        sections {
+          number
+          category {
+            name
+          }
+          papers {
+            number
+            title
+          }
+        }
+      }
+    }
+  }
+`);
+
+const PAPER = graphql(`
+  query Paper($issue: String!, $number: String!) {
+    paper(issue: $issue, number: $number) {
+      title
+      summary
+      category {
+        name
+      }
+      issue {
+        title
+        slug
+      }
+    }
+  }
+`);
+
+const SEARCH = graphql(`
+  query Search($q: String!) {
+    searchPapers(query: $q, first: 5) {
+      edges {
+        node {
+          title
+        }
+        matches {
+          field
+          highlights {
+            start
+          }
+        }
+      }
+    }
+  }
+`);
+
+describe('statements per read', () => {
+  it('paper(issue, number) with its category and edition is one statement, and the same data as the loaders give', async () => {
+    const listed = (await gql(app, SLUG)).body.data!;
+    const issue = listed.issues.nodes[0]!;
+    const section = issue.sections[0]!;
+    const expected = section.papers[0]!;
+    tdb.resetStatements();
+    const found = (await gql(app, PAPER, { issue: issue.slug, number: expected.number })).body.data!;
+    expect(tdb.statements).toHaveLength(1);
+    expect(found.paper?.title).toBe(expected.title);
+    expect(found.paper?.category.name).toBe(section.category.name);
+    expect(found.paper?.issue.slug).toBe(issue.slug);
+    expect(found.paper?.summary.length).toBeGreaterThan(0);
+  });
+
+  it('a search sent again reuses what it learnt of its text: fewer statements, the same page', async () => {
+    const text = 'reasoning models';
+    tdb.resetStatements();
+    const first = (await gql(app, SEARCH, { q: text })).body;
+    const firstCount = tdb.statements.length;
+    tdb.resetStatements();
+    const again = (await gql(app, SEARCH, { q: text })).body;
+    const againCount = tdb.statements.length;
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.searchPapers.edges.length).toBeGreaterThan(0);
+    expect(again).toEqual(first);
+    // the parse of the text (and the plan choice) is not asked of the database again
+    expect(againCount).toBeLessThan(firstCount);
+    expect(tdb.statements.some((s) => s.includes('numnode('))).toBe(false);
+  });
+});

@@ -18,6 +18,7 @@ import { parseIssue } from '../src/newsletter/parse/index.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
+import { type VariablesOf, graphql } from './graphql.js';
 import { repoRoot } from './helpers/server.js';
 
 let tdb: TestDb;
@@ -89,23 +90,23 @@ interface PaperView {
   version: number;
 }
 
-const ISSUE = `query($slug: String!) {
+const ISSUE = graphql(`query ReadIssue($slug: String!) {
   issue(slug: $slug) {
     id version title subtitle markdown
     asides { title body }
     sections { number category { slug name } papers { id number numberAsWritten title summary version } }
   }
-}`;
+}`);
 
 async function readIssue(slug = '2025-05-05') {
   const res = await gql(app, ISSUE, { slug }, editor);
   expect(res.body.errors).toBeUndefined();
-  return res.body.data!.issue;
+  return res.body.data!.issue!;
 }
 
 async function papersByTitle(slug = '2025-05-05'): Promise<Map<string, PaperView>> {
   const issue = await readIssue(slug);
-  return new Map(issue.sections.flatMap((s: any) => s.papers).map((p: PaperView) => [p.title, p]));
+  return new Map(issue.sections.flatMap((s) => s.papers).map((p): [string, PaperView] => [p.title, p]));
 }
 
 async function sectionRows(): Promise<Array<{ id: number; number: number; slug: string }>> {
@@ -115,7 +116,7 @@ async function sectionRows(): Promise<Array<{ id: number; number: number; slug: 
   );
 }
 
-const IMPORT = `mutation($input: ImportIssueInput!) {
+const IMPORT = graphql(`mutation ImportIssue($input: ImportIssueInput!) {
   importIssue(input: $input) {
     __typename
     ... on ImportIssuePayload {
@@ -125,12 +126,15 @@ const IMPORT = `mutation($input: ImportIssueInput!) {
     }
     ... on UserError { message code }
   }
-}`;
+}`);
 
-async function importViaGraphQL(input: Record<string, unknown>) {
+/** Imports through the API; every caller expects the import to succeed. */
+async function importViaGraphQL(input: VariablesOf<typeof IMPORT>['input']) {
   const res = await gql(app, IMPORT, { input }, editor);
   expect(res.body.errors).toBeUndefined();
-  return res.body.data!.importIssue;
+  const result = res.body.data!.importIssue;
+  if (result.__typename !== 'ImportIssuePayload') throw new Error(`import refused: ${JSON.stringify(result)}`);
+  return { ...result, issue: result.issue! };
 }
 
 // ---------------------------------------------------------------------------
@@ -235,7 +239,7 @@ describe('import --replace keeps the ids of papers that are still there', () => 
       (
         await gql(
           app,
-          `query($id: ID!) { node(id: $id) { id } }`,
+          graphql(`query NodeById($id: ID!) { node(id: $id) { id } }`),
           { id: old.get('A Paper That Goes Away')!.id },
           editor,
         )
@@ -256,15 +260,17 @@ describe('import --replace keeps the ids of papers that are still there', () => 
 
   it('importIssue with replace behaves the same, and a client version stays valid for an unchanged paper', async () => {
     const created = await importViaGraphQL({ text: markdownIssue(before), format: 'MARKDOWN' });
-    const oldIds = created.issue.sections.flatMap((s: any) => s.papers).map((p: any) => p.id);
+    const oldIds = created.issue.sections.flatMap((s) => s.papers).map((p) => p.id);
     const replaced = await importViaGraphQL({ text: markdownIssue(after), format: 'MARKDOWN', replace: true });
     expect(replaced.created).toBe(false);
-    const papers = replaced.issue.sections.flatMap((s: any) => s.papers);
-    expect(papers.filter((p: any) => oldIds.includes(p.id))).toHaveLength(5);
-    const unchanged = papers.find((p: any) => p.title === 'Unchanged Vision Paper');
+    const papers = replaced.issue.sections.flatMap((s) => s.papers);
+    expect(papers.filter((p) => oldIds.includes(p.id))).toHaveLength(5);
+    const unchanged = papers.find((p) => p.title === 'Unchanged Vision Paper')!;
     const update = await gql(
       app,
-      `mutation($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "Edited" }) { __typename } }`,
+      graphql(
+        `mutation EditTitle($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "Edited" }) { __typename } }`,
+      ),
       { id: unchanged.id, v: unchanged.version },
       editor,
     );
@@ -341,13 +347,13 @@ describe('a numbering gap is stored contiguously, with the number as written', (
 
   it('stores 1.2 with number_as_written "1.3", says so in the warning, and shows it in the preview', async () => {
     const r = await importViaGraphQL({ text: gapped, format: 'MARKDOWN', publish: true });
-    expect(r.warnings.map((w: any) => w.message)).toContain('paper numbers jump from 1.1 to 1.3; stored as 1.2');
-    expect(r.preview.sections[0].papers.map((p: any) => [p.number, p.numberAsWritten])).toEqual([
+    expect(r.warnings.map((w) => w.message)).toContain('paper numbers jump from 1.1 to 1.3; stored as 1.2');
+    expect(r.preview.sections[0]!.papers.map((p) => [p.number, p.numberAsWritten])).toEqual([
       ['1.1', null],
       ['1.2', '1.3'],
       ['1.3', '1.4'],
     ]);
-    expect(r.issue.sections[0].papers.map((p: any) => [p.number, p.numberAsWritten, p.title])).toEqual([
+    expect(r.issue.sections[0]!.papers.map((p) => [p.number, p.numberAsWritten, p.title])).toEqual([
       ['1.1', null, 'First'],
       ['1.2', '1.3', 'Written Three'],
       ['1.3', '1.4', 'Written Four'],
@@ -369,7 +375,9 @@ describe('a numbering gap is stored contiguously, with the number as written', (
       (
         await gql(
           app,
-          `query($n: String!) { paper(issue: "2025-05-05", number: $n) { number numberAsWritten title } }`,
+          graphql(
+            `query PaperByNumber($n: String!) { paper(issue: "2025-05-05", number: $n) { number numberAsWritten title } }`,
+          ),
           { n: number },
         )
       ).body.data!.paper;
@@ -389,25 +397,25 @@ describe('a numbering gap is stored contiguously, with the number as written', (
 
   it('keeps number_as_written when an editor renumbers, and through export → import --replace', async () => {
     await importIssueText(tdb.db, gapped, md({ publish: true }));
-    const first = (await readIssue()).sections[0].papers[0];
+    const first = (await readIssue()).sections[0]!.papers[0]!;
     const del = await gql(
       app,
-      `mutation($id: ID!) { deletePaper(input: { id: $id }) { __typename } }`,
+      graphql(`mutation DeletePaper($id: ID!) { deletePaper(input: { id: $id }) { __typename } }`),
       { id: first.id },
       editor,
     );
     expect(del.body.data!.deletePaper.__typename).toBe('DeletePaperPayload');
     let issue = await readIssue();
-    expect(issue.sections[0].papers.map((p: any) => [p.number, p.numberAsWritten])).toEqual([
+    expect(issue.sections[0]!.papers.map((p) => [p.number, p.numberAsWritten])).toEqual([
       ['1.1', '1.3'],
       ['1.2', '1.4'],
     ]);
     // The export records the written numbers; importing it again keeps them (and the ids).
     expect(issue.markdown).toContain('### 1.1. Written Three\n<!-- written: 1.3 -->\n');
-    const ids = issue.sections[0].papers.map((p: any) => p.id);
+    const ids = issue.sections[0]!.papers.map((p) => p.id);
     await importIssueText(tdb.db, issue.markdown, md({ replace: true }));
     issue = await readIssue();
-    expect(issue.sections[0].papers.map((p: any) => [p.id, p.number, p.numberAsWritten])).toEqual([
+    expect(issue.sections[0]!.papers.map((p) => [p.id, p.number, p.numberAsWritten])).toEqual([
       [ids[0], '1.1', '1.3'],
       [ids[1], '1.2', '1.4'],
     ]);
@@ -461,8 +469,8 @@ describe('one-line fields of a Markdown import are read as inline Markdown', () 
     await importIssueText(tdb.db, text, md({ publish: true }));
     const issue = await readIssue();
     expect(issue.subtitle).toBe('Stay Updated with Recent Large Language Models Research');
-    expect(issue.sections[0].category.name).toBe('LLM Reasoning');
-    expect(issue.sections[0].papers[0].title).toBe('RM-R1: Reward Modeling as Reasoning');
+    expect(issue.sections[0]!.category.name).toBe('LLM Reasoning');
+    expect(issue.sections[0]!.papers[0]!.title).toBe('RM-R1: Reward Modeling as Reasoning');
     expect(issue.markdown).toContain('\nStay Updated with Recent Large Language Models Research\n');
     const [row] = await selectRows<{ toc: string[] }>(tdb.db, sql`SELECT table_of_contents AS toc FROM issues`);
     expect(row!.toc).toEqual(['LLM Reasoning', 'AT&T #1']);
@@ -503,9 +511,9 @@ describe('one-line fields of a Markdown import are read as inline Markdown', () 
     const issue = await readIssue();
     expect(issue.title).toBe(literal.title);
     expect(issue.subtitle).toBe(literal.subtitle);
-    expect(issue.asides[0].title).toBe(literal.aside);
-    expect(issue.sections[0].category.name).toBe(literal.category);
-    expect(issue.sections[0].papers[0].title).toBe(literal.paper);
+    expect(issue.asides[0]!.title).toBe(literal.aside);
+    expect(issue.sections[0]!.category.name).toBe(literal.category);
+    expect(issue.sections[0]!.papers[0]!.title).toBe(literal.paper);
     expect(issue.markdown).toBe(exported);
   });
 });
@@ -554,20 +562,28 @@ describe('the table of contents is stored and exported as written', () => {
   it('an edition made through the API derives it; adding a section to an imported one leaves the stored one', async () => {
     const made = await gql(
       app,
-      `mutation { createIssue(input: { slug: "api-made", title: "Made", weekStart: "2025-05-12" }) { ... on CreateIssuePayload { issue { id } } } }`,
+      graphql(
+        `mutation MakeIssue { createIssue(input: { slug: "api-made", title: "Made", weekStart: "2025-05-12" }) { ... on CreateIssuePayload { issue { id } } } }`,
+      ),
       {},
       editor,
     );
-    const issueId = made.body.data!.createIssue.issue.id;
+    const createIssue = made.body.data!.createIssue;
+    if (!('issue' in createIssue)) throw new Error('createIssue refused');
+    const issueId = createIssue.issue.id;
     await gql(
       app,
-      `mutation { createCategory(input: { name: "LLM Safety", slug: "llm-safety" }) { __typename } }`,
+      graphql(
+        `mutation MakeCategory { createCategory(input: { name: "LLM Safety", slug: "llm-safety" }) { __typename } }`,
+      ),
       {},
       editor,
     );
     await gql(
       app,
-      `mutation($i: ID!) { addPaper(input: { issueId: $i, category: "llm-safety", title: "Safe" }) { __typename } }`,
+      graphql(
+        `mutation AddSafe($i: ID!) { addPaper(input: { issueId: $i, category: "llm-safety", title: "Safe" }) { __typename } }`,
+      ),
       { i: issueId },
       editor,
     );
@@ -577,7 +593,9 @@ describe('the table of contents is stored and exported as written', () => {
     const imported = await readIssue();
     const added = await gql(
       app,
-      `mutation($i: ID!) { addPaper(input: { issueId: $i, category: "llm-safety", title: "Added" }) { __typename } }`,
+      graphql(
+        `mutation AddAdded($i: ID!) { addPaper(input: { issueId: $i, category: "llm-safety", title: "Added" }) { __typename } }`,
+      ),
       { i: imported.id },
       editor,
     );
@@ -605,17 +623,17 @@ describe('import warnings are stored with the edition', () => {
     },
   ]);
   const clean = markdownIssue([{ name: 'LLM Reasoning', papers: [{ title: 'A' }, { title: 'B' }] }]);
-  const WARNINGS = `query { issue(slug: "2025-05-05") { importWarnings { line message } } }`;
+  const WARNINGS = graphql(`query Warnings { issue(slug: "2025-05-05") { importWarnings { line message } } }`);
 
   it('every import replaces them; editors read them as Issue.importWarnings', async () => {
     const r = await importViaGraphQL({ text: withGap, format: 'MARKDOWN', publish: true });
     expect(r.warnings).toHaveLength(1);
     expect(r.issue.importWarnings).toEqual(r.warnings);
-    expect((await gql(app, WARNINGS, {}, editor)).body.data!.issue.importWarnings).toEqual(r.warnings);
+    expect((await gql(app, WARNINGS, {}, editor)).body.data!.issue!.importWarnings).toEqual(r.warnings);
 
     const replaced = await importIssueText(tdb.db, clean, md({ replace: true }));
     expect(replaced.warnings).toEqual([]);
-    expect((await gql(app, WARNINGS, {}, editor)).body.data!.issue.importWarnings).toEqual([]);
+    expect((await gql(app, WARNINGS, {}, editor)).body.data!.issue!.importWarnings).toEqual([]);
     await importIssueText(tdb.db, withGap, md({ replace: true }));
     const [row] = await selectRows<{ w: unknown }>(tdb.db, sql`SELECT import_warnings AS w FROM issues`);
     expect(row!.w).toEqual(r.warnings);
@@ -626,10 +644,10 @@ describe('import warnings are stored with the edition', () => {
     const res = await gql(app, WARNINGS);
     expect(errorCode(res)).toBe('FORBIDDEN');
     // only the field is withheld: the edition itself is there
-    expect(res.body.data!.issue.importWarnings).toBeNull();
+    expect(res.body.data!.issue!.importWarnings).toBeNull();
     expect(res.body.errors![0]!.path).toEqual(['issue', 'importWarnings']);
-    const plain = await gql(app, `query { issue(slug: "2025-05-05") { title } }`);
+    const plain = await gql(app, graphql(`query Title { issue(slug: "2025-05-05") { title } }`));
     expect(plain.body.errors).toBeUndefined();
-    expect(plain.body.data!.issue.title).toMatch(/Important/);
+    expect(plain.body.data!.issue!.title).toMatch(/Important/);
   });
 });

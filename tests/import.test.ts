@@ -12,6 +12,7 @@ import { type TestDb, createTestDb } from './helpers/db.js';
 import { authHeader } from './helpers/auth.js';
 import { REAL_TITLES } from './helpers/real-edition.js';
 import { gql } from './helpers/http.js';
+import { type ResultOf, type VariablesOf, graphql } from './graphql.js';
 import { repoRoot } from './helpers/server.js';
 
 const REAL = path.resolve(repoRoot, '..', 'shared', 'newsletter', 'important-llm-papers-2025-05-05.txt');
@@ -42,7 +43,7 @@ async function contentCounts() {
   return row!;
 }
 
-const IMPORT = `mutation($input: ImportIssueInput!) {
+const IMPORT = graphql(`mutation ImportIssue($input: ImportIssueInput!) {
   importIssue(input: $input) {
     __typename
     ... on ImportIssuePayload {
@@ -56,12 +57,28 @@ const IMPORT = `mutation($input: ImportIssueInput!) {
     ... on ParseError { line reason }
     ... on ValidationError { path }
   }
-}`;
+}`);
+type ImportResult = ResultOf<typeof IMPORT>['importIssue'];
 
-async function importText(input: Record<string, unknown>) {
+async function importText(input: VariablesOf<typeof IMPORT>['input']) {
   const res = await gql(app, IMPORT, { input }, editor);
   expect(res.body.errors).toBeUndefined();
   return res.body.data!.importIssue;
+}
+
+/** The result as one member of the union; throws when it is another (the test's expectations say which it should be). */
+function member<N extends ImportResult['__typename']>(
+  r: ImportResult,
+  name: N,
+): Extract<ImportResult, { __typename: N }> {
+  if (r.__typename !== name) throw new Error(`expected ${name}, got ${JSON.stringify(r)}`);
+  return r as Extract<ImportResult, { __typename: N }>;
+}
+
+/** An import that succeeded, with its edition (null only in a dry run). */
+async function imported(input: VariablesOf<typeof IMPORT>['input']) {
+  const r = member(await importText(input), 'ImportIssuePayload');
+  return { ...r, issue: r.issue! };
 }
 
 describe.skipIf(!existsSync(REAL))(
@@ -69,7 +86,7 @@ describe.skipIf(!existsSync(REAL))(
   () => {
     it('gives 1 issue, 5 sections, 15 papers with exact titles, the aside, the outro and a week warning', async () => {
       const text = readFileSync(REAL, 'utf8');
-      const r = await importText({ text, format: 'PLAIN_TEXT', weekStart: '2025-05-05', publish: true });
+      const r = await imported({ text, format: 'PLAIN_TEXT', weekStart: '2025-05-05', publish: true });
       expect(r.__typename).toBe('ImportIssuePayload');
       expect(r.created).toBe(true);
       expect(await contentCounts()).toEqual({ issues: 1, sections: 5, papers: 15, categories: 5 });
@@ -78,44 +95,44 @@ describe.skipIf(!existsSync(REAL))(
       expect(issue.weekStart).toBe('2025-05-05');
       expect(issue.weekEnd).toBe('2025-05-11');
       expect(issue.status).toBe('PUBLISHED');
-      expect(issue.sections.map((s: any) => s.category.name)).toEqual([
+      expect(issue.sections.map((s) => s.category.name)).toEqual([
         'LLM Progress & Technical Reports',
         'LLM Reasoning',
         'LLM Training & Fine-Tuning',
         'Vision Language Models',
         'LLM Evaluation',
       ]);
-      expect(issue.sections.map((s: any) => s.category.slug)).toContain('llm-training-fine-tuning');
-      const papers = issue.sections.flatMap((s: any) => s.papers);
-      expect(papers.map((p: any) => [p.number, p.title])).toEqual(REAL_TITLES);
+      expect(issue.sections.map((s) => s.category.slug)).toContain('llm-training-fine-tuning');
+      const papers = issue.sections.flatMap((s) => s.papers);
+      expect(papers.map((p) => [p.number, p.title])).toEqual(REAL_TITLES);
       // every summary line of the file is in the right paper: compare paragraphs with the lines between headings
       const lines = text.split('\n').map((l) => l.trim());
       for (const p of papers) {
         const start = lines.findIndex((l) => l === `${p.number}. ${p.title}`);
         expect(start, p.number).toBeGreaterThan(0);
-        const firstParagraph = p.summary.split('\n\n')[0].replace(/^- /, '');
+        const firstParagraph = p.summary.split('\n\n')[0]!.replace(/^- /, '');
         expect(lines[start + 1]).toBe(firstParagraph);
       }
       // the e-book promo is an aside, not in the intro nor in any paper
       expect(issue.asides).toHaveLength(1);
-      expect(issue.asides[0].title).toMatch(/^My New E-Book/);
+      expect(issue.asides[0]!.title).toMatch(/^My New E-Book/);
       expect(issue.intro).not.toMatch(/E-Book|ebook/i);
       for (const p of papers) expect(p.summary).not.toMatch(/ebook|mentoring/i);
       // the mentoring lines are the outro; the last paper ends with its own last sentence
       expect(issue.outro).toMatch(/^Are you looking to start a career/);
       expect(issue.outro).toContain('https://lnkd.in/dXeg3KPW');
       expect(issue.outro).toContain('https://lnkd.in/dtdUYBrM');
-      expect(papers[14].summary.trim().endsWith('socially adept language agents.')).toBe(true);
+      expect(papers[14]!.summary.trim().endsWith('socially adept language agents.')).toBe(true);
       // the week range problem is flagged with its line
-      const weekWarnings = r.warnings.filter((w: any) => /week|7|days/i.test(w.message));
+      const weekWarnings = r.warnings.filter((w) => /week|7|days/i.test(w.message));
       expect(weekWarnings.length).toBeGreaterThan(0);
-      expect(weekWarnings.some((w: any) => w.line === 1)).toBe(true);
+      expect(weekWarnings.some((w) => w.line === 1)).toBe(true);
     });
 
     it('without a week override the suspicious range is imported as written, and flagged', async () => {
-      const r = await importText({ text: readFileSync(REAL, 'utf8'), dryRun: true });
+      const r = member(await importText({ text: readFileSync(REAL, 'utf8'), dryRun: true }), 'ImportIssuePayload');
       expect(r.preview.weekStart).toBe('2025-04-05');
-      expect(r.warnings.some((w: any) => /First Week of May 2025/i.test(w.message))).toBe(true);
+      expect(r.warnings.some((w) => /First Week of May 2025/i.test(w.message))).toBe(true);
     });
   },
 );
@@ -126,43 +143,44 @@ describe('importIssue', () => {
   it('dry run returns the preview and warnings and writes nothing', async () => {
     const r = await importText({ text: clean(), dryRun: true });
     expect(r.__typename).toBe('ImportIssuePayload');
-    expect(r.dryRun).toBe(true);
-    expect(r.issue).toBeNull();
-    expect(r.preview.paperCount).toBeGreaterThan(0);
-    expect(r.preview.sections[0].papers[0].number).toBe('1.1');
+    const payload = member(r, 'ImportIssuePayload');
+    expect(payload.dryRun).toBe(true);
+    expect(payload.issue).toBeNull();
+    expect(payload.preview.paperCount).toBeGreaterThan(0);
+    expect(payload.preview.sections[0]!.papers[0]!.number).toBe('1.1');
     expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
   });
 
   it('a second import of the same slug is a ConflictError; with replace it replaces atomically', async () => {
-    const first = await importText({ text: clean() });
+    const first = await imported({ text: clean() });
     expect(first.created).toBe(true);
     expect(first.issue.status).toBe('DRAFT');
     const before = await contentCounts();
     const again = await importText({ text: clean() });
     expect(again).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT' });
-    expect(again.message).toMatch(/already exists/);
+    expect(member(again, 'ConflictError').message).toMatch(/already exists/);
     expect(await contentCounts()).toEqual(before);
 
     // replace with an edited text: one paper fewer, a changed title
     const edited = first.issue.markdown.replace(/^### 1\.1\. .*$/m, '### 1.1. A Replaced Title');
-    const replaced = await importText({ text: edited, format: 'MARKDOWN', replace: true, publish: true });
+    const replaced = await imported({ text: edited, format: 'MARKDOWN', replace: true, publish: true });
     expect(replaced.__typename).toBe('ImportIssuePayload');
     expect(replaced.created).toBe(false);
     expect(replaced.issue.id).toBe(first.issue.id);
     expect(replaced.issue.status).toBe('PUBLISHED');
-    expect(replaced.issue.sections[0].papers[0].title).toBe('A Replaced Title');
+    expect(replaced.issue.sections[0]!.papers[0]!.title).toBe('A Replaced Title');
     expect(await contentCounts()).toEqual(before);
   });
 
   it('categories are matched by slug, case- and punctuation-insensitively', async () => {
     await importText({ text: clean() });
     const cats =
-      (await gql(app, `{ __typename }`)) &&
+      (await gql(app, graphql(`query Typename { __typename }`))) &&
       (await selectRows<{ slug: string; name: string }>(tdb.db, sql`SELECT slug, name FROM categories ORDER BY id`));
-    const md = (await importText({ text: clean(), dryRun: true })).preview;
+    const md = member(await importText({ text: clean(), dryRun: true }), 'ImportIssuePayload').preview;
     const renamed = clean().replace(
-      md.sections[0].categoryName,
-      md.sections[0].categoryName.toUpperCase().replace(/ /g, '  '),
+      md.sections[0]!.categoryName,
+      md.sections[0]!.categoryName.toUpperCase().replace(/ /g, '  '),
     );
     await importText({ text: renamed, slug: 'another-slug' });
     const after = await selectRows<{ slug: string }>(tdb.db, sql`SELECT slug FROM categories ORDER BY id`);
@@ -199,7 +217,7 @@ describe('importIssue', () => {
       strict: true,
     });
     expect(strict).toMatchObject({ __typename: 'ParseError', reason: 'NUMBERING' });
-    expect(strict.line).toBeGreaterThan(0);
+    expect(member(strict, 'ParseError').line).toBeGreaterThan(0);
     expect(await contentCounts()).toEqual({ issues: 0, sections: 0, papers: 0, categories: 0 });
   });
 
@@ -214,8 +232,8 @@ describe('importIssue', () => {
       sql.raw('CREATE TRIGGER papers_boom BEFORE INSERT ON papers FOR EACH ROW EXECUTE FUNCTION reject_boom()'),
     );
     try {
-      const md = (await importText({ text: clean(), dryRun: true })).preview;
-      const lastTitle = md.sections.at(-1).papers.at(-1).title;
+      const md = member(await importText({ text: clean(), dryRun: true }), 'ImportIssuePayload').preview;
+      const lastTitle = md.sections.at(-1)!.papers.at(-1)!.title;
       const res = await gql(app, IMPORT, { input: { text: clean().replace(lastTitle, `${lastTitle} BOOM`) } }, editor);
       expect(res.body.errors?.[0]?.message).toBe('Unexpected error.');
       expect(JSON.stringify(res.body)).not.toMatch(/boom|insert|papers/i);
@@ -291,13 +309,17 @@ describe('importIssue', () => {
   it('the same request sees the new data (no stale loader cache)', async () => {
     const res = await gql(
       app,
-      `mutation($t: String!) { importIssue(input: { text: $t, publish: true }) { ... on ImportIssuePayload { issue { slug paperCount } } } }`,
+      graphql(
+        `mutation ImportAndCount($t: String!) { importIssue(input: { text: $t, publish: true }) { ... on ImportIssuePayload { issue { slug paperCount } } } }`,
+      ),
       { t: clean() },
       editor,
     );
-    expect(res.body.data!.importIssue.issue.paperCount).toBeGreaterThan(0);
-    const latest = await gql(app, `{ latestIssue { slug paperCount } }`);
-    expect(latest.body.data!.latestIssue).toEqual(res.body.data!.importIssue.issue);
+    const result = res.body.data!.importIssue;
+    const issue = 'issue' in result ? result.issue : undefined;
+    expect(issue!.paperCount).toBeGreaterThan(0);
+    const latest = await gql(app, graphql(`query LatestCount { latestIssue { slug paperCount } }`));
+    expect(latest.body.data!.latestIssue).toEqual(issue);
   });
 });
 
@@ -305,22 +327,22 @@ describe('export', () => {
   const clean = () => readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8');
 
   it('Issue.markdown round-trips: export → import → export is identical, structure too', async () => {
-    const first = await importText({ text: clean(), publish: true });
+    const first = await imported({ text: clean(), publish: true });
     const md1 = first.issue.markdown;
-    const second = await importText({ text: md1, format: 'MARKDOWN', replace: true });
+    const second = await imported({ text: md1, format: 'MARKDOWN', replace: true });
     expect(second.issue.markdown).toBe(md1);
-    const strip = (i: any) => ({ ...i, markdown: undefined });
+    const strip = (i: typeof first.issue) => ({ ...i, markdown: undefined });
     expect(strip(second.issue)).toEqual(strip(first.issue));
   });
 
   it('GET /issues/SLUG.md serves the same text; unknown and draft editions are 404', async () => {
-    const pub = await importText({ text: clean(), publish: true });
+    const pub = await imported({ text: clean(), publish: true });
     const res = await app.fetch(`http://localhost/issues/${pub.issue.slug}.md`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/markdown/);
     expect(await res.text()).toBe(pub.issue.markdown);
     expect((await app.fetch('http://localhost/issues/nope.md')).status).toBe(404);
-    const draft = await importText({ text: clean(), slug: 'a-draft' });
+    const draft = await imported({ text: clean(), slug: 'a-draft' });
     expect(draft.issue.status).toBe('DRAFT');
     expect((await app.fetch('http://localhost/issues/a-draft.md')).status).toBe(404);
     expect((await app.fetch(`http://localhost/issues/${pub.issue.slug}.md`, { method: 'POST' })).status).toBe(405);
@@ -339,8 +361,10 @@ describe('the import and export commands', () => {
       try {
         const stdout = execFileSync(tsx, args, { cwd: repoRoot, env, encoding: 'utf8', stdio: 'pipe' });
         return { code: 0, stdout, stderr: '' };
-      } catch (err: any) {
-        return { code: err.status as number, stdout: String(err.stdout), stderr: String(err.stderr) };
+      } catch (err) {
+        // execFileSync's error carries the exit status and both outputs
+        const failed = err as { status: number; stdout: unknown; stderr: unknown };
+        return { code: failed.status, stdout: String(failed.stdout), stderr: String(failed.stderr) };
       }
     };
     try {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { generateArchive } from '../src/fixtures/generate.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
-import { errorCode, gql } from './helpers/http.js';
+import { type GraphQLResponse, errorCode, gql } from './helpers/http.js';
+import { graphql } from './graphql.js';
 
 // 30 weekly editions × 10 papers = 300 papers, spread over 6 categories.
 const ISSUES = 30;
@@ -20,12 +21,18 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-type Page = { edges: Array<{ cursor: string; node: { id: string; key: string } }>; pageInfo: any; totalCount: number };
+type Page = {
+  edges: Array<{ cursor: string; node: { id: string; key: string } }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+};
+/** The page arguments of a walk: first/after forward, last/before backward (the others are left out). */
+type PageArgs = { first?: number; after?: string | null; last?: number; before?: string | null };
 
 /** Walks a connection to its end with first/after or last/before, returning node ids in list order. */
-async function walk(
-  field: (args: string) => string,
-  pick: (data: any) => Page,
+async function walk<T>(
+  fetchPage: (args: PageArgs) => Promise<GraphQLResponse<T>>,
+  pick: (data: T) => Page,
   size: number,
   backward: boolean,
 ): Promise<{ ids: string[]; pages: number; totalCount: number }> {
@@ -34,10 +41,10 @@ async function walk(
   let pages = 0;
   let totalCount = -1;
   for (;;) {
-    const args = backward ? `last: ${size}, before: $cursor` : `first: ${size}, after: $cursor`;
-    const res = await gql(app, `query($cursor: String) { ${field(args)} }`, { cursor });
+    const args: PageArgs = backward ? { last: size, before: cursor } : { first: size, after: cursor };
+    const res = await fetchPage(args);
     expect(res.body.errors).toBeUndefined();
-    const page = pick(res.body.data);
+    const page = pick(res.body.data!);
     totalCount = page.totalCount;
     pages++;
     const nodes = page.edges.map((e) => e.node.id);
@@ -52,13 +59,23 @@ async function walk(
   return { ids, pages, totalCount };
 }
 
-const paperFields = `totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id key: number } }`;
+const PaperPage = graphql(`
+  fragment PaperPage on PaperConnection {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id key: number } }
+  }
+`);
 
 describe('keyset pagination', () => {
   it('Query.papers: forward and backward walks give every paper once, in the same order', async () => {
-    const field = (a: string) => `papers(${a}) { ${paperFields} }`;
-    const fwd = await walk(field, (d) => d.papers, 7, false);
-    const bwd = await walk(field, (d) => d.papers, 11, true);
+    const PAPERS = graphql(
+      `query PapersWalk($first: Int, $after: String, $last: Int, $before: String) {
+        papers(first: $first, after: $after, last: $last, before: $before) { ...PaperPage }
+      }`,
+      [PaperPage],
+    );
+    const page = (args: PageArgs) => gql(app, PAPERS, args);
+    const fwd = await walk(page, (d) => d.papers, 7, false);
+    const bwd = await walk(page, (d) => d.papers, 11, true);
     expect(fwd.totalCount).toBe(ISSUES * PER_ISSUE);
     expect(fwd.ids).toHaveLength(ISSUES * PER_ISSUE);
     expect(new Set(fwd.ids).size).toBe(ISSUES * PER_ISSUE);
@@ -67,30 +84,35 @@ describe('keyset pagination', () => {
   });
 
   it('Query.papers: newest edition first, numbers ascending inside an edition; ASC reverses the editions only', async () => {
-    const q = (dir: string) =>
+    const q = (dir: 'ASC' | 'DESC') =>
       gql(
         app,
-        `{ papers(first: 25, orderBy: { field: WEEK, direction: ${dir} }) { nodes { number issue { weekStart } } } }`,
+        graphql(
+          `query PapersByWeek($dir: OrderDirection!) { papers(first: 25, orderBy: { field: WEEK, direction: $dir }) { nodes { number issue { weekStart } } } }`,
+        ),
+        { dir },
       );
     const desc = (await q('DESC')).body.data!.papers.nodes;
     const asc = (await q('ASC')).body.data!.papers.nodes;
-    const weeksDesc = desc.map((n: any) => n.issue.weekStart);
+    const weeksDesc = desc.map((n) => n.issue.weekStart);
     expect(weeksDesc).toEqual([...weeksDesc].sort().reverse());
-    const weeksAsc = asc.map((n: any) => n.issue.weekStart);
+    const weeksAsc = asc.map((n) => n.issue.weekStart);
     expect(weeksAsc).toEqual([...weeksAsc].sort());
-    const firstWeek = desc.filter((n: any) => n.issue.weekStart === weeksDesc[0]).map((n: any) => n.number);
-    expect(firstWeek).toEqual(
-      [...firstWeek].sort((a: string, b: string) => a.localeCompare(b, 'en', { numeric: true })),
-    );
-    expect(asc[0].number).toBe('1.1');
+    const firstWeek = desc.filter((n) => n.issue.weekStart === weeksDesc[0]).map((n) => n.number);
+    expect(firstWeek).toEqual([...firstWeek].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })));
+    expect(asc[0]!.number).toBe('1.1');
   });
 
   it('Query.issues: forward/backward in both orders', async () => {
-    for (const direction of ['DESC', 'ASC']) {
-      const field = (a: string) =>
-        `issues(${a}, orderBy: { field: WEEK_START, direction: ${direction} }) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id key: weekStart } } }`;
-      const fwd = await walk(field, (d) => d.issues, 4, false);
-      const bwd = await walk(field, (d) => d.issues, 6, true);
+    const ISSUES_WALK = graphql(
+      `query IssuesWalk($first: Int, $after: String, $last: Int, $before: String, $direction: OrderDirection!) {
+        issues(first: $first, after: $after, last: $last, before: $before, orderBy: { field: WEEK_START, direction: $direction }) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id key: weekStart } } }
+      }`,
+    );
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const page = (args: PageArgs) => gql(app, ISSUES_WALK, { ...args, direction });
+      const fwd = await walk(page, (d) => d.issues, 4, false);
+      const bwd = await walk(page, (d) => d.issues, 6, true);
       expect(fwd.ids).toHaveLength(ISSUES);
       expect(new Set(fwd.ids).size).toBe(ISSUES);
       expect(bwd.ids).toEqual(fwd.ids);
@@ -99,16 +121,28 @@ describe('keyset pagination', () => {
   }, 60_000);
 
   it('Category.papers pages through one category without duplicates or gaps', async () => {
-    const cats = await gql(app, `{ categories { slug paperCount } }`);
-    const cat = cats.body.data!.categories[0];
-    const field = (a: string) => `category(slug: "${cat.slug}") { papers(${a}) { ${paperFields} } }`;
-    const fwd = await walk(field, (d) => d.category.papers, 9, false);
-    const bwd = await walk(field, (d) => d.category.papers, 5, true);
+    const cats = await gql(app, graphql(`query CategoryCounts { categories { slug paperCount } }`));
+    const cat = cats.body.data!.categories[0]!;
+    const CATEGORY_WALK = graphql(
+      `query CategoryWalk($slug: String!, $first: Int, $after: String, $last: Int, $before: String) {
+        category(slug: $slug) { papers(first: $first, after: $after, last: $last, before: $before) { ...PaperPage } }
+      }`,
+      [PaperPage],
+    );
+    const page = (args: PageArgs) => gql(app, CATEGORY_WALK, { ...args, slug: cat.slug });
+    const fwd = await walk(page, (d) => d.category!.papers, 9, false);
+    const bwd = await walk(page, (d) => d.category!.papers, 5, true);
     expect(fwd.ids).toHaveLength(cat.paperCount);
     expect(new Set(fwd.ids).size).toBe(cat.paperCount);
     expect(bwd.ids).toEqual(fwd.ids);
+    const FILTERED_WALK = graphql(
+      `query FilteredWalk($slug: String!, $first: Int, $after: String, $last: Int, $before: String) {
+        papers(first: $first, after: $after, last: $last, before: $before, filter: { categories: [$slug] }) { ...PaperPage }
+      }`,
+      [PaperPage],
+    );
     const all = await walk(
-      (a) => `papers(${a}, filter: { categories: ["${cat.slug}"] }) { ${paperFields} }`,
+      (args) => gql(app, FILTERED_WALK, { ...args, slug: cat.slug }),
       (d) => d.papers,
       100,
       false,
@@ -117,57 +151,76 @@ describe('keyset pagination', () => {
   });
 
   it('Issue.papers pages through one edition', async () => {
-    const field = (a: string) => `latestIssue { papers(${a}) { ${paperFields} } }`;
-    const fwd = await walk(field, (d) => d.latestIssue.papers, 3, false);
-    const bwd = await walk(field, (d) => d.latestIssue.papers, 4, true);
+    const LATEST_WALK = graphql(
+      `query LatestWalk($first: Int, $after: String, $last: Int, $before: String) {
+        latestIssue { papers(first: $first, after: $after, last: $last, before: $before) { ...PaperPage } }
+      }`,
+      [PaperPage],
+    );
+    const page = (args: PageArgs) => gql(app, LATEST_WALK, args);
+    const fwd = await walk(page, (d) => d.latestIssue!.papers, 3, false);
+    const bwd = await walk(page, (d) => d.latestIssue!.papers, 4, true);
     expect(fwd.ids).toHaveLength(PER_ISSUE);
     expect(bwd.ids).toEqual(fwd.ids);
   });
 
   it('filters: issue slug, week range, several categories', async () => {
-    const issues = await gql(app, `{ issues(first: 3) { nodes { slug weekStart } } }`);
-    const [newest, , third] = issues.body.data!.issues.nodes;
+    const issues = await gql(app, graphql(`query ThreeIssues { issues(first: 3) { nodes { slug weekStart } } }`));
+    const nodes = issues.body.data!.issues.nodes;
+    const newest = nodes[0]!;
+    const third = nodes[2]!;
     const byIssue = await gql(
       app,
-      `query($s: String) { papers(first: 100, filter: { issue: $s }) { totalCount nodes { issue { slug } } } }`,
+      graphql(
+        `query ByIssue($s: String) { papers(first: 100, filter: { issue: $s }) { totalCount nodes { issue { slug } } } }`,
+      ),
       {
         s: newest.slug,
       },
     );
     expect(byIssue.body.data!.papers.totalCount).toBe(PER_ISSUE);
-    expect(byIssue.body.data!.papers.nodes.every((n: any) => n.issue.slug === newest.slug)).toBe(true);
+    expect(byIssue.body.data!.papers.nodes.every((n) => n.issue.slug === newest.slug)).toBe(true);
     const range = await gql(
       app,
-      `query($f: Date, $t: Date) { papers(first: 100, filter: { weekFrom: $f, weekTo: $t }) { totalCount } issues(filter: { weekFrom: $f, weekTo: $t }) { totalCount nodes { weekStart } } }`,
+      graphql(
+        `query ByWeeks($f: Date, $t: Date) { papers(first: 100, filter: { weekFrom: $f, weekTo: $t }) { totalCount } issues(filter: { weekFrom: $f, weekTo: $t }) { totalCount nodes { weekStart } } }`,
+      ),
       { f: third.weekStart, t: newest.weekStart },
     );
     expect(range.body.data!.papers.totalCount).toBe(3 * PER_ISSUE);
     expect(range.body.data!.issues.totalCount).toBe(3);
-    const cats = (await gql(app, `{ categories { slug paperCount } }`)).body.data!.categories;
-    const two = cats.slice(0, 2);
-    const multi = await gql(app, `query($c: [String!]) { papers(filter: { categories: $c }) { totalCount } }`, {
-      c: two.map((c: any) => c.slug),
-    });
-    expect(multi.body.data!.papers.totalCount).toBe(two[0].paperCount + two[1].paperCount);
-    const none = await gql(app, `{ papers(filter: { categories: ["no-such-category"] }) { totalCount nodes { id } } }`);
+    const cats = (await gql(app, graphql(`query CategoryCounts { categories { slug paperCount } }`))).body.data!
+      .categories;
+    const [first, second] = cats.slice(0, 2) as [(typeof cats)[number], (typeof cats)[number]];
+    const multi = await gql(
+      app,
+      graphql(`query ByCategories($c: [String!]) { papers(filter: { categories: $c }) { totalCount } }`),
+      { c: [first.slug, second.slug] },
+    );
+    expect(multi.body.data!.papers.totalCount).toBe(first.paperCount + second.paperCount);
+    const none = await gql(
+      app,
+      graphql(`query NoCategory { papers(filter: { categories: ["no-such-category"] }) { totalCount nodes { id } } }`),
+    );
     expect(none.body.data!.papers).toEqual({ totalCount: 0, nodes: [] });
   });
 
   it('page sizes must be 1 to 100: a clear error, not a silent clamp', async () => {
+    // Literal arguments out of range, built per case: deliberately refused documents, only their errors are read.
     for (const arg of ['first: 0', 'first: 101', 'first: -1', 'last: 101', 'last: 0', 'first: 2, last: 2']) {
-      const res = await gql(app, `{ papers(${arg}) { totalCount } }`);
+      const res = await gql<{ papers: { totalCount: number } }>(app, `{ papers(${arg}) { totalCount } }`);
       expect(errorCode(res), arg).toBe('BAD_USER_INPUT');
       expect(res.body.errors![0]!.message).toMatch(/first|last/);
     }
-    const nested = await gql(app, `{ categories { papers(first: 500) { totalCount } } }`);
+    const nested = await gql(app, graphql(`query NestedTooLong { categories { papers(first: 500) { totalCount } } }`));
     expect(errorCode(nested)).toBe('BAD_USER_INPUT');
-    const ok = await gql(app, `{ papers(first: 100) { edges { cursor } } }`);
+    const ok = await gql(app, graphql(`query FullPage { papers(first: 100) { edges { cursor } } }`));
     expect(ok.body.data!.papers.edges).toHaveLength(100);
   });
 
   it('malformed cursors are BAD_USER_INPUT errors; cursors of another connection too', async () => {
-    const issueCursor = (await gql(app, `{ issues(first: 1) { pageInfo { endCursor } } }`)).body.data!.issues.pageInfo
-      .endCursor;
+    const issueCursor = (await gql(app, graphql(`query IssueCursor { issues(first: 1) { pageInfo { endCursor } } }`)))
+      .body.data!.issues.pageInfo.endCursor!;
     const bad = [
       'not a cursor',
       '',
@@ -179,19 +232,29 @@ describe('keyset pagination', () => {
       'x'.repeat(10_000),
     ];
     for (const after of bad) {
-      const res = await gql(app, `query($a: String) { papers(first: 2, after: $a) { totalCount } }`, { a: after });
+      const res = await gql(
+        app,
+        graphql(`query PapersAfter($a: String) { papers(first: 2, after: $a) { totalCount } }`),
+        { a: after },
+      );
       expect(errorCode(res), after.slice(0, 30)).toBe('BAD_USER_INPUT');
     }
-    const res = await gql(app, `query($b: String) { issues(last: 2, before: $b) { totalCount } }`, { b: 'zzz' });
+    const res = await gql(
+      app,
+      graphql(`query IssuesBefore($b: String) { issues(last: 2, before: $b) { totalCount } }`),
+      { b: 'zzz' },
+    );
     expect(errorCode(res)).toBe('BAD_USER_INPUT');
   });
 
   it('a cursor stays valid as a position: paging after the last item gives an empty page', async () => {
-    const last = await gql(app, `{ papers(last: 1) { pageInfo { endCursor } } }`);
+    const last = await gql(app, graphql(`query LastCursor { papers(last: 1) { pageInfo { endCursor } } }`));
     const cursor = last.body.data!.papers.pageInfo.endCursor;
     const after = await gql(
       app,
-      `query($c: String) { papers(first: 5, after: $c) { edges { cursor } pageInfo { hasNextPage hasPreviousPage } } }`,
+      graphql(
+        `query AfterLast($c: String) { papers(first: 5, after: $c) { edges { cursor } pageInfo { hasNextPage hasPreviousPage } } }`,
+      ),
       { c: cursor },
     );
     expect(after.body.data!.papers.edges).toEqual([]);

@@ -6,7 +6,8 @@ import { seedSample } from '../src/fixtures/seed.js';
 import { createResponseCache } from '../src/http/pipeline/response-cache.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
-import { gql } from './helpers/http.js';
+import { documentText, gql } from './helpers/http.js';
+import { type ResultOf, graphql } from './graphql.js';
 
 let tdb: TestDb;
 let editor: Record<string, string>;
@@ -20,8 +21,9 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-const READ =
-  '{ latestIssue { id version title sections { number papers { number title } } } papers(first: 3) { totalCount nodes { title } } }';
+const READ = graphql(
+  `{ latestIssue { id version title sections { number papers { number title } } } papers(first: 3) { totalCount nodes { title } } }`,
+);
 
 async function readCounted(app: App) {
   tdb.resetStatements();
@@ -31,11 +33,13 @@ async function readCounted(app: App) {
 }
 
 async function rename(app: App, title: string) {
-  const { id, version } = (await gql(app, '{ issue(slug: "2025-05-05") { id version } }', undefined, editor)).body.data!
-    .issue;
+  const { id, version } = (await gql(app, graphql(`{ issue(slug: "2025-05-05") { id version } }`), undefined, editor))
+    .body.data!.issue!;
   const res = await gql(
     app,
-    `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`,
+    graphql(
+      `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`,
+    ),
     { id, v: version, t: title },
     editor,
   );
@@ -54,20 +58,23 @@ describe('response cache (in memory)', () => {
     for (let i = 1; i <= 3; i++) {
       await rename(app, `Renamed ${i}`);
       const after = await readCounted(app);
-      expect(after.data.latestIssue.title).toBe(`Renamed ${i}`);
+      expect(after.data.latestIssue!.title).toBe(`Renamed ${i}`);
       expect(after.statements).toBeGreaterThan(0);
     }
     // a paper change (an entity deep inside the cached result) invalidates too
     await readCounted(app);
-    const paper = (await gql(app, '{ paper(issue: "2025-05-05", number: "1.1") { id version } }', undefined, editor))
-      .body.data!.paper;
+    const paper = (
+      await gql(app, graphql(`{ paper(issue: "2025-05-05", number: "1.1") { id version } }`), undefined, editor)
+    ).body.data!.paper!;
     await gql(
       app,
-      `mutation($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "A new first title" }) { __typename } }`,
+      graphql(
+        `mutation($id: ID!, $v: Int!) { updatePaper(input: { id: $id, version: $v, title: "A new first title" }) { __typename } }`,
+      ),
       { id: paper.id, v: paper.version },
       editor,
     );
-    expect((await readCounted(app)).data.latestIssue.sections[0].papers[0].title).toBe('A new first title');
+    expect((await readCounted(app)).data.latestIssue!.sections[0]!.papers[0]!.title).toBe('A new first title');
   });
 
   it('a miss is computed by the compiled executor and stored by the cache, without warnings; hits are identical', async () => {
@@ -89,10 +96,12 @@ describe('response cache (in memory)', () => {
 
   it('never serves a draft to an anonymous reader; requests with a token bypass the cache', async () => {
     const app = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000 }) });
-    const q = '{ issues(filter: { status: DRAFT }) { totalCount nodes { slug } } }';
+    const q = graphql(`{ issues(filter: { status: DRAFT }) { totalCount nodes { slug } } }`);
     await gql(
       app,
-      `mutation { createIssue(input: { slug: "cached-draft", title: "Draft", weekStart: "2026-03-02" }) { __typename } }`,
+      graphql(
+        `mutation { createIssue(input: { slug: "cached-draft", title: "Draft", weekStart: "2026-03-02" }) { __typename } }`,
+      ),
       undefined,
       editor,
     );
@@ -107,7 +116,8 @@ describe('response cache (in memory)', () => {
 
   it('ETag / If-None-Match on GET queries: 304 until something changes', async () => {
     const app = createApp({ db: tdb.db, responseCache: createResponseCache({ ttlMs: 60_000 }) });
-    const url = `http://localhost/graphql?query=${encodeURIComponent('{ latestIssue { title } }')}`;
+    const LATEST_TITLE = graphql(`{ latestIssue { title } }`);
+    const url = `http://localhost/graphql?query=${encodeURIComponent(documentText(LATEST_TITLE))}`;
     const headers = { 'x-graphql-yoga-csrf': '1', accept: 'application/json' };
     const first = await app.fetch(url, { headers });
     expect(first.status).toBe(200);
@@ -122,7 +132,8 @@ describe('response cache (in memory)', () => {
     await rename(app, 'Changed behind the ETag');
     const changed = await app.fetch(url, { headers: { ...headers, 'if-none-match': etag! } });
     expect(changed.status).toBe(200);
-    expect(((await changed.json()) as any).data.latestIssue.title).toBe('Changed behind the ETag');
+    const body = (await changed.json()) as { data: ResultOf<typeof LATEST_TITLE> };
+    expect(body.data.latestIssue!.title).toBe('Changed behind the ETag');
   });
 });
 
@@ -146,7 +157,7 @@ describe.skipIf(!process.env.REDIS_URL)('response cache shared through Redis (ne
       for (let i = 1; i <= 3; i++) {
         await rename(b, `Through B ${i}`);
         const seen = await readCounted(a);
-        expect(seen.data.latestIssue.title).toBe(`Through B ${i}`);
+        expect(seen.data.latestIssue!.title).toBe(`Through B ${i}`);
       }
     } finally {
       redisA.disconnect();

@@ -10,6 +10,14 @@ import { type ResponseCacheOptions, createResponseCache } from '../src/http/pipe
 import { MAX_BODY_BYTES, type TierServed } from '../src/http/pipeline/response-tier.js';
 import { authHeader } from './helpers/auth.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
+import {
+  type AnyDocument,
+  type GraphQLErrorBody,
+  type ResultOfDocument,
+  costOf,
+  documentText,
+} from './helpers/http.js';
+import { graphql } from './graphql.js';
 
 let tdb: TestDb;
 let editor: Record<string, string>;
@@ -27,7 +35,9 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-const READ = '{ latestIssue { id title sections { number papers { number title } } } }';
+const READ_DOCUMENT = graphql(`{ latestIssue { id title sections { number papers { number title } } } }`);
+// The tier works on the request's bytes: the tests send this text as it is, padded or not.
+const READ = documentText(READ_DOCUMENT);
 const GENEROUS: LimitsOptions = {
   rateLimit: { points: 1_000_000, durationSec: 3600, maxInFlight: 100 },
   trustProxy: false,
@@ -55,19 +65,27 @@ async function serve(options: { cache?: Partial<ResponseCacheOptions>; limits?: 
   return { url, served, cache, limits };
 }
 
-async function post(
+/** A response body as read here: `data` is the document's result; for a text, READ's (the texts sent are READ's bytes or a refused query). */
+interface Body<T> {
+  data?: T | null;
+  errors?: GraphQLErrorBody[];
+  extensions?: Record<string, unknown>;
+}
+
+async function post<D extends AnyDocument | string>(
   url: string,
-  query: string,
+  query: D,
   headers: Record<string, string> = {},
   variables?: Record<string, unknown>,
 ) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: typeof query === 'string' ? query : documentText(query), variables }),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: JSON.parse(text || 'null') as any };
+  type Data = D extends string ? ResultOfDocument<typeof READ_DOCUMENT> : ResultOfDocument<D>;
+  return { status: res.status, headers: res.headers, text, json: JSON.parse(text || 'null') as Body<Data> };
 }
 
 /** Response headers without those made per request. */
@@ -76,14 +94,17 @@ function stableHeaders(headers: Headers) {
 }
 
 async function rename(url: string, title: string) {
-  const { id, version } = (await post(url, '{ issue(slug: "2025-05-05") { id version } }', editor)).json.data.issue;
+  const { id, version } = (await post(url, graphql(`{ issue(slug: "2025-05-05") { id version } }`), editor)).json.data!
+    .issue!;
   const res = await post(
     url,
-    `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`,
+    graphql(
+      `mutation($id: ID!, $v: Int!, $t: String!) { updateIssue(input: { id: $id, version: $v, title: $t }) { __typename } }`,
+    ),
     editor,
     { id, v: version, t: title },
   );
-  expect(res.json.data.updateIssue.__typename).toBe('UpdateIssuePayload');
+  expect(res.json.data!.updateIssue.__typename).toBe('UpdateIssuePayload');
 }
 
 describe('response tier (before Yoga)', () => {
@@ -111,9 +132,9 @@ describe('response tier (before Yoga)', () => {
     expect(third.headers.get('x-request-id')).toBe('tier-1');
 
     // each answer is charged the points of the cost the result was computed with, and says so in its headers
-    const cost = first.json.extensions.cost.requested as number;
+    const cost = costOf(first.json)!.requested;
     expect(cost).toBeGreaterThan(1);
-    const points = first.json.extensions.cost.points as number;
+    const points = costOf(first.json)!.points!;
     expect(points).toBe(pointsOf(cost));
     const remaining = (r: { headers: Headers }) => Number(r.headers.get('x-ratelimit-remaining'));
     expect(remaining(first) - remaining(second)).toBe(points);
@@ -138,7 +159,7 @@ describe('response tier (before Yoga)', () => {
     for (let i = 1; i <= 3; i++) {
       await rename(url, `Tier rename ${i}`);
       const after = await post(url, READ);
-      expect(after.json.data.latestIssue.title).toBe(`Tier rename ${i}`);
+      expect(after.json.data!.latestIssue!.title).toBe(`Tier rename ${i}`);
       expect((await post(url, READ)).text).toBe(after.text);
       expect((await post(url, READ)).text).toBe(after.text);
     }
@@ -238,10 +259,10 @@ describe('response tier (before Yoga)', () => {
     limits.inFlight.set('ip:127.0.0.1', 5);
     const crowded = await post(url, READ);
     expect(crowded.status).toBe(429);
-    expect(crowded.json.errors[0].message).toMatch(/in flight/);
+    expect(crowded.json.errors![0]!.message).toMatch(/in flight/);
     expect(served).toHaveLength(1);
     limits.inFlight.delete('ip:127.0.0.1');
-    const points = first.json.extensions.cost.points as number;
+    const points = costOf(first.json)!.points!;
     let last = first;
     let answered = 3;
     while (last.status === 200 && answered < 1_000) {
@@ -249,7 +270,7 @@ describe('response tier (before Yoga)', () => {
       answered++;
     }
     expect(last.status).toBe(429);
-    expect(last.json.errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect(last.json.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
     expect(answered).toBe(Math.ceil(20 / points) + 1);
     expect(served.length).toBe(answered - 3); // the first computed, the second from the result cache
   });
@@ -260,7 +281,7 @@ describe('response tier (before Yoga)', () => {
     const a = await post(url, padded);
     const b = await post(url, padded);
     expect(b.text).toBe(a.text);
-    expect(a.json.data.latestIssue.title).toBeTruthy();
+    expect(a.json.data!.latestIssue!.title).toBeTruthy();
     expect(served).toHaveLength(0);
     const preflight = await fetch(url, {
       method: 'OPTIONS',
@@ -300,7 +321,7 @@ describe.skipIf(!process.env.REDIS_URL)('response tier with the cache shared thr
     for (let i = 1; i <= 3; i++) {
       await rename(b.url, `Through B ${i}`);
       const seen = await post(a.url, READ);
-      expect(seen.json.data.latestIssue.title).toBe(`Through B ${i}`);
+      expect(seen.json.data!.latestIssue!.title).toBe(`Through B ${i}`);
       expect((await post(a.url, READ)).text).toBe(seen.text);
       expect((await post(a.url, READ)).text).toBe(seen.text);
     }
@@ -317,7 +338,7 @@ describe.skipIf(!process.env.REDIS_URL)('response tier with the cache shared thr
     const namespace = `tier-${randomBytes(4).toString('hex')}`;
     const a = await serve({ cache: { redis: redisA, namespace } });
     const b = await serve({ cache: { redis: redisB, namespace } });
-    const before = (await post(a.url, READ)).json.data.latestIssue.title;
+    const before = (await post(a.url, READ)).json.data!.latestIssue!.title;
     await post(a.url, READ);
     await post(a.url, READ);
     expect(a.served).toHaveLength(1); // A's tier holds the response, in the current generation
@@ -327,7 +348,7 @@ describe.skipIf(!process.env.REDIS_URL)('response tier with the cache shared thr
     expect(keys.length).toBeGreaterThan(0);
     await redisA.del(...keys);
     const seen = await post(a.url, READ);
-    expect(seen.json.data.latestIssue.title).toBe(`${before} (after a reset)`);
+    expect(seen.json.data!.latestIssue!.title).toBe(`${before} (after a reset)`);
     expect(a.served).toHaveLength(1);
   });
 });

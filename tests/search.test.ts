@@ -14,6 +14,7 @@ import {
 import { selectRows } from '../src/db/queries/util.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { errorCode, gql } from './helpers/http.js';
+import { type ResultOf, type VariablesOf, graphql } from './graphql.js';
 
 let tdb: TestDb;
 let app: App;
@@ -150,38 +151,41 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-const EDGE = `score cursor node { title number arxivId issue { slug } category { slug } } matches { field fragment highlights { start end } }`;
-const SEARCH = `query($q: String!, $first: Int, $after: String, $filter: PaperFilter, $order: SearchOrder) {
+const SEARCH =
+  graphql(`query Search($q: String!, $first: Int, $after: String, $filter: PaperFilter, $order: SearchOrder) {
   searchPapers(query: $q, first: $first, after: $after, filter: $filter, orderBy: $order) {
     totalCount facets { category { slug name } count }
     pageInfo { hasNextPage hasPreviousPage endCursor }
-    edges { ${EDGE} }
+    edges { score cursor node { title number arxivId issue { slug } category { slug } } matches { field fragment highlights { start end } } }
   }
-}`;
+}`);
 
 // Big pages without text matches: the cost limit counts matches × highlights per edge.
-const SEARCH_LIGHT = SEARCH.replace(' matches { field fragment highlights { start end } }', '');
+const SEARCH_LIGHT =
+  graphql(`query SearchLight($q: String!, $first: Int, $after: String, $filter: PaperFilter, $order: SearchOrder) {
+  searchPapers(query: $q, first: $first, after: $after, filter: $filter, orderBy: $order) {
+    totalCount facets { category { slug name } count }
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { score cursor node { title number arxivId issue { slug } category { slug } } }
+  }
+}`);
 
-async function search(q: string, vars: Record<string, unknown> = {}) {
+type SearchVars = Omit<VariablesOf<typeof SEARCH>, 'q'>;
+type Connection = ResultOf<typeof SEARCH>['searchPapers'];
+type Edge = Connection['edges'][number];
+/** A page as `ok` returns it: a big page (SEARCH_LIGHT) has no `matches`. */
+type Page = Omit<Connection, 'edges'> & { edges: Array<Omit<Edge, 'matches'> & { matches?: Edge['matches'] }> };
+
+async function search(q: string, vars: SearchVars = {}) {
   const big = typeof vars.first === 'number' && vars.first > 20;
-  const res = await gql(app, big ? SEARCH_LIGHT : SEARCH, { q, ...vars });
+  const res = big ? await gql(app, SEARCH_LIGHT, { q, ...vars }) : await gql(app, SEARCH, { q, ...vars });
   expect(res.status, JSON.stringify(res.body.errors)).toBe(200);
   return res;
 }
-async function ok(q: string, vars: Record<string, unknown> = {}) {
+async function ok(q: string, vars: SearchVars = {}): Promise<Page> {
   const res = await search(q, vars);
   expect(res.body.errors).toBeUndefined();
-  return res.body.data!.searchPapers as {
-    totalCount: number;
-    facets: Array<{ category: { slug: string; name: string }; count: number }>;
-    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
-    edges: Array<{
-      score: number;
-      cursor: string;
-      node: any;
-      matches: Array<{ field: string; fragment: string; highlights: Array<{ start: number; end: number }> }>;
-    }>;
-  };
+  return res.body.data!.searchPapers;
 }
 const titles = (c: { edges: Array<{ node: { title: string } }> }) => c.edges.map((e) => e.node.title);
 
@@ -224,8 +228,8 @@ describe('searchPapers: full text and ranking', () => {
       const c = await ok(q);
       expect(c.edges.length).toBeGreaterThan(0);
       for (const e of c.edges) {
-        expect(e.matches.length).toBeGreaterThan(0);
-        for (const m of e.matches) {
+        expect(e.matches!.length).toBeGreaterThan(0);
+        for (const m of e.matches!) {
           expect(['TITLE', 'SUMMARY']).toContain(m.field);
           expect(m.highlights.length).toBeGreaterThan(0);
           for (const h of m.highlights) {
@@ -237,10 +241,10 @@ describe('searchPapers: full text and ranking', () => {
     }
     // Offsets after astral characters (emoji, 𝒳) count UTF-16 code units, as JS strings do.
     const emoji = (await ok('numbat')).edges[0]!;
-    const summary = emoji.matches.find((m) => m.field === 'SUMMARY')!;
+    const summary = emoji.matches!.find((m) => m.field === 'SUMMARY')!;
     expect(summary.fragment).toContain('🚀🚀');
     expect(summary.highlights.map((h) => summary.fragment.slice(h.start, h.end))).toEqual(['numbat', 'numbat']);
-    const title = emoji.matches.find((m) => m.field === 'TITLE')!;
+    const title = emoji.matches!.find((m) => m.field === 'TITLE')!;
     expect(title.fragment).toBe('Émigré Überlegung 🚀 Numbat');
     expect(title.highlights).toEqual([{ start: 21, end: 27 }]);
   });
@@ -248,14 +252,14 @@ describe('searchPapers: full text and ranking', () => {
   it('typos in titles and model names: "Llama Nemotorn" finds Llama-Nemotron', async () => {
     const c = await ok('Llama Nemotorn');
     expect(c.edges[0]!.node.title).toBe('Llama-Nemotron: Efficient Reasoning Models');
-    const m = c.edges[0]!.matches.find((x) => x.field === 'TITLE')!;
+    const m = c.edges[0]!.matches!.find((x) => x.field === 'TITLE')!;
     expect(m.highlights.map((h) => m.fragment.slice(h.start, h.end))).toEqual(['Llama', 'Nemotron']);
     expect(titles(await ok('Wombta Safety'))[0]).toBe('Wombat Safety Benchmarks');
     expect(c.totalCount).toBe(c.facets.reduce((n, f) => n + f.count, 0));
   });
 
   it('pages by (score, id) cursors without duplicates or gaps, in both orders', async () => {
-    for (const order of ['RELEVANCE', 'NEWEST']) {
+    for (const order of ['RELEVANCE', 'NEWEST'] as const) {
       const all = titles(await ok('reasoning or quokka', { first: 100, order }));
       expect(all.length).toBeGreaterThan(5);
       const walked: string[] = [];
@@ -415,7 +419,7 @@ describe('searchPapers: filters, facets, visibility', () => {
       ['reasoning', { categories: ['llm-reasoning', 'ai-agents'] }],
       ['Llama Nemotorn', undefined],
       ['the of', undefined],
-    ] as const) {
+    ] as Array<[string, SearchVars['filter']]>) {
       const c = await ok(q, { first: 100, filter });
       expect(c.facets.reduce((n, f) => n + f.count, 0)).toBe(c.totalCount);
       for (const f of c.facets) {
@@ -433,7 +437,7 @@ describe('searchPapers: filters, facets, visibility', () => {
     expect((await ok('quokka', { first: 100 })).edges.every((e) => e.node.issue.slug !== 'e3')).toBe(true);
     const fuzzy = await ok('Secrte Quokak Draftt', { first: 100 });
     expect(titles(fuzzy)).not.toContain('Secret Quokka Draft');
-    const res = await gql(app, `{ paperByIdentifier(id: "2601.00001") { title } }`);
+    const res = await gql(app, graphql(`query DraftById { paperByIdentifier(id: "2601.00001") { title } }`));
     expect(res.body.data!.paperByIdentifier).toBeNull();
   });
 });
@@ -524,7 +528,11 @@ describe('paperByIdentifier', () => {
       'doi:10.48550/arXiv.2505.03335',
     ];
     for (const id of forms) {
-      const res = await gql(app, `query($id: String!) { paperByIdentifier(id: $id) { title arxivId } }`, { id });
+      const res = await gql(
+        app,
+        graphql(`query ByIdentifier($id: String!) { paperByIdentifier(id: $id) { title arxivId } }`),
+        { id },
+      );
       expect(res.body.errors, id).toBeUndefined();
       expect(res.body.data!.paperByIdentifier, id).toEqual({
         title: 'Quokka Reward Modeling as Reasoning',
@@ -533,7 +541,9 @@ describe('paperByIdentifier', () => {
     }
     const old = await gql(
       app,
-      `{ a: paperByIdentifier(id: "hep-th/9901001v2") { title } b: paperByIdentifier(id: "https://arxiv.org/abs/hep-th/9901001") { title } }`,
+      graphql(
+        `query OldStyle { a: paperByIdentifier(id: "hep-th/9901001v2") { title } b: paperByIdentifier(id: "https://arxiv.org/abs/hep-th/9901001") { title } }`,
+      ),
     );
     expect(old.body.data).toEqual({
       a: { title: 'Chain of Thought Reasoning in Small Models' },
@@ -542,7 +552,7 @@ describe('paperByIdentifier', () => {
   });
 
   it('unknown ids are null; things that are not arXiv identifiers are BAD_USER_INPUT', async () => {
-    const res = await gql(app, `{ paperByIdentifier(id: "2101.00001") { title } }`);
+    const res = await gql(app, graphql(`query UnknownId { paperByIdentifier(id: "2101.00001") { title } }`));
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.paperByIdentifier).toBeNull();
     for (const id of [
@@ -555,7 +565,9 @@ describe('paperByIdentifier', () => {
       '2505.03335\u0000',
       'x'.repeat(10_000),
     ]) {
-      const bad = await gql(app, `query($id: String!) { paperByIdentifier(id: $id) { title } }`, { id });
+      const bad = await gql(app, graphql(`query BadId($id: String!) { paperByIdentifier(id: $id) { title } }`), {
+        id,
+      });
       expect(errorCode(bad), id).toBe('BAD_USER_INPUT');
     }
   });
@@ -565,12 +577,12 @@ describe('Paper.related', () => {
   it('returns papers of other editions sharing terms, best first, never the paper itself', async () => {
     const res = await gql(
       app,
-      `{ searchPapers(query: "reward modeling", first: 10) { edges { node { id title issue { slug }
+      graphql(`query Related { searchPapers(query: "reward modeling", first: 10) { edges { node { id title issue { slug }
           related { id title issue { slug } }
-          two: related(first: 1) { id } } } } }`,
+          two: related(first: 1) { id } } } } }`),
     );
     expect(res.body.errors).toBeUndefined();
-    const edges = res.body.data!.searchPapers.edges as Array<{ node: any }>;
+    const edges = res.body.data!.searchPapers.edges;
     expect(edges.length).toBeGreaterThan(1);
     for (const { node } of edges) {
       expect(node.related.length).toBeLessThanOrEqual(5);
@@ -582,40 +594,47 @@ describe('Paper.related', () => {
       }
     }
     const marsupial = edges.find((e) => e.node.title === 'Marsupial Reward Modeling Revisited')!.node;
-    expect(marsupial.related[0].title).toBe('Quokka Reward Modeling as Reasoning');
+    expect(marsupial.related[0]!.title).toBe('Quokka Reward Modeling as Reasoning');
   });
 
   it('is batched: one statement for every paper of a page', async () => {
     tdb.resetStatements();
-    const res = await gql(app, `{ papers(first: 20) { nodes { related(first: 3) { id } } } }`);
+    const res = await gql(
+      app,
+      graphql(`query RelatedPage { papers(first: 20) { nodes { related(first: 3) { id } } } }`),
+    );
     expect(res.body.errors).toBeUndefined();
     expect(tdb.statements.filter((s) => s.includes('pg_stats'))).toHaveLength(1);
-    expect(errorCode(await gql(app, `{ papers(first: 1) { nodes { related(first: 0) { id } } } }`))).toBe(
-      'BAD_USER_INPUT',
-    );
-    expect(errorCode(await gql(app, `{ papers(first: 1) { nodes { related(first: 51) { id } } } }`))).toBe(
-      'BAD_USER_INPUT',
-    );
+    expect(
+      errorCode(
+        await gql(app, graphql(`query RelatedNone { papers(first: 1) { nodes { related(first: 0) { id } } } }`)),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(
+        await gql(app, graphql(`query RelatedTooMany { papers(first: 1) { nodes { related(first: 51) { id } } } }`)),
+      ),
+    ).toBe('BAD_USER_INPUT');
   });
 });
 
 describe('Category.papers', () => {
   it('takes the week filter and both orders', async () => {
-    const q = `query($f: PaperFilter, $d: OrderDirection!) { category(slug: "llm-reasoning") {
-      papers(first: 100, filter: $f, orderBy: { field: WEEK, direction: $d }) { totalCount nodes { title issue { slug } } } } }`;
+    const q = graphql(`query CategoryWeeks($f: PaperFilter, $d: OrderDirection!) { category(slug: "llm-reasoning") {
+      papers(first: 100, filter: $f, orderBy: { field: WEEK, direction: $d }) { totalCount nodes { title issue { slug } } } } }`);
     const desc = await gql(app, q, { d: 'DESC' });
     const asc = await gql(app, q, { d: 'ASC' });
-    const slugsDesc = desc.body.data!.category.papers.nodes.map((n: any) => n.issue.slug);
-    const slugsAsc = asc.body.data!.category.papers.nodes.map((n: any) => n.issue.slug);
+    const slugsDesc = desc.body.data!.category!.papers.nodes.map((n) => n.issue.slug);
+    const slugsAsc = asc.body.data!.category!.papers.nodes.map((n) => n.issue.slug);
     expect(slugsDesc).toEqual(['e2', 'e2', 'e1', 'e1']);
     expect(slugsAsc).toEqual(['e1', 'e1', 'e2', 'e2']);
     const ranged = await gql(app, q, { d: 'ASC', f: { weekFrom: '2025-01-07', weekTo: '2025-12-31' } });
-    expect(ranged.body.data!.category.papers.totalCount).toBe(2);
-    expect(ranged.body.data!.category.papers.nodes.map((n: any) => n.title)).toEqual([
+    expect(ranged.body.data!.category!.papers.totalCount).toBe(2);
+    expect(ranged.body.data!.category!.papers.nodes.map((n) => n.title)).toEqual([
       'Chain of Thought Reasoning in Small Models',
       'Thought Chains Without Prompts',
     ]);
     const before = await gql(app, q, { d: 'DESC', f: { weekTo: '2025-01-06' } });
-    expect(before.body.data!.category.papers.nodes.map((n: any) => n.issue.slug)).toEqual(['e1', 'e1']);
+    expect(before.body.data!.category!.papers.nodes.map((n) => n.issue.slug)).toEqual(['e1', 'e1']);
   });
 });

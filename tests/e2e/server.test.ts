@@ -4,8 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createThrowawayDatabase } from '../helpers/db.js';
 import { startServer } from '../helpers/server.js';
+import { documentText } from '../helpers/http.js';
+import { type ResultOf, graphql } from '../graphql.js';
 
-const QUERY = '{ latestIssue { title sections { number category { name } papers { number title } } } }';
+// Anonymous on purpose: the metrics below count it as operationName="Anonymous".
+const LATEST = graphql(`{ latestIssue { title sections { number category { name } papers { number title } } } }`);
+const QUERY = documentText(LATEST);
 
 async function checkServer(env: Record<string, string | undefined>) {
   const server = await startServer(env);
@@ -16,10 +20,10 @@ async function checkServer(env: Record<string, string | undefined>) {
       body: JSON.stringify({ query: QUERY }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
-    const sections = body.data.latestIssue.sections;
+    const body = (await res.json()) as { data: ResultOf<typeof LATEST> };
+    const sections = body.data.latestIssue!.sections;
     expect(sections).toHaveLength(5);
-    expect(sections.flatMap((s: any) => s.papers)).toHaveLength(15);
+    expect(sections.flatMap((s) => s.papers)).toHaveLength(15);
     expect(res.headers.get('x-request-id')).toBeTruthy();
     expect(res.headers.get('x-ratelimit-limit')).toBe('5000');
     const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });

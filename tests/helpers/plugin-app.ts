@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { createApp } from '../../src/app.js';
 import type { Db } from '../../src/db/client.js';
+import type { GraphQLErrorBody } from './http.js';
 import { createEvents } from '../../src/events.js';
 
 /**
@@ -13,8 +14,12 @@ export function createPluginApp(db: Db, { before = [], after = [] }: { before?: 
   return Object.assign(createApp({ db, events, observability: before, plugins: after }), { events });
 }
 
-/** POSTs a GraphQL body (any shape) and returns status, headers and parsed JSON. */
-export async function postJson(
+/**
+ * POSTs a GraphQL body (any shape) and returns status, headers and parsed JSON.
+ * `data` is `T` when given; by default it is read as it comes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the bodies are hashes of persisted operations and odd shapes, not typed documents
+export async function postJson<T = any>(
   app: Pick<ReturnType<typeof createPluginApp>, 'fetch'>,
   body: Record<string, unknown>,
   headers: Record<string, string> = {},
@@ -28,10 +33,6 @@ export async function postJson(
   return {
     status: res.status,
     headers: res.headers,
-    body: JSON.parse(text) as {
-      data?: any;
-      errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-      extensions?: any;
-    },
+    body: JSON.parse(text) as { data?: T; errors?: GraphQLErrorBody[]; extensions?: Record<string, unknown> },
   };
 }

@@ -124,7 +124,7 @@ describe('JSON nested too deep: 400 BAD_REQUEST before GraphQL', () => {
     expectRejected(await send(cached, post(body)), 400, 'BAD_REQUEST');
     const r = await send(cached, post(body, editor));
     expectRejected(r, 400, 'BAD_REQUEST');
-    expect(r.body.errors[0].message).toMatch(/deeper than 100 levels/);
+    expect(r.body.errors![0]!.message).toMatch(/deeper than 100 levels/);
   });
 
   it('GET: variables and extensions parameters', async () => {
@@ -204,7 +204,7 @@ describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
         const r = await send(app, init);
         expectRejected(r, 400, 'BAD_USER_INPUT');
         if (d === '0000-01-01' || d === '1899-12-31')
-          expect(r.body.errors[0].message).toMatch(/between 1900-01-01 and 9999-12-31/);
+          expect(r.body.errors![0]!.message).toMatch(/between 1900-01-01 and 9999-12-31/);
       }
     });
   }
@@ -232,7 +232,7 @@ describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
       ),
     );
     expectRejected(imported, 400, 'BAD_USER_INPUT', 2);
-    expect(imported.body.errors[0].message).toMatch(/1900-01-01/);
+    expect(imported.body.errors![0]!.message).toMatch(/1900-01-01/);
     expectRejected(
       await send(
         app,
@@ -276,7 +276,7 @@ describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
       const r = await send(app, post({ query }, editor));
       expect(r.status, r.text).toBe(200);
       expect(code(r), r.text).toBe('BAD_USER_INPUT');
-      expect(r.body.errors[0].message).toMatch(/between 1900-01-01 and 9999-12-31/);
+      expect(r.body.errors![0]!.message).toMatch(/between 1900-01-01 and 9999-12-31/);
       expect(r.text).not.toMatch(/Failed query|insert into|time zone/i);
     }
     expect(await snapshot(tdb.db)).toBe(before);
@@ -294,11 +294,11 @@ describe('dates: 1900-01-01..9999-12-31 in the scalars, BAD_USER_INPUT', () => {
       'yesterday',
     ]) {
       for (const parse of [() => dateTime.parseValue(bad), () => dateTime.parseLiteral(literalOf(bad), undefined)]) {
-        let error: any;
+        let error: { extensions?: Record<string, unknown> } | undefined;
         try {
           parse();
         } catch (e) {
-          error = e;
+          error = e as { extensions?: Record<string, unknown> };
         }
         expect(error?.extensions?.code, bad).toBe('BAD_USER_INPUT');
       }
@@ -336,7 +336,7 @@ describe('an empty Authorization header: one answer, always 401', () => {
     );
     for (const r of answers) {
       expectRejected(r, 401, 'UNAUTHENTICATED');
-      expect(r.body.errors[0].message).toMatch(/Authorization header is empty/);
+      expect(r.body.errors![0]!.message).toMatch(/Authorization header is empty/);
       expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
     }
   });
@@ -392,7 +392,7 @@ describe('ETags: opaque, and 304 only within a generation', () => {
   async function rename(target: App | string, title: string) {
     const { id, version } = (
       await send(target, post({ query: '{ issue(slug: "2025-05-05") { id version } }' }, editor))
-    ).body.data.issue;
+    ).body.data!.issue;
     const res = await send(
       target,
       post(
@@ -404,7 +404,7 @@ describe('ETags: opaque, and 304 only within a generation', () => {
         editor,
       ),
     );
-    expect(res.body.data.updateIssue.__typename).toBe('UpdateIssuePayload');
+    expect(res.body.data!.updateIssue.__typename).toBe('UpdateIssuePayload');
   }
 
   it('an ETag is a quoted base64url hash: no key layout, namespace or generation; 304 with it, weak or not; a write makes it stale', async () => {
@@ -431,7 +431,7 @@ describe('ETags: opaque, and 304 only within a generation', () => {
     await rename(etagApp, 'Renamed behind the opaque ETag');
     const changed = await send(etagApp, get({ 'if-none-match': etag }), q);
     expect(changed.status).toBe(200);
-    expect(changed.body.data.latestIssue.title).toBe('Renamed behind the opaque ETag');
+    expect(changed.body.data!.latestIssue.title).toBe('Renamed behind the opaque ETag');
     // the new generation's result gets a new ETag, and the old one stays stale
     await send(etagApp, get(), q);
     const renewed = (await send(etagApp, get(), q)).headers.get('etag')!;
@@ -461,7 +461,7 @@ describe('ETags: opaque, and 304 only within a generation', () => {
     expect(replayed.statements).toBe(0);
     await rename(base, 'Renamed through the tier');
     const fresh = await send(base, read);
-    expect(fresh.body.data.latestIssue.title).toBe('Renamed through the tier');
+    expect(fresh.body.data!.latestIssue.title).toBe('Renamed through the tier');
     expect(served.length).toBe(1);
   });
 });
@@ -490,7 +490,7 @@ describe.skipIf(!process.env.REDIS_URL)('ETags shared through Redis (needs REDIS
     const keys = await redisA.keys(`llmp:cache:${namespace}:*`);
     expect(keys.some((k) => k.includes(etag.slice(1, -1)))).toBe(true);
     const { id, version } = (await send(b, post({ query: '{ issue(slug: "2025-05-05") { id version } }' }, editor)))
-      .body.data.issue;
+      .body.data!.issue;
     await send(
       b,
       post(

@@ -8,6 +8,7 @@ import { type LimitsOptions, admitNodeRequest, createRateLimits } from '../../sr
 import { type ResponseCacheOptions, createResponseCache } from '../../src/http/pipeline/response-cache.js';
 import type { TierServed } from '../../src/http/pipeline/response-tier.js';
 import { type TestDb, createTestDb } from '../helpers/db.js';
+import type { GraphQLErrorBody } from '../helpers/http.js';
 
 // What the hostile tests share: a request sent and read whole, with what answering it cost
 // the server (SQL statements the TestDb saw, CPU time of this process: the app runs in it).
@@ -22,12 +23,29 @@ export async function seededTestDb(): Promise<TestDb> {
 /** CPU (user + system, ms) a refusal may cost the server. */
 export const CPU_BUDGET_MS = 50;
 
+/**
+ * `data` of a hostile request: its document is built by the test (malformed, generated, repeated
+ * thousands of times), so no schema types it; each test reads the fields it expects.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above; typed documents use ResultOf instead
+export type UntypedData = Record<string, any>;
+
+/** A GraphQL response body; `data` is T. */
+export interface ResponseBody<T = UntypedData> {
+  data?: T | null;
+  errors?: GraphQLErrorBody[];
+  extensions?: Record<string, unknown>;
+}
+
 /** A response read whole, with the SQL statements and the CPU time it took. */
-export interface Sent {
+export interface Sent<T = UntypedData> {
   status: number;
   headers: Headers;
-  /** The body parsed as JSON; its text where it is not JSON (an empty 404, a 304). */
-  body: any;
+  /**
+   * The body parsed as JSON, read as a GraphQL response; its text where it is not JSON (an empty
+   * 404, a 304): then none of these fields is there.
+   */
+  body: ResponseBody<T>;
   text: string;
   /** SQL statements the TestDb saw from the request on. */
   statements: number;
@@ -44,7 +62,7 @@ export async function cpuOf<T>(fn: () => T | Promise<T>): Promise<{ value: T; cp
 }
 
 /** `text` parsed as JSON, or `text` itself where it is not JSON. */
-export function parseBody(text: string): any {
+export function parseBody(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -56,11 +74,11 @@ export function parseBody(text: string): any {
  * Sends a request (`request`) and reads its body, counting the SQL statements `tdb` saw and
  * this process's CPU time meanwhile. `strictJson`: a body that is not JSON throws.
  */
-export async function measured(
+export async function measured<T = UntypedData>(
   tdb: TestDb,
   request: () => Response | Promise<Response>,
   options: { strictJson?: boolean } = {},
-): Promise<Sent> {
+): Promise<Sent<T>> {
   tdb.resetStatements();
   const once = () =>
     cpuOf(async () => {
@@ -79,7 +97,8 @@ export async function measured(
   for (let again = 0; again < 2 && cpuMs >= CPU_BUDGET_MS && REPEATABLE.has(res.status); again++) {
     cpuMs = Math.min(cpuMs, (await once()).cpuMs);
   }
-  const body = options.strictJson ? JSON.parse(text) : parseBody(text);
+  // a text that is not JSON stays a string (see Sent.body)
+  const body = (options.strictJson ? JSON.parse(text) : parseBody(text)) as ResponseBody<T>;
   return { status: res.status, headers: res.headers, body, text, statements, cpuMs };
 }
 

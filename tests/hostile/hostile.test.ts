@@ -5,7 +5,17 @@ import { generateArchive } from '../../src/fixtures/generate.js';
 import { encodeGlobalId } from '../../src/graphql/global-id.js';
 import type { TestDb } from '../helpers/db.js';
 import { snapshot } from '../helpers/snapshot.js';
-import { type HostileCase, type Sent, code, graphqlPost, measured, seededTestDb } from './helpers.js';
+import { costOf } from '../helpers/http.js';
+import {
+  type HostileCase,
+  type Sent,
+  code,
+  graphqlPost,
+  measured,
+  seededTestDb,
+  type ResponseBody,
+  type UntypedData,
+} from './helpers.js';
 
 // Hostile and careless requests over HTTP (app.fetch). Each case asserts the
 // status, the error code, that nothing changed, and — for every rejected
@@ -43,8 +53,8 @@ beforeAll(async () => {
   const pages = await post({
     query: '{ papers(first: 1) { pageInfo { endCursor } } issues(first: 1) { pageInfo { endCursor } } }',
   });
-  paperCursor = pages.body.data.papers.pageInfo.endCursor;
-  issueCursor = pages.body.data.issues.pageInfo.endCursor;
+  paperCursor = pages.body.data!.papers.pageInfo.endCursor;
+  issueCursor = pages.body.data!.issues.pageInfo.endCursor;
 });
 afterAll(async () => {
   await tdb?.destroy();
@@ -61,7 +71,7 @@ interface Case extends HostileCase {
   /** SQL statements allowed (0 for rejected operations; 1 for a token lookup). */
   maxStatements?: number;
   /** For accepted operations: check the data. */
-  data?: (data: any) => void;
+  data?: (data: UntypedData) => void;
 }
 
 const many = (n: number, s: string) => Array.from({ length: n }, () => s).join(' ');
@@ -559,9 +569,11 @@ const cases: Case[] = [
     run: () => post({ query: '{ categories { papers(first: 100) { nodes { issue { slug } } } } }' }),
     status: 200,
     data: (d) =>
-      expect(d.categories.flatMap((c: any) => c.papers.nodes).every((n: any) => n.issue.slug === '2025-05-05')).toBe(
-        true,
-      ),
+      expect(
+        d.categories
+          .flatMap((c: { papers: { nodes: Array<{ issue: { slug: string } }> } }) => c.papers.nodes)
+          .every((n: { issue: { slug: string } }) => n.issue.slug === '2025-05-05'),
+      ).toBe(true),
   },
   {
     name: 'draft as Markdown',
@@ -626,7 +638,7 @@ describe('rate limits', () => {
     expect(first.headers.get('x-ratelimit-limit')).toBe('3');
     expect(Number(first.headers.get('x-ratelimit-remaining'))).toBe(2);
     expect(Number(first.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
-    expect(((await first.json()) as any).extensions.cost).toMatchObject({ requested: 10, limit: 10_000, points: 1 });
+    expect(costOf((await first.json()) as ResponseBody)).toMatchObject({ requested: 10, limit: 10_000, points: 1 });
     await ask('10.0.0.1');
     await ask('10.0.0.1');
     tdb.resetStatements();
@@ -634,7 +646,7 @@ describe('rate limits', () => {
     expect(spent.status).toBe(429);
     expect(Number(spent.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(spent.headers.get('x-ratelimit-remaining')).toBe('0');
-    expect(((await spent.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect(((await spent.json()) as ResponseBody).errors![0]!.extensions!.code).toBe('RATE_LIMITED');
     expect(tdb.statements).toHaveLength(0);
     // another client has its own budget
     expect((await ask('10.0.0.2')).status).toBe(200);

@@ -250,8 +250,10 @@ function xmlStructureProblems(node: unknown, allowed: Set<string>, at = ''): str
   return problems;
 }
 
-const textOf = (node: any): string =>
-  typeof node === 'object' && node !== null ? String(node['#text'] ?? '') : String(node ?? '');
+const textOf = (node: unknown): string =>
+  typeof node === 'object' && node !== null
+    ? String((node as { '#text'?: unknown })['#text'] ?? '')
+    : String(node ?? '');
 
 interface FeedCheck {
   problems: string[];
@@ -425,10 +427,18 @@ let editor: Record<string, string>;
 /** Every (path, shape) written: its marker must show in the outputs. */
 const written: Array<{ path: PathName; i: number }> = [];
 
-async function mutate(query: string, variables: Record<string, unknown>): Promise<any> {
-  const res = await gql(app, query, variables, editor);
+/** What the writes read of a mutation's result: the ids and versions they go on with, or a UserError's message. */
+interface MutationResult {
+  message?: string;
+  category?: { id: string };
+  issue?: { id: string; version: number };
+  paper?: { id: string; version: number };
+}
+
+async function mutate(query: string, variables: Record<string, unknown>): Promise<MutationResult> {
+  const res = await gql<Record<string, MutationResult>>(app, query, variables, editor);
   expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
-  const result = Object.values(res.body.data ?? {})[0] as any;
+  const result = Object.values(res.body.data ?? {})[0]!;
   expect(result.message, `${query}: ${result.message}`).toBeUndefined();
   return result;
 }
@@ -455,11 +465,13 @@ async function writeThroughApi(group: number[], g: number): Promise<void> {
     const created = await mutate(CREATE_CATEGORY, {
       input: { slug: mark(p, i), name: `${mark(p, i)} placeholder`, description: `${mark(p, i)} ${SHAPES[i]![1]}` },
     });
-    await mutate(UPDATE_CATEGORY, { input: { id: created.category.id, name: categoryName(p, i) } });
+    await mutate(UPDATE_CATEGORY, { input: { id: created.category!.id, name: categoryName(p, i) } });
   }
-  const { issue } = await mutate(CREATE_ISSUE, {
-    input: { slug: issueSlug(p, g), title: `${TITLE} placeholder`, weekStart: weekOf(p, g) },
-  });
+  const issue = (
+    await mutate(CREATE_ISSUE, {
+      input: { slug: issueSlug(p, g), title: `${TITLE} placeholder`, weekStart: weekOf(p, g) },
+    })
+  ).issue!;
   await mutate(UPDATE_ISSUE, {
     input: {
       id: issue.id,
@@ -486,8 +498,8 @@ async function writeThroughApi(group: number[], g: number): Promise<void> {
     });
     await mutate(UPDATE_PAPER, {
       input: {
-        id: added.paper.id,
-        version: added.paper.version,
+        id: added.paper!.id,
+        version: added.paper!.version,
         title: `${mark(p, i)} updated ${oneLine(shape)}`,
         summary: body(p, i, 'updated summary'),
       },
@@ -579,8 +591,13 @@ describe('the renderer and the sanitizer alone', () => {
           dryRun: true,
         }),
       ).rejects.toThrow(/NUL|U\+0000/i);
-      const res = await gql(app, CREATE_CATEGORY, { input: { slug: 'nul', name: shape } }, editor);
-      expect(res.body.data?.createCategory.message).toMatch(/NUL/);
+      const res = await gql<Record<string, MutationResult>>(
+        app,
+        CREATE_CATEGORY,
+        { input: { slug: 'nul', name: shape } },
+        editor,
+      );
+      expect(res.body.data?.createCategory?.message).toMatch(/NUL/);
     }
   });
 

@@ -19,8 +19,10 @@ import { metricsPlugins } from '../../src/observability/metrics.js';
 import { authHeader } from '../helpers/auth.js';
 import type { TestDb } from '../helpers/db.js';
 import { repoRoot } from '../helpers/server.js';
+import { type AnyDocument, type ResultOfDocument, type VariablesOfDocument, documentText } from '../helpers/http.js';
+import { graphql } from '../graphql.js';
 import { sseReader, subscriptionRequest } from '../helpers/sse.js';
-import { CPU_BUDGET_MS, closedAfterEach, cpuOf, seededTestDb } from './helpers.js';
+import { CPU_BUDGET_MS, type ResponseBody, closedAfterEach, cpuOf, seededTestDb } from './helpers.js';
 
 // The server process under hostile use (issue 15, findings 9, 11–14): request bodies over
 // the limit, subscription streams without a cap, GraphiQL's page, events while Redis is down.
@@ -342,7 +344,7 @@ describe('subscription streams: capped per client address and per process', () =
       body: JSON.stringify({ query: SUB }),
     });
     expect(json.status).toBe(429);
-    expect(((await json.json()) as any).errors[0].extensions.code).toBe('TOO_MANY_STREAMS');
+    expect(((await json.json()) as ResponseBody).errors![0]!.extensions!.code).toBe('TOO_MANY_STREAMS');
     await openStream('10.1.0.2');
   });
 
@@ -539,7 +541,7 @@ describe('GraphiQL: a small page, hashed immutable assets, compressed, charged',
     );
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await refused.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect(((await refused.json()) as ResponseBody).errors![0]!.extensions!.code).toBe('RATE_LIMITED');
     expect(tdb.statements).toEqual([]);
     expect(cpuMs).toBeLessThan(CPU_BUDGET_MS);
   });
@@ -635,8 +637,10 @@ describe.skipIf(
     }
   })(),
 )('subscription events while Redis is down: delivered in-process, reported, never lost silently', () => {
-  const CREATE = `mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { ... on CreateIssuePayload { issue { id } } } }`;
-  const PUBLISH = `mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename } }`;
+  const CREATE = graphql(
+    `mutation($slug: String!) { createIssue(input: { slug: $slug, title: "Week", weekStart: "2025-06-02" }) { ... on CreateIssuePayload { issue { id } } } }`,
+  );
+  const PUBLISH = graphql(`mutation($id: ID!) { publishIssue(input: { id: $id }) { __typename } }`);
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   beforeAll(() => {
@@ -650,16 +654,18 @@ describe.skipIf(
     closers.push(() => events.close());
     return createApp({ db: tdb.db, events });
   };
-  const gqlOn = async (app: App, query: string, variables: Record<string, unknown>) =>
+  const gqlOn = async <D extends AnyDocument>(app: App, document: D, variables: VariablesOfDocument<D>) =>
     (await (
       await app.fetch('http://localhost/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...editor },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query: documentText(document), variables }),
       })
-    ).json()) as any;
+    ).json()) as ResponseBody<ResultOfDocument<D>>;
   const publishNew = async (app: App, slug: string) => {
-    const id = (await gqlOn(app, CREATE, { slug })).data.createIssue.issue.id;
+    const created = (await gqlOn(app, CREATE, { slug })).data!.createIssue;
+    if (!('issue' in created)) throw new Error(`createIssue refused: ${JSON.stringify(created)}`);
+    const id = created.issue.id;
     await gqlOn(app, PUBLISH, { id });
   };
 

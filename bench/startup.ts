@@ -109,11 +109,16 @@ async function startServer(node: string, mode: Mode, dataDir: string): Promise<S
 
 /** The node process listening for us: the child itself, or (npm start) its descendant running src/server.ts. */
 function serverPidOf(pid: number): number {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
+  } catch {
+    return pid; // ps exits 1 when the process has no children
+  }
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
-    if (/server\.(ts|js)/.test(m[2]!)) return Number(m[1]);
+    if (/^\S*node\s.*server\.(ts|js)/.test(m[2]!)) return Number(m[1]); // the node process, not `sh -c`
     const deeper = serverPidOf(Number(m[1]));
     if (deeper !== Number(m[1])) return deeper;
   }

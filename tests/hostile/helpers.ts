@@ -143,7 +143,11 @@ export function expectRejected(r: Sent, status: number, errorCode: string, maxSt
   expect(r.status, r.text.slice(0, 300)).toBe(status);
   expect(code(r), r.text.slice(0, 300)).toBe(errorCode);
   expect(r.statements, 'SQL statements').toBeLessThanOrEqual(maxStatements);
-  expect(r.cpuMs, 'server CPU (ms)').toBeLessThan(CPU_BUDGET_MS);
+  // A refusal charged to a budget (401, 429) is measured once: a garbage collection of this process
+  // that falls in its only measurement counts too, so it gets twice the budget (a real lookup per
+  // request, e.g. a slow hash, would still be far over it).
+  const budget = REPEATABLE.has(r.status) ? CPU_BUDGET_MS : 2 * CPU_BUDGET_MS;
+  expect(r.cpuMs, 'server CPU (ms)').toBeLessThan(budget);
   expect(r.text).not.toMatch(/at .*\.ts:\d+|node_modules|SELECT |Failed query|postgres|Unexpected error/i);
 }
 

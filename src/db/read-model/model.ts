@@ -86,6 +86,9 @@ function decodeValue(c: ReadColumn, v: unknown): unknown {
   return c.encoding === 'timestamp' && v != null ? new Date(Number(v)) : v;
 }
 
+/** The `except` of decoders that leave no column out. */
+const NO_EXCEPT = (_c: ReadColumn) => false;
+
 export class ReadModel<R, const S extends Specs<R>> {
   /** In declaration order, which is the order of the JSON arrays. */
   readonly columns: readonly ReadColumn[];
@@ -97,6 +100,8 @@ export class ReadModel<R, const S extends Specs<R>> {
   readonly all: ColumnSet<S>;
   private readonly fieldGroups: ReadonlyArray<[field: string, group: string]>;
   private readonly lookaheadCount: number;
+  /** Generated decoders by `except` and column-set key (see arrayDecoder). */
+  private readonly decoders = new WeakMap<object, Map<string, unknown>>();
 
   constructor(
     readonly name: string,
@@ -210,20 +215,40 @@ export class ReadModel<R, const S extends Specs<R>> {
     set: ColumnSet<S>,
     options: { except?: (c: ReadColumn) => boolean } = {},
   ): (a: readonly unknown[], given?: (c: ReadColumn) => unknown) => RowView<R, S> {
-    const plan: Array<[ReadColumn, number]> = [];
+    const exceptKey = options.except ?? NO_EXCEPT;
+    let byKey = this.decoders.get(exceptKey);
+    if (!byKey) {
+      byKey = new Map();
+      this.decoders.set(exceptKey, byKey);
+    }
+    const setKey = this.key(set);
+    const cached = byKey.get(setKey);
+    if (cached) return cached as (a: readonly unknown[], given?: (c: ReadColumn) => unknown) => RowView<R, S>;
+    // The decoder runs for every paper of every list: it is generated once per column set as one
+    // object literal (fixed keys, in order) instead of a loop of keyed stores and calls per column.
+    // The source holds only the declaration's keys and positions, never data.
+    const parts: string[] = [];
+    const excepted: ReadColumn[] = [];
     let position = 0;
     for (const c of this.listed) {
-      if (options.except?.(c)) plan.push([c, -1]);
-      else {
-        if (this.carries(set, c)) plan.push([c, position]);
+      const key = JSON.stringify(c.key);
+      if (options.except?.(c)) {
+        parts.push(`${key}: given === undefined ? undefined : given(X[${excepted.length}])`);
+        excepted.push(c);
+      } else {
+        if (this.carries(set, c)) {
+          const v = `a[${position}]`;
+          parts.push(`${key}: ${c.encoding === 'timestamp' ? `${v} == null ? ${v} : new Date(Number(${v}))` : v}`);
+        }
         position++;
       }
     }
-    return (a, given) => {
-      const row: Record<string, unknown> = {};
-      for (const [c, at] of plan) row[c.key] = at < 0 ? given?.(c) : decodeValue(c, a[at]);
-      return row as RowView<R, S>;
-    };
+    const make = new Function('X', `return (a, given) => ({ ${parts.join(', ')} });`) as (
+      x: ReadColumn[],
+    ) => (a: readonly unknown[], given?: (c: ReadColumn) => unknown) => RowView<R, S>;
+    const decoder = make(excepted);
+    byKey.set(setKey, decoder);
+    return decoder;
   }
 
   /** The key and lookahead columns of a set, by name (e.g. to carry them under other names). */

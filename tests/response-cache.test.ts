@@ -138,6 +138,57 @@ describe('response cache (in memory)', () => {
 });
 
 describe.skipIf(!process.env.REDIS_URL)('response cache shared through Redis (needs REDIS_URL)', () => {
+  it('a read repeated while its result is still being stored in Redis is served from the cache', async () => {
+    const redis = new Redis(process.env.REDIS_URL!);
+    // Redis slow to store: every pipeline (the cache's store) is sent 300 ms late.
+    const slow = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop !== 'pipeline') return Reflect.get(target, prop, receiver);
+        return (...args: unknown[]) => {
+          const pipeline = (target.pipeline as (...a: unknown[]) => ReturnType<Redis['pipeline']>)(...args);
+          const exec = pipeline.exec.bind(pipeline);
+          return Object.assign(pipeline, {
+            exec: () => new Promise((resolve) => setTimeout(resolve, 300)).then(() => exec()),
+          });
+        };
+      },
+    });
+    try {
+      const namespace = `test-${randomBytes(4).toString('hex')}`;
+      const app = createApp({
+        db: tdb.db,
+        responseCache: createResponseCache({ ttlMs: 60_000, redis: slow, namespace }),
+      });
+      expect((await readCounted(app)).statements).toBeGreaterThan(0);
+      expect((await readCounted(app)).statements).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('an invalidation in another namespace on the same Redis leaves this one cached, and stores nothing outside its namespace', async () => {
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      const namespace = `test-${randomBytes(4).toString('hex')}`;
+      const ours = createResponseCache({ ttlMs: 60_000, redis, namespace });
+      const app = createApp({ db: tdb.db, responseCache: ours });
+      await readCounted(app);
+      expect((await readCounted(app)).statements).toBe(0);
+      const keys = await redis.keys(`*${namespace}*`);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.every((k) => k.startsWith(`llmp:cache:${namespace}:`))).toBe(true);
+      const other = createResponseCache({ ttlMs: 60_000, redis, namespace: `${namespace}-other` });
+      await other.invalidate();
+      expect((await readCounted(app)).statements).toBe(0);
+      // each stored result expires with the cache's TTL
+      const stored = keys.filter((k) => k.includes(':r:'));
+      expect(stored.length).toBeGreaterThan(0);
+      for (const k of stored) expect(await redis.pttl(k)).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('a write through instance B is seen at once by instance A', async () => {
     const redisA = new Redis(process.env.REDIS_URL!);
     const redisB = new Redis(process.env.REDIS_URL!);

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createRedisCache } from '@envelop/response-cache-redis';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Plugin } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
@@ -150,6 +149,28 @@ interface Stored {
 /** An ETag of ours: a quoted base64url SHA-256 (a weak form, W/"…", names the same one). */
 const ETAG = /^(?:W\/)?"([A-Za-z0-9_-]{43})"$/;
 
+/**
+ * Results in Redis: one key each, expiring with its TTL. Written here rather than with
+ * @envelop/response-cache-redis, whose store also adds every result's id to sets keyed by bare
+ * type name ("Issue", "Paper"), unprefixed and never expiring: they grow without bound, and an
+ * invalidation by any process on the same Redis (another namespace, another deployment) deletes
+ * everyone's results. Staleness is the generation's job here, so no such index is needed.
+ */
+function redisStore(redis: Redis): Cache {
+  return {
+    set: async (key, result, _entities, ttl) => {
+      const text = JSON.stringify(result);
+      await (Number.isFinite(ttl) ? redis.set(key, text, 'PX', Math.max(1, Math.round(ttl))) : redis.set(key, text));
+    },
+    get: async (key) => {
+      const text = await redis.get(key);
+      return text === null ? undefined : JSON.parse(text);
+    },
+    // a write bumps the generation; what was stored before expires with its TTL
+    invalidate: () => {},
+  };
+}
+
 /** A generation that is 'unavailable' while changes may go unseen. */
 function whileHealthy(generation: Generation, healthy: (() => boolean) | undefined): Generation {
   if (!healthy) return generation;
@@ -162,13 +183,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     options.redis ? redisGeneration(options.redis, `llmp:cache:${namespace}:generation`) : memoryGeneration(),
     options.healthy,
   );
-  const inner: Cache = options.redis
-    ? createRedisCache({
-        redis: options.redis,
-        buildRedisEntityId: (t, id) => `llmp:cache:${namespace}:${t}:${id}`,
-        buildRedisOperationResultCacheKey: (r) => `llmp:cache:${namespace}:ops:${r}`,
-      })
-    : createInMemoryCache();
+  const inner: Cache = options.redis ? redisStore(options.redis) : createInMemoryCache();
   // A cached result's id is its ETag, which clients see: opaque, a keyed hash of the generation
   // and the operation (its text, variables and name). Stored under a key of this namespace, with
   // the generation it was computed in beside it; the generation of each ETag this process made
@@ -176,6 +191,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const secret = etagSecret(options.redis, `llmp:cache:${namespace}:etag-secret`);
   const generations = new LRUCache<string, string>({ max: 20_000 });
   const storageKey = (etag: string) => `llmp:cache:${namespace}:r:${etag}`;
+  // The plugin does not wait for a store (the response goes out first): a store to Redis still
+  // in flight is waited for by this process's reads of the same key, so the same request sent
+  // again at once is a hit, not a second computation.
+  const storing = new Map<string, Promise<void>>();
   // Only entries of the current generation exist for readers (also for If-None-Match → 304).
   // A cache failure (Redis down) is a miss, never a failed request.
   const cache: Cache = {
@@ -185,14 +204,24 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       // ('unavailable', Redis down, is never recorded: nothing computed then is stored)
       if (hash === undefined || gen === undefined) return;
       const stored: Stored = { g: gen, r: data as Record<string, unknown> };
-      await Promise.resolve(inner.set(storageKey(hash), stored as never, entities, ttl)).catch(() => {});
+      const key = storageKey(hash);
+      const done = Promise.resolve(inner.set(key, stored as never, entities, ttl)).then(
+        () => {},
+        () => {},
+      );
+      storing.set(key, done);
+      await done;
+      if (storing.get(key) === done) storing.delete(key);
     },
     get: async (id) => {
       const hash = ETAG.exec(id)?.[1];
       if (hash === undefined) return null;
+      const key = storageKey(hash);
+      const pending = storing.get(key);
+      if (pending) await pending;
       const gen = await generation.current();
       if (gen === 'unavailable') return null;
-      const entry = (await Promise.resolve(inner.get(storageKey(hash))).catch(() => null)) as Stored | null | undefined;
+      const entry = (await Promise.resolve(inner.get(key)).catch(() => null)) as Stored | null | undefined;
       if (!entry || entry.g !== gen || !entry.r) return null;
       generations.set(`"${hash}"`, gen);
       return withSerialized(entry.r) as never;

@@ -74,8 +74,7 @@ export async function sectionsByIssueIds(
       };
       categories.set(r.categoryId, category);
     }
-    const given = (c: { section: string | undefined }) => r[c.section as keyof RawSection];
-    const papers = (r.papers ?? []).map((a) => decode(a, given));
+    const papers = (r.papers ?? []).map((a) => decode(a, r as unknown as Record<string, unknown>));
     return { section, category, papers };
   });
 }

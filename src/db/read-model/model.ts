@@ -208,13 +208,14 @@ export class ReadModel<R, const S extends Specs<R>> {
   }
 
   /**
-   * Decodes JSON arrays of `jsonItems`: `from(a)` gives the row; the columns
-   * the set leaves out are absent. `given`: values of excepted columns.
+   * Decodes JSON arrays of `jsonItems`: `decoder(a)` gives the row; the columns
+   * the set leaves out are undefined. `from`: the object whose properties named
+   * by their `section` spec give the excepted columns (e.g. the section's row).
    */
   arrayDecoder(
     set: ColumnSet<S>,
     options: { except?: (c: ReadColumn) => boolean } = {},
-  ): (a: readonly unknown[], given?: (c: ReadColumn) => unknown) => RowView<R, S> {
+  ): (a: readonly unknown[], from?: Readonly<Record<string, unknown>>) => RowView<R, S> {
     const exceptKey = options.except ?? NO_EXCEPT;
     let byKey = this.decoders.get(exceptKey);
     if (!byKey) {
@@ -223,30 +224,35 @@ export class ReadModel<R, const S extends Specs<R>> {
     }
     const setKey = this.key(set);
     const cached = byKey.get(setKey);
-    if (cached) return cached as (a: readonly unknown[], given?: (c: ReadColumn) => unknown) => RowView<R, S>;
+    if (cached) return cached as (a: readonly unknown[], from?: Readonly<Record<string, unknown>>) => RowView<R, S>;
     // The decoder runs for every paper of every list: it is generated once per column set as one
-    // object literal (fixed keys, in order) instead of a loop of keyed stores and calls per column.
-    // The source holds only the declaration's keys and positions, never data.
+    // object literal instead of a loop of keyed stores and calls per column. Every listed key is
+    // in it, in declaration order (undefined when the set leaves the column out), so that rows of
+    // every column set and every list share one hidden class and the resolvers reading them stay
+    // monomorphic; an excepted column is read from `from` by its constant name (the `section`
+    // spec). The source holds only the declaration's keys and positions, never data.
     const parts: string[] = [];
-    const excepted: ReadColumn[] = [];
     let position = 0;
     for (const c of this.listed) {
       const key = JSON.stringify(c.key);
       if (options.except?.(c)) {
-        parts.push(`${key}: given === undefined ? undefined : given(X[${excepted.length}])`);
-        excepted.push(c);
+        const name = JSON.stringify(c.section ?? c.key);
+        parts.push(`${key}: from === undefined ? undefined : from[${name}]`);
       } else {
-        if (this.carries(set, c)) {
-          const v = `a[${position}]`;
-          parts.push(`${key}: ${c.encoding === 'timestamp' ? `${v} == null ? ${v} : new Date(Number(${v}))` : v}`);
-        }
+        const v = `a[${position}]`;
+        const value = !this.carries(set, c)
+          ? 'undefined'
+          : c.encoding === 'timestamp'
+            ? `${v} == null ? ${v} : new Date(Number(${v}))`
+            : v;
+        parts.push(`${key}: ${value}`);
         position++;
       }
     }
-    const make = new Function('X', `return (a, given) => ({ ${parts.join(', ')} });`) as (
-      x: ReadColumn[],
-    ) => (a: readonly unknown[], given?: (c: ReadColumn) => unknown) => RowView<R, S>;
-    const decoder = make(excepted);
+    const decoder = new Function(`return (a, from) => ({ ${parts.join(', ')} });`)() as (
+      a: readonly unknown[],
+      from?: Readonly<Record<string, unknown>>,
+    ) => RowView<R, S>;
     byKey.set(setKey, decoder);
     return decoder;
   }

@@ -72,6 +72,18 @@ const SEARCH = graphql(`
   }
 `);
 
+const SEARCH_TITLES = graphql(`
+  query SearchTitles($q: String!) {
+    searchPapers(query: $q, first: 5) {
+      edges {
+        node {
+          title
+        }
+      }
+    }
+  }
+`);
+
 describe('statements per read', () => {
   it('paper(issue, number) with its category and edition is one statement, and the same data as the loaders give', async () => {
     const listed = (await gql(app, SLUG)).body.data!;
@@ -101,5 +113,20 @@ describe('statements per read', () => {
     // the parse of the text (and the plan choice) is not asked of the database again
     expect(againCount).toBeLessThan(firstCount);
     expect(tdb.statements.some((s) => s.includes('numnode('))).toBe(false);
+  });
+
+  it('a search that does not show its matches does not compute headlines; the same papers in the same order', async () => {
+    const text = 'reasoning models';
+    tdb.resetStatements();
+    const withMatches = (await gql(app, SEARCH, { q: text })).body;
+    expect(tdb.statements.some((s) => s.includes('ts_headline'))).toBe(true);
+    expect(withMatches.data!.searchPapers.edges.some((e) => e.matches.length > 0)).toBe(true);
+    tdb.resetStatements();
+    const titles = (await gql(app, SEARCH_TITLES, { q: text })).body;
+    expect(titles.errors).toBeUndefined();
+    expect(tdb.statements.some((s) => s.includes('ts_headline'))).toBe(false);
+    expect(titles.data!.searchPapers.edges.map((e) => e.node.title)).toEqual(
+      withMatches.data!.searchPapers.edges.map((e) => e.node.title),
+    );
   });
 });

@@ -90,6 +90,8 @@ function mergeRanges(ranges: Highlight[]): Highlight[] {
  */
 export function textMatches(hit: SearchHit, mode: SearchMode, query: string): TextMatchShape[] {
   const out: TextMatchShape[] = [];
+  // (no headlines: the page was read without them, see SearchArgs.headlines)
+  if (hit.titleHeadline === null || hit.summaryHeadline === null) return out;
   const title = parseHeadline(hit.titleHeadline);
   const titleRanges =
     mode === 'fuzzy'

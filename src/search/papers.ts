@@ -53,6 +53,8 @@ export interface SearchRequest {
   after?: string | null;
   filter: PaperFilterArgs | undefined;
   order: SearchOrder;
+  /** Whether the edges' text matches are wanted (default true; without them the statement skips the headlines). */
+  matches?: boolean;
 }
 
 export interface SearchDeps {
@@ -113,11 +115,12 @@ interface Plan {
   order: SearchOrder;
   codec: CursorCodec<SearchCursor>;
   window: Window<SearchCursor>;
+  matches: boolean;
 }
 
 /** The rows of one page (one more than its size, to tell whether there is a next), and the mode that found them. */
 async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<{ rows: SearchHit[]; mode: SearchMode }> {
-  const { query, filter, order, window } = plan;
+  const { query, filter, order, window, matches } = plan;
   const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
   let mode: SearchMode = window.cursor?.[0] ?? 'text';
   // RELEVANCE in text mode: where to look for the candidates (see relevanceWindow).
@@ -130,7 +133,7 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<{ rows: Se
     order === 'NEWEST' && mode === 'text'
       ? await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { query, filter }))
       : false;
-  const base = { query, filter, order, cursor: cursorKey, window: relevance, few };
+  const base = { query, filter, order, cursor: cursorKey, window: relevance, few, headlines: matches };
   // On the first page, fetch enough rows to tell whether full text found "little".
   const firstLimit = window.cursor ? window.limit : Math.max(window.limit, FUZZY_BELOW);
   let rows = await searchPage(db, { ...base, mode, limit: firstLimit }, vis);
@@ -150,7 +153,7 @@ function toEdges(rows: SearchHit[], mode: SearchMode, plan: Plan, onPaper?: (pap
     onPaper?.(r);
     const { score, titleHeadline: _t, summaryHeadline: _s, ...paper } = r;
     const cursor = encodeCursor(plan.codec, keyOf(r));
-    return { cursor, node: paper, score, matches: textMatches(r, mode, plan.query) };
+    return { cursor, node: paper, score, matches: plan.matches ? textMatches(r, mode, plan.query) : [] };
   });
 }
 
@@ -167,7 +170,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     throw userInputError('`query` needs at least one word to look for (not only excluded `-words`)', 'query');
   }
 
-  const plan: Plan = { query, filter, order, codec, window };
+  const plan: Plan = { query, filter, order, codec, window, matches: request.matches ?? true };
   const { rows, mode } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
   const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper);

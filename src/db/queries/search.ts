@@ -51,6 +51,8 @@ export interface SearchArgs {
   mode: SearchMode;
   /** Start after this key (forward only). */
   cursor: SearchKey | null;
+  /** Whether the page's rows carry their headlines (default true): `ts_headline` over every summary is most of a page's cost. */
+  headlines?: boolean;
   limit: number;
   /** RELEVANCE only: how many of the most recent matches are ranked (default RELEVANCE_CANDIDATES; tests set it small). */
   candidates?: number;
@@ -102,10 +104,10 @@ const SCORE_SCALE = 6;
 
 export interface SearchHit extends PaperRow {
   score: number;
-  /** Title with MARK_START/MARK_END around matched words. */
-  titleHeadline: string;
-  /** One or two fragments of the summary, marked the same way. */
-  summaryHeadline: string;
+  /** Title with MARK_START/MARK_END around matched words (null when not asked for: SearchArgs.headlines). */
+  titleHeadline: string | null;
+  /** One or two fragments of the summary, marked the same way (null when not asked for). */
+  summaryHeadline: string | null;
 }
 
 export interface SearchFacetRow {
@@ -202,6 +204,9 @@ const HEADLINES = (
   q: SQL,
 ) => sql`ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
       ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"`;
+const NO_HEADLINES = sql`NULL::text AS "titleHeadline", NULL::text AS "summaryHeadline"`;
+const headlinesSql = (args: Pick<SearchArgs, 'headlines'>, q: SQL) =>
+  args.headlines === false ? NO_HEADLINES : HEADLINES(q);
 
 /** The statement of one page of results (exported so that tests can EXPLAIN it). */
 export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
@@ -221,7 +226,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
         SELECT s.id, s.score FROM scored s ${keyset}
         ORDER BY s.score DESC, s.id DESC LIMIT ${args.limit}::int
       )
-      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${HEADLINES(q)}, (SELECT count(*) FROM cand)::int AS "candidateCount"
+      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)}, (SELECT count(*) FROM cand)::int AS "candidateCount"
       FROM page JOIN papers p ON p.id = page.id
       ORDER BY page.score DESC, page.id DESC`;
   }
@@ -252,14 +257,19 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
             ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
           )`;
   return sql`WITH ${page}
-    SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${HEADLINES(q)}
+    SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${headlinesSql(args, q)}
     FROM page JOIN papers p ON p.id = page.id
     ORDER BY ${ARCHIVE_ORDER}`;
 }
 
 /** One page of search results, best (or newest) first. */
 export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Promise<SearchHit[]> {
-  type Row = RawPaper & { score: number; titleHeadline: string; summaryHeadline: string; candidateCount?: number };
+  type Row = RawPaper & {
+    score: number;
+    titleHeadline: string | null;
+    summaryHeadline: string | null;
+    candidateCount?: number;
+  };
   let rows = await selectRows<Row>(db, searchPageSql(args, vis));
   if (args.order === 'RELEVANCE' && args.window != null) {
     // The window held fewer matches than the candidates: they are not "the most recent N"

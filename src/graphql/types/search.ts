@@ -5,6 +5,7 @@ import type { Highlight, TextMatchShape } from '../../search/highlights.js';
 import { type SearchEdge, type SearchResults, checkSearchText, searchPapers } from '../../search/papers.js';
 import { builder } from '../builder.js';
 import { userInputError } from '../errors.js';
+import { selectsPath } from '../lookahead.js';
 import { CategoryRef, PaperRef } from '../refs.js';
 import { PaperFilter } from './inputs.js';
 import { paperFilterArgs } from './paper.js';
@@ -139,7 +140,7 @@ builder.queryFields((t) => ({
         description: 'Order of the results; default RELEVANCE.',
       }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       // The text is checked before the filter (its errors come first).
       const query = checkSearchText(args.query);
       const filter = paperFilterArgs(args.filter);
@@ -149,7 +150,15 @@ builder.queryFields((t) => ({
           visibility: { drafts: ctx.viewer.canSeeDrafts },
           onPaper: (p) => ctx.loaders.paperById.prime(p.id, p),
         },
-        { query, first: args.first, after: args.after, filter, order: args.orderBy ?? 'RELEVANCE' },
+        {
+          query,
+          first: args.first,
+          after: args.after,
+          filter,
+          order: args.orderBy ?? 'RELEVANCE',
+          // (the headlines are computed only for pages that show them)
+          matches: selectsPath(info, ['edges', 'matches']),
+        },
       );
       return results as never;
     },

@@ -126,18 +126,24 @@ export async function paperByNumber(
     categoryCreatedMs: number;
     categoryUpdatedMs: number;
   };
-  const rows = await selectRows<Row>(
+  // Prepared (one per visibility): the benchmark's one-paper read is mostly this statement, whose
+  // parse and plan otherwise cost PostgreSQL as much as running it.
+  const rows = await preparedRows<Row>(
     db,
-    sql`SELECT ${PAPER_DETAIL_COLUMNS}, json_build_array(${NUMBERED_ISSUE_JSON}) AS "issueValues",
+    `paper_by_number_v1_${vis.drafts ? 'd' : 'p'}`,
+    () =>
+      sql`SELECT ${PAPER_DETAIL_COLUMNS}, json_build_array(${NUMBERED_ISSUE_JSON}) AS "issueValues",
           c.slug AS "categorySlug", c.name AS "categoryName", c.description AS "categoryDescription",
           date_part('epoch', c.created_at) * 1000 AS "categoryCreatedMs",
           date_part('epoch', c.updated_at) * 1000 AS "categoryUpdatedMs"
         FROM issues i JOIN papers p ON p.issue_id = i.id JOIN categories c ON c.id = p.category_id
-        WHERE i.slug = ${issueSlug} ${visibleJoinedIssue(vis)}
-          AND ((p.section_number = ${sectionNumber}::int AND p.position = ${position}::int)
-            OR p.number_as_written = ${`${sectionNumber}.${position}`}::text)
-        ORDER BY (p.section_number = ${sectionNumber}::int AND p.position = ${position}::int) DESC, p.section_number, p.position
+        WHERE i.slug = ${sql.placeholder('slug')}::text ${visibleJoinedIssue(vis)}
+          AND ((p.section_number = ${sql.placeholder('section')}::int AND p.position = ${sql.placeholder('position')}::int)
+            OR p.number_as_written = ${sql.placeholder('written')}::text)
+        ORDER BY (p.section_number = ${sql.placeholder('section')}::int AND p.position = ${sql.placeholder('position')}::int) DESC,
+          p.section_number, p.position
         LIMIT 1`,
+    { slug: issueSlug, section: sectionNumber, position, written: `${sectionNumber}.${position}` },
   );
   const first = rows[0];
   if (!first) return null;

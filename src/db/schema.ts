@@ -70,6 +70,8 @@ export const issues = pgTable(
   (t) => [
     // Keyset pagination over editions: (week_start, id) in either direction.
     index('issues_week_start_id_idx').on(t.weekStart, t.id),
+    // The drafts alone (few or none): readers' statements exclude their papers through it (see visiblePapersByRow).
+    index('issues_drafts_idx').on(t.id).where(sql`${t.status} = 'draft'`),
     check('issues_week_range_check', sql`${t.weekStart} <= ${t.weekEnd}`),
   ],
 );

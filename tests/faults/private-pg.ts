@@ -54,7 +54,8 @@ export interface PrivatePg {
   destroy(): void;
 }
 
-export async function startPrivatePg(): Promise<PrivatePg> {
+/** `settings`: more `-c name=value` server settings (e.g. shared_preload_libraries for a benchmark). */
+export async function startPrivatePg(settings: Record<string, string> = {}): Promise<PrivatePg> {
   const root = mkdtempSync(path.join(tmpdir(), 'faults-pg-'));
   const dir = path.join(root, 'data');
   const port = await freePort();
@@ -68,7 +69,10 @@ export async function startPrivatePg(): Promise<PrivatePg> {
   );
   const logFile = path.join(root, 'postgres.log');
   // fsync stays on (the default): kill -9 tests depend on real durability.
-  const opts = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=60 -c shared_buffers=32MB -c fsync=on`;
+  const extra = Object.entries(settings)
+    .map(([name, value]) => ` -c ${name}=${value}`)
+    .join('');
+  const opts = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=60 -c shared_buffers=32MB -c fsync=on${extra}`;
   const pgCtl = (...args: string[]) => asPostgres(path.join(BIN, 'pg_ctl'), ['-D', dir, ...args], 90_000);
 
   const instance: PrivatePg = {

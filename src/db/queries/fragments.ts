@@ -39,16 +39,18 @@ export function visiblePapers(vis: Visibility): SQL {
 }
 
 /**
- * The same checked per row by a primary-key lookup (a correlated scalar
- * subquery is never turned into a join): right for statements that stop
- * after a bounded number of rows (pages, candidates), where a hash join would
- * scan all of `issues` first. Written as `<> 'draft'` (the two statuses are
- * 'draft' and 'published'): the planner estimates that as passing nearly
- * every row (`= 'published'` would be estimated at 0.5 %, and it would then
- * sort all matches instead of walking the archive order).
+ * The same for statements that stop after a bounded number of rows (pages,
+ * candidates), where a join would scan all of `issues` first: the ids of the
+ * drafts (few or none, from the partial index issues_drafts_idx) are read
+ * once per statement, in its snapshot, and each row is checked against that
+ * array. The planner estimates `<> ALL (…)` as passing nearly every row, so
+ * it still walks the archive order (`= 'published'` per row would be
+ * estimated at 0.5 %, and it would then sort all matches). A primary-key
+ * lookup of each row's edition cost a search's candidates more than the rest
+ * of their statement (2.7 of 4.5 ms: BENCHMARKS.md, search SQL).
  */
 export function visiblePapersByRow(vis: Visibility): SQL {
-  return vis.drafts ? sql`` : sql`AND (SELECT vi.status FROM issues vi WHERE vi.id = p.issue_id) <> 'draft'`;
+  return vis.drafts ? sql`` : sql`AND p.issue_id <> ALL (ARRAY(SELECT vi.id FROM issues vi WHERE vi.status = 'draft'))`;
 }
 
 /** How a fragment takes a value named `name` (the placeholder's name when prepared). */

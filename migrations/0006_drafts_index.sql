@@ -1,0 +1,1 @@
+CREATE INDEX "issues_drafts_idx" ON "issues" USING btree ("id") WHERE "issues"."status" = 'draft';

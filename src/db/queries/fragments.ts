@@ -45,9 +45,9 @@ export function visiblePapers(vis: Visibility): SQL {
  * once per statement, in its snapshot, and each row is checked against that
  * array. The planner estimates `<> ALL (…)` as passing nearly every row, so
  * it still walks the archive order (`= 'published'` per row would be
- * estimated at 0.5 %, and it would then sort all matches). A primary-key
- * lookup of each row's edition cost a search's candidates more than the rest
- * of their statement (2.7 of 4.5 ms: BENCHMARKS.md, search SQL).
+ * estimated at 0.5 %, and it would then sort all matches). It replaced a
+ * primary-key lookup of each row's edition, a large share of a search's
+ * candidates (BENCHMARKS.md, section search-sql).
  */
 export function visiblePapersByRow(vis: Visibility): SQL {
   return vis.drafts ? sql`` : sql`AND p.issue_id <> ALL (ARRAY(SELECT vi.id FROM issues vi WHERE vi.status = 'draft'))`;

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -347,57 +345,6 @@ describe('export', () => {
     expect((await app.fetch('http://localhost/issues/a-draft.md')).status).toBe(404);
     expect((await app.fetch(`http://localhost/issues/${pub.issue.slug}.md`, { method: 'POST' })).status).toBe(405);
   });
-});
-
-describe('the import and export commands', () => {
-  const clean = () => readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8');
-  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-  it('import a directory (dry run, then for real), export a file; bad bytes fail clearly', async () => {
-    const work = mkdtempSync(path.join(tmpdir(), 'import-cli-'));
-    const dataDir = path.join(work, 'data');
-    const env = { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir };
-    // The CLI runs on its own PGlite directory: this test is about the command, not the server database.
-    const run = (args: string[]) => {
-      try {
-        const stdout = execFileSync(tsx, args, { cwd: repoRoot, env, encoding: 'utf8', stdio: 'pipe' });
-        return { code: 0, stdout, stderr: '' };
-      } catch (err) {
-        // execFileSync's error carries the exit status and both outputs
-        const failed = err as { status: number; stdout: unknown; stderr: unknown };
-        return { code: failed.status, stdout: String(failed.stdout), stderr: String(failed.stderr) };
-      }
-    };
-    try {
-      const dir = path.join(work, 'in');
-      execFileSync('mkdir', ['-p', dir]);
-      writeFileSync(path.join(dir, 'a.txt'), clean());
-      writeFileSync(path.join(dir, 'b.md'), readFileSync(path.join(FIXTURES, 'edition.md')));
-      const dry = run(['src/cli/import.ts', dir, '--dry-run']);
-      expect(dry.code).toBe(0);
-      expect(dry.stdout).toMatch(/dry run, nothing written/);
-      expect(dry.stdout).toMatch(/1\.1\. /);
-      const real = run(['src/cli/import.ts', dir, '--publish']);
-      expect(real.code).toBe(0);
-      const slug = /created "([^"]+)"/.exec(real.stdout)![1]!;
-      const out = path.join(work, 'out.md');
-      expect(run(['src/cli/export.ts', slug, '--out', out]).code).toBe(0);
-      expect(readFileSync(out, 'utf8')).toMatch(/^# /);
-      const again = run(['src/cli/import.ts', path.join(dir, 'a.txt')]);
-      expect(again.code).toBe(1);
-      expect(again.stderr).toMatch(/ConflictError/);
-      writeFileSync(path.join(work, 'bad.txt'), Buffer.from([0x54, 0x69, 0x74, 0x6c, 0x65, 0x0a, 0xff, 0xfe, 0x0a]));
-      const bad = run(['src/cli/import.ts', path.join(work, 'bad.txt')]);
-      expect(bad.code).toBe(1);
-      expect(bad.stderr).toMatch(/ParseError: .*UTF-8/i);
-      for (const week of ['0000-01-03', '1066-10-09', '2025-02-30']) {
-        const refused = run(['src/cli/import.ts', path.join(dir, 'a.txt'), '--week-start', week, '--replace']);
-        expect(refused.code).toBe(2);
-        expect(refused.stderr).toMatch(/--week-start must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-31/);
-      }
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-  }, 120_000);
 });
 
 describe('importIssue needs an editor token', () => {

@@ -1,7 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
@@ -19,7 +15,6 @@ import { importIssueText } from '../../src/editorial/import.js';
 import { authHeader } from '../helpers/auth.js';
 import { type TestDb, createTestDb } from '../helpers/db.js';
 import { gql } from '../helpers/http.js';
-import { type RunningServer, repoRoot, startServer } from '../helpers/server.js';
 
 // Hostile text (the OWASP XSS filter-evasion shapes) written through every way
 // text gets in — plain-text and Markdown imports, the addPaper / updatePaper /
@@ -28,7 +23,7 @@ import { type RunningServer, repoRoot, startServer } from '../helpers/server.js'
 // JSON Feed. The HTML inside is parsed with a real HTML parser (htmlparser2) and
 // must hold nothing but the allow-list: its elements, `href` and `rel` on <a>,
 // http(s)/mailto links. Then the headers: nosniff and the CSP on every response
-// but GraphiQL's.
+// but GraphiQL's (the same headers from a real server process: tests/e2e/headers.test.ts).
 
 /** [name, text]: OWASP XSS filter-evasion shapes, HTML and Markdown. None holds NUL (refused everywhere: see below). */
 const SHAPES: Array<[string, string]> = [
@@ -797,135 +792,5 @@ describe('nosniff and the CSP (app)', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
-  });
-});
-
-describe('nosniff and the CSP (real server)', () => {
-  let server: RunningServer | undefined;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'html-headers-'));
-    server = await startServer({
-      DATABASE_URL: undefined,
-      REDIS_URL: undefined,
-      DATA_DIR: dataDir,
-      SEED_SAMPLE: 'true',
-      LOG_LEVEL: 'silent',
-    });
-  }, 180_000);
-  afterAll(async () => {
-    await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  it('are on health answers, 413s, reads (also those the response tier replays) and feeds', async () => {
-    const url = server!.url;
-    for (const p of ['/healthz', '/readyz']) {
-      const res = await fetch(`${url}${p}`);
-      expect(res.status, p).toBe(200);
-      expectLocked(res, p);
-      const head = await fetch(`${url}${p}`, { method: 'HEAD' });
-      expectLocked(head, `HEAD ${p}`);
-    }
-    const big = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: 'x'.repeat(1_000_001),
-    });
-    expect(big.status).toBe(413);
-    expectLocked(big, '413');
-    for (let n = 0; n < 4; n++) {
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ latestIssue { title } }' }),
-      });
-      expect(res.status).toBe(200);
-      expectLocked(res, `read ${n + 1}`);
-    }
-    for (const p of ['/feeds/issues.rss', '/feeds/issues.json', '/issues/2025-05-05.md', '/nope'])
-      expectLocked(await fetch(`${url}${p}`), p);
-  });
-
-  it('GraphiQL (page and assets) gets nosniff but not the restrictive CSP', async () => {
-    const page = await fetch(`${server!.url}/graphql`, { headers: { accept: 'text/html' } });
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(page.headers.get('content-security-policy')).toBeNull();
-    const html = await page.text();
-    const script = /src="(graphiql\/[^"]+\.js)"/.exec(html)![1]!;
-    const asset = await fetch(`${server!.url}/${script}`);
-    expect(asset.status).toBe(200);
-    expect(asset.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(asset.headers.get('content-security-policy')).toBeNull();
-    await asset.arrayBuffer();
-    // The same endpoint asked for JSON is locked down.
-    expectLocked(
-      await fetch(`${server!.url}/graphql?query=%7B__typename%7D`, {
-        headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
-      }),
-      'GET JSON',
-    );
-  }, 120_000);
-});
-
-describe('nosniff and the CSP (server without its database)', () => {
-  let child: ChildProcess | undefined;
-  let url: string;
-
-  beforeAll(async () => {
-    // A database that refuses connections: the server listens, answers health and 503s while it retries.
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres',
-        REDIS_URL: '',
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not listen:\n${out}`)), 60_000);
-      const onData = (d: Buffer) => {
-        out += d;
-        const m = /Listening on port (\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(`http://127.0.0.1:${m[1]}`);
-        }
-      };
-      child!.stdout!.on('data', onData);
-      child!.stderr!.on('data', onData);
-      child!.once('exit', () => reject(new Error(`server exited:\n${out}`)));
-    });
-  }, 90_000);
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
-
-  it('are on /healthz, /readyz (503) and the 503 for GraphQL', async () => {
-    const health = await fetch(`${url}/healthz`);
-    expect(health.status).toBe(200);
-    expectLocked(health, '/healthz');
-    const ready = await fetch(`${url}/readyz`);
-    expect(ready.status).toBe(503);
-    expectLocked(ready, '/readyz');
-    const unavailable = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"query":"{ __typename }"}',
-    });
-    expect(unavailable.status).toBe(503);
-    expectLocked(unavailable, '503');
   });
 });

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AnyDocument, documentText } from './helpers/http.js';
-import { type RunningServer, repoRoot, startServer } from './helpers/server.js';
-import { type ResultOf, type VariablesOf, graphql } from './graphql.js';
+import { type AnyDocument, documentText } from '../helpers/http.js';
+import { type RunningServer, repoRoot, startServer } from '../helpers/server.js';
+import { type ResultOf, type VariablesOf, graphql } from '../graphql.js';
 
 const run = promisify(execFile);
 const clientMain = path.join(repoRoot, 'examples/client/dist/main.js');

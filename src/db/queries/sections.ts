@@ -40,15 +40,15 @@ export async function sectionsByIssueIds(
   columns: PaperColumns = ALL_PAPER_COLUMNS,
 ): Promise<Array<{ section: SectionRow; category: CategoryRow; papers: PaperView[] }>> {
   if (issueIds.length === 0) return [];
-  const items = PAPER.jsonItems('p', columns, { except: fromSection }).join(', ');
   const rows = await preparedRows<RawSection>(
     db,
     `sections_by_issue_ids_v2_c${columnsKey(columns)}`,
+    // The statement text is built only when this column set is first prepared.
     () => sql`SELECT s.id, s.issue_id AS "issueId", s.category_id AS "categoryId", s.number,
         i.week_start::text AS "weekStart", c.slug, c.name, c.description,
         date_part('epoch', c.created_at) * 1000 AS "categoryCreatedMs",
         date_part('epoch', c.updated_at) * 1000 AS "categoryUpdatedMs",
-        (SELECT json_agg(json_build_array(${sql.raw(items)}) ORDER BY p.position)
+        (SELECT json_agg(json_build_array(${sql.raw(PAPER.jsonItems('p', columns, { except: fromSection }).join(', '))}) ORDER BY p.position)
            FROM papers p WHERE p.section_id = s.id) AS papers
       FROM sections s
       JOIN categories c ON c.id = s.category_id

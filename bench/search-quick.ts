@@ -4,6 +4,7 @@
  *
  *   DATABASE_URL=…/bench_1m npx tsx bench/search-quick.ts [runs]
  */
+import { parseSearchQuery } from '../src/search/query.js';
 import { createDb } from '../src/db/client.js';
 import { relevanceWindow, searchPage } from '../src/db/queries/search.js';
 import { percentile } from './report.js';
@@ -29,11 +30,11 @@ for (const [kind, queries] of Object.entries(QUERIES)) {
     const page = async (q: string) => {
       const since =
         order === 'RELEVANCE' && process.env.WINDOW !== '0'
-          ? await relevanceWindow(handle.db, { query: q }, candidates)
+          ? await relevanceWindow(handle.db, { terms: parseSearchQuery(q) }, candidates)
           : null;
       return searchPage(
         handle.db,
-        { query: q, order, mode: 'text', cursor: null, limit: 21, window: since, candidates },
+        { terms: parseSearchQuery(q), order, mode: 'text', cursor: null, limit: 21, window: since, candidates },
         { drafts: false },
       );
     };

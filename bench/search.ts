@@ -19,6 +19,7 @@
  * --kinds measures only those kinds of query (and nothing else) and prints
  * the figures without writing BENCHMARKS.md.
  */
+import { parseSearchQuery } from '../src/search/query.js';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type SQL, sql } from 'drizzle-orm';
@@ -168,9 +169,17 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
     for (const order of ['RELEVANCE', 'NEWEST'] as const) {
       // As the API runs it: RELEVANCE in text mode first estimates its window (its statements are timed too).
       const sqlMs = await measure(queries, async (q) => {
-        const window = order === 'RELEVANCE' && mode === 'text' ? await relevanceWindow(handle.db, { query: q }) : null;
-        const few = order === 'NEWEST' && mode === 'text' ? await fewMatches(handle.db, { query: q }) : false;
-        return searchPage(handle.db, { query: q, order, mode, cursor: null, limit: 21, window, few }, vis);
+        const window =
+          order === 'RELEVANCE' && mode === 'text'
+            ? await relevanceWindow(handle.db, { terms: parseSearchQuery(q) })
+            : null;
+        const few =
+          order === 'NEWEST' && mode === 'text' ? await fewMatches(handle.db, { terms: parseSearchQuery(q) }) : false;
+        return searchPage(
+          handle.db,
+          { terms: parseSearchQuery(q), order, mode, cursor: null, limit: 21, window, few },
+          vis,
+        );
       });
       const gqlMs = await measure(queries, (q) => gql(SEARCH, { q, o: order }));
       // A count over the statement timeout is an error: recorded as its time, the table says so.
@@ -188,16 +197,22 @@ async function benchDatabase(name: string): Promise<DbResult | null> {
       p95.set(`${kind} ${order} count`, percentile(countMs, 95));
       console.error(`  ${kind} ${order}: sql ${fmt(sqlMs)} gql ${fmt(gqlMs)} +count ${fmt(countMs)}`);
     }
-    const window = mode === 'text' ? await relevanceWindow(handle.db, { query: queries[0]! }) : null;
+    const window = mode === 'text' ? await relevanceWindow(handle.db, { terms: parseSearchQuery(queries[0]!) }) : null;
     await plan(
       `${kind}, RELEVANCE page (\`${queries[0]}\`${window ? `, window from ${window.since}${window.walk ? ', walked' : ''}` : ''})`,
-      searchPageSql({ query: queries[0]!, order: 'RELEVANCE', mode, cursor: null, limit: 21, window }, vis),
+      searchPageSql(
+        { terms: parseSearchQuery(queries[0]!), order: 'RELEVANCE', mode, cursor: null, limit: 21, window },
+        vis,
+      ),
     );
     await plan(
       `${kind}, NEWEST page (\`${queries[0]}\`)`,
-      searchPageSql({ query: queries[0]!, order: 'NEWEST', mode, cursor: null, limit: 21 }, vis),
+      searchPageSql({ terms: parseSearchQuery(queries[0]!), order: 'NEWEST', mode, cursor: null, limit: 21 }, vis),
     );
-    await plan(`${kind}, facets/totalCount (\`${queries[0]}\`)`, searchFacetsSql({ query: queries[0]!, mode }, vis));
+    await plan(
+      `${kind}, facets/totalCount (\`${queries[0]}\`)`,
+      searchFacetsSql({ terms: parseSearchQuery(queries[0]!), mode }, vis),
+    );
   }
 
   if (KINDS) {

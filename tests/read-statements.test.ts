@@ -112,7 +112,7 @@ describe('statements per read', () => {
     expect(again).toEqual(first);
     // the parse of the text (and the plan choice) is not asked of the database again
     expect(againCount).toBeLessThan(firstCount);
-    expect(tdb.statements.some((s) => s.includes('numnode('))).toBe(false);
+    expect(tdb.statements.some((s) => s.includes('querytree('))).toBe(false);
   });
 
   it('a search that does not show its matches does not compute headlines; the same papers in the same order', async () => {

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { parseSearchQuery } from '../src/search/query.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { ensureCategories, insertIssueContent, type IssueContentSection } from '../src/db/queries/issue-content.js';
@@ -291,7 +292,7 @@ describe('searchPapers: full text and ranking', () => {
 describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
   const vis = { drafts: false };
   const args = (over: Partial<SearchArgs>): SearchArgs => ({
-    query: 'reasoning or quokka',
+    terms: parseSearchQuery('reasoning or quokka'),
     order: 'RELEVANCE',
     mode: 'text',
     cursor: null,
@@ -357,9 +358,9 @@ describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
   });
 
   it('NEWEST from all the matches (few) gives the same pages as the walk of the archive order', async () => {
-    expect(await fewMatches(tdb.db, { query: 'reasoning or quokka' })).toBe(true);
+    expect(await fewMatches(tdb.db, { terms: parseSearchQuery('reasoning or quokka') })).toBe(true);
     for (const query of ['reasoning or quokka', 'quokka', 'nonexistentword']) {
-      const newest = { ...args({ query }), order: 'NEWEST' as const, limit: 3 };
+      const newest = { ...args({ terms: parseSearchQuery(query) }), order: 'NEWEST' as const, limit: 3 };
       let cursor: SearchArgs['cursor'] = null;
       for (let i = 0; i < 4; i++) {
         const walked = await searchPage(tdb.db, { ...newest, cursor }, vis);
@@ -373,8 +374,8 @@ describe('searchPapers: RELEVANCE over a bounded candidate set', () => {
   });
 
   it('drafts are not candidates for anonymous readers, but are for editors', async () => {
-    const anon = await searchPage(tdb.db, args({ query: 'quokka' }), vis);
-    const editor = await searchPage(tdb.db, args({ query: 'quokka' }), { drafts: true });
+    const anon = await searchPage(tdb.db, args({ terms: parseSearchQuery('quokka') }), vis);
+    const editor = await searchPage(tdb.db, args({ terms: parseSearchQuery('quokka') }), { drafts: true });
     expect(anon.map((h) => h.title)).not.toContain('Secret Quokka Draft');
     expect(editor.map((h) => h.title)).toContain('Secret Quokka Draft');
     expect(editor.length).toBe(anon.length + 1);
@@ -483,18 +484,37 @@ describe('searchPapers: hostile queries', () => {
   it('no plan scans the papers table sequentially (with seq scans discouraged, every statement has an index path)', async () => {
     const vis = { drafts: false };
     const statements = [
-      searchPageSql({ query: 'quokka', order: 'RELEVANCE', mode: 'text', cursor: null, limit: 21 }, vis),
-      searchPageSql({ query: 'quokka', order: 'RELEVANCE', mode: 'text', cursor: [0.5, 3], limit: 21 }, vis),
       searchPageSql(
-        { query: '"chain of thought" -x', order: 'NEWEST', mode: 'text', cursor: ['2025-02-03', 2, 1, 1], limit: 21 },
+        { terms: parseSearchQuery('quokka'), order: 'RELEVANCE', mode: 'text', cursor: null, limit: 21 },
         vis,
       ),
-      searchPageSql({ query: 'Llama Nemotorn', order: 'RELEVANCE', mode: 'fuzzy', cursor: null, limit: 21 }, vis),
+      searchPageSql(
+        { terms: parseSearchQuery('quokka'), order: 'RELEVANCE', mode: 'text', cursor: [0.5, 3], limit: 21 },
+        vis,
+      ),
+      searchPageSql(
+        {
+          terms: parseSearchQuery('"chain of thought" -x'),
+          order: 'NEWEST',
+          mode: 'text',
+          cursor: ['2025-02-03', 2, 1, 1],
+          limit: 21,
+        },
+        vis,
+      ),
+      searchPageSql(
+        { terms: parseSearchQuery('Llama Nemotorn'), order: 'RELEVANCE', mode: 'fuzzy', cursor: null, limit: 21 },
+        vis,
+      ),
       searchFacetsSql(
-        { query: 'quokka', mode: 'text', filter: { categorySlugs: ['ai-agents'], weekFrom: '2025-01-01' } },
+        {
+          terms: parseSearchQuery('quokka'),
+          mode: 'text',
+          filter: { categorySlugs: ['ai-agents'], weekFrom: '2025-01-01' },
+        },
         vis,
       ),
-      searchFacetsSql({ query: 'Llama Nemotorn', mode: 'fuzzy' }, vis),
+      searchFacetsSql({ terms: parseSearchQuery('Llama Nemotorn'), mode: 'fuzzy' }, vis),
       relatedPapersSql([1, 2], 5, vis),
     ];
     for (const statement of statements) {

@@ -1,4 +1,4 @@
-import { MARK_END, MARK_START, type SearchHit, type SearchMode, fuzzyWords } from '../db/queries/search.js';
+import { MARK_END, MARK_START, type SearchHit, type SearchMode, type SearchTerms } from '../db/queries/search.js';
 
 /** Text matches: fragments of a paper's fields with the offsets of the matched words. */
 
@@ -18,10 +18,11 @@ export interface TextMatchShape {
 /**
  * Strips the markers of `ts_headline` output and returns the plain fragment
  * with the [start, end) offsets of the marked words, in JS string (UTF-16)
- * indices of that fragment. Marked words separated by spaces only (a phrase)
- * make one highlight.
+ * indices of that fragment. Marked words separated by spaces only make one
+ * highlight; with `phrase`, also those separated by one short unmarked word
+ * (a stop word inside a phrase: "chain of thought" is one highlight).
  */
-export function parseHeadline(marked: string): { fragment: string; highlights: Highlight[] } {
+export function parseHeadline(marked: string, phrase = false): { fragment: string; highlights: Highlight[] } {
   let fragment = '';
   const highlights: Highlight[] = [];
   let open = -1;
@@ -32,7 +33,8 @@ export function parseHeadline(marked: string): { fragment: string; highlights: H
       if (open >= 0 && fragment.length > open) {
         const last = highlights[highlights.length - 1];
         // Words of one phrase ("chain of thought") become one highlight.
-        if (last && /^[ \t]+$/.test(fragment.slice(last.end, open))) last.end = fragment.length;
+        const gap = last ? fragment.slice(last.end, open) : '';
+        if (last && (/^[ \t]+$/.test(gap) || (phrase && SHORT_GAP.test(gap)))) last.end = fragment.length;
         else highlights.push({ start: open, end: fragment.length });
       }
       open = -1;
@@ -41,6 +43,61 @@ export function parseHeadline(marked: string): { fragment: string; highlights: H
     }
   }
   return { fragment, highlights };
+}
+
+/** Between two words of a phrase: spaces or hyphens around one word of at most four letters ("of", "the", "to"). */
+const SHORT_GAP = /^[\s-]+\p{L}{1,4}[\s-]+$/u;
+
+/** How ts_headline joins the fragments of a summary (SUMMARY_HEADLINE_OPTIONS' FragmentDelimiter). */
+const FRAGMENT_DELIMITER = ' … ';
+
+const squeeze = (text: string) => text.replace(/\s+/g, ' ').trim();
+/** What ts_headline leaves off a fragment's ends when the fragment is not cut there: punctuation and up to three short words. */
+const LEFT_OFF = /^[\s\p{P}]*(?:[\p{L}\p{N}]{1,4}[\s\p{P}]+){0,3}[\p{L}\p{N}]{0,4}[\s\p{P}]*$/u;
+const PROBE = 24;
+
+/**
+ * How a fragment relates to one end of the summary: `''` when it reaches that
+ * end (or misses only what LEFT_OFF allows, which `rest` then gives back),
+ * else an ellipsis. `edge` is the summary's first (`start`) or last characters.
+ */
+function atEdge(piece: string, edge: string, side: 'start' | 'end'): { rest: string; cut: boolean } {
+  const p = squeeze(piece);
+  const e = squeeze(edge);
+  if (side === 'start') {
+    const at = e.indexOf(p.slice(0, PROBE));
+    if (at < 0) return { rest: '', cut: true };
+    const before = e.slice(0, at);
+    return LEFT_OFF.test(before) ? { rest: before, cut: false } : { rest: '', cut: true };
+  }
+  const probe = p.slice(-PROBE);
+  const at = e.lastIndexOf(probe);
+  if (at < 0) return { rest: '', cut: true };
+  const after = e.slice(at + probe.length);
+  return LEFT_OFF.test(after) ? { rest: after, cut: false } : { rest: '', cut: true };
+}
+
+/**
+ * A summary fragment as a reader expects it: "… " before it when it starts
+ * inside the summary, " …" after it when it ends inside; when ts_headline
+ * only left off a few short words or the final punctuation, they are put
+ * back instead. `edges`: the summary's first and last characters. Highlights
+ * move with the text.
+ */
+export function withEllipses(
+  edges: { head: string; tail: string },
+  parsed: { fragment: string; highlights: Highlight[] },
+): { fragment: string; highlights: Highlight[] } {
+  const pieces = parsed.fragment.split(FRAGMENT_DELIMITER);
+  const start = atEdge(pieces[0] ?? '', edges.head, 'start');
+  const end = atEdge(pieces[pieces.length - 1] ?? '', edges.tail, 'end');
+  const head = start.cut ? '… ' : start.rest;
+  const tail = end.cut ? ' …' : end.rest;
+  if (head === '' && tail === '') return parsed;
+  return {
+    fragment: `${head}${parsed.fragment}${tail}`,
+    highlights: parsed.highlights.map((h) => ({ start: h.start + head.length, end: h.end + head.length })),
+  };
 }
 
 /** Trigrams of a word the way pg_trgm makes them: lower case, padded with two spaces before and one after. */
@@ -58,8 +115,8 @@ function similarity(a: Set<string>, b: Set<string>): number {
 }
 
 /** Words of `text` that look like one of the query words (trigram similarity ≥ 0.3), for typo matches. */
-export function similarWordRanges(text: string, query: string): Highlight[] {
-  const wanted = fuzzyWords(query)
+export function similarWordRanges(text: string, words: string): Highlight[] {
+  const wanted = words
     .split(/[^\p{L}\p{N}]+/u)
     .filter((w) => w.length > 2)
     .map(trigrams);
@@ -88,17 +145,20 @@ function mergeRanges(ranges: Highlight[]): Highlight[] {
  * Typo matches (fuzzy mode) mark the title's words that look like a query word too: the full-text markers
  * alone miss them.
  */
-export function textMatches(hit: SearchHit, mode: SearchMode, query: string): TextMatchShape[] {
+export function textMatches(hit: SearchHit, mode: SearchMode, terms: SearchTerms): TextMatchShape[] {
   const out: TextMatchShape[] = [];
   // (no headlines: the page was read without them, see SearchArgs.headlines)
   if (hit.titleHeadline === null || hit.summaryHeadline === null) return out;
-  const title = parseHeadline(hit.titleHeadline);
+  const title = parseHeadline(hit.titleHeadline, terms.phrase);
   const titleRanges =
-    mode === 'fuzzy'
-      ? mergeRanges([...title.highlights, ...similarWordRanges(title.fragment, query)])
+    mode === 'fuzzy' && !terms.phrase
+      ? mergeRanges([...title.highlights, ...similarWordRanges(title.fragment, terms.fuzzy)])
       : title.highlights;
   if (titleRanges.length > 0) out.push({ field: 'TITLE', fragment: title.fragment, highlights: titleRanges });
-  const summary = parseHeadline(hit.summaryHeadline);
+  const summary = withEllipses(
+    { head: hit.summaryHead ?? '', tail: hit.summaryTail ?? '' },
+    parseHeadline(hit.summaryHeadline, terms.phrase),
+  );
   if (summary.highlights.length > 0) {
     out.push({ field: 'SUMMARY', fragment: summary.fragment, highlights: summary.highlights });
   }

@@ -6,31 +6,33 @@ import {
   type SearchHit,
   type SearchMode,
   type SearchOrder,
+  type SearchTerms,
+  RELEVANCE_CANDIDATES,
   analyzeQuery,
   fewMatches,
-  fuzzyWords,
   relevanceWindow,
   searchFacets,
-  searchPage,
+  searchPageCounted,
 } from '../db/queries/search.js';
 import type { PaperRow } from '../db/schema.js';
 import { userInputError } from '../graphql/errors.js';
 import { type CursorCodec, type Window, encodeCursor, isIsoDate, windowFromArgs } from '../graphql/pagination.js';
 import { type TextMatchShape, textMatches } from './highlights.js';
 import { PLAN_TTL_MS, remembered } from './plan-cache.js';
+import { parseSearchQuery } from './query.js';
 
 /**
  * Paper search: the steps between the arguments of `Query.searchPapers` and a
  * page of results (the SQL is src/db/queries/search.ts's): check the text,
- * analyse it, read a page in full-text mode, fall back to similar titles
- * (typos) when that finds little, then edges with cursors and text matches;
+ * parse it into terms (with the vocabulary's synonyms), read a page matching
+ * every term; when that finds nothing, relax: papers matching some of the
+ * terms, or with a title similar to the words (typos), best first; then
+ * edges with cursors and text matches;
  * the facets (and totalCount) only when asked for.
  */
 
 /** Longest accepted search text, in characters. */
 export const MAX_QUERY_LENGTH = 500;
-/** Below this many full-text hits, titles similar to the words (typos) are searched too. */
-const FUZZY_BELOW = 3;
 
 export interface SearchEdge {
   cursor: string;
@@ -44,6 +46,10 @@ export interface SearchResults {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   /** Matches per category, most first (their sum is the total); one statement, run once, when first called. */
   facets: () => Promise<SearchFacetRow[]>;
+  /** Whether nothing matched every term, so the results match some of them or have similar titles (typos). */
+  relaxed: boolean;
+  /** Whether RELEVANCE ranked every match (false: only the most recent RELEVANCE_CANDIDATES); NEWEST is always exact. */
+  exhaustive: boolean;
 }
 
 export interface SearchRequest {
@@ -107,10 +113,13 @@ const noResults = (): SearchResults => ({
   edges: [],
   pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
   facets: async () => [],
+  relaxed: false,
+  exhaustive: true,
 });
 
 interface Plan {
   query: string;
+  terms: SearchTerms;
   filter: PaperFilterArgs | undefined;
   order: SearchOrder;
   codec: CursorCodec<SearchCursor>;
@@ -119,30 +128,38 @@ interface Plan {
 }
 
 /** The rows of one page (one more than its size, to tell whether there is a next), and the mode that found them. */
-async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<{ rows: SearchHit[]; mode: SearchMode }> {
-  const { query, filter, order, window, matches } = plan;
+async function readPage(
+  db: Db,
+  vis: Visibility,
+  plan: Plan,
+): Promise<{ rows: SearchHit[]; mode: SearchMode; exhaustive: boolean }> {
+  const { query, terms, filter, order, window, matches } = plan;
   const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
   let mode: SearchMode = window.cursor?.[0] ?? 'text';
   // RELEVANCE in text mode: where to look for the candidates (see relevanceWindow).
   const planKey = JSON.stringify([query, filter ?? null]);
   const relevance =
     order === 'RELEVANCE' && mode === 'text'
-      ? await remembered(db, `window ${planKey}`, PLAN_TTL_MS, () => relevanceWindow(db, { query, filter }))
+      ? await remembered(db, `window ${planKey}`, PLAN_TTL_MS, () => relevanceWindow(db, { terms, filter }))
       : null;
   const few =
     order === 'NEWEST' && mode === 'text'
-      ? await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { query, filter }))
+      ? await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }))
       : false;
-  const base = { query, filter, order, cursor: cursorKey, window: relevance, few, headlines: matches };
-  // On the first page, fetch enough rows to tell whether full text found "little".
-  const firstLimit = window.cursor ? window.limit : Math.max(window.limit, FUZZY_BELOW);
-  let rows = await searchPage(db, { ...base, mode, limit: firstLimit }, vis);
-  // Typo tolerance, unless the query asks for an exact phrase.
-  if (!window.cursor && rows.length < FUZZY_BELOW && !query.includes('"') && fuzzyWords(query) !== '') {
+  const base = { terms, filter, order, cursor: cursorKey, window: relevance, few, headlines: matches };
+  let page = await searchPageCounted(db, { ...base, mode, limit: window.limit }, vis);
+  // Nothing matches every term: relax (some of the terms, or similar titles). Exact matches,
+  // when there are any, are never mixed with typo matches.
+  if (!window.cursor && page.rows.length === 0) {
     mode = 'fuzzy';
-    rows = await searchPage(db, { ...base, window: null, mode, limit: window.limit }, vis);
+    page = await searchPageCounted(db, { ...base, window: null, mode, limit: window.limit }, vis);
   }
-  return { rows: rows.slice(0, window.limit), mode };
+  const candidates = page.candidateCount;
+  return {
+    rows: page.rows,
+    mode,
+    exhaustive: order === 'NEWEST' || candidates === undefined || candidates < RELEVANCE_CANDIDATES,
+  };
 }
 
 /** The page's edges: each row as a paper, with its cursor, score and text matches. */
@@ -151,9 +168,9 @@ function toEdges(rows: SearchHit[], mode: SearchMode, plan: Plan, onPaper?: (pap
     plan.order === 'RELEVANCE' ? [mode, r.score, r.id] : [mode, r.weekStart, r.issueId, r.sectionNumber, r.position];
   return rows.map((r) => {
     onPaper?.(r);
-    const { score, titleHeadline: _t, summaryHeadline: _s, ...paper } = r;
+    const { score, titleHeadline: _t, summaryHeadline: _s, summaryHead: _h, summaryTail: _e, ...paper } = r;
     const cursor = encodeCursor(plan.codec, keyOf(r));
-    return { cursor, node: paper, score, matches: plan.matches ? textMatches(r, mode, plan.query) : [] };
+    return { cursor, node: paper, score, matches: plan.matches ? textMatches(r, mode, plan.terms) : [] };
   });
 }
 
@@ -164,14 +181,15 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
   const window = windowFromArgs({ first: request.first, after: request.after }, 'DESC', codec);
   const { db, visibility: vis } = deps;
 
-  const analysis = await remembered(db, `parse ${query}`, Number.POSITIVE_INFINITY, () => analyzeQuery(db, query));
+  const terms = parseSearchQuery(query);
+  const analysis = await remembered(db, `parse ${query}`, Number.POSITIVE_INFINITY, () => analyzeQuery(db, terms));
   if (analysis.nodes === 0) return noResults();
   if (!analysis.indexable) {
     throw userInputError('`query` needs at least one word to look for (not only excluded `-words`)', 'query');
   }
 
-  const plan: Plan = { query, filter, order, codec, window, matches: request.matches ?? true };
-  const { rows, mode } = await readPage(db, vis, plan);
+  const plan: Plan = { query, terms, filter, order, codec, window, matches: request.matches ?? true };
+  const { rows, mode, exhaustive } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
   const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper);
   let facets: Promise<SearchFacetRow[]> | null = null;
@@ -185,10 +203,12 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     },
     // totalCount and facets come from the same statement, run once and only when asked for.
     facets: () => {
-      facets ??= searchFacets(db, { query, filter, mode }, vis).then((rows) =>
+      facets ??= searchFacets(db, { terms, filter, mode }, vis).then((rows) =>
         rows.sort((a, b) => b.count - a.count || a.categoryId - b.categoryId),
       );
       return facets;
     },
+    relaxed: mode === 'fuzzy',
+    exhaustive,
   };
 }

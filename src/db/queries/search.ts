@@ -36,16 +36,36 @@ import { idValues, selectRows } from './util.js';
  *   candidate (a correlated subquery), never a join on a scan of `issues`.
  */
 
-/** How a search matched: full text only, or full text plus trigram similarity of titles. */
+/**
+ * How a search matched: `text`, every group of terms; `fuzzy` (relaxed), at
+ * least one group, or a title with words similar to the query's (typos) —
+ * the fallback when `text` finds nothing.
+ */
 export type SearchMode = 'text' | 'fuzzy';
 export type SearchOrder = 'RELEVANCE' | 'NEWEST';
 
 /** Keyset of a result: (score, id) for RELEVANCE, the archive order for NEWEST. */
 export type SearchKey = [score: number, id: number] | PaperKey;
 
+/**
+ * What a search looks for (src/search/query.ts makes it from the reader's
+ * text). Each alternative is a text `websearch_to_tsquery('english', …)`
+ * reads: a word, words (all of them), or a "quoted phrase".
+ */
+export interface SearchTerms {
+  /** Every group must match (in relaxed mode: at least one); a group matches when one of its alternatives does (a term and its synonyms, or `a or b`). */
+  groups: string[][];
+  /** None of these may match: they only filter, they never change a score. */
+  excluded: string[];
+  /** The wanted words as written (quotes, `or` and excluded terms left out; '' when none): titles are compared with them (typos, and the query as written in a title). */
+  fuzzy: string;
+  /** Whether the text holds a quoted phrase (typo tolerance then stays off). */
+  phrase: boolean;
+}
+
 export interface SearchArgs {
-  /** The user's text, already checked (non-empty, no NUL, bounded length). */
-  query: string;
+  /** What to look for (from the user's text, already checked: non-empty, no NUL, bounded length). */
+  terms: SearchTerms;
   filter?: PaperFilterArgs | undefined;
   order: SearchOrder;
   mode: SearchMode;
@@ -108,6 +128,9 @@ export interface SearchHit extends PaperRow {
   titleHeadline: string | null;
   /** One or two fragments of the summary, marked the same way (null when not asked for). */
   summaryHeadline: string | null;
+  /** The summary's first and last SUMMARY_EDGE characters (null when the headlines were not asked for). */
+  summaryHead: string | null;
+  summaryTail: string | null;
 }
 
 export interface SearchFacetRow {
@@ -115,47 +138,86 @@ export interface SearchFacetRow {
   count: number;
 }
 
-function tsquery(text: string): SQL {
-  return sql`websearch_to_tsquery('english', ${text}::text)`;
+const websearch = (text: string): SQL => sql`websearch_to_tsquery('english', ${text}::text)`;
+
+/** A group of terms as one tsquery: any of its alternatives. */
+const groupQuery = (alternatives: readonly string[]): SQL => sql`(${sql.join(alternatives.map(websearch), sql` || `)})`;
+
+/** The wanted terms as one tsquery: all groups (relaxed: any), no exclusion (for ranking and highlights). */
+function positiveQuery(terms: SearchTerms, relaxed: boolean): SQL {
+  if (terms.groups.length === 0) return sql`''::tsquery`;
+  return sql`(${sql.join(terms.groups.map(groupQuery), relaxed ? sql` || ` : sql` && `)})`;
 }
 
-/**
- * The words of a web-style query for trigram matching: quotes, `or` and
- * excluded (`-word`) terms removed. Empty when nothing is left.
- */
-export function fuzzyWords(query: string): string {
-  return query
-    .replace(/"/g, ' ')
-    .split(/\s+/)
-    .filter((w) => w !== '' && !w.startsWith('-') && w.toLowerCase() !== 'or')
-    .join(' ')
-    .slice(0, 200);
+/** The tsquery a paper must match: the wanted terms without the excluded ones. */
+function matchQuery(terms: SearchTerms, relaxed: boolean): SQL {
+  if (terms.excluded.length === 0) return positiveQuery(terms, relaxed);
+  const excluded = sql`!!(${sql.join(terms.excluded.map(websearch), sql` || `)})`;
+  return terms.groups.length === 0 ? excluded : sql`(${positiveQuery(terms, relaxed)} && ${excluded})`;
 }
+
+/** Typo tolerance applies: relaxed mode, words to compare, no quoted phrase. */
+const typos = (args: Pick<SearchArgs, 'mode' | 'terms'>): boolean =>
+  args.mode === 'fuzzy' && !args.terms.phrase && args.terms.fuzzy !== '';
 
 /**
  * Match condition of a search (on alias `p`). The query is written inline
  * (not in a CTE) so that the planner sees its lexemes and estimates from the
  * statistics how many rows match.
  */
-function matchSql(args: Pick<SearchArgs, 'mode' | 'query'>): SQL {
-  const q = tsquery(args.query);
-  return args.mode === 'fuzzy'
-    ? sql`(p.search_vector @@ ${q} OR ${fuzzyWords(args.query)}::text <% p.title)`
+function matchSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
+  const q = matchQuery(args.terms, args.mode === 'fuzzy');
+  return typos(args)
+    ? sql`(p.search_vector @@ ${q} OR ${args.terms.fuzzy}::text <% p.title)`
     : sql`p.search_vector @@ ${q}`;
 }
 
-/** Score of a matching row (rounded, see SCORE_SCALE): full-text rank, title weighted above summary, plus title similarity in fuzzy mode. */
-function scoreSql(args: Pick<SearchArgs, 'mode' | 'query'>): SQL {
-  const rank = sql`ts_rank(p.search_vector, ${tsquery(args.query)})`;
-  const raw = args.mode === 'fuzzy' ? sql`(${rank} + word_similarity(${fuzzyWords(args.query)}::text, p.title))` : rank;
-  return sql`round((${raw})::numeric, ${sql.raw(String(SCORE_SCALE))})`;
+/** Share of the groups (those with a word to look for: not stop words only) that `vector` matches. */
+function coverageSql(terms: SearchTerms, vector: SQL): SQL {
+  if (terms.groups.length <= 1) return sql`(${vector} @@ ${positiveQuery(terms, false)})::int`;
+  return sql`coalesce((SELECT avg((${vector} @@ g)::int) FROM unnest(ARRAY[${sql.join(
+    terms.groups.map(groupQuery),
+    sql`, `,
+  )}]) g WHERE numnode(g) > 0), 0)`;
+}
+
+/** The title's lexemes (weight A) of a paper's search vector. */
+const TITLE_VECTOR = sql`ts_filter(p.search_vector, '{a}')`;
+/** Recency tie-breaker: under 0.001 for any week up to year 2100 (days since 2000 / 36 500 000). */
+const RECENCY = sql`((p.week_start - date '2000-01-01')::float8 / 36500000)`;
+
+/**
+ * Score of a matching row (rounded, see SCORE_SCALE), highest first:
+ * 2 × the share of the query's groups the paper matches (1 unless relaxed),
+ * + 1.5 × the share it matches in its title (so a title holding every word,
+ * or the phrase, ranks above summary-only matches), + 1 when the title holds
+ * the query's words as written, stop words included ("When to Think"),
+ * + ts_rank_cd (cover density: frequency and proximity of the words, scaled
+ * into [0, 1)), + in relaxed mode the title's word similarity to the query
+ * (typos), + a recency tie-breaker under 0.001. Excluded terms never count.
+ */
+function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
+  const relaxed = args.mode === 'fuzzy';
+  const wanted = positiveQuery(args.terms, relaxed);
+  const coverage = relaxed ? sql`2 * ${coverageSql(args.terms, sql`p.search_vector`)}` : sql`2`;
+  const parts = [
+    coverage,
+    sql`1.5 * ${coverageSql(args.terms, TITLE_VECTOR)}`,
+    ...(args.terms.fuzzy.includes(' ')
+      ? [sql`(strpos(lower(p.title), lower(${args.terms.fuzzy}::text)) > 0)::int`]
+      : []),
+    sql`ts_rank_cd(p.search_vector, ${wanted}, 32)`,
+    RECENCY,
+  ];
+  if (typos(args)) parts.push(sql`word_similarity(${args.terms.fuzzy}::text, p.title)`);
+  return sql`round((${sql.join(parts, sql` + `)})::numeric, ${sql.raw(String(SCORE_SCALE))})`;
 }
 
 /** Parses the query once (no table access): is it empty (stop words only), can it use the index? */
-export async function analyzeQuery(db: Db, query: string): Promise<QueryAnalysis> {
+export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAnalysis> {
   const [row] = await selectRows<{ nodes: number; tree: string }>(
     db,
-    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree FROM (SELECT ${tsquery(query)} AS q) q`,
+    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree FROM (SELECT ${matchQuery(terms, false)} AS q) q`,
   );
   const nodes = Number(row?.nodes ?? 0);
   return { nodes, indexable: nodes > 0 && row?.tree !== 'T' };
@@ -175,23 +237,22 @@ const ARCHIVE_ORDER = archiveOrderSql(NEWEST_FIRST);
  *   LIMIT stops the bitmap heap scan early.
  */
 function candidatesSql(
-  args: Pick<SearchArgs, 'mode' | 'query' | 'filter' | 'window'>,
+  args: Pick<SearchArgs, 'mode' | 'terms' | 'filter' | 'window'>,
   vis: Visibility,
   n: number,
 ): SQL {
+  const q = matchQuery(args.terms, args.mode === 'fuzzy');
   const since = args.window ? sql`AND p.week_start >= ${args.window.since}::date` : sql``;
   // ts_match_vq is the function behind @@: written as a call, no index can serve it, so
   // the planner walks the archive order (from the window's start) instead of the GIN index.
-  const match = args.window?.walk
-    ? sql`ts_match_vq(p.search_vector, ${tsquery(args.query)})`
-    : sql`p.search_vector @@ ${tsquery(args.query)}`;
+  const match = args.window?.walk ? sql`ts_match_vq(p.search_vector, ${q})` : sql`p.search_vector @@ ${q}`;
   const text = sql`SELECT p.id FROM papers p
       WHERE ${match} ${since} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
       ORDER BY ${ARCHIVE_ORDER} LIMIT ${n}::int`;
-  if (args.mode !== 'fuzzy') return sql`cand AS MATERIALIZED (${text})`;
+  if (!typos(args)) return sql`cand AS MATERIALIZED (${text})`;
   return sql`fuzzy_hits AS MATERIALIZED (
       SELECT p.id FROM papers p
-      WHERE ${fuzzyWords(args.query)}::text <% p.title ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
+      WHERE ${args.terms.fuzzy}::text <% p.title ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
     ),
     cand AS MATERIALIZED (
       (${text})
@@ -200,17 +261,24 @@ function candidatesSql(
     )`;
 }
 
+/** Characters of a summary's start and end read with its headline, to tell whether a fragment was cut there. */
+const SUMMARY_EDGE = 64;
+
 const HEADLINES = (
   q: SQL,
 ) => sql`ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS}) AS "titleHeadline",
-      ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline"`;
-const NO_HEADLINES = sql`NULL::text AS "titleHeadline", NULL::text AS "summaryHeadline"`;
+      ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS}) AS "summaryHeadline",
+      left(translate(p.summary, ${MARKS}, ''), ${SUMMARY_EDGE}) AS "summaryHead",
+      right(translate(p.summary, ${MARKS}, ''), ${SUMMARY_EDGE}) AS "summaryTail"`;
+const NO_HEADLINES = sql`NULL::text AS "titleHeadline", NULL::text AS "summaryHeadline",
+      NULL::text AS "summaryHead", NULL::text AS "summaryTail"`;
 const headlinesSql = (args: Pick<SearchArgs, 'headlines'>, q: SQL) =>
   args.headlines === false ? NO_HEADLINES : HEADLINES(q);
 
 /** The statement of one page of results (exported so that tests can EXPLAIN it). */
 export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
-  const q = tsquery(args.query);
+  // Headlines mark every wanted word found (any group), never an excluded one.
+  const q = positiveQuery(args.terms, true);
   let keyset: SQL = sql``;
   if (args.order === 'RELEVANCE') {
     if (args.cursor) {
@@ -262,12 +330,21 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
     ORDER BY ${ARCHIVE_ORDER}`;
 }
 
-/** One page of search results, best (or newest) first. */
-export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Promise<SearchHit[]> {
+/**
+ * One page of search results, best (or newest) first; for RELEVANCE, how
+ * many candidates were ranked (undefined on an empty page).
+ */
+export async function searchPageCounted(
+  db: Db,
+  args: SearchArgs,
+  vis: Visibility,
+): Promise<{ rows: SearchHit[]; candidateCount: number | undefined }> {
   type Row = RawPaper & {
     score: number;
     titleHeadline: string | null;
     summaryHeadline: string | null;
+    summaryHead: string | null;
+    summaryTail: string | null;
     candidateCount?: number;
   };
   let rows = await selectRows<Row>(db, searchPageSql(args, vis));
@@ -278,14 +355,23 @@ export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Pro
     if (found < (args.candidates ?? RELEVANCE_CANDIDATES))
       rows = await selectRows<Row>(db, searchPageSql({ ...args, window: null }, vis));
   }
-  return rows.map(({ candidateCount: _c, ...r }) => ({ ...toPaper(r), score: Number(r.score) }));
+  const count = rows[0]?.candidateCount;
+  return {
+    rows: rows.map(({ candidateCount: _c, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    candidateCount: count === undefined || count === null ? undefined : Number(count),
+  };
+}
+
+/** One page of search results, best (or newest) first. */
+export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Promise<SearchHit[]> {
+  return (await searchPageCounted(db, args, vis)).rows;
 }
 
 /** The planner's estimate of the papers matching a text query (EXPLAIN, from the column statistics; no table access). */
-async function estimateMatches(db: Db, query: string): Promise<number> {
+async function estimateMatches(db: Db, terms: SearchTerms): Promise<number> {
   const plan = await selectRows<{ 'QUERY PLAN': unknown }>(
     db,
-    sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(query)}`,
+    sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM papers p WHERE p.search_vector @@ ${matchQuery(terms, false)}`,
   );
   const raw = plan[0]?.['QUERY PLAN'];
   const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan?: { 'Plan Rows'?: number } }>;
@@ -304,14 +390,14 @@ export const FEW_MATCHES = 1000;
  * estimate is under 1 % of the papers, a count capped at FEW_MATCHES through
  * the GIN index (a bitmap scan: it costs what it finds) tells.
  */
-export async function fewMatches(db: Db, args: Pick<SearchArgs, 'query' | 'filter'>): Promise<boolean> {
-  const estimate = await estimateMatches(db, args.query);
+export async function fewMatches(db: Db, args: Pick<SearchArgs, 'terms' | 'filter'>): Promise<boolean> {
+  const estimate = await estimateMatches(db, args.terms);
   const { papers } = await archiveSize(db);
   if (papers > 0 && estimate >= 0.01 * papers) return false;
   const [row] = await selectRows<{ n: number }>(
     db,
     sql`SELECT count(*)::int AS n FROM (
-          SELECT 1 FROM papers p WHERE p.search_vector @@ ${tsquery(args.query)} ${paperFilterSql(args.filter)} LIMIT ${FEW_MATCHES}::int
+          SELECT 1 FROM papers p WHERE p.search_vector @@ ${matchQuery(args.terms, false)} ${paperFilterSql(args.filter)} LIMIT ${FEW_MATCHES}::int
         ) m`,
   );
   return Number(row?.n ?? 0) < FEW_MATCHES;
@@ -357,11 +443,11 @@ const WINDOW_SAFETY = 2;
  */
 export async function relevanceWindow(
   db: Db,
-  args: Pick<SearchArgs, 'query' | 'filter'>,
+  args: Pick<SearchArgs, 'terms' | 'filter'>,
   n = RELEVANCE_CANDIDATES,
 ): Promise<RelevanceWindow | null> {
   if (args.filter && Object.values(args.filter).some((v) => v != null)) return null;
-  const estimate = await estimateMatches(db, args.query);
+  const estimate = await estimateMatches(db, args.terms);
   const { papers, editions } = await archiveSize(db);
   if (!(papers > 0 && editions > 0) || estimate < 3 * n || estimate > WINDOW_MAX_SHARE * papers) return null;
   const windowPapers = (WINDOW_SAFETY * n * papers) / estimate;
@@ -374,11 +460,11 @@ export async function relevanceWindow(
   if (!bound?.week) return null;
   // A phrase is checked on the rows the GIN index hands back for all its words, which are
   // often common ("mixture of experts"): reading those costs more than walking the window.
-  return { since: bound.week, walk: args.query.includes('"') };
+  return { since: bound.week, walk: args.terms.phrase };
 }
 
 /** The statement counting matches per category (exported for EXPLAIN in tests). */
-export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filter'>, vis: Visibility): SQL {
+export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'terms' | 'filter'>, vis: Visibility): SQL {
   return sql`SELECT p.category_id AS "categoryId", count(*)::int AS count FROM papers p
     WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapers(vis)}
     GROUP BY p.category_id`;
@@ -387,7 +473,7 @@ export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'query' | 'filte
 /** Number of matches per category (every paper has one category, so they add up to the total). */
 export async function searchFacets(
   db: Db,
-  args: Pick<SearchArgs, 'mode' | 'query' | 'filter'>,
+  args: Pick<SearchArgs, 'mode' | 'terms' | 'filter'>,
   vis: Visibility,
 ): Promise<SearchFacetRow[]> {
   const rows = await selectRows<{ categoryId: number; count: number }>(db, searchFacetsSql(args, vis));

@@ -89,6 +89,15 @@ export const PaperSearchConnection = builder.connectionObject(
     name: 'PaperSearchConnection',
     description: 'A page of search results.',
     fields: (t) => ({
+      relaxed: t.boolean({
+        description:
+          'Whether nothing matched every word of the query, so the results are the best partial matches instead: papers matching some of the words (most first), or, when the query has no quoted phrase, titles with words similar to the query’s (typos). `false` when every result matches every word.',
+        resolve: (conn) => (conn as unknown as SearchResults).relaxed,
+      }),
+      exhaustive: t.boolean({
+        description: `Whether the order covers every match. RELEVANCE ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches; \`false\` when the search matched more than that (the pages then hold the best of those). NEWEST is always exhaustive.`,
+        resolve: (conn) => (conn as unknown as SearchResults).exhaustive,
+      }),
       totalCount: t.int({
         description:
           'Number of matches of the search (all of them: with RELEVANCE, more than the pages reach when the search matches more papers than are ranked). Exact, computed only when asked for, by counting every match: it costs in proportion to the number of matches (seconds for a word found in a third of a million-paper archive).',
@@ -126,7 +135,7 @@ export const PaperSearchConnection = builder.connectionObject(
 builder.queryFields((t) => ({
   searchPapers: t.field({
     type: PaperSearchConnection,
-    description: `Full-text search over titles and summaries, with web-style syntax: \`reward model\` (all words), \`"chain of thought"\` (a phrase), \`-vision\` (without), \`rlhf or dpo\` (either). Words are stemmed (English); titles weigh more than summaries. RELEVANCE (the default) ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (see \`SearchOrder.RELEVANCE\`). When the words find (almost) nothing and the query has no quoted phrase, titles with similar words are found too (typos: "Llama Nemotorn" finds Llama-Nemotron); at most ${FUZZY_CANDIDATES} such titles, the first the trigram index yields, are ranked. A query of stop words only ("the of") has no results.`,
+    description: `Full-text search over titles and summaries, with web-style syntax: \`reward model\` (all words), \`"chain of thought"\` (a phrase), \`-vision\` (without: it only filters), \`rlhf or dpo\` (either). Words are stemmed (English), and the domain vocabulary's acronyms and spelled-out forms match each other (\`rl\` finds "reinforcement learning", \`chain of thought\` finds "CoT"). Ranking: papers whose title holds every word (or the phrase) first, then by how much of the query the title holds, then by frequency and proximity of the words; recency breaks ties. RELEVANCE (the default) ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (see \`exhaustive\`). When no paper matches every word, the search relaxes (see \`relaxed\`): papers matching some of the words, most first, and, unless the query has a quoted phrase, titles with similar words (typos: "Llama Nemotorn" finds Llama-Nemotron; at most ${FUZZY_CANDIDATES} such titles, the first the trigram index yields). Exact matches are never mixed with typo matches. A query of stop words only ("the of") has no results.`,
     args: {
       query: t.arg.string({ required: true, description: 'What to look for (1 to 500 characters).' }),
       first: t.arg.int({ description: 'Return the first N results (1 to 100; default 20).' }),

@@ -1,0 +1,214 @@
+/**
+ * Issue 18's ranking cases, each on a small archive written for it, through
+ * the app: title matches above summary-only ones, negation that only filters,
+ * exact matches that suppress typo matches, relaxation when one word matches
+ * nothing, the domain vocabulary, fragments with ellipses and phrases
+ * highlighted as one span. Measured relevance over a larger judged set is
+ * `npm run eval:search` (tests/relevance/).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, createApp } from '../src/app.js';
+import { type IssueContentSection, ensureCategories, insertIssueContent } from '../src/db/queries/issue-content.js';
+import { parseSearchQuery, vocabularyKey } from '../src/search/query.js';
+import { SYNONYM_SETS } from '../src/search/vocabulary.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+import { gql } from './helpers/http.js';
+import { graphql } from './graphql.js';
+
+let tdb: TestDb;
+let app: App;
+
+const LONG_SUMMARY = [
+  'Large models are trained on ever more data, and their evaluation lags behind their training.',
+  'This paragraph says nothing about the subject of the search at all, and goes on for a while.',
+  'In the middle we finally mention speculative decoding with a small draft model that proposes tokens.',
+  'Then the summary goes on about other things: datasets, licences, hardware and the cost of serving.',
+  'It ends with a long sentence about future work that has nothing to do with the query either.',
+].join(' ');
+
+const PAPERS: Array<{ title: string; summary: string }> = [
+  {
+    title: 'Thinking Fast and Slow in Language Models',
+    summary: 'Models that think step by step; we ask them to think, think again and think once more.',
+  },
+  {
+    title: 'Test-Time Compute for Hard Problems',
+    summary: 'When models think longer they solve more; we think about how to think, and when to stop.',
+  },
+  { title: 'Learning When to Think: Adaptive Reasoning Budgets', summary: 'A policy decides how long to reason.' },
+  { title: 'Scaling Reasoning With Verifiers', summary: 'Verifiers score candidate solutions of reasoning models.' },
+  { title: 'When to Think and When to Answer', summary: 'Short answers for easy questions, long ones for hard.' },
+  { title: 'Reward Models for Reasoning', summary: 'A reward model trained on reasoning traces.' },
+  { title: 'Reasoning Without Rewards', summary: 'Self-play reasoning with no learned signal at all.' },
+  { title: 'MiniMax-M1: Scaling Test-Time Compute', summary: 'MiniMax releases a hybrid attention reasoning model.' },
+  {
+    title: 'Entropy Minimization for LLM Reasoning',
+    summary: 'Minimizing the entropy of the output improves reasoning.',
+  },
+  {
+    title: 'Chain of Thought Prompting Elicits Reasoning',
+    summary: 'Writing out a chain of thought improves arithmetic and commonsense reasoning.',
+  },
+  { title: 'Is CoT Monitoring Reliable?', summary: 'We monitor the CoT of reasoning models for misbehaviour.' },
+  { title: 'Scaling Reinforcement Learning for Agents', summary: 'Reinforcement learning with tool calls.' },
+  { title: 'Speculative Decoding Revisited', summary: LONG_SUMMARY },
+];
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  const ids = await ensureCategories(tdb.db, [{ slug: 'llm-reasoning', name: 'LLM Reasoning', description: '' }]);
+  const sections: IssueContentSection[] = [
+    {
+      categoryId: ids.get('llm-reasoning')!,
+      papers: PAPERS.map((p) => ({ ...p, url: null, arxivId: null })),
+    },
+  ];
+  await insertIssueContent(tdb.db, {
+    slug: 'ranking',
+    title: 'Important LLM Papers for the Week of 2025-05-05',
+    subtitle: '',
+    weekStart: '2025-05-05',
+    weekEnd: '2025-05-11',
+    intro: '',
+    outro: '',
+    asides: [],
+    status: 'published',
+    publishedAt: new Date('2025-05-11T12:00:00Z'),
+    sections,
+  });
+  app = createApp({ db: tdb.db });
+}, 120_000);
+
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+const SEARCH = graphql(`query Ranked($q: String!) {
+  searchPapers(query: $q, first: 20) {
+    relaxed exhaustive
+    edges { score node { title } matches { field fragment highlights { start end } } }
+  }
+}`);
+
+async function search(q: string) {
+  const res = await gql(app, SEARCH, { q });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data!.searchPapers;
+}
+const titles = (r: Awaited<ReturnType<typeof search>>) => r.edges.map((e) => e.node.title);
+
+describe('ranking', () => {
+  it('`when to think`: the titles holding "When to Think" come first, above a summary full of "think"', async () => {
+    const r = await search('when to think');
+    expect(titles(r).slice(0, 2).sort()).toEqual([
+      'Learning When to Think: Adaptive Reasoning Budgets',
+      'When to Think and When to Answer',
+    ]);
+    expect(titles(r)).toContain('Thinking Fast and Slow in Language Models');
+    expect(r.relaxed).toBe(false);
+    expect(r.exhaustive).toBe(true);
+  });
+
+  it('`reasoning -reward`: the excluded word only filters; the others keep their scores and order', async () => {
+    const all = await search('reasoning');
+    const without = await search('reasoning -reward');
+    expect(titles(without)).not.toContain('Reward Models for Reasoning');
+    expect(titles(without)).not.toContain('Reasoning Without Rewards');
+    for (const e of without.edges) expect(e.score).toBeGreaterThan(0);
+    const kept = all.edges.filter((e) => !/reward/i.test(`${e.node.title}`) && titles(without).includes(e.node.title));
+    expect(without.edges.map((e) => [e.node.title, e.score])).toEqual(kept.map((e) => [e.node.title, e.score]));
+  });
+
+  it('`minimax`: an exact match suppresses typo matches ("Entropy Minimization" is not a result)', async () => {
+    const r = await search('minimax');
+    expect(titles(r)).toEqual(['MiniMax-M1: Scaling Test-Time Compute']);
+    expect(r.relaxed).toBe(false);
+  });
+
+  it('a word found nowhere relaxes the search to the best partial matches, and says so', async () => {
+    const r = await search('chain of thought faithfulness');
+    expect(r.relaxed).toBe(true);
+    expect(titles(r)[0]).toBe('Chain of Thought Prompting Elicits Reasoning');
+    expect(titles(r)).toContain('Is CoT Monitoring Reliable?');
+    // without the unmatched word, nothing is relaxed
+    expect((await search('chain of thought')).relaxed).toBe(false);
+  });
+
+  it('a typo with no exact match still finds the title (relaxed)', async () => {
+    const r = await search('speculatve decodng');
+    expect(r.relaxed).toBe(true);
+    expect(titles(r)[0]).toBe('Speculative Decoding Revisited');
+  });
+});
+
+describe('the domain vocabulary', () => {
+  it('an acronym finds the spelled-out term and the other way round', async () => {
+    expect(titles(await search('rl agents'))).toContain('Scaling Reinforcement Learning for Agents');
+    const cot = titles(await search('cot'));
+    expect(cot).toContain('Chain of Thought Prompting Elicits Reasoning');
+    expect(cot).toContain('Is CoT Monitoring Reliable?');
+    expect(titles(await search('chain of thought'))).toContain('Is CoT Monitoring Reliable?');
+    expect(titles(await search('"chain-of-thought"'))).toContain('Is CoT Monitoring Reliable?');
+  });
+
+  it('is parsed into groups of alternatives; `or`, phrases and excluded terms as written', () => {
+    expect(parseSearchQuery('grpo rl -vision')).toEqual({
+      groups: [
+        ['grpo', 'group relative policy optimization'].map((t) => (t.includes(' ') ? `"${t}"` : t)),
+        ['rl', '"reinforcement learning"'],
+      ],
+      excluded: ['vision'],
+      fuzzy: 'grpo rl',
+      phrase: false,
+    });
+    expect(parseSearchQuery('rlhf or dpo "reward model" -"vision language"')).toEqual({
+      groups: [
+        ['rlhf', '"reinforcement learning from human feedback"', 'dpo', '"direct preference optimization"'],
+        ['"reward model"'],
+      ],
+      excluded: ['"vision language"'],
+      fuzzy: 'rlhf dpo reward model',
+      phrase: true,
+    });
+    expect(parseSearchQuery('Chain-of-Thought faithfulness').groups).toEqual([
+      ['Chain-of-Thought', 'cot'],
+      ['faithfulness'],
+    ]);
+  });
+
+  it('every set holds at least two distinct terms, and no term is in two sets', () => {
+    const seen = new Map<string, number>();
+    SYNONYM_SETS.forEach((set, i) => {
+      const keys = new Set(set.map(vocabularyKey));
+      expect(keys.size, set.join(' / ')).toBeGreaterThanOrEqual(2);
+      for (const k of keys) {
+        expect(seen.get(k), `"${k}" is in two sets`).toBeUndefined();
+        seen.set(k, i);
+      }
+    });
+  });
+});
+
+describe('text matches', () => {
+  it('a fragment cut inside the summary starts and ends with an ellipsis; highlights point at the words', async () => {
+    const r = await search('"speculative decoding"');
+    const summary = r.edges[0]!.matches.find((m) => m.field === 'SUMMARY')!;
+    expect(summary.fragment.startsWith('… ')).toBe(true);
+    expect(summary.fragment.endsWith(' …')).toBe(true);
+    const marked = summary.highlights.map((h) => summary.fragment.slice(h.start, h.end));
+    expect(marked).toEqual(['speculative decoding']);
+  });
+
+  it('a quoted phrase with a stop word inside is one highlight', async () => {
+    const r = await search('"chain of thought"');
+    const edge = r.edges.find((e) => e.node.title === 'Chain of Thought Prompting Elicits Reasoning')!;
+    const title = edge.matches.find((m) => m.field === 'TITLE')!;
+    expect(title.highlights.map((h) => title.fragment.slice(h.start, h.end))).toEqual(['Chain of Thought']);
+  });
+
+  it('a summary shown whole has no ellipsis', async () => {
+    const r = await search('self-play');
+    const summary = r.edges[0]!.matches.find((m) => m.field === 'SUMMARY')!;
+    expect(summary.fragment).toBe('Self-play reasoning with no learned signal at all.');
+  });
+});

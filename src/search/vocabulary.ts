@@ -8,7 +8,7 @@
  * same in this newsletter's field. Ambiguous acronyms stay out (TTS is both
  * test-time scaling and text-to-speech; SAM, PPL, IR likewise). Plurals that
  * the English stemmer does not join to the singular (`llms`) are sets of their
- * own. tests/search-vocabulary.test.ts checks the file's shape.
+ * own. tests/search-ranking.test.ts checks the file's shape.
  */
 export const SYNONYM_SETS: readonly (readonly string[])[] = [
   ['rl', 'reinforcement learning'],

@@ -26,8 +26,9 @@ import { idValues, selectRows } from './util.js';
  *   recent matches (archive order, the plan of NEWEST), so a page costs the
  *   same whether the words match 30 papers or 300 000. With fewer matches than
  *   that the ranking is exact;
- * - typo tolerance: `$words <% papers.title` (word similarity, GIN trigram index
- *   papers_title_trgm_idx), only when full text finds (almost) nothing; at most
+ * - relaxed mode, only when no paper matches every term: papers matching any
+ *   of them, and typo tolerance: `$words <% papers.title` (word similarity,
+ *   GIN trigram index papers_title_trgm_idx); at most
  *   FUZZY_CANDIDATES similar titles, in the order the index yields them;
  * - identifiers: `papers.arxiv_id = $id` (btree papers_arxiv_id_idx);
  * - related papers: a query of pairs of the paper's rarest terms, again on the

@@ -60,7 +60,10 @@ beforeAll(async () => {
   const sections: IssueContentSection[] = [
     {
       categoryId: ids.get('llm-reasoning')!,
-      papers: PAPERS.map((p) => ({ ...p, url: null, arxivId: null })),
+      papers: PAPERS.map((p) => {
+        const arxivId = p.title.startsWith('MiniMax') ? '2506.13585' : null;
+        return { ...p, url: arxivId ? `https://arxiv.org/abs/${arxivId}` : null, arxivId };
+      }),
     },
   ];
   await insertIssueContent(tdb.db, {
@@ -138,6 +141,16 @@ describe('ranking', () => {
     const r = await search('speculatve decodng');
     expect(r.relaxed).toBe(true);
     expect(titles(r)[0]).toBe('Speculative Decoding Revisited');
+  });
+});
+
+describe('identifiers', () => {
+  it('a query of an arXiv id (bare, versioned, with "arXiv", as a URL) gives the paper carrying it', async () => {
+    for (const q of ['2506.13585', 'arXiv 2506.13585v2', 'https://arxiv.org/abs/2506.13585v1', 'arXiv:2506.13585']) {
+      const r = await search(q);
+      expect(titles(r), q).toEqual(['MiniMax-M1: Scaling Test-Time Compute']);
+      expect(r.relaxed).toBe(false);
+    }
   });
 });
 

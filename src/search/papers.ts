@@ -10,6 +10,7 @@ import {
   RELEVANCE_CANDIDATES,
   analyzeQuery,
   fewMatches,
+  paperByArxivId,
   relevanceWindow,
   searchFacets,
   searchPageCounted,
@@ -19,6 +20,7 @@ import { userInputError } from '../graphql/errors.js';
 import { type CursorCodec, type Window, encodeCursor, isIsoDate, windowFromArgs } from '../graphql/pagination.js';
 import { type TextMatchShape, textMatches } from './highlights.js';
 import { PLAN_TTL_MS, remembered } from './plan-cache.js';
+import { parseArxivIdentifier } from '../newsletter/arxiv.js';
 import { parseSearchQuery } from './query.js';
 
 /**
@@ -174,6 +176,56 @@ function toEdges(rows: SearchHit[], mode: SearchMode, plan: Plan, onPaper?: (pap
   });
 }
 
+/**
+ * The arXiv ids of a query made of identifiers only (`2505.03335`, `arXiv 2505.03335v2`,
+ * an arxiv.org URL or DOI; the word "arxiv" may stand beside them), else null.
+ */
+export function identifiersOnly(query: string): string[] | null {
+  const ids: string[] = [];
+  for (const token of query.split(/\s+/)) {
+    if (/^arxiv:?$/i.test(token)) continue;
+    const id = parseArxivIdentifier(token);
+    if (!id) return null;
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids.length > 0 ? ids : null;
+}
+
+/**
+ * A query of arXiv identifiers answered by the papers carrying them (one page,
+ * no cursor to follow), or null when no visible paper does (the text search
+ * then looks for the identifier in the papers' text).
+ */
+async function identifiedPapers(deps: SearchDeps, ids: string[], plan: Plan): Promise<SearchResults | null> {
+  const found = (await Promise.all(ids.map((id) => paperByArxivId(deps.db, id, deps.visibility)))).filter(
+    (p): p is PaperRow => p !== null,
+  );
+  if (found.length === 0) return null;
+  const hits: SearchHit[] = found.slice(0, plan.window.size).map((p) => ({
+    ...p,
+    score: 1,
+    titleHeadline: null,
+    summaryHeadline: null,
+    summaryHead: null,
+    summaryTail: null,
+  }));
+  const edges = toEdges(hits, 'text', plan, deps.onPaper);
+  const counts = new Map<number, number>();
+  for (const p of found) counts.set(p.categoryId, (counts.get(p.categoryId) ?? 0) + 1);
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: false,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    facets: async () => [...counts].map(([categoryId, count]) => ({ categoryId, count })),
+    relaxed: false,
+    exhaustive: true,
+  };
+}
+
 /** One page of a paper search (`Query.searchPapers`). */
 export async function searchPapers(deps: SearchDeps, request: SearchRequest): Promise<SearchResults> {
   const { query, filter, order } = request;
@@ -182,6 +234,13 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
   const { db, visibility: vis } = deps;
 
   const terms = parseSearchQuery(query);
+  // A query of identifiers only: the papers carrying them (first page, no filter).
+  const ids = window.cursor === null && !filter ? identifiersOnly(query) : null;
+  if (ids) {
+    const plan: Plan = { query, terms, filter, order, codec, window, matches: false };
+    const identified = await identifiedPapers(deps, ids, plan);
+    if (identified) return identified;
+  }
   const analysis = await remembered(db, `parse ${query}`, Number.POSITIVE_INFINITY, () => analyzeQuery(db, terms));
   if (analysis.nodes === 0) return noResults();
   if (!analysis.indexable) {

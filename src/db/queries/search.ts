@@ -182,6 +182,18 @@ function coverageSql(terms: SearchTerms, vector: SQL): SQL {
   )}]) g WHERE numnode(g) > 0), 0)`;
 }
 
+/**
+ * 1 when the title holds the query's words as written: the text itself
+ * ("When to Think", stop words included), or its words in order and adjacent
+ * (stemmed, stop words as gaps: "Chain-of-Thought" for "chain of thought", not
+ * "Thought Chains"); 0 otherwise.
+ */
+function titleAsWrittenSql(words: string): SQL {
+  const phrase = sql`phraseto_tsquery('english', ${words}::text)`;
+  return sql`(strpos(lower(p.title), lower(${words}::text)) > 0
+      OR (numnode(${phrase}) >= 3 AND ${TITLE_VECTOR} @@ ${phrase}))::int`;
+}
+
 /** The title's lexemes (weight A) of a paper's search vector. */
 const TITLE_VECTOR = sql`ts_filter(p.search_vector, '{a}')`;
 /** Recency tie-breaker: under 0.001 for any week up to year 2100 (days since 2000 / 36 500 000). */
@@ -204,9 +216,7 @@ function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
   const parts = [
     coverage,
     sql`1.5 * ${coverageSql(args.terms, TITLE_VECTOR)}`,
-    ...(args.terms.fuzzy.includes(' ')
-      ? [sql`(strpos(lower(p.title), lower(${args.terms.fuzzy}::text)) > 0)::int`]
-      : []),
+    ...(args.terms.fuzzy.includes(' ') ? [titleAsWrittenSql(args.terms.fuzzy)] : []),
     sql`ts_rank_cd(p.search_vector, ${wanted}, 32)`,
     RECENCY,
   ];

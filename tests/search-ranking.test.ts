@@ -52,6 +52,7 @@ const PAPERS: Array<{ title: string; summary: string }> = [
   { title: 'Is CoT Monitoring Reliable?', summary: 'We monitor the CoT of reasoning models for misbehaviour.' },
   { title: 'Scaling Reinforcement Learning for Agents', summary: 'Reinforcement learning with tool calls.' },
   { title: 'Speculative Decoding Revisited', summary: LONG_SUMMARY },
+  { title: 'Decoding Kernels and Speculative Execution', summary: 'GPU kernels for decoding; speculative execution.' },
 ];
 
 beforeAll(async () => {
@@ -135,6 +136,17 @@ describe('ranking', () => {
     expect(titles(r)).toContain('Is CoT Monitoring Reliable?');
     // without the unmatched word, nothing is relaxed
     expect((await search('chain of thought')).relaxed).toBe(false);
+  });
+
+  it('words in the order and adjacency of the query rank above the same words scattered in a title', async () => {
+    const r = await search('speculative decoding drafter');
+    expect(r.relaxed).toBe(true);
+    expect(titles(r).slice(0, 2)).toEqual([
+      'Speculative Decoding Revisited',
+      'Decoding Kernels and Speculative Execution',
+    ]);
+    const phrase = await search('speculative decoding');
+    expect(titles(phrase)[0]).toBe('Speculative Decoding Revisited');
   });
 
   it('a typo with no exact match still finds the title (relaxed)', async () => {

@@ -183,19 +183,34 @@ function coverageSql(terms: SearchTerms, vector: SQL): SQL {
 }
 
 /**
- * 1 when the title holds the query's words as written: the text itself
- * ("When to Think", stop words included), or its words in order and adjacent
- * (stemmed, stop words as gaps: "Chain-of-Thought" for "chain of thought", not
- * "Thought Chains"); 0 otherwise.
+ * How much of the query the title holds as written, in [0, 2]: 1 when it
+ * holds the text itself ("When to Think", stop words included), plus the
+ * share of the query's runs of two and three consecutive words that the
+ * title holds in that order and adjacent (stemmed, stop words as gaps:
+ * "Chain-of-Thought" for "chain of thought", "Speculative Decoding" for
+ * "speculative decoding drafter", but not "Decoding Speculative").
  */
 function titleAsWrittenSql(words: string): SQL {
-  const phrase = sql`phraseto_tsquery('english', ${words}::text)`;
-  return sql`(strpos(lower(p.title), lower(${words}::text)) > 0
-      OR (numnode(${phrase}) >= 3 AND ${TITLE_VECTOR} @@ ${phrase}))::int`;
+  const list = words.split(/\s+/).slice(0, 12);
+  const runs: string[] = [];
+  for (let i = 0; i + 1 < list.length; i++) {
+    runs.push(list.slice(i, i + 2).join(' '));
+    if (i + 2 < list.length) runs.push(list.slice(i, i + 3).join(' '));
+  }
+  const phrases = sql.join(
+    runs.map((r) => sql`phraseto_tsquery('english', ${r}::text)`),
+    sql`, `,
+  );
+  // (hyphens and spaces alike: "long-context" holds "long context")
+  const text = words.toLowerCase().replace(/[-\s]+/g, ' ');
+  return sql`((strpos(regexp_replace(lower(p.title), '[-[:space:]]+', ' ', 'g'), ${text}::text) > 0)::int
+      + coalesce((SELECT avg((${TITLE_VECTOR} @@ q)::int) FROM unnest(ARRAY[${phrases}]) q WHERE numnode(q) >= 3), 0))`;
 }
 
 /** The title's lexemes (weight A) of a paper's search vector. */
 const TITLE_VECTOR = sql`ts_filter(p.search_vector, '{a}')`;
+/** The summary's lexemes (weight B). */
+const SUMMARY_VECTOR = sql`ts_filter(p.search_vector, '{b}')`;
 /** Recency tie-breaker: under 0.001 for any week up to year 2100 (days since 2000 / 36 500 000). */
 const RECENCY = sql`((p.week_start - date '2000-01-01')::float8 / 36500000)`;
 
@@ -217,7 +232,7 @@ function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
     coverage,
     sql`1.5 * ${coverageSql(args.terms, TITLE_VECTOR)}`,
     ...(args.terms.fuzzy.includes(' ') ? [titleAsWrittenSql(args.terms.fuzzy)] : []),
-    sql`ts_rank_cd(p.search_vector, ${wanted}, 32)`,
+    sql`ts_rank_cd(${SUMMARY_VECTOR}, ${wanted}, 32)`,
     RECENCY,
   ];
   if (typos(args)) parts.push(sql`word_similarity(${args.terms.fuzzy}::text, p.title)`);

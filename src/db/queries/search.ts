@@ -218,10 +218,11 @@ const RECENCY = sql`((p.week_start - date '2000-01-01')::float8 / 36500000)`;
  * Score of a matching row (rounded, see SCORE_SCALE), highest first:
  * 2 × the share of the query's groups the paper matches (1 unless relaxed),
  * + 1.5 × the share it matches in its title (so a title holding every word,
- * or the phrase, ranks above summary-only matches), + 1 when the title holds
- * the query's words as written, stop words included ("When to Think"),
- * + ts_rank_cd (cover density: frequency and proximity of the words, scaled
- * into [0, 1)), + in relaxed mode the title's word similarity to the query
+ * or the phrase, ranks above summary-only matches), + how much of the query
+ * the title holds as written (titleAsWrittenSql, 0 to 2), + ts_rank_cd of
+ * the summary (cover density: frequency and proximity of the words, scaled
+ * into [0, 1); the summary's only, since a title repeating a word says
+ * nothing more), + in relaxed mode the title's word similarity to the query
  * (typos), + a recency tie-breaker under 0.001. Excluded terms never count.
  */
 function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {

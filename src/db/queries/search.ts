@@ -173,13 +173,22 @@ function matchSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
     : sql`p.search_vector @@ ${q}`;
 }
 
+/**
+ * Share of `queries` (those with at least `minNodes` nodes: a word to look
+ * for) that `vector` matches. Written out, one term per query, rather than
+ * as a subquery over an array: the counts of nodes are constants the planner
+ * folds, and the row's vector is not read again per query.
+ */
+function shareSql(vector: SQL, queries: SQL[], minNodes: number): SQL {
+  if (queries.length === 0) return sql`0`;
+  const counted = queries.map((q) => sql`(numnode(${q}) >= ${sql.raw(String(minNodes))})::int`);
+  const matched = queries.map((q, i) => sql`(${vector} @@ ${q})::int * ${counted[i]!}`);
+  return sql`((${sql.join(matched, sql` + `)})::float8 / greatest(1, ${sql.join(counted, sql` + `)}))`;
+}
+
 /** Share of the groups (those with a word to look for: not stop words only) that `vector` matches. */
 function coverageSql(terms: SearchTerms, vector: SQL): SQL {
-  if (terms.groups.length <= 1) return sql`(${vector} @@ ${positiveQuery(terms, false)})::int`;
-  return sql`coalesce((SELECT avg((${vector} @@ g)::int) FROM unnest(ARRAY[${sql.join(
-    terms.groups.map(groupQuery),
-    sql`, `,
-  )}]) g WHERE numnode(g) > 0), 0)`;
+  return shareSql(vector, terms.groups.map(groupQuery), 1);
 }
 
 /**
@@ -197,20 +206,24 @@ function titleAsWrittenSql(words: string): SQL {
     runs.push(list.slice(i, i + 2).join(' '));
     if (i + 2 < list.length) runs.push(list.slice(i, i + 3).join(' '));
   }
-  const phrases = sql.join(
-    runs.map((r) => sql`phraseto_tsquery('english', ${r}::text)`),
-    sql`, `,
-  );
+  const phrases = runs.map((r) => sql`phraseto_tsquery('english', ${r}::text)`);
   // (hyphens and spaces alike: "long-context" holds "long context")
-  const text = words.toLowerCase().replace(/[-\s]+/g, ' ');
-  return sql`((strpos(regexp_replace(lower(p.title), '[-[:space:]]+', ' ', 'g'), ${text}::text) > 0)::int
-      + coalesce((SELECT avg((${TITLE_VECTOR} @@ q)::int) FROM unnest(ARRAY[${phrases}]) q WHERE numnode(q) >= 3), 0))`;
+  const text = words.toLowerCase().replace(/-/g, ' ');
+  return sql`((strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int
+      + ${shareSql(TITLE_VECTOR, phrases, 3)})`;
 }
 
-/** The title's lexemes (weight A) of a paper's search vector. */
-const TITLE_VECTOR = sql`ts_filter(p.search_vector, '{a}')`;
-/** The summary's lexemes (weight B). */
-const SUMMARY_VECTOR = sql`ts_filter(p.search_vector, '{b}')`;
+/** The title's lexemes (weight A) of a paper's search vector, from SCORE_VECTORS. */
+const TITLE_VECTOR = sql`v.title_vector`;
+/** The summary's lexemes (weight B), from SCORE_VECTORS. */
+const SUMMARY_VECTOR = sql`v.summary_vector`;
+/**
+ * The vectors a score reads (after `papers p`): each computed once per row
+ * (OFFSET 0 keeps the planner from inlining them into every reference).
+ */
+const SCORE_VECTORS = sql`CROSS JOIN LATERAL (
+    SELECT ts_filter(p.search_vector, '{a}') AS title_vector, ts_filter(p.search_vector, '{b}') AS summary_vector OFFSET 0
+  ) v`;
 /** Recency tie-breaker: under 0.001 for any week up to year 2100 (days since 2000 / 36 500 000). */
 const RECENCY = sql`((p.week_start - date '2000-01-01')::float8 / 36500000)`;
 
@@ -315,7 +328,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
     // Rank the candidates only (one primary-key fetch each), then the page.
     return sql`WITH ${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
       scored AS MATERIALIZED (
-        SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id
+        SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id ${SCORE_VECTORS}
       ),
       page AS (
         SELECT s.id, s.score FROM scored s ${keyset}
@@ -353,7 +366,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
           )`;
   return sql`WITH ${page}
     SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${headlinesSql(args, q)}
-    FROM page JOIN papers p ON p.id = page.id
+    FROM page JOIN papers p ON p.id = page.id ${SCORE_VECTORS}
     ORDER BY ${ARCHIVE_ORDER}`;
 }
 

@@ -237,3 +237,48 @@ describe('text matches', () => {
     expect(summary.fragment).toBe('Self-play reasoning with no learned signal at all.');
   });
 });
+
+describe('hostile query shapes', () => {
+  // The parser meets operators alone, unbalanced quotes, only exclusions, hundreds of terms, tsquery
+  // syntax and control characters: each gets results or a typed error, never a 500.
+  const SHAPES = [
+    '""',
+    '"',
+    '-',
+    '- - -',
+    'or',
+    'or or or',
+    'reward or',
+    'or reasoning',
+    '"a" or',
+    'reasoning -',
+    '-reward',
+    '-"reward model"',
+    'a '.repeat(249),
+    '"a" '.repeat(124),
+    'reasoning '.repeat(50),
+    `${'-x '.repeat(160)}reasoning`,
+    '"'.repeat(499),
+    '🚀🚀',
+    '\u0001\u0002',
+    "o'reilly \\ ' ; -- DROP",
+    '(reward) & | ! <-> :*',
+    'reasoning:A model:*',
+    'arxiv',
+    'arXiv:',
+    'https://arxiv.org/abs/',
+    'chain-of-thought '.repeat(25),
+  ];
+  it('each answers with results or BAD_USER_INPUT, never an internal error', async () => {
+    const ANY = graphql(
+      `query AnyShape($q: String!) { searchPapers(query: $q) { relaxed exhaustive totalCount edges { node { title } } } }`,
+    );
+    for (const q of SHAPES) {
+      const res = await gql(app, ANY, { q });
+      expect(res.status, q).toBe(200);
+      const code = res.body.errors?.[0]?.extensions?.code;
+      if (code !== undefined) expect(code, q).toBe('BAD_USER_INPUT');
+      else expect(res.body.data?.searchPapers.edges.length, q).toBeLessThanOrEqual(20);
+    }
+  });
+});

@@ -25,7 +25,7 @@
  * Writes the section `perf` of BENCHMARKS.md. bench/systems/api.mjs (createApp alone) stays
  * as a profiling tool; its figures are not results.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -43,6 +43,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { type System, startDistFlags, startProcess as startIn } from './processes.js';
 import { machineLine, median, writeSection } from './report.js';
 
 const { values } = parseArgs({
@@ -220,73 +221,6 @@ WHERE i.slug = '${slug.replace(/'/g, "''")}' AND i.status = 'published';`,
 
 // ---------------------------------------------------------------- processes
 
-interface System {
-  name: string;
-  port: number;
-  child: ChildProcess;
-  pid: number;
-  url: string;
-  exited: Promise<void>;
-}
-
-/** Starts a server and waits until `readyPath` answers 200 (the API's /readyz; PostGraphile's endpoint). */
-async function startProcess(
-  name: string,
-  port: number,
-  command: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  readyPath: string,
-): Promise<System> {
-  const logFile = path.join(tmp, `${name.replace(/\W+/g, '-')}-${port}.log`);
-  const out = openSync(logFile, 'a');
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  let exitCode: number | null = null;
-  const exited = new Promise<void>((resolve) =>
-    child.on('exit', (code) => {
-      exitCode = code;
-      resolve();
-    }),
-  );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exitCode !== null || child.exitCode !== null)
-      throw new Error(`${name} exited before it was ready:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    if (Date.now() > deadline)
-      throw new Error(`${name} not ready in 60 s:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    try {
-      const res = await fetch(
-        `http://127.0.0.1:${port}${readyPath}`,
-        readyPath === '/graphql'
-          ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }
-          : {},
-      );
-      if (res.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { name, port, child, pid: child.pid!, url: `http://127.0.0.1:${port}/graphql`, exited };
-}
-
-/** `start:dist`'s node flags, read from package.json so that the benchmark runs exactly what ships. */
-function startDistFlags(dir: string): string[] {
-  const script = (
-    JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-  ).scripts['start:dist'];
-  const words = (script ?? '').split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'dist/server.js')
-    throw new Error(`start:dist in ${dir} is not "node … dist/server.js": ${script}`);
-  return words.slice(1, -1);
-}
-
 /** The production server of the checkout in `dir` (built), as the README runs it. */
 const startApi = (
   name: string,
@@ -298,7 +232,8 @@ const startApi = (
   const url = new URL(dbUrl);
   // node-postgres takes `options` from the URL: every pool connection then logs its statements.
   if (opts.logStatements) url.searchParams.set('options', '-c log_statement=all');
-  return startProcess(
+  return startIn(
+    tmp,
     name,
     port,
     node,
@@ -323,7 +258,8 @@ const startApi = (
 };
 
 const startPostgraphile = (node: string, port: number, logStatements = false) =>
-  startProcess(
+  startIn(
+    tmp,
     'postgraphile',
     port,
     node,

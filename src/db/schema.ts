@@ -138,6 +138,8 @@ export const papers = pgTable(
   (t) => [
     index('papers_search_vector_idx').using('gin', t.searchVector),
     index('papers_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
+    // The title's lexemes alone (the weight-A part of search_vector): exact ranking finds the matches with a query word in the title through it.
+    index('papers_title_vector_idx').using('gin', sql`to_tsvector('english', ${t.title})`),
     unique('papers_issue_number_key').on(t.issueId, t.sectionNumber, t.position),
     index('papers_section_id_idx').on(t.sectionId, t.position),
     index('papers_category_order_idx').on(t.categoryId, t.weekStart, t.issueId, t.sectionNumber, t.position),

@@ -2,17 +2,21 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import type { PaperFilterArgs, PaperKey, Visibility } from '../db/queries/fragments.js';
 import {
-  type SearchFacetRow,
   type SearchHit,
   type SearchMode,
   type SearchOrder,
   type SearchTerms,
+  EXACT_RANK_BOUND,
   RELEVANCE_CANDIDATES,
+  type SearchArgs,
+  type SearchCounts,
   analyzeQuery,
+  estimateRanking,
+  scopeMaxScoreOutside,
   fewMatches,
   paperByArxivId,
   relevanceWindow,
-  searchFacets,
+  searchCounts,
   searchPageCounted,
 } from '../db/queries/search.js';
 import type { PaperRow } from '../db/schema.js';
@@ -46,11 +50,11 @@ export interface SearchEdge {
 export interface SearchResults {
   edges: SearchEdge[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  /** Matches per category, most first (their sum is the total); one statement, run once, when first called. */
-  facets: () => Promise<SearchFacetRow[]>;
+  /** The number of matches and matches per category, most first (exact up to EXACT_COUNT_BOUND); one statement, run once, when first called. */
+  counts: () => Promise<SearchCounts>;
   /** Whether nothing matched every term, so the results match some of them or have similar titles (typos). */
   relaxed: boolean;
-  /** Whether RELEVANCE ranked every match (false: only the most recent RELEVANCE_CANDIDATES); NEWEST is always exact. */
+  /** Whether RELEVANCE ranked every match (false: more than EXACT_RANK_BOUND, the most recent RELEVANCE_CANDIDATES ranked); NEWEST is always exact. */
   exhaustive: boolean;
 }
 
@@ -114,7 +118,7 @@ export function checkSearchText(query: string): string {
 const noResults = (): SearchResults => ({
   edges: [],
   pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-  facets: async () => [],
+  counts: async () => ({ total: 0, exact: true, facets: [] }),
   relaxed: false,
   exhaustive: true,
 });
@@ -138,30 +142,66 @@ async function readPage(
   const { query, terms, filter, order, window, matches } = plan;
   const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
   let mode: SearchMode = window.cursor?.[0] ?? 'text';
-  // RELEVANCE in text mode: where to look for the candidates (see relevanceWindow).
   const planKey = JSON.stringify([query, filter ?? null]);
-  const relevance =
-    order === 'RELEVANCE' && mode === 'text'
-      ? await remembered(db, `window ${planKey}`, PLAN_TTL_MS, () => relevanceWindow(db, { terms, filter }))
-      : null;
-  const few =
-    order === 'NEWEST' && mode === 'text'
-      ? await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }))
-      : false;
-  const base = { terms, filter, order, cursor: cursorKey, window: relevance, few, headlines: matches };
-  let page = await searchPageCounted(db, { ...base, mode, limit: window.limit }, vis);
+  const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
+  if (order === 'RELEVANCE' && mode === 'text') {
+    const ranked = await rankedPage(db, vis, base, planKey);
+    if (ranked.rows.length > 0 || window.cursor) return { ...ranked, mode };
+  } else if (order === 'NEWEST' && mode === 'text') {
+    const few = await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }));
+    const page = await searchPageCounted(db, { ...base, mode, few }, vis);
+    if (page.rows.length > 0 || window.cursor) return { rows: page.rows, mode, exhaustive: true };
+  }
+  if (mode === 'text' && window.cursor) return { rows: [], mode, exhaustive: true };
   // Nothing matches every term: relax (some of the terms, or similar titles). Exact matches,
   // when there are any, are never mixed with typo matches.
-  if (!window.cursor && page.rows.length === 0) {
-    mode = 'fuzzy';
-    page = await searchPageCounted(db, { ...base, window: null, mode, limit: window.limit }, vis);
+  mode = 'fuzzy';
+  const page = await searchPageCounted(db, { ...base, mode }, vis);
+  const exhaustive = order === 'NEWEST' || (page.candidateCount ?? 0) < RELEVANCE_CANDIDATES;
+  return { rows: page.rows, mode, exhaustive };
+}
+
+/** A title scope is tried when the planner expects at most this many papers in it (its statement costs what it scores). */
+const TITLE_SCOPE_MAX = 10_000;
+
+/**
+ * A RELEVANCE page in text mode, ranked over every match when there are at
+ * most EXACT_RANK_BOUND (exhaustive), in steps, each taken only when the
+ * ones before cannot give the page:
+ *
+ * 1. the matches whose title holds every group of the query, then those
+ *    whose title holds one (usually few, found through the title index;
+ *    tried when the planner expects at most TITLE_SCOPE_MAX): when the page
+ *    fills with scores above what any match outside can reach
+ *    (scopeMaxScoreOutside), no other match could enter it;
+ * 2. every match, when the planner expects at most EXACT_RANK_BOUND;
+ * 3. above the bound: the most recent RELEVANCE_CANDIDATES matches (see
+ *    relevanceWindow), not exhaustive.
+ */
+async function rankedPage(
+  db: Db,
+  vis: Visibility,
+  base: Omit<SearchArgs, 'mode'>,
+  planKey: string,
+): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
+  const args = { ...base, mode: 'text' as const };
+  const sizes = await remembered(db, `ranking ${planKey}`, PLAN_TTL_MS, () => estimateRanking(db, args));
+  const scopes = args.terms.groups.length > 1 ? (['title-all', 'title'] as const) : (['title'] as const);
+  for (const scope of scopes) {
+    if (sizes[scope] > TITLE_SCOPE_MAX) continue;
+    const page = await searchPageCounted(db, { ...args, scope }, vis);
+    const last = page.rows[args.limit - 1];
+    const filled = last !== undefined && last.score > scopeMaxScoreOutside(args.terms, scope);
+    if (filled && (page.candidateCount ?? 0) <= EXACT_RANK_BOUND) return { rows: page.rows, exhaustive: true };
   }
-  const candidates = page.candidateCount;
-  return {
-    rows: page.rows,
-    mode,
-    exhaustive: order === 'NEWEST' || candidates === undefined || candidates < RELEVANCE_CANDIDATES,
-  };
+  // The estimate may be low: the statement itself stops past the bound and says so.
+  if (sizes.all <= EXACT_RANK_BOUND) {
+    const page = await searchPageCounted(db, { ...args, scope: 'all' }, vis);
+    if ((page.candidateCount ?? 0) <= EXACT_RANK_BOUND) return { rows: page.rows, exhaustive: true };
+  }
+  const relevance = await remembered(db, `window ${planKey}`, PLAN_TTL_MS, () => relevanceWindow(db, args));
+  const page = await searchPageCounted(db, { ...args, scope: 'recent', window: relevance }, vis);
+  return { rows: page.rows, exhaustive: false };
 }
 
 /** The page's edges: each row as a paper, with its cursor, score and text matches. */
@@ -220,7 +260,11 @@ async function identifiedPapers(deps: SearchDeps, ids: string[], plan: Plan): Pr
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
-    facets: async () => [...counts].map(([categoryId, count]) => ({ categoryId, count })),
+    counts: async () => ({
+      total: found.length,
+      exact: true,
+      facets: [...counts].map(([categoryId, count]) => ({ categoryId, count })),
+    }),
     relaxed: false,
     exhaustive: true,
   };
@@ -251,7 +295,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
   const { rows, mode, exhaustive } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
   const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper);
-  let facets: Promise<SearchFacetRow[]> | null = null;
+  let counts: Promise<SearchCounts> | null = null;
   return {
     edges,
     pageInfo: {
@@ -261,11 +305,12 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
     // totalCount and facets come from the same statement, run once and only when asked for.
-    facets: () => {
-      facets ??= searchFacets(db, { terms, filter, mode }, vis).then((rows) =>
-        rows.sort((a, b) => b.count - a.count || a.categoryId - b.categoryId),
-      );
-      return facets;
+    counts: () => {
+      counts ??= searchCounts(db, { terms, filter, mode }, vis).then((c) => ({
+        ...c,
+        facets: c.facets.sort((a, b) => b.count - a.count || a.categoryId - b.categoryId),
+      }));
+      return counts;
     },
     relaxed: mode === 'fuzzy',
     exhaustive,

@@ -75,6 +75,14 @@ export interface SearchArgs {
   /** Whether the page's rows carry their headlines (default true): `ts_headline` over every summary is most of a page's cost. */
   headlines?: boolean;
   limit: number;
+  /**
+   * RELEVANCE in text mode, which matches are ranked (default `recent`):
+   * `title-all`, every match whose title matches every group of the query;
+   * `title`, every match with a group of the query in its title; `all`, every
+   * match; each at most EXACT_RANK_BOUND + 1 of them (`candidateCount` then
+   * tells that the bound was passed). `recent`: the most recent `candidates`.
+   */
+  scope?: RankScope;
   /** RELEVANCE only: how many of the most recent matches are ranked (default RELEVANCE_CANDIDATES; tests set it small). */
   candidates?: number;
   /**
@@ -97,9 +105,34 @@ export interface RelevanceWindow {
   walk: boolean;
 }
 
+/** Which matches a RELEVANCE statement ranks (SearchArgs.scope). */
+export type RankScope = 'title-all' | 'title' | 'all' | 'recent';
+
 /**
- * RELEVANCE ranks the most recent matches only (archive order): this many.
- * Queries with fewer matches are ranked exactly.
+ * RELEVANCE ranks every match exactly as long as there are at most this many
+ * (about 50 years of this newsletter); above, a bounded approximation.
+ */
+export const EXACT_RANK_BOUND = 50_000;
+/**
+ * The highest score a text-mode match can have when its title matches none
+ * of the query's groups (`title` scope) or not all of them (`title-all`):
+ * scoreSql's 2 + 1.5 × title coverage + title as written + ts_rank_cd (below
+ * 1) + recency (below 0.001). Without a group in the title, the title holds
+ * neither the text nor a run of its words: 3.001. With one group missing,
+ * coverage is at most (k − 1) / k of k groups, the text is not in the title
+ * but runs of words may be (at most 1 when there are two groups or more).
+ * When a scope's best matches fill a page above this, no other match can
+ * enter the page: it is exact.
+ */
+export function scopeMaxScoreOutside(terms: SearchTerms, scope: 'title' | 'title-all'): number {
+  const k = terms.groups.length;
+  if (scope === 'title' || k <= 1) return 3.001;
+  return 2 + (1.5 * (k - 1)) / k + 1 + 1.001;
+}
+
+/**
+ * The bounded approximation, above EXACT_RANK_BOUND matches: the most recent
+ * matches only (archive order), this many.
  */
 export const RELEVANCE_CANDIDATES = 400;
 /** Typo tolerance: at most this many titles similar to the words are ranked (in index order). */
@@ -213,6 +246,8 @@ function titleAsWrittenSql(words: string): SQL {
       + ${shareSql(TITLE_VECTOR, phrases, 3)})`;
 }
 
+/** The title's lexemes as papers_title_vector_idx indexes them (the same as search_vector's weight-A part). */
+const TITLE_LEXEMES = sql`to_tsvector('english', p.title)`;
 /** The title's lexemes (weight A) of a paper's search vector, from SCORE_VECTORS. */
 const TITLE_VECTOR = sql`v.title_vector`;
 /** The summary's lexemes (weight B), from SCORE_VECTORS. */
@@ -325,16 +360,34 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
       const [score, id] = args.cursor as [number, number];
       keyset = sql`WHERE (s.score, s.id) < (${String(score)}::numeric, ${id}::int)`;
     }
-    // Rank the candidates only (one primary-key fetch each), then the page.
-    return sql`WITH ${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
-      scored AS MATERIALIZED (
-        SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id ${SCORE_VECTORS}
-      ),
+    const exact = args.mode === 'text' && args.scope !== undefined && args.scope !== 'recent';
+    // Exact: every match (or those with a query word in the title, through papers_title_vector_idx)
+    // scored as the scan reads it; the bound only stops an estimate that was wrong (candidateCount tells).
+    // Otherwise rank the candidates only (one primary-key fetch each).
+    const titled = args.scope === 'title' || args.scope === 'title-all';
+    const q = matchQuery(args.terms, false);
+    // In a title scope the title index finds the rows, and the whole query is checked on each
+    // (ts_match_vq is @@ as a call, which no index serves): the search vector's bitmap of a
+    // common word would cost more than the few rows it removes.
+    const match = titled
+      ? sql`${TITLE_LEXEMES} @@ ${positiveQuery(args.terms, args.scope === 'title')} AND ts_match_vq(p.search_vector, ${q})`
+      : sql`p.search_vector @@ ${q}`;
+    const scored = exact
+      ? sql`scored AS MATERIALIZED (
+          SELECT p.id, ${scoreSql(args)} AS score FROM papers p ${SCORE_VECTORS}
+          WHERE ${match} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
+          LIMIT ${EXACT_RANK_BOUND + 1}::int
+        )`
+      : sql`${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
+        scored AS MATERIALIZED (
+          SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id ${SCORE_VECTORS}
+        )`;
+    return sql`WITH ${scored},
       page AS (
         SELECT s.id, s.score FROM scored s ${keyset}
         ORDER BY s.score DESC, s.id DESC LIMIT ${args.limit}::int
       )
-      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)}, (SELECT count(*) FROM cand)::int AS "candidateCount"
+      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)}, (SELECT count(*) FROM scored)::int AS "candidateCount"
       FROM page JOIN papers p ON p.id = page.id
       ORDER BY page.score DESC, page.id DESC`;
   }
@@ -407,15 +460,93 @@ export async function searchPage(db: Db, args: SearchArgs, vis: Visibility): Pro
   return (await searchPageCounted(db, args, vis)).rows;
 }
 
-/** The planner's estimate of the papers matching a text query (EXPLAIN, from the column statistics; no table access). */
-async function estimateMatches(db: Db, terms: SearchTerms): Promise<number> {
+/** The planner's estimate of the rows of `SELECT 1 FROM papers p WHERE …` (EXPLAIN, from the statistics; no table access). */
+async function estimateRows(db: Db, where: SQL): Promise<number> {
   const plan = await selectRows<{ 'QUERY PLAN': unknown }>(
     db,
-    sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM papers p WHERE p.search_vector @@ ${matchQuery(terms, false)}`,
+    sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM papers p WHERE ${where}`,
   );
   const raw = plan[0]?.['QUERY PLAN'];
   const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan?: { 'Plan Rows'?: number } }>;
   return Number(parsed?.[0]?.Plan?.['Plan Rows'] ?? 0);
+}
+
+/** The planner's estimate of the papers matching a text query. */
+const estimateMatches = (db: Db, terms: SearchTerms): Promise<number> =>
+  estimateRows(db, sql`p.search_vector @@ ${matchQuery(terms, false)}`);
+
+/**
+ * Estimated papers whose `vector` matches the groups of `terms` (all of them,
+ * or `any`), with `filter`. The planner takes the lexemes of a phrase or a
+ * hyphenated word as independent when they go together ("test-time
+ * compute", "Llama-Nemotron"), and underestimates them by orders of
+ * magnitude; such an alternative is estimated here by its rarest word
+ * instead (an upper bound), a plain word by the planner, a group by the sum
+ * of its alternatives, and the groups as independent of each other.
+ */
+async function estimateGroups(
+  db: Db,
+  terms: SearchTerms,
+  vector: SQL,
+  combine: 'all' | 'any',
+  filter: SQL,
+): Promise<number> {
+  const filtered = await estimateRows(db, sql`true ${filter}`);
+  if (filtered <= 0 || terms.groups.length === 0) return 0;
+  const alternative = async (alt: string): Promise<number | null> => {
+    const words = alt
+      .replaceAll('"', ' ')
+      .split(/[\s-]+/)
+      .filter(Boolean);
+    if (words.length <= 1 && !alt.includes('"')) return estimateRows(db, sql`${vector} @@ ${websearch(alt)} ${filter}`);
+    const each = await Promise.all(
+      words.slice(0, 8).map((w) => {
+        const q = sql`plainto_tsquery('english', ${w}::text)`;
+        // (a stop word is folded into a false condition: 0 rows, left out)
+        return estimateRows(db, sql`${vector} @@ ${q} AND numnode(${q}) > 0 ${filter}`);
+      }),
+    );
+    const counted = each.filter((n) => n > 0);
+    return counted.length > 0 ? Math.min(...counted) : null;
+  };
+  const groups = await Promise.all(
+    terms.groups.map(async (g) => {
+      const alts = (await Promise.all(g.map(alternative))).filter((n): n is number => n !== null);
+      return alts.length > 0
+        ? Math.min(
+            filtered,
+            alts.reduce((a, b) => a + b, 0),
+          )
+        : null;
+    }),
+  );
+  const shares = groups.filter((n): n is number => n !== null).map((n) => n / filtered);
+  if (shares.length === 0) return 0;
+  if (combine === 'any') return filtered * (1 - shares.reduce((p, share) => p * (1 - share), 1));
+  return filtered * shares.reduce((p, share) => p * share, 1);
+}
+
+/**
+ * The estimates, for RELEVANCE in text mode, of the papers each exact
+ * ranking reads (src/search/papers.ts chooses with them): `all`, the matches
+ * (for a phrase, the papers holding its words: the index hands them all
+ * back for checking); `title` / `title-all`, the papers whose title matches
+ * a group / every group (the title alone: its words are in the search vector
+ * too, the two conditions are far from independent).
+ */
+export async function estimateRanking(
+  db: Db,
+  args: Pick<SearchArgs, 'terms' | 'filter'>,
+): Promise<Record<'all' | 'title' | 'title-all', number>> {
+  const filter = paperFilterSql(args.filter);
+  const vector = sql`p.search_vector`;
+  const [matches, words, title, titleAll] = await Promise.all([
+    estimateRows(db, sql`p.search_vector @@ ${matchQuery(args.terms, false)} ${filter}`),
+    estimateGroups(db, args.terms, vector, 'all', filter),
+    estimateGroups(db, args.terms, TITLE_LEXEMES, 'any', filter),
+    estimateGroups(db, args.terms, TITLE_LEXEMES, 'all', filter),
+  ]);
+  return { all: Math.max(matches, words), title, 'title-all': titleAll };
 }
 
 /** Below this many matches, NEWEST takes its page from all the matches (see `fewMatches`). */
@@ -503,21 +634,63 @@ export async function relevanceWindow(
   return { since: bound.week, walk: args.terms.phrase };
 }
 
-/** The statement counting matches per category (exported for EXPLAIN in tests). */
+/**
+ * totalCount and facets count this many matches at most; a search matching
+ * more gets estimates (searchCounts), as large search engines give.
+ */
+export const EXACT_COUNT_BOUND = 10_000;
+
+/** The statement counting matches per category, up to EXACT_COUNT_BOUND + 1 of them (exported for EXPLAIN in tests). */
 export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'terms' | 'filter'>, vis: Visibility): SQL {
-  return sql`SELECT p.category_id AS "categoryId", count(*)::int AS count FROM papers p
-    WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapers(vis)}
-    GROUP BY p.category_id`;
+  return sql`WITH m AS MATERIALIZED (
+      SELECT p.category_id FROM papers p
+      WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapers(vis)}
+      LIMIT ${EXACT_COUNT_BOUND + 1}::int
+    )
+    SELECT m.category_id AS "categoryId", count(*)::int AS count FROM m GROUP BY m.category_id`;
 }
 
-/** Number of matches per category (every paper has one category, so they add up to the total). */
-export async function searchFacets(
+/** How many papers a search matches, and how many per category. */
+export interface SearchCounts {
+  total: number;
+  /** false: more than EXACT_COUNT_BOUND matches, `total` is the planner's estimate and the facets are scaled to it from the first matches counted. */
+  exact: boolean;
+  /** Every category with a match (their counts add up to `total`). */
+  facets: SearchFacetRow[];
+}
+
+/**
+ * Counts the matches per category (every paper has one category, so they add
+ * up to the total): exactly up to EXACT_COUNT_BOUND; above, the total is the
+ * planner's estimate (at least the matches counted) and each category's
+ * share that of the matches counted (the first ones in the table's order).
+ */
+export async function searchCounts(
   db: Db,
   args: Pick<SearchArgs, 'mode' | 'terms' | 'filter'>,
   vis: Visibility,
-): Promise<SearchFacetRow[]> {
+): Promise<SearchCounts> {
   const rows = await selectRows<{ categoryId: number; count: number }>(db, searchFacetsSql(args, vis));
-  return rows.map((r) => ({ categoryId: Number(r.categoryId), count: Number(r.count) }));
+  const facets = rows.map((r) => ({ categoryId: Number(r.categoryId), count: Number(r.count) }));
+  const counted = facets.reduce((n, f) => n + f.count, 0);
+  if (counted <= EXACT_COUNT_BOUND) return { total: counted, exact: true, facets };
+  const estimate = await estimateRows(db, sql`${matchSql(args)} ${paperFilterSql(args.filter)}`);
+  const total = Math.max(counted, Math.round(estimate));
+  return { total, exact: false, facets: scaleCounts(facets, total) };
+}
+
+/** Counts scaled proportionally to add up to `total` (largest remainders get the rounding). */
+export function scaleCounts(facets: SearchFacetRow[], total: number): SearchFacetRow[] {
+  const sum = facets.reduce((n, f) => n + f.count, 0);
+  const shares = facets.map((f) => (f.count * total) / sum);
+  const scaled = facets.map((f, i) => ({ categoryId: f.categoryId, count: Math.floor(shares[i]!) }));
+  let left = total - scaled.reduce((n, f) => n + f.count, 0);
+  const byRemainder = shares.map((v, i) => [v - Math.floor(v), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of byRemainder) {
+    if (left-- <= 0) break;
+    scaled[i]!.count++;
+  }
+  return scaled;
 }
 
 /**

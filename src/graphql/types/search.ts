@@ -1,4 +1,11 @@
-import { FUZZY_CANDIDATES, RELATED_CANDIDATES, RELEVANCE_CANDIDATES, paperByArxivId } from '../../db/queries/search.js';
+import {
+  EXACT_COUNT_BOUND,
+  EXACT_RANK_BOUND,
+  FUZZY_CANDIDATES,
+  RELATED_CANDIDATES,
+  RELEVANCE_CANDIDATES,
+  paperByArxivId,
+} from '../../db/queries/search.js';
 import type { CategoryRow } from '../../db/schema.js';
 import { parseArxivIdentifier } from '../../newsletter/arxiv.js';
 import type { Highlight, TextMatchShape } from '../../search/highlights.js';
@@ -18,7 +25,7 @@ export const SearchOrderEnum = builder.enumType('SearchOrder', {
   description: 'Order of search results.',
   values: {
     RELEVANCE: {
-      description: `Best match first (\`score\`, highest first): matches in the title count more than in the summary. Relevance among the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches: a search with fewer matches is ranked exactly; one with more ranks its ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (newest edition first), so its pages end there even when \`totalCount\` is larger. Use NEWEST to go through every match.`,
+      description: `Best match first (\`score\`, highest first): matches in the title count more than in the summary. Every match is ranked when a search has at most ${EXACT_RANK_BOUND.toLocaleString('en')} of them (any archive of this newsletter); a search with more ranks its ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (newest edition first), says so with \`exhaustive: false\`, and its pages end there even when \`totalCount\` is larger. Use NEWEST to go through every match.`,
     },
     NEWEST: { description: 'Newest edition first, then by number inside an edition (as `Query.papers`).' },
   },
@@ -95,22 +102,22 @@ export const PaperSearchConnection = builder.connectionObject(
         resolve: (conn) => (conn as unknown as SearchResults).relaxed,
       }),
       exhaustive: t.boolean({
-        description: `Whether the order covers every match. RELEVANCE ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches; \`false\` when the search matched more than that (the pages then hold the best of those). NEWEST is always exhaustive.`,
+        description: `Whether the order covers every match: \`true\` unless RELEVANCE found more than ${EXACT_RANK_BOUND.toLocaleString('en')} matches, in which case it ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent of them and the pages hold the best of those (in relaxed mode: more than ${RELEVANCE_CANDIDATES.toLocaleString('en')} partial matches). NEWEST is always exhaustive.`,
         resolve: (conn) => (conn as unknown as SearchResults).exhaustive,
       }),
       totalCount: t.int({
-        description:
-          'Number of matches of the search (all of them: with RELEVANCE, more than the pages reach when the search matches more papers than are ranked). Exact, computed only when asked for, by counting every match: it costs in proportion to the number of matches (seconds for a word found in a third of a million-paper archive).',
-        resolve: async (conn) => {
-          const facets = await (conn as unknown as SearchResults).facets();
-          return facets.reduce((n, f) => n + f.count, 0);
-        },
+        description: `Number of matches of the search (all of them: with RELEVANCE, more than the pages reach when the search is not \`exhaustive\`). Exact up to ${EXACT_COUNT_BOUND.toLocaleString('en')} matches, counted; above, an estimate from the database's statistics (at least ${EXACT_COUNT_BOUND.toLocaleString('en')}): see \`totalCountIsExact\`. Computed only when asked for (with \`facets\`, by one statement).`,
+        resolve: async (conn) => (await (conn as unknown as SearchResults).counts()).total,
+      }),
+      totalCountIsExact: t.boolean({
+        description: `Whether \`totalCount\` and the \`facets\` are exact counts: \`false\` when the search matches more than ${EXACT_COUNT_BOUND.toLocaleString('en')} papers, whose count is then estimated (as large search engines do, "about 120,000 results"). Computed with \`totalCount\`.`,
+        resolve: async (conn) => (await (conn as unknown as SearchResults).counts()).exact,
       }),
       facets: t.field({
         type: [CategoryFacetRef],
         description:
-          'Matches per category, most first; the counts add up to `totalCount` (computed with it, by the same statement, at the same cost).',
-        resolve: (conn) => (conn as unknown as SearchResults).facets(),
+          'Matches per category, most first; the counts add up to `totalCount` (computed with it, by the same statement). When `totalCountIsExact` is false, estimates: each category’s share of the matches counted, scaled to `totalCount`.',
+        resolve: async (conn) => (await (conn as unknown as SearchResults).counts()).facets,
       }),
     }),
   },
@@ -135,7 +142,7 @@ export const PaperSearchConnection = builder.connectionObject(
 builder.queryFields((t) => ({
   searchPapers: t.field({
     type: PaperSearchConnection,
-    description: `Full-text search over titles and summaries, with web-style syntax: \`reward model\` (all words), \`"chain of thought"\` (a phrase), \`-vision\` (without: it only filters), \`rlhf or dpo\` (either). Words are stemmed (English), and the domain vocabulary's acronyms and spelled-out forms match each other (\`rl\` finds "reinforcement learning", \`chain of thought\` finds "CoT"). Ranking: papers whose title holds every word (or the phrase) first, then by how much of the query the title holds, then by frequency and proximity of the words; recency breaks ties. RELEVANCE (the default) ranks the ${RELEVANCE_CANDIDATES.toLocaleString('en')} most recent matches (see \`exhaustive\`). When no paper matches every word, the search relaxes (see \`relaxed\`): papers matching some of the words, most first, and, unless the query has a quoted phrase, titles with similar words (typos: "Llama Nemotorn" finds Llama-Nemotron; at most ${FUZZY_CANDIDATES} such titles, the first the trigram index yields). Exact matches are never mixed with typo matches. A query of stop words only ("the of") has no results.`,
+    description: `Full-text search over titles and summaries, with web-style syntax: \`reward model\` (all words), \`"chain of thought"\` (a phrase), \`-vision\` (without: it only filters), \`rlhf or dpo\` (either). Words are stemmed (English), and the domain vocabulary's acronyms and spelled-out forms match each other (\`rl\` finds "reinforcement learning", \`chain of thought\` finds "CoT"). Ranking: papers whose title holds every word (or the phrase) first, then by how much of the query the title holds, then by frequency and proximity of the words; recency breaks ties. RELEVANCE (the default) ranks every match up to ${EXACT_RANK_BOUND.toLocaleString('en')} of them (see \`exhaustive\`). When no paper matches every word, the search relaxes (see \`relaxed\`): papers matching some of the words, most first, and, unless the query has a quoted phrase, titles with similar words (typos: "Llama Nemotorn" finds Llama-Nemotron; at most ${FUZZY_CANDIDATES} such titles, the first the trigram index yields). Exact matches are never mixed with typo matches. A query of stop words only ("the of") has no results.`,
     args: {
       query: t.arg.string({ required: true, description: 'What to look for (1 to 500 characters).' }),
       first: t.arg.int({ description: 'Return the first N results (1 to 100; default 20).' }),

@@ -1,0 +1,1 @@
+CREATE INDEX "papers_title_vector_idx" ON "papers" USING gin (to_tsvector('english', "title"));

@@ -129,6 +129,17 @@ describe('exact RELEVANCE over every match', () => {
   });
 });
 
+describe('counts in relaxed mode', () => {
+  it('count the partial matches the pages rank, exactly below the candidate bound', async () => {
+    const r = await page('reasonnig kernell', null);
+    expect(r.relaxed).toBe(true);
+    expect(r.edges.length).toBeGreaterThan(0);
+    expect(r.totalCountIsExact).toBe(true);
+    expect(r.totalCount).toBeGreaterThanOrEqual(r.edges.length);
+    expect(r.facets.reduce((n, f) => n + f.count, 0)).toBe(r.totalCount);
+  });
+});
+
 describe('counts above the exact bound', () => {
   it('scaled facets keep their proportions and add up to the estimated total', () => {
     const facets = [

@@ -640,8 +640,17 @@ export async function relevanceWindow(
  */
 export const EXACT_COUNT_BOUND = 10_000;
 
-/** The statement counting matches per category, up to EXACT_COUNT_BOUND + 1 of them (exported for EXPLAIN in tests). */
+/**
+ * The statement counting matches per category, up to EXACT_COUNT_BOUND + 1 of
+ * them (exported for EXPLAIN in tests). Relaxed mode counts what its pages
+ * rank, the bounded candidate set: checking every title similar to a typo
+ * costs seconds at a million papers (tens of thousands share its trigrams).
+ */
 export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'terms' | 'filter'>, vis: Visibility): SQL {
+  if (args.mode === 'fuzzy')
+    return sql`WITH ${candidatesSql(args, vis, RELEVANCE_CANDIDATES)}
+      SELECT p.category_id AS "categoryId", count(*)::int AS count FROM cand JOIN papers p ON p.id = cand.id
+      GROUP BY p.category_id`;
   return sql`WITH m AS MATERIALIZED (
       SELECT p.category_id FROM papers p
       WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapers(vis)}
@@ -653,7 +662,7 @@ export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'terms' | 'filte
 /** How many papers a search matches, and how many per category. */
 export interface SearchCounts {
   total: number;
-  /** false: more than EXACT_COUNT_BOUND matches, `total` is the planner's estimate and the facets are scaled to it from the first matches counted. */
+  /** false: more than EXACT_COUNT_BOUND matches (relaxed: a bounded candidate set reached its bound), `total` is the planner's estimate (at least the matches counted) and the facets are scaled to it. */
   exact: boolean;
   /** Every category with a match (their counts add up to `total`). */
   facets: SearchFacetRow[];
@@ -673,7 +682,9 @@ export async function searchCounts(
   const rows = await selectRows<{ categoryId: number; count: number }>(db, searchFacetsSql(args, vis));
   const facets = rows.map((r) => ({ categoryId: Number(r.categoryId), count: Number(r.count) }));
   const counted = facets.reduce((n, f) => n + f.count, 0);
-  if (counted <= EXACT_COUNT_BOUND) return { total: counted, exact: true, facets };
+  // (relaxed: the candidate set is exact while neither of its bounds was reached)
+  const bound = args.mode === 'fuzzy' ? RELEVANCE_CANDIDATES - 1 : EXACT_COUNT_BOUND;
+  if (counted <= bound) return { total: counted, exact: true, facets };
   const estimate = await estimateRows(db, sql`${matchSql(args)} ${paperFilterSql(args.filter)}`);
   const total = Math.max(counted, Math.round(estimate));
   return { total, exact: false, facets: scaleCounts(facets, total) };

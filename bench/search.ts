@@ -27,6 +27,8 @@ import pg from 'pg';
 import { createApp } from '../src/app.js';
 import { type DbHandle, createDb } from '../src/db/client.js';
 import {
+  EXACT_COUNT_BOUND,
+  EXACT_RANK_BOUND,
   FUZZY_CANDIDATES,
   RELATED_CANDIDATES,
   RELEVANCE_CANDIDATES,
@@ -303,16 +305,16 @@ function findings(): string {
 
 - RELEVANCE page, target p95 < 50 ms — ${lines.join('; ')}. NEWEST GraphQL p95: ${newest} ms.
   ${missed.length === 0 ? 'Every kind meets the target.' : `Missed for: ${missed.join(', ')}.`}
-- RELEVANCE ranks a bounded candidate set: the ${RELEVANCE_CANDIDATES} most recent matches (archive order, found by the
-  plan of NEWEST: a backward walk of \`papers_order_idx\` filtering on \`@@\` for common words, the GIN index and a
-  top-N sort for rare ones), then \`ts_rank\` for those only. Queries with fewer matches are ranked exactly; common ones
-  rank their ${RELEVANCE_CANDIDATES} most recent matches. The cost of a page no longer grows with the number of matches,
-  but with ${RELEVANCE_CANDIDATES} ÷ (share of papers matching). For queries matching between ${3 * RELEVANCE_CANDIDATES} papers and 10 % of
-  the archive (the planner's own estimate, from EXPLAIN) the candidates are looked for only in the recent editions
-  expected to hold twice that many (\`relevanceWindow\`): a word through the GIN index combined with the week range
-  (BitmapAnd), a phrase by walking that window in archive order (its words are often far more common than the phrase);
-  if the window holds too few, the page is computed over the whole archive. Without the window a word in 1–3 % of
-  papers ("medium") made the walk visit ~${Math.round(RELEVANCE_CANDIDATES / 0.02 / 1000)} k rows.
+- RELEVANCE ranks every match when a search has at most ${EXACT_RANK_BOUND.toLocaleString('en')} (\`exhaustive: true\`), in
+  steps (src/search/papers.ts, \`rankedPage\`): first the matches whose title holds the query's words (through
+  \`papers_title_vector_idx\`, when the estimate is at most 10 000): when their best scores fill the page above what any
+  other match can score, the page is exact without reading the others; else every match is scored. Above the bound
+  (estimated from the statistics, phrases and hyphenated words by their rarest word), the bounded approximation: the
+  ${RELEVANCE_CANDIDATES} most recent matches (archive order, the plan of NEWEST; for queries between ${3 * RELEVANCE_CANDIDATES} matches and 10 % of the archive
+  only in the recent editions expected to hold twice that many, \`relevanceWindow\`), \`exhaustive: false\`. The **SQL**
+  column times that approximation's statement; the GraphQL columns run the whole choice. Exact ranking reads every
+  match it scores: at a million papers, ~5–7 µs a match, so a search needing all of 30 000 matches costs ~200 ms
+  (\`search-random\` below measures queries nobody tuned for).
 - Typo tolerance ranks the text matches plus at most ${FUZZY_CANDIDATES} titles similar to the words, in the order the
   trigram index yields them (not the most similar of all); \`Paper.related\` ranks at most ${RELATED_CANDIDATES} papers
   sharing pairs of the paper's rarest terms (document frequency ≤ 2 %), also in index order: related p95
@@ -321,8 +323,8 @@ function findings(): string {
   compilation, which PostgreSQL starts from its cost estimates, cost more than it saved (20–30 ms of a typo search).
 - Draft visibility is a primary-key lookup of the edition per candidate (SubPlan on \`issues_pkey\`), no longer a hash
   join on a full scan of \`issues\`.
-- \`totalCount\`/\`facets\` stay exact (one statement counting every match, only when asked for); they still cost in
-  proportion to the matches: GraphQL with them, RELEVANCE p95: ${counts} ms.
+- \`totalCount\`/\`facets\` (one statement, only when asked for) count at most ${EXACT_COUNT_BOUND.toLocaleString('en')} matches; above, the total is the
+  planner's estimate and the facets are scaled to it (\`totalCountIsExact: false\`). GraphQL with them, RELEVANCE p95: ${counts} ms.
 - Keyset depth: \`Query.papers\` page 50 000 deep = ${big.deepRatio.toFixed(2)} × page 1 (${big.deepRatio <= 1.2 ? 'met' : '**missed**'}).
 - Sequential scans of papers in the plans above: ${results.flatMap((r) => r.seqScans.map((x) => `${r.name}: ${x}`)).join('; ') || 'none'}.`;
 }
@@ -337,7 +339,7 @@ writeSection(
 
 Databases filled by \`npm run bench:data -- --papers N --fresh\` (about 20 papers a week over 12 categories, summaries of
 150–250 words from a Zipf-distributed vocabulary). Times in milliseconds, p50 / p95 over ${RUNS} runs after a warm-up
-pass, cycling over 5 queries per kind (rare: title names with a serial, ~30 per million papers; medium: words in 1–3 %): **SQL** = the page statement of \`searchPapers\` (first: 20) timed in Node
+pass, cycling over 5 queries per kind (rare: title names with a serial, ~30 per million papers; medium: words in 1–3 %): **SQL** = the page statement of \`searchPapers\` (first: 20; RELEVANCE: the bounded approximation's, see below) timed in Node
 around the call (localhost round trip included); **GraphQL** = the whole request through \`app.fetch\` in process
 (parse, validate, the statements, highlights), without and with \`totalCount\` + \`facets\` (one more statement; ${COUNT_RUNS} runs).
 Targets: search p95 < 50 ms at 1 M papers; a page 50 000 deep ≤ 1.2 × page 1.

@@ -1,0 +1,210 @@
+/**
+ * Search on queries nobody tuned for: words, pairs, phrases, model names,
+ * rare terms and typos drawn at random (seeded) from the generator's own
+ * vocabulary (src/fixtures/generate.ts), sent over HTTP to the production
+ * server as shipped (`node <start:dist's flags> dist/server.js`, production
+ * settings, response cache off) on a database filled by
+ * `npm run bench:data -- --papers 1000000 --fresh`. Each query is new to the
+ * server; each is asked twice: a page of 20 results with their text matches,
+ * then the same with `totalCount`, `totalCountIsExact` and `facets`.
+ *
+ *   npx tsx bench/search-random.ts [--db bench_1m] [--per-kind 30] [--seed 7] [--node PATH] [--no-report]
+ *
+ * VERBOSE=1 prints every query with its times.
+ *
+ * It builds the checkout first (npm run build). Without --node: Node 24 LTS from .ci/node24. Writes the BENCHMARKS.md
+ * section `search-random` unless --no-report.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import pg from 'pg';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BENCH_MODEL_NAMES, BENCH_PHRASES, BENCH_RARE_TERMS, BENCH_WORDS, prng } from '../src/fixtures/generate.js';
+import { startDistFlags, startProcess } from './processes.js';
+import { machineLine, percentile, writeSection } from './report.js';
+
+const { values } = parseArgs({
+  strict: false, // `npm run bench -- …` passes every bench the same arguments
+  options: {
+    db: { type: 'string', default: 'bench_1m' },
+    'per-kind': { type: 'string', default: '30' },
+    seed: { type: 'string', default: '7' },
+    node: { type: 'string' },
+    port: { type: 'string', default: '4187' },
+    'no-report': { type: 'boolean', default: false },
+  },
+});
+const PER_KIND = Number(values['per-kind']);
+const SEED = Number(values.seed);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const node =
+  (values.node as string | undefined) ?? execFileSync(path.join(root, '.ci', 'node24'), { encoding: 'utf8' }).trim();
+const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+dbUrl.pathname = `/${String(values.db)}`;
+{
+  // Skipped, as bench/search.ts skips them, when the database is missing or empty.
+  const client = new pg.Client({ connectionString: dbUrl.toString() });
+  const papers = await client
+    .connect()
+    .then(() => client.query<{ n: string }>('SELECT count(*)::text AS n FROM papers'))
+    .then((r) => Number(r.rows[0]?.n ?? 0))
+    .catch(() => 0);
+  await client.end().catch(() => {});
+  if (papers === 0) {
+    console.error(`search-random: database ${String(values.db)} missing or empty (npm run bench:data), skipped`);
+    process.exit(0);
+  }
+}
+
+const rand = prng(SEED);
+const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+
+/** One edit a reader's fingers make: two letters swapped, one dropped or one doubled (not the first letter). */
+function typo(word: string): string {
+  const i = 1 + Math.floor(rand() * (word.length - 2));
+  const r = rand();
+  if (r < 0.4) return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
+  if (r < 0.7) return word.slice(0, i) + word.slice(i + 1);
+  return word.slice(0, i) + word[i] + word.slice(i);
+}
+
+const longWords = BENCH_WORDS.filter((w) => w.length >= 6 && !w.includes('-'));
+const KINDS: Record<string, () => string> = {
+  word: () => pick(BENCH_WORDS),
+  pair: () => `${pick(BENCH_WORDS)} ${pick(BENCH_WORDS)}`,
+  phrase: () => `"${pick(BENCH_PHRASES)}"`,
+  'phrase + word': () => `"${pick(BENCH_PHRASES)}" ${pick(BENCH_WORDS)}`,
+  model: () => (rand() < 0.5 ? pick(BENCH_MODEL_NAMES) : `${pick(BENCH_MODEL_NAMES)} ${pick(BENCH_WORDS)}`),
+  rare: () => pick(BENCH_RARE_TERMS),
+  'typo (title)': () => typo(pick(BENCH_MODEL_NAMES).replace(/[-.\d]+$/, '')),
+  'typo (summary)': () => typo(pick(longWords)),
+};
+
+const EDGES = 'edges { score node { id title } matches { field fragment highlights { start end } } }';
+const PAGE = `query Search($q: String!) { searchPapers(query: $q, first: 20) { exhaustive relaxed ${EDGES} } }`;
+const COUNTED = `query SearchCounted($q: String!) { searchPapers(query: $q, first: 20) {
+  exhaustive relaxed totalCount totalCountIsExact facets { count category { slug } } ${EDGES} } }`;
+
+interface Answer {
+  ms: number;
+  exhaustive: boolean;
+  relaxed: boolean;
+  exact?: boolean;
+  total?: number;
+}
+
+async function ask(url: string, query: string, q: string): Promise<Answer> {
+  const t = performance.now();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables: { q } }),
+  });
+  const body = (await res.json()) as {
+    data?: {
+      searchPapers: {
+        exhaustive: boolean;
+        relaxed: boolean;
+        totalCount?: number;
+        totalCountIsExact?: boolean;
+      };
+    };
+    errors?: unknown;
+  };
+  const ms = performance.now() - t;
+  const r = body.data?.searchPapers;
+  if (!r) throw new Error(`${q}: ${res.status} ${JSON.stringify(body.errors)}`);
+  return { ms, exhaustive: r.exhaustive, relaxed: r.relaxed, exact: r.totalCountIsExact, total: r.totalCount };
+}
+
+// What ships: the build of this checkout.
+execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+const logDir = mkdtempSync(path.join(os.tmpdir(), 'llmp-search-random-'));
+const port = Number(values.port);
+const server = await startProcess(
+  logDir,
+  'api',
+  port,
+  node,
+  [...startDistFlags(root), 'dist/server.js'],
+  root,
+  {
+    DATABASE_URL: dbUrl.toString(),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    RESPONSE_CACHE: 'off',
+    SEED_SAMPLE: 'false',
+    RATE_LIMIT_POINTS: '1000000000',
+    RATE_LIMIT_IN_FLIGHT: '1000',
+  },
+  '/readyz',
+);
+const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+
+const rows: string[] = [];
+const all = { page: [] as number[], counted: [] as number[] };
+try {
+  // Warm-up: the server's first requests (JIT, connections), on queries not measured.
+  for (let i = 0; i < 10; i++) await ask(server.url, PAGE, `${pick(BENCH_WORDS)} warmup${i}`);
+  for (const [kind, draw] of Object.entries(KINDS)) {
+    const page: number[] = [];
+    const counted: number[] = [];
+    let exhaustive = 0;
+    let relaxed = 0;
+    let exact = 0;
+    let totals = 0;
+    const examples: string[] = [];
+    for (let i = 0; i < PER_KIND; i++) {
+      const q = draw();
+      if (examples.length < 3) examples.push(q);
+      const a = await ask(server.url, PAGE, q);
+      const b = await ask(server.url, COUNTED, q);
+      if (process.env.VERBOSE)
+        console.log(
+          `  ${q}: page ${a.ms.toFixed(0)} ms (exhaustive ${a.exhaustive}), counted ${b.ms.toFixed(0)} ms, total ${b.total} (exact ${b.exact})`,
+        );
+      page.push(a.ms);
+      counted.push(b.ms);
+      exhaustive += a.exhaustive ? 1 : 0;
+      relaxed += a.relaxed ? 1 : 0;
+      exact += b.exact ? 1 : 0;
+      totals += b.total ?? 0;
+    }
+    all.page.push(...page);
+    all.counted.push(...counted);
+    const f = (v: number[]) =>
+      `${percentile(v, 50).toFixed(1)} / ${percentile(v, 95).toFixed(1)} / ${Math.max(...v).toFixed(0)}`;
+    const line = `| ${kind} | ${examples.map((e) => `\`${e}\``).join(', ')} | ${Math.round(totals / PER_KIND).toLocaleString('en')} | ${exhaustive}/${PER_KIND} | ${relaxed}/${PER_KIND} | ${f(page)} | ${f(counted)} | ${exact}/${PER_KIND} |`;
+    console.log(line);
+    rows.push(line);
+  }
+} finally {
+  server.child.kill('SIGTERM');
+  await server.exited;
+}
+const f = (v: number[]) => `${percentile(v, 50).toFixed(1)} / ${percentile(v, 95).toFixed(1)}`;
+const summary = `All ${all.page.length} queries: page p50 / p95 ${f(all.page)} ms; with totalCount + facets ${f(all.counted)} ms.`;
+console.log(summary);
+
+if (!values['no-report']) {
+  writeSection(
+    'search-random',
+    `## Search on random queries (\`bench/search-random.ts\`)
+
+${machineLine()}; the production server as shipped (\`dist/server.js\`, start:dist's flags, \`NODE_ENV=production\`,
+response cache off) on Node ${nodeVersion}, over HTTP on 127.0.0.1, database \`${String(values.db)}\` (\`npm run bench:data\`).
+${PER_KIND} queries per kind drawn at random (seed ${SEED}) from the generator's vocabulary, each new to the server,
+one at a time: a page of 20 with text matches, then the same with \`totalCount\` + \`totalCountIsExact\` + \`facets\`.
+Times in ms, p50 / p95 / max. Targets: page p95 < 50 ms, with totalCount + facets p95 < 200 ms.
+
+| kind | examples | avg totalCount | exhaustive | relaxed | page ms | + totalCount + facets ms | count exact |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+${summary}
+`,
+  );
+}

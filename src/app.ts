@@ -102,6 +102,20 @@ query CategoryPage($slug: String!, $after: String) {
 `,
     variables: JSON.stringify({ slug: 'llm-reasoning', after: null }, null, 2),
   },
+  {
+    query: `# Cite a paper: BibTeX, and a reference in APA, IEEE or Chicago
+query Cite($issue: String!, $number: String!) {
+  paper(issue: $issue, number: $number) {
+    title
+    bibtex
+    apa: citation
+    ieee: citation(style: IEEE)
+    chicago: citation(style: CHICAGO)
+  }
+}
+`,
+    variables: JSON.stringify({ issue: '2025-05-05', number: '2.3' }, null, 2),
+  },
 ];
 
 /**

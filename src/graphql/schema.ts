@@ -12,6 +12,7 @@ import './types/paper-mutations.js';
 import './types/category-mutations.js';
 import './types/subscriptions.js';
 import './types/search.js';
+import './types/citation.js';
 
 /** The executable schema, built once. */
 export const schema = builder.toSchema({ sortSchema: false });

@@ -46,6 +46,17 @@ module.exports = {
       to: { path: [layer('graphql'), layer('http'), layer('search'), layer('cli'), '^src/(server|app)\\.ts$'] },
     },
     {
+      name: 'mcp-through-the-api-only',
+      severity: 'error',
+      comment:
+        'src/mcp reads the archive through GraphQL operations only (a function the transport gives it): ' +
+        'no database, schema, search, HTTP pipeline or other service of ours.',
+      from: { path: layer('mcp') },
+      to: {
+        path: [layer('db'), layer('graphql'), layer('http'), layer('search'), layer('editorial'), layer('feeds'), layer('cli'), '^src/(server|app)\\.ts$'],
+      },
+    },
+    {
       name: 'search-below-the-schema',
       severity: 'error',
       comment:

@@ -1,7 +1,7 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { type ExecutionArgs, getOperationAST } from 'graphql';
-import { type Plugin, createYoga } from 'graphql-yoga';
+import { type Plugin, type YogaServerInstance, createYoga } from 'graphql-yoga';
 import { viewerFromRequest } from './auth/viewer.js';
 import { type Context, createContext } from './graphql/context.js';
 import { type Events, createEvents } from './events.js';
@@ -15,6 +15,7 @@ import { type Streams, createStreams } from './http/pipeline/streams.js';
 import { maskError } from './http/pipeline/errors.js';
 import { feedRoutes } from './http/routes/feeds.js';
 import { markdownRoutes } from './http/routes/markdown.js';
+import { mcpRoutes } from './http/routes/mcp.js';
 import { securityHeaders } from './http/pipeline/security-headers.js';
 import type { ResponseCache } from './http/pipeline/response-cache.js';
 import { type Logger, recordMaskedError } from './observability/logging.js';
@@ -130,7 +131,7 @@ export function createApp(deps: AppDeps) {
   };
   // One rate-limit state for the limits and GraphiQL's page and assets (charged to the same budgets).
   const limits = deps.limits && 'charge' in deps.limits ? deps.limits : createRateLimits(deps.limits ?? NO_LIMITS);
-  return createYoga<Record<string, unknown>, Context>({
+  const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     // A new context, with new loaders, per request. A bad token is a 401 here.
@@ -151,6 +152,8 @@ export function createApp(deps: AppDeps) {
       // nosniff and a restrictive CSP on every response but GraphiQL's; first, so that what the response tier records has them.
       securityHeaders(),
       ...(deps.observability ?? []),
+      // POST /mcp: each of its tools is a GraphQL request to this app (charged and limited as one).
+      mcpRoutes(() => ({ fetch: (request, serverContext) => yoga.fetch(request, serverContext) })),
       graphiqlRoutes({
         page: { title: 'Important LLM Papers — GraphQL API', defaultQuery: DEFAULT_QUERY, defaultTabs: EXAMPLE_TABS },
         limits,
@@ -174,6 +177,7 @@ export function createApp(deps: AppDeps) {
       feedRoutes(deps.db, { baseUrl: deps.publicUrl }),
     ],
   });
+  return yoga;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -17,6 +17,7 @@ import { limitRequestBodies } from './http/pipeline/body-limit.js';
 import { type Drain, createDrain } from './http/pipeline/drain.js';
 import { RETRY_AFTER_SECONDS } from './http/pipeline/errors.js';
 import { type RateLimits, admitNodeRequest, createRateLimits } from './http/pipeline/rate-limits.js';
+import { MCP_DOCUMENTS } from './mcp/operations.js';
 import { persistedOperations } from './http/pipeline/persisted.js';
 import { type ResponseCache, createResponseCache } from './http/pipeline/response-cache.js';
 import type { ResponseTierHooks } from './http/pipeline/response-tier.js';
@@ -113,7 +114,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
 function configure(): { config: Config; logger: Logger; life: Logger; persisted: Plugin[] } {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const persisted = persistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS_MANIFEST);
+  const persisted = persistedOperations(
+    config.PERSISTED_OPERATIONS,
+    config.PERSISTED_OPERATIONS_MANIFEST,
+    MCP_DOCUMENTS,
+  );
   return { config, logger, life: lifecycleLogger(logger), persisted };
 }
 

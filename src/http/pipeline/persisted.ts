@@ -67,14 +67,18 @@ const MAX_TOKENS_FOR_LOOKUP = 1_000;
  *   request parameters, before the context (token lookup) and any SQL.
  *
  * The manifest is read once, when the plugins are made: a missing or invalid
- * manifest stops the server at start.
+ * manifest stops the server at start. `serverDocuments` (the MCP tools'
+ * operations) are added to it.
  */
 export function persistedOperations(
   mode: PersistedOperationsMode,
   manifestPath: string = DEFAULT_MANIFEST_PATH,
+  serverDocuments: readonly string[] = [],
 ): Plugin[] {
   if (mode === 'off') return [];
   const manifest = loadManifest(manifestPath);
+  // The server's own operations (the MCP tools') are trusted as the manifest's are.
+  for (const document of serverDocuments) manifest.set(operationHash(document), document);
 
   // Turns a known full query text into the standard hash form, so that the
   // persisted-operations plugin below handles both forms the same way.

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_MODEL_NAMES, BENCH_PHRASES, BENCH_RARE_TERMS, BENCH_WORDS, prng } from '../src/fixtures/generate.js';
-import { startDistFlags, startProcess } from './processes.js';
+import { SHIPPED_ENV, startDistFlags, startProcess } from './processes.js';
 import { machineLine, percentile, writeSection } from './report.js';
 
 const { values } = parseArgs({
@@ -131,15 +131,7 @@ const server = await startProcess(
   node,
   [...startDistFlags(root), 'dist/server.js'],
   root,
-  {
-    DATABASE_URL: dbUrl.toString(),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    RESPONSE_CACHE: 'off',
-    SEED_SAMPLE: 'false',
-    RATE_LIMIT_POINTS: '1000000000',
-    RATE_LIMIT_IN_FLIGHT: '1000',
-  },
+  { ...SHIPPED_ENV, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'warn' },
   '/readyz',
 );
 const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();

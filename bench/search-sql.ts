@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { privatePgAvailable, startPrivatePg } from '../tests/faults/private-pg.js';
+import { SHIPPED_ENV } from './processes.js';
 import { machineLine, median, writeSection } from './report.js';
 
 const { values } = parseArgs({ strict: false, options: { requests: { type: 'string', default: '300' } } });
@@ -113,13 +114,9 @@ async function main() {
       stdio: 'ignore',
       env: {
         ...process.env,
+        ...SHIPPED_ENV,
         DATABASE_URL: dbUrl,
-        NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
-        RESPONSE_CACHE: 'off',
-        SEED_SAMPLE: 'false',
-        RATE_LIMIT_POINTS: '1000000000',
-        RATE_LIMIT_IN_FLIGHT: '1000',
         PORT: String(PORT),
       },
     });

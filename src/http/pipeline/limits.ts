@@ -96,8 +96,8 @@ function jsonResponse(
   });
 }
 
-/** Reads a request body, refusing (413) beyond `limit` bytes whatever Content-Length says. */
-async function readLimited(request: Request, limit: number): Promise<string> {
+/** Reads a request body, refusing (413, a GraphQLError with code PAYLOAD_TOO_LARGE) beyond `limit` bytes whatever Content-Length says. */
+export async function readLimited(request: Request, limit: number): Promise<string> {
   if (!request.body) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -1,6 +1,7 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Plugin } from 'graphql-yoga';
 import { type RunOperation, createMcpServer } from '../../mcp/server.js';
+import { readLimited } from '../pipeline/limits.js';
 
 /** Largest MCP request body (a JSON-RPC message: a tool call's arguments are small). */
 export const MCP_MAX_BODY_BYTES = 64 * 1024;
@@ -16,27 +17,6 @@ const jsonRpcError = (status: number, code: number, message: string, extraHeader
     status,
     headers: { 'content-type': 'application/json', ...extraHeaders },
   });
-
-/** The body's text, or null when it exceeds `max` bytes (read no further). */
-async function readCapped(request: Request, max: number): Promise<string | null> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > max) return null;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * `POST /mcp`: the Model Context Protocol over Streamable HTTP, stateless
@@ -56,7 +36,10 @@ export function mcpRoutes(app: () => FetchApp): Plugin {
         );
         return;
       }
-      const body = await readCapped(request, MCP_MAX_BODY_BYTES);
+      const body = await readLimited(request, MCP_MAX_BODY_BYTES).catch((err: { extensions?: { code?: string } }) => {
+        if (err.extensions?.code === 'PAYLOAD_TOO_LARGE') return null;
+        throw err;
+      });
       if (body === null) {
         endResponse(jsonRpcError(413, -32600, `Request body too large (at most ${MCP_MAX_BODY_BYTES} bytes).`));
         return;

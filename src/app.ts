@@ -7,7 +7,7 @@ import { type Context, createContext } from './graphql/context.js';
 import { type Events, createEvents } from './events.js';
 import type { Db } from './db/client.js';
 import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
-import { schema } from './graphql/schema.js';
+import { schema, subgraphSchema } from './graphql/schema.js';
 import { limitsPlugins } from './http/pipeline/limits.js';
 import { type LimitsOptions, NO_LIMITS, type RateLimits, createRateLimits } from './http/pipeline/rate-limits.js';
 import { graphiqlRoutes } from './http/routes/graphiql.js';
@@ -50,6 +50,8 @@ export interface AppDeps {
   streams?: Streams;
   /** The server's logger, for what goes wrong outside a request's log line (GraphiQL's assets). */
   logger?: Logger;
+  /** Serve the Apollo Federation subgraph schema (FEDERATION=on) instead of the plain one. */
+  federation?: boolean;
 }
 
 /** The query GraphiQL opens with: it works on the sample edition. */
@@ -132,7 +134,7 @@ export function createApp(deps: AppDeps) {
   // One rate-limit state for the limits and GraphiQL's page and assets (charged to the same budgets).
   const limits = deps.limits && 'charge' in deps.limits ? deps.limits : createRateLimits(deps.limits ?? NO_LIMITS);
   const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({
-    schema,
+    schema: deps.federation ? subgraphSchema() : schema,
     graphqlEndpoint: '/graphql',
     // A new context, with new loaders, per request. A bad token is a 401 here.
     context: async ({ request }) => createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite),

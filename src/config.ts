@@ -82,6 +82,8 @@ const EnvSchema = z.object({
     .optional(),
   /** Cache anonymous read results (on by default). */
   RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+  /** `on`: /graphql serves the schema as an Apollo Federation subgraph (`_service`, `_entities`, @key). */
+  FEDERATION: z.enum(['on', 'off']).default('off'),
   /** How long a cached result may be served, in ms (every write drops the cache at once anyway). */
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
   /** Persisted operations: `off` accepts any operation, `only` just those of the manifest. */

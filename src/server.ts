@@ -397,6 +397,7 @@ function buildApp(rt: Runtime, handle: DbHandle, listBounds: ListBounds): App {
     streams: edge.streams,
     corsOrigins: config.CORS_ORIGINS,
     publicUrl: config.PUBLIC_URL,
+    federation: config.FEDERATION === 'on',
     logger,
   });
 }

@@ -12,7 +12,7 @@ import {
   papersByIds,
   papersBySectionIds,
 } from '../db/queries/papers.js';
-import { relatedPapers } from '../db/queries/search.js';
+import { papersByArxivIds, relatedPapers } from '../db/queries/search.js';
 import { sectionsByIssueIds } from '../db/queries/sections.js';
 import type { PageWindow } from '../db/queries/util.js';
 import type { IssueMode } from '../db/read-model/issue.js';
@@ -81,7 +81,22 @@ function rowLoaders(db: Db, vis: Visibility) {
     const numbers = await paperNumbersAsWritten(db, ids);
     return ids.map((id) => numbers.get(id) ?? null);
   });
-  return { issueById, issueBySlug, categoryById, categoryBySlug, paperById, paperSummary, paperNumberAsWritten };
+  // By arXiv id (federation's `Paper @key(fields: "arxivId")`): the newest visible paper carrying it.
+  const paperByArxivId = new DataLoader<string, PaperRow | null>(
+    async (arxivIds) => byKey(arxivIds, await papersByArxivIds(db, arxivIds, vis), (r) => r.arxivId),
+    // (one bound parameter per id: PGlite answers nothing past 32 767)
+    { maxBatchSize: 1_000 },
+  );
+  return {
+    issueById,
+    issueBySlug,
+    categoryById,
+    categoryBySlug,
+    paperById,
+    paperByArxivId,
+    paperSummary,
+    paperNumberAsWritten,
+  };
 }
 
 type RowLoaders = ReturnType<typeof rowLoaders>;

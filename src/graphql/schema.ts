@@ -1,4 +1,5 @@
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './types/errors.js';
 import './types/inputs.js';
@@ -13,6 +14,7 @@ import './types/category-mutations.js';
 import './types/subscriptions.js';
 import './types/search.js';
 import './types/citation.js';
+import './types/federation.js';
 
 /** The executable schema, built once. */
 export const schema = builder.toSchema({ sortSchema: false });
@@ -20,4 +22,25 @@ export const schema = builder.toSchema({ sortSchema: false });
 /** The SDL committed as schema.graphql (sorted, so diffs stay readable). */
 export function printedSchema(): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}
+
+let subgraph: GraphQLSchema | undefined;
+
+/**
+ * The schema as an Apollo Federation subgraph (FEDERATION=on): the plain
+ * schema plus `_service { sdl }`, `_entities` and the entities' @key
+ * directives. Built on first use.
+ */
+export function subgraphSchema(): GraphQLSchema {
+  subgraph ??= builder.toSubGraphSchema({
+    sortSchema: false,
+    linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+    federationDirectives: ['@key'],
+  });
+  return subgraph;
+}
+
+/** The subgraph SDL committed as schema.federation.graphql (with its directives, as composition reads it). */
+export function printedSubgraphSchema(): string {
+  return `${printSubgraphSchema(lexicographicSortSchema(subgraphSchema()))}\n`;
 }

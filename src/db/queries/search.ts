@@ -718,6 +718,24 @@ export async function paperByArxivId(db: Db, arxivId: string, vis: Visibility): 
   return first ? toPaper(first) : null;
 }
 
+/**
+ * The papers carrying these arXiv ids (without version), one statement: for
+ * each id, the newest visible paper carrying it (as `paperByArxivId`).
+ */
+export async function papersByArxivIds(db: Db, arxivIds: readonly string[], vis: Visibility): Promise<PaperRow[]> {
+  if (arxivIds.length === 0) return [];
+  const rows = await selectRows<RawPaper>(
+    db,
+    sql`SELECT DISTINCT ON (p.arxiv_id) ${PAPER_COLUMNS} FROM papers p
+        WHERE p.arxiv_id IN (${sql.join(
+          arxivIds.map((id) => sql`${id}::text`),
+          sql`, `,
+        )}) ${visiblePapers(vis)}
+        ORDER BY p.arxiv_id, p.week_start DESC, p.id DESC`,
+  );
+  return rows.map(toPaper);
+}
+
 /** How many of a paper's terms make its "related" query, and how common a term may be (share of papers). */
 const RELATED_TERMS = 6;
 const RELATED_MAX_FREQUENCY = 0.02;

@@ -169,9 +169,9 @@ const TITLE_SCOPE_MAX = 10_000;
  * most EXACT_RANK_BOUND (exhaustive), in steps, each taken only when the
  * ones before cannot give the page:
  *
- * 1. the matches whose title holds every group of the query, then those
- *    whose title holds one (usually few, found through the title index;
- *    tried when the planner expects at most TITLE_SCOPE_MAX): when the page
+ * 1. the matches whose title holds a group of the query, or when those are
+ *    too many, those whose title holds every group (found through the title
+ *    index; tried when expected at most TITLE_SCOPE_MAX): when the page
  *    fills with scores above what any match outside can reach
  *    (scopeMaxScoreOutside), no other match could enter it;
  * 2. every match, when the planner expects at most EXACT_RANK_BOUND;
@@ -186,12 +186,23 @@ async function rankedPage(
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
   const args = { ...base, mode: 'text' as const };
   const sizes = await remembered(db, `ranking ${planKey}`, PLAN_TTL_MS, () => estimateRanking(db, args));
-  const scopes = args.terms.groups.length > 1 ? (['title-all', 'title'] as const) : (['title'] as const);
+  // One title scope at most: the matches with any group in the title when they are few enough (the widest,
+  // with the lowest bound), else those with every group (fewer).
+  const scopes =
+    sizes.title <= TITLE_SCOPE_MAX
+      ? (['title'] as const)
+      : args.terms.groups.length > 1
+        ? (['title-all'] as const)
+        : ([] as const);
+  const afterScore = args.cursor ? (args.cursor as [number, number])[0] : Number.POSITIVE_INFINITY;
   for (const scope of scopes) {
-    if (sizes[scope] > TITLE_SCOPE_MAX) continue;
+    const bound = scopeMaxScoreOutside(args.terms, scope);
+    // Not tried when it is expected too large to be cheap, too small to fill the page (its rows would be
+    // read and thrown away), or when the page starts below what any other match could reach.
+    if (sizes[scope] > TITLE_SCOPE_MAX || sizes[scope] < args.limit || afterScore <= bound) continue;
     const page = await searchPageCounted(db, { ...args, scope }, vis);
     const last = page.rows[args.limit - 1];
-    const filled = last !== undefined && last.score > scopeMaxScoreOutside(args.terms, scope);
+    const filled = last !== undefined && last.score > bound;
     if (filled && (page.candidateCount ?? 0) <= EXACT_RANK_BOUND) return { rows: page.rows, exhaustive: true };
   }
   // The estimate may be low: the statement itself stops past the bound and says so.

@@ -108,6 +108,29 @@ describe('_entities', () => {
     expect(e.slice(5)).toEqual([null, null, null, null, null]);
   });
 
+  it('answers malformed representations with BAD_USER_INPUT naming the one at fault, running nothing', async () => {
+    const bad: unknown[][] = [
+      [{ id: 'x' }],
+      [{ __typename: 'Nope', id: 'x' }],
+      [{ __typename: 'Paper' }],
+      [{ __typename: 'Paper', arxivId: 5 }],
+      [{ __typename: 'Paper', slug: '2025-05-05' }],
+      [{ __typename: 'Issue', slug: '' }],
+      [{ __typename: 'Issue', slug: 'a\u0000b' }],
+      [{ __typename: 'Category', slug: 'x'.repeat(201) }],
+      [{ __typename: 'Issue', slug: '2025-05-05' }, 'not an object'],
+      [{ __typename: 'Issue', slug: '2025-05-05' }, ['array']],
+      Array.from({ length: 1001 }, (_, i) => ({ __typename: 'Paper', arxivId: `${i}` })),
+    ];
+    for (const representations of bad) {
+      tdb.resetStatements();
+      const result = await post(federated, ENTITIES, { representations });
+      expect(result.errors?.[0]?.extensions?.code, JSON.stringify(representations).slice(0, 80)).toBe('BAD_USER_INPUT');
+      expect(result.errors[0].message).toMatch(/representations/);
+      expect(tdb.statements.filter((s) => /papers|issues|categories/.test(s))).toEqual([]);
+    }
+  });
+
   it('hides drafts from anonymous callers', async () => {
     const result = await post(federated, ENTITIES, {
       representations: [{ __typename: 'Issue', slug: 'gen-2025-06-02' }],

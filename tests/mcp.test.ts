@@ -143,6 +143,34 @@ async function exercise(client: Client): Promise<void> {
   const missing = await client.callTool({ name: 'get_edition', arguments: { slug: 'no-such-edition' } });
   expect(text(missing)).toMatch(/^NOT_FOUND: /);
   await expect(client.readResource({ uri: 'llmpapers://papers/2025-05-05/9.9' })).rejects.toThrow(/NOT_FOUND/);
+  // Hostile arguments of every tool: each a clear error (a schema error, or the API's code), never a crash.
+  const hostile: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['search_papers', { query: 'a\u0000b' }, /^BAD_USER_INPUT: /],
+    ['search_papers', { query: '' }, /Input validation error/],
+    ['search_papers', { query: 42 }, /Input validation error/],
+    ['search_papers', { query: 'x', limit: -1 }, /Input validation error/],
+    ['search_papers', { query: 'x', limit: 1.5 }, /Input validation error/],
+    ['search_papers', { query: 'x', weekFrom: '2025-02-30' }, /calendar date/],
+    ['search_papers', { query: 'x', weekTo: 'yesterday' }, /calendar date/],
+    ['get_paper', {}, /^BAD_USER_INPUT: /],
+    ['get_paper', { id: 'zzz' }, /^BAD_USER_INPUT: /],
+    ['get_paper', { id: 'a'.repeat(300) }, /Input validation error/],
+    ['get_paper', { arxivId: 'not an id' }, /^BAD_USER_INPUT: /],
+    ['get_paper', { issue: '2025-05-05' }, /^BAD_USER_INPUT: /],
+    ['get_paper', { issue: '2025-05-05', number: '0.0' }, /^BAD_USER_INPUT: /],
+    ['get_paper', { issue: '../etc', number: '1.1' }, /^NOT_FOUND: /],
+    ['get_edition', { slug: '' }, /Input validation error/],
+    ['list_editions', { limit: 0 }, /Input validation error/],
+    ['list_editions', { before: '9999-99-99' }, /calendar date/],
+    ['papers_in_category', { category: 'llm-reasoning', after: 'garbage' }, /^BAD_USER_INPUT: /],
+    ['papers_in_category', { category: 'nope' }, /^NOT_FOUND: /],
+    ['no_such_tool', {}, /not found/],
+  ];
+  for (const [name, args, expected] of hostile) {
+    const r = await client.callTool({ name, arguments: args });
+    expect(r.isError, `${name} ${JSON.stringify(args)}`).toBe(true);
+    expect(text(r), `${name} ${JSON.stringify(args)}`).toMatch(expected);
+  }
 }
 
 describe('MCP over Streamable HTTP (/mcp)', () => {

@@ -14,7 +14,7 @@ import './types/category-mutations.js';
 import './types/subscriptions.js';
 import './types/search.js';
 import './types/citation.js';
-import './types/federation.js';
+import { checkRepresentations } from './types/federation.js';
 
 /** The executable schema, built once. */
 export const schema = builder.toSchema({ sortSchema: false });
@@ -32,11 +32,23 @@ let subgraph: GraphQLSchema | undefined;
  * directives. Built on first use.
  */
 export function subgraphSchema(): GraphQLSchema {
-  subgraph ??= builder.toSubGraphSchema({
-    sortSchema: false,
-    linkUrl: 'https://specs.apollo.dev/federation/v2.6',
-    federationDirectives: ['@key'],
-  });
+  if (!subgraph) {
+    subgraph = builder.toSubGraphSchema({
+      sortSchema: false,
+      linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+      federationDirectives: ['@key'],
+    });
+    // Representations are checked first: the library's own errors (no __typename, an unknown type or key)
+    // would be masked as internal errors.
+    const entities = subgraph.getQueryType()?.getFields()._entities;
+    const resolve = entities?.resolve;
+    if (entities && resolve) {
+      entities.resolve = (source, args, context, info) => {
+        checkRepresentations(args.representations);
+        return resolve(source, args, context, info);
+      };
+    }
+  }
   return subgraph;
 }
 

@@ -184,7 +184,15 @@ async function paper(
   return found;
 }
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD');
+/** A calendar date as YYYY-MM-DD (2025-02-30 is not one). */
+const isDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+const date = z.string().refine((v) => {
+  try {
+    return isDate(v);
+  } catch {
+    return false;
+  }
+}, 'a calendar date, YYYY-MM-DD');
 const slug = z.string().min(1).max(100);
 
 const SearchResult = z.object({

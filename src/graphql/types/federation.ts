@@ -2,6 +2,7 @@ import { CategoryRef, IssueRef, PaperRef } from '../refs.js';
 import { builder } from '../builder.js';
 import { decodeGlobalId } from '../global-id.js';
 import type { Context } from '../context.js';
+import { userInputError } from '../errors.js';
 
 /**
  * Apollo Federation entities (served when FEDERATION=on, see schema.ts's
@@ -47,3 +48,43 @@ builder.asEntity(CategoryRef, {
   key: builder.selection<{ slug: string }>('slug'),
   resolveReference: (ref, ctx: Context) => ctx.loaders.categoryBySlug.load(ref.slug),
 });
+
+/** The keys of each entity, as declared above: a representation must carry every field of one of them. */
+const ENTITY_KEYS: Record<string, string[][]> = {
+  Issue: [['id'], ['slug']],
+  Paper: [['id'], ['arxivId']],
+  Category: [['slug']],
+};
+
+/** At most this many representations in one `_entities` call. */
+export const MAX_REPRESENTATIONS = 1_000;
+
+/**
+ * Checks `_entities`' representations before anything runs: an object with a
+ * known `__typename` and, as strings (1–200 characters, no NUL), the fields
+ * of one of its keys. Anything else is BAD_USER_INPUT naming the
+ * representation — not an internal error from the federation library or the
+ * database.
+ */
+export function checkRepresentations(representations: unknown): void {
+  if (!Array.isArray(representations)) throw userInputError('`representations` must be a list', 'representations');
+  if (representations.length > MAX_REPRESENTATIONS) {
+    throw userInputError(
+      `at most ${MAX_REPRESENTATIONS} representations at once (got ${representations.length})`,
+      'representations',
+    );
+  }
+  representations.forEach((rep, i) => {
+    const fail = (why: string) => {
+      throw userInputError(`representations[${i}]: ${why}`, 'representations');
+    };
+    if (typeof rep !== 'object' || rep === null || Array.isArray(rep)) fail('must be an object');
+    const fields = rep as Record<string, unknown>;
+    const keys = typeof fields.__typename === 'string' ? ENTITY_KEYS[fields.__typename] : undefined;
+    if (!keys) fail(`\`__typename\` must be one of ${Object.keys(ENTITY_KEYS).join(', ')}`);
+    const usable = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 200 && !v.includes('\u0000');
+    if (!keys!.some((key) => key.every((f) => usable(fields[f])))) {
+      fail(`${fields.__typename} needs ${keys!.map((k) => k.join(' + ')).join(' or ')} (a string of 1–200 characters)`);
+    }
+  });
+}

@@ -186,20 +186,18 @@ async function rankedPage(
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
   const args = { ...base, mode: 'text' as const };
   const sizes = await remembered(db, `ranking ${planKey}`, PLAN_TTL_MS, () => estimateRanking(db, args));
-  // One title scope at most: the matches with any group in the title when they are few enough (the widest,
-  // with the lowest bound), else those with every group (fewer).
-  const scopes =
-    sizes.title <= TITLE_SCOPE_MAX
-      ? (['title'] as const)
-      : args.terms.groups.length > 1
-        ? (['title-all'] as const)
-        : ([] as const);
+  // The title scopes, narrowest first (every group in the title, then any): each is tried only when it is expected
+  // to read far fewer rows than scoring every match would (a scope's statement costs the rows its index yields,
+  // filled or not), to hold enough rows to fill the page, and when the page starts above what any other match
+  // could reach.
   const afterScore = args.cursor ? (args.cursor as [number, number])[0] : Number.POSITIVE_INFINITY;
+  const cheap = (n: number) =>
+    n <= TITLE_SCOPE_MAX && n >= args.limit && (sizes.all > EXACT_RANK_BOUND || n * 2 <= sizes.all);
+  const scopes = (args.terms.groups.length > 1 ? (['title-all', 'title'] as const) : (['title'] as const)).filter(
+    (scope) => cheap(sizes[scope]) && afterScore > scopeMaxScoreOutside(args.terms, scope),
+  );
   for (const scope of scopes) {
     const bound = scopeMaxScoreOutside(args.terms, scope);
-    // Not tried when it is expected too large to be cheap, too small to fill the page (its rows would be
-    // read and thrown away), or when the page starts below what any other match could reach.
-    if (sizes[scope] > TITLE_SCOPE_MAX || sizes[scope] < args.limit || afterScore <= bound) continue;
     const page = await searchPageCounted(db, { ...args, scope }, vis);
     const last = page.rows[args.limit - 1];
     const filled = last !== undefined && last.score > bound;

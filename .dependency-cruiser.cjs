@@ -41,8 +41,8 @@ module.exports = {
     {
       name: 'services-below-graphql',
       severity: 'error',
-      comment: 'The editorial service, feeds and fixtures are used by GraphQL and HTTP, never the other way round.',
-      from: { path: [layer('editorial'), layer('feeds'), layer('fixtures')] },
+      comment: 'The editorial service, feeds, fixtures and webhooks are used by GraphQL and HTTP, never the other way round.',
+      from: { path: [layer('editorial'), layer('feeds'), layer('fixtures'), layer('webhooks')] },
       to: { path: [layer('graphql'), layer('http'), layer('search'), layer('cli'), '^src/(server|app)\\.ts$'] },
     },
     {

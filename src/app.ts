@@ -52,6 +52,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Serve the Apollo Federation subgraph schema (FEDERATION=on) instead of the plain one. */
   federation?: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE: webhook URLs may name loopback and private addresses (refused by default). */
+  webhookAllowPrivate?: boolean;
 }
 
 /** The query GraphiQL opens with: it works on the sample edition. */
@@ -137,7 +139,8 @@ export function createApp(deps: AppDeps) {
     schema: deps.federation ? subgraphSchema() : schema,
     graphqlEndpoint: '/graphql',
     // A new context, with new loaders, per request. A bad token is a 401 here.
-    context: async ({ request }) => createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite),
+    context: async ({ request }) =>
+      createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite, deps.webhookAllowPrivate),
     // GraphiQL is served by graphiqlRoutes (below): a small page and cacheable, compressed assets
     // from @graphql-yoga/render-graphiql (Yoga's default page loads it from a CDN; that package's inlines 9 MB).
     graphiql: false,

@@ -93,6 +93,23 @@ const EnvSchema = z.object({
   /** When set, scraping /metrics needs `Authorization: Bearer <this>`. */
   METRICS_TOKEN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** `off`: this process posts no webhook deliveries (events are still recorded; another process may post them). */
+  WEBHOOKS: z.enum(['on', 'off']).default('on'),
+  /** Let webhooks reach loopback, private and link-local addresses (tests, local setups); refused by default (SSRF). */
+  WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** How long a receiver has to answer a delivery, in ms. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** How often the worker looks for due deliveries when no write woke it, in ms. */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Endpoints one process posts to at once. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  /** Multiplies the retry delays (5 s … 15 h): 1 in production; tests shorten them. */
+  WEBHOOK_RETRY_SCALE: z.coerce.number().min(0.0001).max(10).default(1),
+  /** An endpoint whose every delivery failed for this many hours is disabled, with the reason. */
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0.0001).max(8_760).default(72),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -33,6 +33,7 @@ import {
   requestIdFrom,
 } from './observability/logging.js';
 import { countResponseTierHit, metricsPlugins } from './observability/metrics.js';
+import { type WebhookWorker, startWebhookWorker } from './webhooks/worker.js';
 
 /**
  * The entry point, in steps: configure → lock the PGlite directory → the edge (events, caches, limits) →
@@ -76,6 +77,7 @@ interface Opened {
   changeSignal?: ChangeSignal;
   bridge?: PgliteBridge;
   app?: App;
+  webhooks?: WebhookWorker;
 }
 
 interface Runtime {
@@ -347,6 +349,8 @@ async function followChanges(rt: Runtime, handle: DbHandle): Promise<ListBounds>
     handle,
     connectTimeoutMs: rt.config.DB_CONNECT_TIMEOUT_MS,
     onChange: async () => {
+      // A write may have recorded webhook events: look for them now rather than at the next poll.
+      opened.webhooks?.wake();
       await Promise.all([rt.edge.responseCache?.invalidate(), bounds.refresh()]);
     },
     onStatus: (s) => {
@@ -398,6 +402,7 @@ function buildApp(rt: Runtime, handle: DbHandle, listBounds: ListBounds): App {
     corsOrigins: config.CORS_ORIGINS,
     publicUrl: config.PUBLIC_URL,
     federation: config.FEDERATION === 'on',
+    webhookAllowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
     logger,
   });
 }
@@ -410,6 +415,23 @@ async function openOnce(rt: Runtime): Promise<void> {
   const listBounds = await followChanges(rt, handle);
   await shareWithCommands(rt, handle);
   rt.opened.app = buildApp(rt, handle, listBounds);
+  startWebhooks(rt, handle);
+}
+
+/** The webhook worker of this process (WEBHOOKS=on): posts what the outbox holds, shared with other processes. */
+function startWebhooks(rt: Runtime, handle: DbHandle): void {
+  const { config } = rt;
+  if (config.WEBHOOKS !== 'on' || rt.opened.webhooks) return;
+  rt.opened.webhooks = startWebhookWorker({
+    db: handle.db,
+    logger: rt.logger,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    pollMs: config.WEBHOOK_POLL_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    retryScale: config.WEBHOOK_RETRY_SCALE,
+    disableAfterMs: config.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
+  });
 }
 
 /** Step 6: open, migrate and seed in the background, retrying while the database is unavailable. */
@@ -458,6 +480,8 @@ async function drainConnections(rt: Runtime, server: Server): Promise<void> {
 
 /** Events, Redis, the change signal, the bridge, the database, the directory's lock. */
 async function closeResources(rt: Runtime): Promise<void> {
+  // Deliveries being posted finish (at most WEBHOOK_TIMEOUT_MS); nothing new is taken.
+  await rt.opened.webhooks?.stop();
   await rt.edge.events.close();
   rt.edge.redis?.disconnect();
   await rt.opened.changeSignal?.close();

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  boolean,
   check,
   customType,
   date,
@@ -194,3 +195,65 @@ export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector' | 'summar
 export type PaperWithSummary = PaperRow & { summary: string };
 export type NewIssue = typeof issues.$inferInsert;
 export type NewPaper = typeof papers.$inferInsert;
+
+/** An endpoint that receives signed webhook deliveries (admin-managed). */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    url: text('url').notNull(),
+    /** Event types it receives (`issue.published`, …). */
+    events: text('events').array().notNull(),
+    description: text('description').notNull().default(''),
+    /** Standard Webhooks secret (`whsec_…`): kept to sign with, shown once when made or rotated. */
+    secret: text('secret').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    /** Why it was disabled (by an admin, or after failing for WEBHOOK_DISABLE_AFTER). */
+    disabledReason: text('disabled_reason'),
+    /** Since when every attempt has failed (null: its last attempt succeeded). */
+    failingSince: timestamp('failing_since', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [check('webhooks_events_check', sql`cardinality(${t.events}) >= 1`)],
+);
+
+export const deliveryStatus = pgEnum('webhook_delivery_status', ['pending', 'delivered', 'failed']);
+
+/**
+ * The outbox: one row per event and endpoint, written in the transaction of
+ * the change itself; the server's worker claims due rows (SKIP LOCKED, then
+ * a lease while it posts) and records each attempt's outcome.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: integer('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    /** The `webhook-id` header: the same for a redelivery of the same event (receivers deduplicate on it). */
+    messageId: text('message_id').notNull(),
+    event: text('event').notNull(),
+    /** The JSON body, as signed and sent. */
+    payload: text('payload').notNull(),
+    status: deliveryStatus('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** A worker posting it holds it until then (a process that died lets it go when the lease ends). */
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+    lastError: text('last_error'),
+    lastStatusCode: integer('last_status_code'),
+    /** The start of the receiver's last answer (at most 1 KB). */
+    lastResponse: text('last_response'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    // The worker's question: each endpoint's oldest pending delivery.
+    index('webhook_deliveries_pending_idx').on(t.webhookId, t.id).where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_webhook_idx').on(t.webhookId, t.id),
+  ],
+);
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

@@ -17,6 +17,7 @@ import { IssueParseError, parseIssue } from '../newsletter/parse/index.js';
 import { slugify } from '../newsletter/slug.js';
 import type { IssueDocument, ParseOptions, ParseWarning } from '../newsletter/types.js';
 import { inTransaction } from './transaction.js';
+import { recordIssueEvent } from './webhook-events.js';
 import { importedIssueSchema, isoDateSchema, validate } from './validation.js';
 
 export interface ImportOptions {
@@ -182,6 +183,8 @@ export async function importIssueText(
           throw new ConflictError(`An edition with slug "${slug}" already exists; import with replace to overwrite it`);
         }
         const { published, replaced } = await replaceIssue(tx, existing, write, options.publish === true);
+        if (published) await recordIssueEvent(tx, 'issue.published', existing.id);
+        else await recordIssueEvent(tx, 'issue.updated', existing.id);
         return { ...result, issueId: existing.id, created: false, published, replaced };
       }
       const issueId = await insertIssueContent(tx, {
@@ -190,6 +193,7 @@ export async function importIssueText(
         status: options.publish ? 'published' : 'draft',
         publishedAt: options.publish ? new Date() : null,
       });
+      if (options.publish) await recordIssueEvent(tx, 'issue.published', issueId);
       return { ...result, issueId, created: true, published: Boolean(options.publish), replaced: null };
     },
     { statementTimeoutMs: IMPORT_STATEMENT_TIMEOUT_MS },

@@ -14,6 +14,7 @@ import {
   versionSchema,
 } from './validation.js';
 import { inTransaction } from './transaction.js';
+import { recordCategoryMerged, recordCategoryUpdated, recordIssueEvent, recordPaperEvent } from './webhook-events.js';
 
 // An import is one more editorial write: the same rules, transaction and error mapping (./import.ts).
 export { type ImportOptions, type ImportResult, importIssueText } from './import.js';
@@ -112,6 +113,7 @@ export async function updateIssue(db: Db, input: UpdateIssueInput): Promise<{ is
     };
     const row = await q.updateIssueIfVersion(tx, v.id, v.version, fields);
     if (!row) throw changedMeanwhile('edition');
+    await recordIssueEvent(tx, 'issue.updated', row.id);
     return row;
   });
   return { issue, changes: updated([issue.id]) };
@@ -121,20 +123,29 @@ export async function deleteIssue(db: Db, id: number): Promise<{ slug: string }>
   return inTransaction(db, async (tx) => {
     const current = await q.issueById(tx, id, true);
     if (!current) throw new NotFoundError('No edition has this id');
+    if (current.status === 'published') await recordIssueEvent(tx, 'issue.unpublished', id, { deleted: true });
     await q.deleteIssueById(tx, id);
     return { slug: current.slug };
   });
 }
 
 export async function publishIssue(db: Db, id: number): Promise<{ issue: IssueRow; changes: Changes }> {
-  const result = await inTransaction(db, (tx) => q.publishIssueById(tx, id));
+  const result = await inTransaction(db, async (tx) => {
+    const published = await q.publishIssueById(tx, id);
+    if (published?.changed) await recordIssueEvent(tx, 'issue.published', id);
+    return published;
+  });
   if (!result) throw new NotFoundError('No edition has this id');
   const changes: Changes = result.changed ? { updatedIssueIds: [id], publishedIssueIds: [id] } : updated([]);
   return { issue: result.row, changes };
 }
 
 export async function unpublishIssue(db: Db, id: number): Promise<{ issue: IssueRow; changes: Changes }> {
-  const result = await inTransaction(db, (tx) => q.unpublishIssueById(tx, id));
+  const result = await inTransaction(db, async (tx) => {
+    const unpublished = await q.unpublishIssueById(tx, id);
+    if (unpublished?.changed) await recordIssueEvent(tx, 'issue.unpublished', id);
+    return unpublished;
+  });
   if (!result) throw new NotFoundError('No edition has this id');
   return { issue: result.row, changes: updated(result.changed ? [id] : []) };
 }
@@ -208,6 +219,7 @@ export async function addPaper(db: Db, input: AddPaperInput): Promise<{ paperId:
     section.paperIds.splice(position - 1, 0, id);
     await q.applyLayout(tx, issue.id, layout);
     await q.touchIssue(tx, issue.id);
+    await recordPaperEvent(tx, 'paper.created', id);
     return id;
   });
   return { paperId, changes: updated([v.issueId]) };
@@ -240,6 +252,7 @@ export async function updatePaper(db: Db, input: UpdatePaperInput): Promise<{ pa
       throw changedMeanwhile('paper');
     }
     await q.touchIssue(tx, place.issueId);
+    await recordPaperEvent(tx, 'paper.updated', v.id);
     return place.issueId;
   });
   return { paperId: v.id, changes: updated([issueId]) };
@@ -273,6 +286,7 @@ export async function movePaper(
     target.paperIds.splice(Math.min(v.position, target.paperIds.length + 1) - 1, 0, v.id);
     await q.applyLayout(tx, place.issueId, layout);
     await q.touchIssue(tx, place.issueId);
+    await recordPaperEvent(tx, 'paper.updated', v.id);
     return place.issueId;
   });
   return { paperId: v.id, changes: updated([issueId]) };
@@ -283,6 +297,7 @@ export async function deletePaper(db: Db, id: number): Promise<{ issueId: number
     const place = await q.paperPlaceById(tx, id);
     if (!place) throw new NotFoundError('No paper has this id');
     await lockedIssue(tx, place.issueId);
+    await recordPaperEvent(tx, 'paper.deleted', id);
     await q.deletePaperById(tx, id);
     await q.applyLayout(tx, place.issueId, await q.issueLayout(tx, place.issueId));
     await q.touchIssue(tx, place.issueId);
@@ -315,6 +330,7 @@ export async function reorderSections(
     const ordered = ids.map((id) => layout.find((s) => s.categoryId === id)!);
     await q.applyLayout(tx, v.issueId, ordered);
     await q.touchIssue(tx, v.issueId);
+    await recordIssueEvent(tx, 'issue.updated', v.issueId);
   });
   return { changes: updated([v.issueId]) };
 }
@@ -363,6 +379,7 @@ export async function updateCategory(
       ...(v.name != null ? { name: v.name } : {}),
       ...(v.description != null ? { description: v.description } : {}),
     });
+    await recordCategoryUpdated(tx, category!);
     return { category: category!, changes: updated(await q.issueIdsWithCategory(tx, v.id)) };
   });
 }
@@ -405,6 +422,7 @@ export async function mergeCategories(
     await q.moveCategoryAliases(tx, source.id, target.id);
     await q.deleteCategoryRow(tx, source.id);
     await q.addCategoryAlias(tx, source.slug, target.id);
+    await recordCategoryMerged(tx, source, target);
     return { category: target, changes: updated(issueIds) };
   });
 }

@@ -10,6 +10,17 @@ import type { Context } from './context.js';
 import { DATE_RANGE } from '../newsletter/dates.js';
 import { decodeGlobalId, encodeGlobalId } from './global-id.js';
 
+/** Root fields that need an admin token (the others that need a token take an editor's): for the error's message. */
+const ADMIN_FIELDS = new Set([
+  'webhooks',
+  'webhook',
+  'createWebhook',
+  'updateWebhook',
+  'deleteWebhook',
+  'rotateWebhookSecret',
+  'redeliverWebhookDelivery',
+]);
+
 /**
  * The schema builder: plugins, scalars and empty root types only. Object
  * types live in ./types, one file each.
@@ -41,13 +52,15 @@ export const builder = new SchemaBuilder<{
       admin: ctx.viewer.kind === 'admin',
     }),
     // Checked before the resolver runs: a forbidden mutation changes nothing.
-    unauthorizedError: (_parent, ctx) =>
-      new GraphQLError(
+    unauthorizedError: (_parent, ctx, info) => {
+      const needs = ADMIN_FIELDS.has(info.fieldName) ? 'an admin token' : 'an editor token';
+      return new GraphQLError(
         ctx.viewer.kind === 'anonymous'
-          ? 'This needs an editor token: send "Authorization: Bearer <token>"'
-          : 'Your token’s scope does not allow this',
+          ? `This needs ${needs}: send "Authorization: Bearer <token>"`
+          : `Your token’s scope does not allow this (it needs ${needs})`,
         { extensions: { code: 'FORBIDDEN' } },
-      ),
+      );
+    },
   },
   errors: {
     directResult: true,
@@ -63,7 +76,7 @@ export const builder = new SchemaBuilder<{
       description: 'The nodes of the page, without the edges (a shortcut for `edges { node }`).',
     },
     encodeGlobalID: encodeGlobalId,
-    decodeGlobalID: decodeGlobalId,
+    decodeGlobalID: (id) => decodeGlobalId(id),
     nodeTypeOptions: { description: 'An object with a globally unique, opaque ID; fetch it again with `Query.node`.' },
     pageInfoTypeOptions: { description: 'Where a page sits in a connection, and the cursors to move on from it.' },
     nodeQueryOptions: {

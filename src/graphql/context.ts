@@ -11,6 +11,8 @@ export interface Context {
   events: Events;
   /** Called after every committed write (drops cached responses). */
   onWrite: () => Promise<void>;
+  /** WEBHOOK_ALLOW_PRIVATE: webhook URLs may name loopback and private addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 export function createContext(
@@ -18,6 +20,8 @@ export function createContext(
   events: Events,
   viewer: Viewer = anonymousViewer,
   onWrite: () => Promise<void> = async () => {},
+  webhookAllowPrivate = false,
 ): Context {
-  return { db, viewer, events, onWrite, loaders: createLoaders(db, { drafts: viewer.canSeeDrafts }) };
+  const loaders = createLoaders(db, { drafts: viewer.canSeeDrafts });
+  return { db, viewer, events, onWrite, webhookAllowPrivate, loaders };
 }

@@ -7,7 +7,7 @@ import { decodeGlobalId } from './global-id.js';
 /** The database id inside a global ID of the expected type, or a ValidationError naming the field. */
 export function idOf(globalId: string | number, typename: string, path: string[]): number {
   try {
-    const decoded = decodeGlobalId(String(globalId));
+    const decoded = decodeGlobalId(String(globalId), new Set([typename]));
     if (decoded.typename === typename) return Number(decoded.id);
   } catch {
     // fall through

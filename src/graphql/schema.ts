@@ -14,6 +14,7 @@ import './types/category-mutations.js';
 import './types/subscriptions.js';
 import './types/search.js';
 import './types/citation.js';
+import './types/webhook.js';
 import { checkRepresentations } from './types/federation.js';
 
 /** The executable schema, built once. */

@@ -43,7 +43,9 @@ export async function createTestDb(): Promise<TestDb> {
     },
     truncate: async () => {
       await handle.db.execute(
-        sql.raw('TRUNCATE papers, sections, issues, categories, category_aliases, api_tokens RESTART IDENTITY CASCADE'),
+        sql.raw(
+          'TRUNCATE papers, sections, issues, categories, category_aliases, api_tokens, webhooks, webhook_deliveries RESTART IDENTITY CASCADE',
+        ),
       );
     },
     destroy: async () => {

@@ -6,8 +6,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     // Fault tests (a private PostgreSQL they stop and kill): `npm run test:faults`;
-    // the processes a user runs, side by side: `npm run test:e2e`.
-    exclude: ['tests/faults/**', 'tests/e2e/**', '**/node_modules/**'],
+    // the processes a user runs, side by side: `npm run test:e2e`; the scale-out topology: `npm run test:scale`.
+    exclude: ['tests/faults/**', 'tests/e2e/**', 'tests/scale/**', '**/node_modules/**'],
     // A migrated PGlite made once, loaded by every test file (tests/helpers/pglite-snapshot.ts).
     globalSetup: ['tests/helpers/global-setup.ts'],
     pool: 'forks',

@@ -7,9 +7,11 @@
  * `.ci/node24`), each system its own process on 127.0.0.1, loaded by autocannon with the four
  * read queries Q1–Q4 in alternating rounds.
  *
- *   npx tsx bench/perf.ts [--quick] [--big] [--no-profile] [--node PATH]… [--baseline DIR]
+ *   npx tsx bench/perf.ts [--quick] [--big] [--no-profile] [--node PATH]… [--baseline DIR] [--unnamed]
  *                         [--rounds 3] [--connections 10,50] [--profile-query Q4] [--section perf]
  *
+ * --unnamed adds "api (unnamed)": the same server with DB_PREPARED_STATEMENTS=off (what a pooler in
+ * transaction mode needs), to measure what named statements save.
  * --baseline DIR adds "api (baseline)": DIR's own dist/server.js (another checkout, built),
  * measured in the same rounds, for before/after comparisons of a change.
  *
@@ -54,6 +56,7 @@ const { values } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
     node: { type: 'string', multiple: true },
     baseline: { type: 'string' },
+    unnamed: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     connections: { type: 'string' },
     'profile-query': { type: 'string', default: 'Q4' },
@@ -227,7 +230,13 @@ const startApi = (
   name: string,
   node: string,
   port: number,
-  opts: { dir?: string; cache?: boolean; logStatements?: boolean; cpuProfileDir?: string } = {},
+  opts: {
+    dir?: string;
+    cache?: boolean;
+    logStatements?: boolean;
+    cpuProfileDir?: string;
+    env?: Record<string, string>;
+  } = {},
 ) => {
   const dir = opts.dir ?? root;
   const url = new URL(dbUrl);
@@ -253,6 +262,7 @@ const startApi = (
       // The rate budget high, as a deployment expecting this load would set it: every request is still charged.
       RATE_LIMIT_POINTS: '1000000000',
       RATE_LIMIT_IN_FLIGHT: '1000',
+      ...opts.env,
     },
     '/readyz',
   );
@@ -482,10 +492,23 @@ const apiQ = apiQueries(slug);
 const pglQ = postgraphileQueries(slug);
 const sqlQ = sqlStatements(slug);
 
-type SystemName = 'api' | 'api-cached' | 'api (baseline)' | 'postgraphile';
-const SYSTEMS: SystemName[] = ['api', 'api-cached', ...(BASELINE ? (['api (baseline)'] as const) : []), 'postgraphile'];
+type SystemName = 'api' | 'api-cached' | 'api (baseline)' | 'api (unnamed)' | 'postgraphile';
+const UNNAMED = Boolean(values.unnamed);
+const SYSTEMS: SystemName[] = [
+  'api',
+  'api-cached',
+  ...(BASELINE ? (['api (baseline)'] as const) : []),
+  ...(UNNAMED ? (['api (unnamed)'] as const) : []),
+  'postgraphile',
+];
 const queriesOf = (s: SystemName) => (s === 'postgraphile' ? pglQ : apiQ);
-const PORT: Record<SystemName, number> = { api: 4100, 'api-cached': 4101, postgraphile: 4102, 'api (baseline)': 4103 };
+const PORT: Record<SystemName, number> = {
+  api: 4100,
+  'api-cached': 4101,
+  postgraphile: 4102,
+  'api (baseline)': 4103,
+  'api (unnamed)': 4104,
+};
 const start = (name: SystemName, node: string, extra: { logStatements?: boolean; cpuProfileDir?: string } = {}) =>
   name === 'postgraphile'
     ? startPostgraphile(node, PORT[name], extra.logStatements)
@@ -493,6 +516,7 @@ const start = (name: SystemName, node: string, extra: { logStatements?: boolean;
         ...extra,
         cache: name === 'api-cached',
         dir: name === 'api (baseline)' ? BASELINE : root,
+        env: name === 'api (unnamed)' ? { DB_PREPARED_STATEMENTS: 'off' } : {},
       });
 
 // 1. SQL statements per request, each system alone with log_statement=all (on the first Node).
@@ -703,6 +727,13 @@ const targetLines = nodeLabels.flatMap((label) => {
     `- ${label}: every query ≥ 1.5× requests/s, ≤ 0.67× Node CPU per request, p99 no worse: ${met(every((q) => r(q) >= 1.5 && cpu(q) <= 0.67 && p99ok(q)))} (CPU ${QUERY_NAMES.map((q) => `${q} ${fmt(cpu(q), 2)}`).join(', ')})`,
     `- ${label}: cached ≥ 10× PostGraphile on every query: ${met(every((q) => cached(q) >= 10))} (lowest ${fmt(Math.min(...QUERY_NAMES.map(cached)), 1)}×)`,
   ];
+  if (UNNAMED) {
+    const unnamed = (q: QueryName) =>
+      (fig(label, C0, 'api (unnamed)', q)?.rps ?? 0) / (fig(label, C0, 'api', q)?.rps ?? Number.POSITIVE_INFINITY);
+    lines.push(
+      `- ${label}: DB_PREPARED_STATEMENTS=off ÷ on (what a pooler in transaction mode costs): ${QUERY_NAMES.map((q) => `${q} ${fmt(unnamed(q), 2)}×`).join(', ')}`,
+    );
+  }
   if (BASELINE) {
     const base = (q: QueryName) =>
       (fig(label, C0, 'api', q)?.rps ?? 0) / (fig(label, C0, 'api (baseline)', q)?.rps ?? Number.POSITIVE_INFINITY);

@@ -16,7 +16,9 @@ import { maskError } from './http/pipeline/errors.js';
 import { feedRoutes } from './http/routes/feeds.js';
 import { markdownRoutes } from './http/routes/markdown.js';
 import { mcpRoutes } from './http/routes/mcp.js';
+import { readRouting } from './http/pipeline/read-routing.js';
 import { securityHeaders } from './http/pipeline/security-headers.js';
+import type { ReplicaSet } from './db/replicas.js';
 import type { ResponseCache } from './http/pipeline/response-cache.js';
 import { type Logger, recordMaskedError } from './observability/logging.js';
 
@@ -54,6 +56,8 @@ export interface AppDeps {
   federation?: boolean;
   /** WEBHOOK_ALLOW_PRIVATE: webhook URLs may name loopback and private addresses (refused by default). */
   webhookAllowPrivate?: boolean;
+  /** Read replicas (DATABASE_REPLICA_URLS): queries read there, with read-your-writes; `db` is the primary. */
+  replicas?: ReplicaSet;
 }
 
 /** The query GraphiQL opens with: it works on the sample edition. */
@@ -130,6 +134,7 @@ query Cite($issue: String!, $number: String!) {
 export function createApp(deps: AppDeps) {
   const events = deps.events ?? createEvents();
   const listBounds = deps.listBounds ?? createListBounds(deps.db);
+  const routing = deps.replicas ? readRouting(deps.replicas, deps.db) : undefined;
   const onWrite = async () => {
     await Promise.all([deps.responseCache?.invalidate(), listBounds.refresh()]);
   };
@@ -139,8 +144,12 @@ export function createApp(deps: AppDeps) {
     schema: deps.federation ? subgraphSchema() : schema,
     graphqlEndpoint: '/graphql',
     // A new context, with new loaders, per request. A bad token is a 401 here.
-    context: async ({ request }) =>
-      createContext(deps.db, events, await viewerFromRequest(deps.db, request), onWrite, deps.webhookAllowPrivate),
+    context: async ({ request }) => {
+      const viewer = await viewerFromRequest(deps.db, request);
+      if (!routing) return createContext(deps.db, events, viewer, onWrite, deps.webhookAllowPrivate);
+      const read = await routing.forRequest(request, viewer);
+      return createContext(read.db, events, viewer, onWrite, deps.webhookAllowPrivate, read.routing);
+    },
     // GraphiQL is served by graphiqlRoutes (below): a small page and cacheable, compressed assets
     // from @graphql-yoga/render-graphiql (Yoga's default page loads it from a CDN; that package's inlines 9 MB).
     graphiql: false,
@@ -152,7 +161,13 @@ export function createApp(deps: AppDeps) {
     // Unexpected errors are masked (and logged with their request); an unreachable database is a clear, retryable 503.
     maskedErrors: { maskError: maskAndRecord },
     logging: false,
-    cors: { origin: deps.corsOrigins ?? '*', credentials: false, maxAge: 600 },
+    cors: {
+      origin: deps.corsOrigins ?? '*',
+      credentials: false,
+      maxAge: 600,
+      // Browsers' scripts may read these: the request id to quote, the position to echo after a write.
+      exposedHeaders: ['x-request-id', 'x-read-after'],
+    },
     plugins: [
       // nosniff and a restrictive CSP on every response but GraphiQL's; first, so that what the response tier records has them.
       securityHeaders(),
@@ -170,6 +185,8 @@ export function createApp(deps: AppDeps) {
       // Browsers may only send "preflighted" requests: a form or a plain GET
       // from another site cannot run operations in a reader's browser.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      // Mutations and subscriptions on the primary; x-read-after on what wrote.
+      ...(routing ? [routing.plugin as Plugin] : []),
       // Compiled execution: each distinct operation is compiled once to plain JS
       // (cached per document), which removes most of graphql-js's per-field overhead.
       // Queries only: subscriptions and mutations keep graphql-js (rare, and

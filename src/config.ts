@@ -93,6 +93,30 @@ const EnvSchema = z.object({
   /** When set, scraping /metrics needs `Authorization: Bearer <this>`. */
   METRICS_TOKEN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Comma-separated postgres:// URLs of streaming replicas: queries read there (with read-your-writes). */
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'each must be a postgres:// URL'))),
+  /** A replica lagging more than this (ms) is out of rotation until it catches up. */
+  REPLICA_MAX_LAG_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  /** How long a read may wait for a replica to replay its read-after position before it goes to the primary (ms). */
+  REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(50),
+  /** How often each replica's position is checked (ms). */
+  REPLICA_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(250),
+  /** Where LISTEN connects when DATABASE_URL goes through a pooler in transaction mode: the primary itself. */
+  DATABASE_LISTEN_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** `off`: every statement unnamed (PgBouncer in transaction mode, which does not carry named statements). */
+  DB_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   /** `off`: this process posts no webhook deliveries (events are still recorded; another process may post them). */
   WEBHOOKS: z.enum(['on', 'off']).default('on'),
   /** Let webhooks reach loopback, private and link-local addresses (tests, local setups); refused by default (SSRF). */

@@ -34,6 +34,7 @@ import {
 } from './observability/logging.js';
 import { countResponseTierHit, metricsPlugins } from './observability/metrics.js';
 import { type WebhookWorker, startWebhookWorker } from './webhooks/worker.js';
+import { type ReplicaSet, createReplicaSet } from './db/replicas.js';
 
 /**
  * The entry point, in steps: configure → lock the PGlite directory → the edge (events, caches, limits) →
@@ -78,6 +79,7 @@ interface Opened {
   bridge?: PgliteBridge;
   app?: App;
   webhooks?: WebhookWorker;
+  replicas?: ReplicaSet;
 }
 
 interface Runtime {
@@ -214,7 +216,31 @@ function dbOptions(config: Config, logger: Logger): CreateDbOptions {
     idleInTransactionTimeoutMs: config.IDLE_IN_TRANSACTION_TIMEOUT_MS,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     pgliteSharedBuffers: config.PGLITE_SHARED_BUFFERS,
+    preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
   };
+}
+
+/** The read replicas (DATABASE_REPLICA_URLS), each with a pool of its own, watched for lag. */
+async function openReplicas(rt: Runtime, primary: DbHandle): Promise<ReplicaSet | undefined> {
+  const { config, logger } = rt;
+  if (config.DATABASE_REPLICA_URLS.length === 0 || primary.kind !== 'postgres') return undefined;
+  const replicas = await Promise.all(
+    config.DATABASE_REPLICA_URLS.map(async (url, i) => ({
+      name: `replica ${i + 1} (${new URL(url).host})`,
+      handle: await createDb({ ...dbOptions(config, logger), url, dataDir: undefined }),
+    })),
+  );
+  return createReplicaSet({
+    primary: primary.db,
+    replicas,
+    maxLagMs: config.REPLICA_MAX_LAG_MS,
+    waitMs: config.REPLICA_WAIT_MS,
+    pollMs: config.REPLICA_POLL_MS,
+    onStatus: (s, change) =>
+      change === 'in'
+        ? logger.info({ replica: s.name, lagMs: s.lagMs }, 'Replica in rotation.')
+        : logger.warn({ replica: s.name, lagMs: s.lagMs, error: s.error }, 'Replica out of rotation.'),
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -258,7 +284,10 @@ function answerUnavailable(res: ServerResponse): void {
 
 /** /healthz and /readyz, answered here: also while the database is not open yet. */
 function answerHealth(rt: Runtime, req: IncomingMessage, res: ServerResponse, pathname: string): void {
-  const state = () => ({ ready: rt.state.ready && !rt.state.closing });
+  const state = () => ({
+    ready: rt.state.ready && !rt.state.closing,
+    readsElsewhere: rt.opened.replicas?.status().some((r) => r.healthy) ?? false,
+  });
   void healthResponse(req.method ?? 'GET', pathname, state, rt.opened.handle?.db).then(
     (answer) => {
       res.writeHead(answer!.status, answer!.headers);
@@ -348,9 +377,13 @@ async function followChanges(rt: Runtime, handle: DbHandle): Promise<ListBounds>
   opened.changeSignal ??= await createChangeSignal({
     handle,
     connectTimeoutMs: rt.config.DB_CONNECT_TIMEOUT_MS,
+    listenUrl: rt.config.DATABASE_LISTEN_URL,
     onChange: async () => {
       // A write may have recorded webhook events: look for them now rather than at the next poll.
       opened.webhooks?.wake();
+      // Reads from now on see this change (a replica that has not replayed it is not read), before the
+      // cache is dropped: what refills it is never older than the change.
+      await opened.replicas?.raiseFloor().catch(() => {});
       await Promise.all([rt.edge.responseCache?.invalidate(), bounds.refresh()]);
     },
     onStatus: (s) => {
@@ -393,6 +426,7 @@ function buildApp(rt: Runtime, handle: DbHandle, listBounds: ListBounds): App {
         bearerToken: config.METRICS_TOKEN,
         dbPool: pool ? () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) : undefined,
         openStreams: () => edge.streams.open,
+        replicas: rt.opened.replicas ? () => rt.opened.replicas?.status() ?? [] : undefined,
       }),
     ],
     plugins: edge.persisted,
@@ -403,6 +437,7 @@ function buildApp(rt: Runtime, handle: DbHandle, listBounds: ListBounds): App {
     publicUrl: config.PUBLIC_URL,
     federation: config.FEDERATION === 'on',
     webhookAllowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    replicas: rt.opened.replicas,
     logger,
   });
 }
@@ -412,6 +447,7 @@ async function openOnce(rt: Runtime): Promise<void> {
   rt.opened.handle ??= await createDb(dbOptions(rt.config, rt.logger));
   const handle = rt.opened.handle;
   await migrateAndSeed(rt, handle);
+  rt.opened.replicas ??= await openReplicas(rt, handle);
   const listBounds = await followChanges(rt, handle);
   await shareWithCommands(rt, handle);
   rt.opened.app = buildApp(rt, handle, listBounds);
@@ -485,6 +521,7 @@ async function closeResources(rt: Runtime): Promise<void> {
   await rt.edge.events.close();
   rt.edge.redis?.disconnect();
   await rt.opened.changeSignal?.close();
+  await rt.opened.replicas?.close();
   await rt.opened.bridge?.close();
   await rt.opened.handle?.close();
   rt.lock?.release();

@@ -55,6 +55,11 @@ export interface ChangeSignalOptions {
   retryMaxMs?: number;
   /** How often the connection is checked (PostgreSQL); default 5 s, 0 disables it. */
   heartbeatMs?: number;
+  /**
+   * Where LISTEN connects (DATABASE_LISTEN_URL): the primary itself when the pool goes through a pooler in
+   * transaction mode, which cannot keep a LISTEN. Default: the pool's own server.
+   */
+  listenUrl?: string | undefined;
 }
 
 export interface ChangeSignal {
@@ -126,7 +131,9 @@ async function listenPostgres(
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   // The pool's own settings (host, credentials, startup options) are what it gives each of its clients.
   const config: pg.ClientConfig = {
-    ...(pool.options as pg.ClientConfig),
+    ...(options.listenUrl
+      ? { connectionString: options.listenUrl, options: (pool.options as pg.ClientConfig).options }
+      : (pool.options as pg.ClientConfig)),
     connectionTimeoutMillis: connectTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,

@@ -12,6 +12,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { BRIDGE_PORT } from './pglite-bridge.js';
+import { useUnnamedStatements } from './unnamed-statements.js';
 import * as schema from './schema.js';
 
 /** The one database type the query code is written against (PGlite or PostgreSQL). */
@@ -59,6 +60,11 @@ export interface CreateDbOptions extends DbTimeouts {
   bridgeSocketDir?: string | undefined;
   /** In-memory PGlite only: start from this dump (`dumpDataDir`) instead of an empty cluster (tests: a migrated snapshot). */
   loadDataDir?: Blob | undefined;
+  /**
+   * false: send every statement unnamed (DB_PREPARED_STATEMENTS=off), for a pooler in transaction mode such as
+   * PgBouncer 1.18, which does not carry named prepared statements between server connections.
+   */
+  preparedStatements?: boolean | undefined;
   /** PGlite data directory; when absent (and no url) the database lives in memory. */
   dataDir?: string | undefined;
   /** Called with every SQL statement Drizzle sends (tests count statements with it). */
@@ -228,6 +234,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     });
     const db = drizzlePg({ client: pool, schema, logger });
     installSafeTransactions(db, pool);
+    if (options.preparedStatements === false) useUnnamedStatements(db as unknown as Db);
     return {
       db: db as unknown as Db,
       kind: 'postgres',

@@ -21,6 +21,7 @@ export function idOf(globalId: string | number, typename: string, path: string[]
  */
 export async function afterWrite(ctx: Context, changes: Changes): Promise<void> {
   ctx.loaders.clearAll();
+  await ctx.noteWrite();
   await ctx.onWrite();
   const ids = [...new Set(changes.updatedIssueIds)];
   for (const { id, slug } of await issueSlugs(ctx.db, ids)) ctx.events.publish('issueUpdated', slug, { issueId: id });

@@ -26,6 +26,8 @@ export interface MetricsOptions {
   bearerToken?: string | undefined;
   /** Subscription streams open now (src/http/pipeline/streams.ts); no gauge when absent. */
   openStreams?: () => number;
+  /** The read replicas' state (DATABASE_REPLICA_URLS); no replica gauges when absent. */
+  replicas?: () => Array<{ name: string; healthy: boolean; lagMs: number | null }>;
 }
 
 /** Metric names (README "Observability" lists them). */
@@ -39,7 +41,34 @@ export const METRIC_NAMES = {
   dbPoolIdle: 'db_pool_connections_idle',
   dbPoolWaiting: 'db_pool_requests_waiting',
   openStreams: 'graphql_streams_open',
+  replicaInRotation: 'db_replica_in_rotation',
+  replicaLag: 'db_replica_lag_milliseconds',
 } as const;
+
+/** Per replica: in rotation (1) or not (0), and its estimated lag. */
+function replicaGauges(
+  registry: Registry,
+  read: () => Array<{ name: string; healthy: boolean; lagMs: number | null }>,
+): void {
+  new Gauge({
+    name: METRIC_NAMES.replicaInRotation,
+    help: 'Whether a read replica receives reads (1) or is out of rotation (down, or lagging too much)',
+    labelNames: ['replica'],
+    registers: [registry],
+    collect() {
+      for (const r of read()) this.set({ replica: r.name }, r.healthy ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.replicaLag,
+    help: 'Estimated replication lag of a read replica (how long ago the primary was where it is now)',
+    labelNames: ['replica'],
+    registers: [registry],
+    collect() {
+      for (const r of read()) if (r.lagMs !== null) this.set({ replica: r.name }, r.lagMs);
+    },
+  });
+}
 
 /**
  * Gauges of the database pool, read at each scrape: total and idle
@@ -103,6 +132,7 @@ export function metricsPlugins(options: MetricsOptions = {}): Plugin[] {
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   if (options.dbPool) dbPoolGauges(registry, options.dbPool);
   if (options.openStreams) openStreamsGauge(registry, options.openStreams);
+  if (options.replicas) replicaGauges(registry, options.replicas);
 
   const errors = new Counter({
     name: METRIC_NAMES.errorsByCode,

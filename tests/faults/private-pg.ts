@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
-const BIN = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
+export const BIN = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
 
 export const privatePgAvailable = existsSync(path.join(BIN, 'pg_ctl')) && spawnSync('id', ['postgres']).status === 0;
 
-function asPostgres(cmd: string, args: string[], timeoutMs = 60_000): string {
+export function asPostgres(cmd: string, args: string[], timeoutMs = 60_000): string {
   const run = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
   return execFileSync(run[0] as string, run[1] as string[], {
     encoding: 'utf8',
@@ -25,7 +25,7 @@ function asPostgres(cmd: string, args: string[], timeoutMs = 60_000): string {
 }
 
 /** A free TCP port from 55432 up (bound for a moment to check). */
-async function freePort(from = 55432): Promise<number> {
+export async function freePort(from = 55432): Promise<number> {
   for (let port = from + Math.floor(Math.random() * 500); port < 65000; port++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = createServer();

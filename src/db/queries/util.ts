@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import { usesUnnamedStatements } from '../unnamed-statements.js';
 
 /** Runs a raw statement and returns its rows (same shape on PGlite and pg). */
 export async function selectRows<T>(db: Db, query: SQL): Promise<T[]> {
@@ -58,7 +59,7 @@ export function prepared<P extends PreparedStatement>(db: Db, name: string, buil
   let statement = byName.get(name) as P | undefined;
   if (!statement) {
     if (byName.size >= MAX_PREPARED) return build(undefined);
-    statement = build(serverName(name));
+    statement = build(usesUnnamedStatements(db) ? undefined : serverName(name));
     byName.set(name, statement);
   }
   return statement;

@@ -9,6 +9,7 @@ import { idOf } from '../mutation-helpers.js';
 import { type CursorCodec, toConnection, windowFromArgs } from '../pagination.js';
 
 // Webhooks: admin-only endpoints that receive signed deliveries of events (README "Webhooks").
+// Read from the primary: deliveries change under the worker, and an admin expects to see what it just set.
 
 const admin = { admin: true } as const;
 
@@ -130,7 +131,7 @@ const WebhookRef = builder.objectRef<WebhookRow>('Webhook').implement({
       },
       resolve: async (w, args, ctx) => {
         const window = windowFromArgs({ first: args.first, after: args.after }, 'DESC', deliveryCursor);
-        const rows = await deliveriesPage(ctx.db, w.id, window.limit, window.cursor);
+        const rows = await deliveriesPage(ctx.primary, w.id, window.limit, window.cursor);
         return toConnection(
           rows,
           window,
@@ -148,7 +149,7 @@ builder.queryFields((t) => ({
     type: [WebhookRef],
     description: 'Every webhook (at most 100). Needs an admin token.',
     authScopes: admin,
-    resolve: (_r, _a, ctx) => listWebhooks(ctx.db),
+    resolve: (_r, _a, ctx) => listWebhooks(ctx.primary),
   }),
   webhook: t.field({
     type: WebhookRef,
@@ -163,7 +164,7 @@ builder.queryFields((t) => ({
       } catch {
         return null;
       }
-      return webhookById(ctx.db, n);
+      return webhookById(ctx.primary, n);
     },
   }),
 }));

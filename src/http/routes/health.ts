@@ -5,6 +5,11 @@ import type { Db } from '../../db/client.js';
 export interface HealthState {
   /** Migrations applied (and the sample loaded); false while starting or shutting down. */
   ready: boolean;
+  /**
+   * A read replica is in rotation (DATABASE_REPLICA_URLS): the process can serve reads even while the primary
+   * (or the pooler in front of it) does not answer — writes then fail fast with SERVICE_UNAVAILABLE.
+   */
+  readsElsewhere?: boolean;
 }
 
 export type GetHealthState = () => HealthState | Promise<HealthState>;
@@ -18,7 +23,8 @@ const NO_STORE = { 'cache-control': 'no-store' };
  * The answer for GET /healthz and /readyz, or null for any other path.
  * /healthz (liveness): 200 "ok" as long as the process serves HTTP.
  * /readyz (readiness): 200 when the state is ready and the database answers
- * `SELECT 1` within a second; otherwise 503 with an empty body (no internals).
+ * `SELECT 1` within a second (or, with replicas, one of them is in rotation);
+ * otherwise 503 with an empty body (no internals).
  */
 export async function healthResponse(
   method: string,
@@ -35,7 +41,8 @@ export async function healthResponse(
   }
   let ready = false;
   try {
-    ready = (await getState()).ready && (!db || (await checkReady(db, READY_CHECK_TIMEOUT_MS)));
+    const state = await getState();
+    ready = state.ready && (!db || (await checkReady(db, READY_CHECK_TIMEOUT_MS)) || state.readsElsewhere === true);
   } catch {
     ready = false;
   }

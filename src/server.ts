@@ -227,7 +227,8 @@ async function openReplicas(rt: Runtime, primary: DbHandle): Promise<ReplicaSet 
   const replicas = await Promise.all(
     config.DATABASE_REPLICA_URLS.map(async (url, i) => ({
       name: `replica ${i + 1} (${new URL(url).host})`,
-      handle: await createDb({ ...dbOptions(config, logger), url, dataDir: undefined }),
+      // Replicas are reached directly (never through a transaction pooler): named statements there.
+      handle: await createDb({ ...dbOptions(config, logger), url, dataDir: undefined, preparedStatements: true }),
     })),
   );
   return createReplicaSet({

@@ -33,7 +33,14 @@ export function readRouting(replicas: ReplicaSet, primary: Db) {
   }
 
   async function noteWrite(request: Request, viewer: Viewer): Promise<void> {
-    const lsn = await replicas.primaryLsn();
+    let lsn: string;
+    try {
+      lsn = await replicas.primaryLsn();
+    } catch {
+      // The write committed; without its position the client's next reads may come from a replica a little
+      // behind (until the change is announced). The write's answer is not failed for it.
+      return;
+    }
     const value = lsnValue(lsn);
     written.set(request, lsn);
     await replicas.raiseFloor(value);

@@ -11,14 +11,13 @@
  * BENCHMARKS.md with SCALE_REPORT=1).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/auth/tokens.js';
 import { createDb } from '../../src/db/client.js';
 import { seedSample } from '../../src/fixtures/seed.js';
-import { type RunningServer, repoRoot, startServer } from '../helpers/server.js';
+import { machineLine, writeSection } from '../../bench/report.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
 import {
   type Haproxy,
   type Pgbouncer,
@@ -448,16 +447,13 @@ describe.runIf(topologyAvailable)('scale-out topology (npm run test:scale)', () 
 });
 
 function writeReport(report: Record<string, unknown> & { phases: Array<Record<string, unknown>> }): void {
-  const file = path.join(repoRoot, 'BENCHMARKS.md');
-  const text = readFileSync(file, 'utf8');
   const rows = report.phases
     .map(
       (p) =>
         `| ${p.name} | ${((p.ms as number) / 1000).toFixed(1)} | ${p.requests} | ${p.errors} | ${p.errorsWithin} | ${p.codes} | ${p.conflicts} |`,
     )
     .join('\n');
-  const section = `<!-- bench:scale -->
-## Scale-out topology under failures (\`npm run test:scale\`)
+  const section = `## Scale-out topology under failures (\`npm run test:scale\`)
 
 HAProxy (health checks on \`/readyz\` every ${HEALTH_INTERVAL_MS} ms, fall 2, rise 2) → two API processes (\`src/server.ts\`,
 \`DB_PREPARED_STATEMENTS=off\`, replica polled every ${REPLICA_POLL_MS} ms, \`REPLICA_MAX_LAG_MS=1000\`) → PgBouncer 1.18
@@ -476,13 +472,6 @@ ${rows}
 - Replica stopped: out of rotation on both processes in ${report.replicaOutMs} ms; started again: back in ${report.replicaInMs} ms.
 - PgBouncer restarted (down 1 s): ${report.pgbouncerGapWriteFailures} writes failed during the gap (${report.pgbouncerGapCodes || 'none'}, slowest ${report.pgbouncerGapSlowestFailureMs} ms), anonymous reads ${report.pgbouncerGapAnonymousReads} (from the replica); the first write after its start succeeded ${report.pgbouncerRecoveryMs} ms later.
 
-Machine: ${process.env.SCALE_MACHINE ?? '2 cores'}; measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
-<!-- /bench:scale -->`;
-  const start = text.indexOf('<!-- bench:scale -->');
-  const end = text.indexOf('<!-- /bench:scale -->');
-  const next =
-    start >= 0 && end > start
-      ? text.slice(0, start) + section + text.slice(end + '<!-- /bench:scale -->'.length)
-      : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+Machine: ${machineLine()}.`;
+  writeSection('scale', section);
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IssueEventRow, PaperEventRow } from '../db/queries/webhooks.js';
 import { encodeGlobalId } from '../ids.js';
 
 /**
@@ -22,27 +23,9 @@ export const WEBHOOK_EVENTS = [
 
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
-export interface IssueData {
-  id: number;
-  slug: string;
-  title: string;
-  weekStart: string;
-  weekEnd: string;
-  status: 'draft' | 'published';
-  publishedAt: Date | null;
-  version: number;
-}
-
-export interface PaperData {
-  id: number;
-  title: string;
-  arxivId: string | null;
-  url: string | null;
-  sectionNumber: number;
-  position: number;
-  version: number;
-  category: string;
-}
+/** An edition and a paper as the change's transaction reads them (src/db/queries/webhooks.ts). */
+export type IssueData = IssueEventRow;
+export type PaperData = Omit<PaperEventRow, 'issueId'>;
 
 export interface CategoryData {
   id: number;

@@ -24,9 +24,13 @@ export function asPostgres(cmd: string, args: string[], timeoutMs = 60_000): str
   });
 }
 
-/** A free TCP port from 55432 up (bound for a moment to check). */
-export async function freePort(from = 55432): Promise<number> {
-  for (let port = from + Math.floor(Math.random() * 500); port < 65000; port++) {
+/**
+ * A free TCP port from 25432 up (bound for a moment to check). Below the kernel's ephemeral range
+ * (32768–60999 here): a port there could be taken as the source port of any outgoing connection while the
+ * instance using it is stopped, and its restart would then fail to listen.
+ */
+export async function freePort(from = 25432): Promise<number> {
+  for (let port = from + Math.floor(Math.random() * 500); port < 32768; port++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = createServer();
       s.once('error', () => resolve(false));

@@ -136,7 +136,7 @@ describe.runIf(topologyAvailable)('scale-out topology (npm run test:scale)', () 
     const redis: PrivateRedis = await startRedis();
     cleanups.push(() => redis.destroy());
 
-    const ports = { a: await freePort(60000), b: await freePort(61000) };
+    const ports = { a: await freePort(30000), b: await freePort(31000) };
     const env = (port: number) => ({
       PORT: String(port),
       HOST: '127.0.0.1',

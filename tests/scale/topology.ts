@@ -33,8 +33,14 @@ function postgresDir(prefix: string): string {
   return dir;
 }
 
-const asPostgresArgs = (cmd: string, args: string[]): [string, string[]] =>
-  process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+/** The postgres OS user's ids, for processes started as that user (the process itself: no runuser between). */
+function postgresIds(): { uid: number; gid: number } | Record<string, never> {
+  if (process.getuid?.() !== 0) return {};
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+  };
+}
 
 /** Resolves when something accepts TCP connections on the port. */
 export async function listening(port: number, timeoutMs = 20_000): Promise<number> {
@@ -72,7 +78,7 @@ export interface Replica {
 export async function startReplica(primary: PrivatePg): Promise<Replica> {
   const root = postgresDir('scale-replica-');
   const dir = path.join(root, 'data');
-  const port = await freePort(56432);
+  const port = await freePort(26432);
   asPostgres(
     path.join(BIN, 'pg_basebackup'),
     ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dir, '-R', '-X', 'stream', '-c', 'fast'],
@@ -112,7 +118,7 @@ export interface Pgbouncer {
  */
 export async function startPgbouncer(primaryPort: number): Promise<Pgbouncer> {
   const root = postgresDir('scale-pgbouncer-');
-  const port = await freePort(57432);
+  const port = await freePort(27432);
   const ini = path.join(root, 'pgbouncer.ini');
   writeFileSync(path.join(root, 'userlist.txt'), '"postgres" ""\n');
   writeFileSync(
@@ -143,8 +149,7 @@ pidfile = ${path.join(root, 'pgbouncer.pid')}
     port,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     async start() {
-      const [cmd, args] = asPostgresArgs(PGBOUNCER, [ini]);
-      child = spawn(cmd, args, { stdio: 'ignore' });
+      child = spawn(PGBOUNCER, [ini], { stdio: 'ignore', ...postgresIds() });
       await listening(port);
     },
     async stop() {
@@ -167,7 +172,7 @@ export interface PrivateRedis {
 }
 
 export async function startRedis(): Promise<PrivateRedis> {
-  const port = await freePort(58432);
+  const port = await freePort(28432);
   const dir = mkdtempSync(path.join(tmpdir(), 'scale-redis-'));
   const child = spawn(
     REDIS,
@@ -194,7 +199,7 @@ export interface Haproxy {
 /** HAProxy balancing the API processes (round robin), checking `/readyz` every `interMs`. */
 export async function startHaproxy(backends: Record<string, number>, interMs = 500): Promise<Haproxy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'scale-haproxy-'));
-  const port = await freePort(59432);
+  const port = await freePort(29432);
   const socket = path.join(dir, 'stats.sock');
   const servers = Object.entries(backends)
     .map(([name, p]) => `  server ${name} 127.0.0.1:${p} check`)

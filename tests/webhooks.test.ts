@@ -355,6 +355,84 @@ describe('webhooks', () => {
     expect(ok.body.data!.createWebhook.__typename).toBe('CreateWebhookPayload');
   });
 
+  it('answers hostile input with a typed error or a clear BAD_USER_INPUT, and writes nothing', async () => {
+    const { webhook } = await createHook(['ISSUE_UPDATED']);
+    const before = await selectRows<{ n: number }>(
+      tdb.db,
+      sql`SELECT (SELECT count(*) FROM webhooks) + (SELECT count(*) FROM webhook_deliveries) AS n`,
+    );
+    const issueId = (await latestIssue()).id;
+    const badIds = ['', 'x', 'not base64!', issueId, 'V2ViaG9vazo5OTk5OTk', 'V2ViaG9vazotMQ', 'A'.repeat(300)];
+    const Update = graphql(`mutation Up($input: UpdateWebhookInput!) { updateWebhook(input: $input) {
+      __typename ... on UserError { message code } } }`);
+    const Delete = graphql(`mutation Del($input: DeleteWebhookInput!) { deleteWebhook(input: $input) {
+      __typename ... on UserError { message code } } }`);
+    const Rotate = graphql(`mutation Rot2($input: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $input) {
+      __typename ... on UserError { message code } } }`);
+    const Redeliver =
+      graphql(`mutation Re2($input: RedeliverWebhookDeliveryInput!) { redeliverWebhookDelivery(input: $input) {
+      __typename ... on UserError { message code } } }`);
+    for (const id of badIds) {
+      for (const [doc, field] of [
+        [Update, 'updateWebhook'],
+        [Delete, 'deleteWebhook'],
+        [Rotate, 'rotateWebhookSecret'],
+        [Redeliver, 'redeliverWebhookDelivery'],
+      ] as const) {
+        const res = await gql(app, doc as typeof Delete, { input: { id } }, admin);
+        const result = (res.body.data as Record<string, { __typename: string }> | undefined)?.[field];
+        expect(['ValidationError', 'NotFoundError'], `${field}(${id.slice(0, 20)})`).toContain(result?.__typename);
+      }
+      const one = await gql(app, graphql('query One($id: ID!) { webhook(id: $id) { id } }'), { id }, admin);
+      expect(one.body.errors).toBeUndefined();
+      expect(one.body.data!.webhook).toBeNull();
+    }
+    // Field values: NUL, too long, bad URLs on update, unknown enum values, absurd page sizes and cursors.
+    const updates: Array<[Record<string, unknown>, RegExp]> = [
+      [{ description: 'a\u0000b' }, /NUL/],
+      [{ description: 'd'.repeat(1001) }, /1 000/],
+      [{ url: 'javascript:alert(1)' }, /http and https/],
+      [{ url: 'http://h\u0000st/' }, /NUL|valid/],
+      [{ url: '' }, /empty/],
+      [{ events: [] }, /at least one/],
+    ];
+    for (const [fields, why] of updates) {
+      const res = await gql(app, Update, { input: { id: webhook.id, ...fields } as never }, admin);
+      const result = res.body.data!.updateWebhook as { __typename: string; message?: string };
+      expect(result.__typename, JSON.stringify(fields)).toBe('ValidationError');
+      expect(result.message, JSON.stringify(fields)).toMatch(why);
+    }
+    const badEnum = await gql(app, Update, { input: { id: webhook.id, events: ['ISSUE_EXPLODED' as never] } }, admin);
+    expect(badEnum.body.errors?.[0]?.message).toMatch(/ISSUE_EXPLODED/);
+    for (const args of [
+      { first: 0 },
+      { first: 101 },
+      { first: -1 },
+      { after: 'garbage' },
+      { after: 'x'.repeat(400) },
+    ]) {
+      const res = await gql(
+        app,
+        graphql(
+          'query Page($id: ID!, $first: Int, $after: String) { webhook(id: $id) { deliveries(first: $first, after: $after) { nodes { id } } } }',
+        ),
+        { id: webhook.id, ...args },
+        admin,
+      );
+      expect(res.body.errors?.[0]?.extensions?.code, JSON.stringify(args)).toBe('BAD_USER_INPUT');
+    }
+    const after = await selectRows<{ n: number }>(
+      tdb.db,
+      sql`SELECT (SELECT count(*) FROM webhooks) + (SELECT count(*) FROM webhook_deliveries) AS n`,
+    );
+    expect(Number(after[0]!.n)).toBe(Number(before[0]!.n));
+    const [row] = await selectRows<{ url: string; description: string; events: string[] }>(
+      tdb.db,
+      sql`SELECT url, description, events FROM webhooks`,
+    );
+    expect(row).toMatchObject({ url: hookUrl, description: '', events: ['issue.updated'] });
+  });
+
   it('rotates the secret: the next delivery is signed with the new one', async () => {
     const { webhook, secret: old } = await createHook(['ISSUE_UPDATED']);
     const rotated = await gql(

@@ -1,5 +1,5 @@
 import type { WebhookDeliveryRow, WebhookRow } from '../../db/schema.js';
-import { deliveriesPage, deliveryById, listWebhooks, webhookById } from '../../db/queries/webhooks.js';
+import { deliveriesPage, listWebhooks, webhookById } from '../../db/queries/webhooks.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { WEBHOOK_EVENTS, type WebhookEvent } from '../../webhooks/events.js';
 import * as service from '../../webhooks/service.js';
@@ -316,7 +316,6 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, NotFoundError], union: union('The new delivery') },
     resolve: async (_r, { input }, ctx) => {
       const id = idOf(input.id, 'WebhookDelivery', ['input', 'id']);
-      if (!(await deliveryById(ctx.db, id))) throw new NotFoundError('No webhook delivery has this id');
       return { delivery: await service.redeliver(ctx.db, id) };
     },
   }),

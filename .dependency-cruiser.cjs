@@ -32,6 +32,15 @@ module.exports = {
       to: { path: 'node_modules/(drizzle-orm|pg|@electric-sql/pglite|pg-protocol)/' },
     },
     {
+      name: 'drizzle-values-through-orm',
+      severity: 'error',
+      comment:
+        'drizzle-orm values come from src/db/orm.ts, which the build bundles into one file (Node 24 loads the ' +
+        "package's own files slowly): a direct value import would load them all again. Types may come from drizzle-orm.",
+      from: { path: '^src/', pathNot: '^src/db/orm\\.ts$' },
+      to: { path: 'node_modules/drizzle-orm/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'db-below-everything',
       severity: 'error',
       comment: 'The database layer knows nothing of GraphQL, HTTP, search orchestration, the editorial service or the CLI.',

@@ -1,5 +1,4 @@
-import { sql } from 'drizzle-orm';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { readMigrationFiles, sql } from './orm.js';
 import { type DbHandle, createDb, migrationsFolder } from './client.js';
 import { type LockHolder, DirLockError, describeHolder, lockHolder, tryAcquireDirLock } from './dir-lock.js';
 import { BRIDGE_PROTOCOL } from './pglite-bridge.js';

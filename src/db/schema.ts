@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import {
   boolean,
   check,
@@ -9,10 +8,11 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  sql,
   text,
   timestamp,
   unique,
-} from 'drizzle-orm/pg-core';
+} from './orm.js';
 
 /** PostgreSQL full-text document. */
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from '../orm.js';
 import type { Db } from '../client.js';
 import { type CategoryRow, categories, categoryAliases } from '../schema.js';
 import { prepared } from './util.js';

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from '../orm.js';
 import type { Db } from '../client.js';
 import {
   type CategoryRow,

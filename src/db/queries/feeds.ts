@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray } from '../orm.js';
 import type { Db } from '../client.js';
 import {
   type CategoryRow,

@@ -1,4 +1,5 @@
-import { type SQL, eq, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { eq, sql } from '../orm.js';
 import { issues } from '../schema.js';
 
 /*

@@ -1,4 +1,4 @@
-import { asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { asc, eq, getTableColumns, inArray, sql } from '../orm.js';
 import type { Db } from '../client.js';
 import {
   type Aside,

@@ -1,4 +1,5 @@
-import { type SQL, and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lte, sql } from '../orm.js';
 import type { Db } from '../client.js';
 import { type IssueRow, issues } from '../schema.js';
 import { type Visibility, literalLimit as literalLimitOf, visibleIssues } from './fragments.js';

@@ -1,4 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { sql } from '../orm.js';
 import type { Db } from '../client.js';
 import {
   ISSUE,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql } from '../orm.js';
 import type { Db } from '../client.js';
 import { ALL_PAPER_COLUMNS, PAPER, type PaperColumns, type PaperView, columnsKey } from '../read-model/paper.js';
 import type { CategoryRow, SectionRow } from '../schema.js';

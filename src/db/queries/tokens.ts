@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from '../orm.js';
 import type { Db } from '../client.js';
 import { type ApiTokenRow, apiTokens } from '../schema.js';
 

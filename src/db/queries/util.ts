@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { sql } from '../orm.js';
 import type { Db } from '../client.js';
 import { usesUnnamedStatements } from '../unnamed-statements.js';
 

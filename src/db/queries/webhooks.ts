@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from '../orm.js';
 import type { Db } from '../client.js';
 import {
   type WebhookDeliveryRow,

@@ -1,5 +1,5 @@
-import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { getTableColumns } from '../orm.js';
 
 /*
  * The machinery of a read model: a table's columns as the API reads them,

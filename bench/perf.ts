@@ -10,6 +10,8 @@
  *   npx tsx bench/perf.ts [--quick] [--big] [--no-profile] [--node PATH]… [--baseline DIR] [--unnamed]
  *                         [--rounds 3] [--connections 10,50] [--profile-query Q4] [--section perf]
  *
+ * The ceiling, "node:http": bench/systems/static.ts, a bare node:http server answering the API's own bytes
+ * for each query (no GraphQL, no database): what Node itself reaches on this machine, beside the cached API.
  * --unnamed adds "api (unnamed)": the same server with DB_PREPARED_STATEMENTS=off (what a pooler in
  * transaction mode needs), to measure what named statements save.
  * --baseline DIR adds "api (baseline)": DIR's own dist/server.js (another checkout, built),
@@ -492,13 +494,14 @@ const apiQ = apiQueries(slug);
 const pglQ = postgraphileQueries(slug);
 const sqlQ = sqlStatements(slug);
 
-type SystemName = 'api' | 'api-cached' | 'api (baseline)' | 'api (unnamed)' | 'postgraphile';
+type SystemName = 'api' | 'api-cached' | 'api (baseline)' | 'api (unnamed)' | 'node:http' | 'postgraphile';
 const UNNAMED = Boolean(values.unnamed);
 const SYSTEMS: SystemName[] = [
   'api',
   'api-cached',
   ...(BASELINE ? (['api (baseline)'] as const) : []),
   ...(UNNAMED ? (['api (unnamed)'] as const) : []),
+  'node:http',
   'postgraphile',
 ];
 const queriesOf = (s: SystemName) => (s === 'postgraphile' ? pglQ : apiQ);
@@ -508,24 +511,50 @@ const PORT: Record<SystemName, number> = {
   postgraphile: 4102,
   'api (baseline)': 4103,
   'api (unnamed)': 4104,
+  'node:http': 4105,
 };
+/** The API's answer to each query (written in step 1), which the node:http ceiling replays. */
+const answerFile = (q: QueryName) => path.join(tmp, `answer-${q}.json`);
+const startCeiling = (node: string, port: number) =>
+  startIn(
+    tmp,
+    'node:http',
+    port,
+    node,
+    [
+      '--import',
+      'tsx',
+      path.join(here, 'systems', 'static.ts'),
+      '--port',
+      String(port),
+      ...QUERY_NAMES.map((q) => `${q}=${answerFile(q)}`),
+    ],
+    root,
+    {},
+    '/readyz',
+  );
 const start = (name: SystemName, node: string, extra: { logStatements?: boolean; cpuProfileDir?: string } = {}) =>
   name === 'postgraphile'
     ? startPostgraphile(node, PORT[name], extra.logStatements)
-    : startApi(name, node, PORT[name], {
-        ...extra,
-        cache: name === 'api-cached',
-        dir: name === 'api (baseline)' ? BASELINE : root,
-        env: name === 'api (unnamed)' ? { DB_PREPARED_STATEMENTS: 'off' } : {},
-      });
+    : name === 'node:http'
+      ? startCeiling(node, PORT[name])
+      : startApi(name, node, PORT[name], {
+          ...extra,
+          cache: name === 'api-cached',
+          dir: name === 'api (baseline)' ? BASELINE : root,
+          env: name === 'api (unnamed)' ? { DB_PREPARED_STATEMENTS: 'off' } : {},
+        });
 
 // 1. SQL statements per request, each system alone with log_statement=all (on the first Node).
 const statements: Partial<Record<SystemName, Partial<Record<QueryName, number>>>> = {};
 for (const name of SYSTEMS) {
+  if (name === 'node:http') continue; // no database
   const system = await start(name, NODES[0]!, { logStatements: true });
   try {
     statements[name] = {};
     for (const q of QUERY_NAMES) statements[name][q] = await countPerRequest(system, queriesOf(name)[q]);
+    if (name === 'api')
+      for (const q of QUERY_NAMES) writeFileSync(answerFile(q), (await post(system.url, apiQ[q])).body);
     log(`statements per request, ${name}: ${QUERY_NAMES.map((q) => `${q} ${statements[name]![q]}`).join(', ')}`);
   } finally {
     await stop(system);
@@ -557,11 +586,12 @@ const samples = new Map<Key, Sample>();
 const sameResults: Partial<Record<QueryName, string>> = {};
 const nodeLabels: string[] = [];
 
-async function measure(system: System, query: string, connections: number, into: Sample): Promise<void> {
+async function measure(system: System, q: QueryName, query: string, connections: number, into: Sample): Promise<void> {
   const opts = {
     url: system.url,
     method: 'POST' as const,
-    headers: { 'content-type': 'application/json' },
+    // (x-bench-query picks node:http's answer; the others ignore it)
+    headers: { 'content-type': 'application/json', 'x-bench-query': q },
     body: JSON.stringify({ query }),
     connections,
     pipelining: 1,
@@ -617,7 +647,7 @@ for (const node of NODES) {
               rssMb: 0,
             };
             samples.set(key, sample);
-            await measure(running.get(name)!, queriesOf(name)[q], connections, sample);
+            await measure(running.get(name)!, q, queriesOf(name)[q], connections, sample);
             log(
               `${label} round ${round + 1} ${connections} conns ${q} ${name}: ${fmt(sample.rps.at(-1))} req/s, p99 ${sample.p99.at(-1)} ms`,
             );
@@ -705,7 +735,8 @@ const ratioRows = nodeLabels.flatMap((label) =>
     const c = fig(label, C0, 'api-cached', q);
     const p = fig(label, C0, 'postgraphile', q);
     const b = fig(label, C0, 'api (baseline)', q);
-    return `| ${label} | ${QUERY_LABEL[q]} | ${ratio(a?.rps, p?.rps)} | ${ratio(a?.cpu, p?.cpu)} | ${fmt(a?.p99)} vs ${fmt(p?.p99)} | ${ratio(c?.rps, p?.rps, 1)}${
+    const h = fig(label, C0, 'node:http', q);
+    return `| ${label} | ${QUERY_LABEL[q]} | ${ratio(a?.rps, p?.rps)} | ${ratio(a?.cpu, p?.cpu)} | ${fmt(a?.p99)} vs ${fmt(p?.p99)} | ${ratio(c?.rps, p?.rps, 1)} | ${ratio(h?.rps, p?.rps, 1)} | ${ratio(c?.rps, h?.rps)}${
       BASELINE ? ` | ${ratio(a?.rps, b?.rps)}` : ''
     } |`;
   }),
@@ -725,7 +756,7 @@ const targetLines = nodeLabels.flatMap((label) => {
   const lines = [
     `- ${label}: every query ≥ 1.0× PostGraphile requests/s (first milestone): ${met(every((q) => r(q) >= 1))} (${QUERY_NAMES.map((q) => `${q} ${fmt(r(q), 2)}×`).join(', ')})`,
     `- ${label}: every query ≥ 1.5× requests/s, ≤ 0.67× Node CPU per request, p99 no worse: ${met(every((q) => r(q) >= 1.5 && cpu(q) <= 0.67 && p99ok(q)))} (CPU ${QUERY_NAMES.map((q) => `${q} ${fmt(cpu(q), 2)}`).join(', ')})`,
-    `- ${label}: cached ≥ 10× PostGraphile on every query: ${met(every((q) => cached(q) >= 10))} (lowest ${fmt(Math.min(...QUERY_NAMES.map(cached)), 1)}×)`,
+    `- ${label}: cached ≥ 10× PostGraphile on every query: ${met(every((q) => cached(q) >= 10))} (lowest ${fmt(Math.min(...QUERY_NAMES.map(cached)), 1)}×; node:http, the ceiling, ${QUERY_NAMES.map((q) => `${q} ${fmt((fig(label, C0, 'node:http', q)?.rps ?? 0) / (fig(label, C0, 'postgraphile', q)?.rps ?? Number.POSITIVE_INFINITY), 1)}×`).join(', ')})`,
   ];
   if (UNNAMED) {
     const unnamed = (q: QueryName) =>
@@ -754,7 +785,9 @@ writeSection(
 Each system is its own process on 127.0.0.1, all started with the same Node: **api** = the production server as shipped —
 \`node ${flags} dist/server.js\` (\`npm run start:dist\`), \`NODE_ENV=production\`, request logging at \`info\` (to a file),
 metrics, rate limits and cost limits on (\`RATE_LIMIT_POINTS=1000000000\`, \`RATE_LIMIT_IN_FLIGHT=1000\`: every request still
-charged), \`RESPONSE_CACHE=off\`; **api-cached** = the same with \`RESPONSE_CACHE=on\` (the default);${
+charged), \`RESPONSE_CACHE=off\`; **api-cached** = the same with \`RESPONSE_CACHE=on\` (the default); **node:http** = the
+ceiling: a bare \`node:http\` server (\`bench/systems/static.ts\`) that reads each request and answers the API's own bytes for
+the query, no GraphQL and no database — what any Node server can reach here, a cache hit included;${
     BASELINE
       ? ` **api (baseline)** = the same server built from \`${BASELINE}\` (${(() => {
           try {
@@ -781,8 +814,8 @@ Machine: ${machineLine()}. Whole run ${minutes} min${QUICK ? ' (--quick)' : ''}.
 
 ### Ratios at ${C0} connections
 
-| Node | query | api ÷ PostGraphile requests/s | api ÷ PostGraphile CPU/request | p99 ms api vs PostGraphile | cached ÷ PostGraphile${BASELINE ? ' | api ÷ baseline' : ''} |
-| --- | --- | --- | --- | --- | ---${BASELINE ? ' | ---' : ''} |
+| Node | query | api ÷ PostGraphile requests/s | api ÷ PostGraphile CPU/request | p99 ms api vs PostGraphile | cached ÷ PostGraphile | node:http ÷ PostGraphile | cached ÷ node:http${BASELINE ? ' | api ÷ baseline' : ''} |
+| --- | --- | --- | --- | --- | --- | --- | ---${BASELINE ? ' | ---' : ''} |
 ${ratioRows.join('\n')}
 
 ### Targets

@@ -19,6 +19,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import pg from 'pg';
+import { DEFAULT_PGLITE_SHARED_BUFFERS } from '../src/db/client.js';
 import { machineLine, median, writeSection } from './report.js';
 
 const { values } = parseArgs({
@@ -66,7 +68,8 @@ interface Started {
   serverPid: number;
 }
 
-async function startServer(node: string, mode: Mode, dataDir: string): Promise<Started> {
+/** Starts the server on PGlite in `dataDir`, or (`databaseUrl`) on PostgreSQL. */
+async function startServer(node: string, mode: Mode, dataDir: string, databaseUrl?: string): Promise<Started> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(PORT),
@@ -76,6 +79,7 @@ async function startServer(node: string, mode: Mode, dataDir: string): Promise<S
   };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const nodeDir = path.dirname(node);
   const t0 = performance.now();
   const child =
@@ -185,6 +189,79 @@ interface Row {
   startPeakRss: number;
   /** The largest VmRSS sampled (every 100 ms) under the load. */
   peakRss: number;
+  /** V8 heap (total) and external memory (PGlite's WebAssembly memory is most of it) just after the load, from /metrics. */
+  heapAfterLoad: number;
+  externalAfterLoad: number;
+}
+
+/** What the memory of start:dist is made of, per Node: the floors measured beside it. */
+interface Floor {
+  node: string;
+  /** `node -e` doing nothing, 3 s after start. */
+  bareRss: number;
+  /** bench/systems/pglite-alone.mjs on the server's data directory: the engine without the app. */
+  pglite: { rss: number; heapTotal: number; external: number };
+  /** The same server (start:dist) on PostgreSQL instead: idle and peak under the same load, V8 heap after it. */
+  onPostgres?: { idleRss: number; peakRss: number; heap: number };
+}
+
+/** A throwaway database on the machine's PostgreSQL for the server-on-PostgreSQL comparison, or undefined without one. */
+async function throwawayPostgres(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `llmp_startup_${process.pid}`;
+  const admin = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+  } catch (err) {
+    log(`no PostgreSQL for the comparison (${(err as Error).message})`);
+    await admin.end().catch(() => {});
+    return undefined;
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Idle RSS 3 s after start, then the peak under loadReads() and the V8 heap after it. */
+async function memoryUnderLoad(
+  s: Started,
+): Promise<{ idleRss: number; startPeakRss: number; peakRss: number; heap: number; external: number }> {
+  // (what start-up left running in the background — V8 compiling PGlite's WebAssembly — settles first)
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const idleRss = status(s.serverPid, 'VmRSS');
+  const startPeakRss = status(s.serverPid, 'VmHWM');
+  let peakRss = idleRss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, status(s.serverPid, 'VmRSS'));
+  }, 100);
+  try {
+    await loadReads();
+  } finally {
+    clearInterval(sampler);
+  }
+  peakRss = Math.max(peakRss, status(s.serverPid, 'VmRSS'));
+  return {
+    idleRss,
+    startPeakRss,
+    peakRss,
+    heap: await metricMb('nodejs_heap_size_total_bytes'),
+    external: await metricMb('nodejs_external_memory_bytes'),
+  };
+}
+const floors: Floor[] = [];
+
+/** A gauge of the server's /metrics (prom-client's process metrics), in MB. */
+async function metricMb(name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
 }
 
 const rows: Row[] = [];
@@ -207,25 +284,61 @@ for (const node of nodes()) {
         if (i < RESTARTS - 1) await stopServer(last);
       }
       const s = last!;
-      // (what start-up left running in the background — V8 compiling PGlite's WebAssembly — settles first)
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      const idleRss = status(s.serverPid, 'VmRSS');
-      const startPeakRss = status(s.serverPid, 'VmHWM');
-      let peakRss = idleRss;
-      const sampler = setInterval(() => {
-        peakRss = Math.max(peakRss, status(s.serverPid, 'VmRSS'));
-      }, 100);
-      try {
-        await loadReads();
-      } finally {
-        clearInterval(sampler);
-      }
-      peakRss = Math.max(peakRss, status(s.serverPid, 'VmRSS'));
+      const m = await memoryUnderLoad(s);
+      const { idleRss, startPeakRss, peakRss } = m;
       log(
         `${version} ${mode}: RSS idle ${fmt(idleRss, 0)} MB, start-up peak ${fmt(startPeakRss, 0)} MB, peak under load ${fmt(peakRss, 0)} MB`,
       );
       await stopServer(s);
-      rows.push({ node: version, mode, first: first.ms, restarts, idleRss, startPeakRss, peakRss });
+      rows.push({
+        node: version,
+        mode,
+        first: first.ms,
+        restarts,
+        idleRss,
+        startPeakRss,
+        peakRss,
+        heapAfterLoad: m.heap,
+        externalAfterLoad: m.external,
+      });
+      if (mode === 'start:dist') {
+        const mb = (n: number) => n / 2 ** 20;
+        const bare = execFileSync(node, ['-e', 'setTimeout(() => console.log(process.memoryUsage().rss), 3000)'], {
+          encoding: 'utf8',
+        });
+        const alone = JSON.parse(
+          execFileSync(
+            node,
+            [path.join(here, 'systems', 'pglite-alone.mjs'), path.join(dir, 'data'), DEFAULT_PGLITE_SHARED_BUFFERS],
+            { cwd: root, encoding: 'utf8' },
+          ),
+        ) as { rss: number; heapTotal: number; external: number };
+        let onPostgres: Floor['onPostgres'];
+        const pgDb = await throwawayPostgres();
+        if (pgDb) {
+          try {
+            const onPg = await startServer(node, mode, path.join(dir, 'unused'), pgDb.url);
+            try {
+              const { idleRss, peakRss, heap } = await memoryUnderLoad(onPg);
+              onPostgres = { idleRss, peakRss, heap };
+            } finally {
+              await stopServer(onPg);
+            }
+            log(
+              `${version} on PostgreSQL: RSS idle ${fmt(onPostgres.idleRss, 0)} MB, under load ${fmt(onPostgres.peakRss, 0)} MB`,
+            );
+          } finally {
+            await pgDb.drop();
+          }
+        }
+        floors.push({
+          onPostgres,
+          node: version,
+          bareRss: mb(Number(bare)),
+          pglite: { rss: mb(alone.rss), heapTotal: mb(alone.heapTotal), external: mb(alone.external) },
+        });
+        log(`${version}: bare node ${fmt(mb(Number(bare)), 0)} MB, PGlite alone ${fmt(mb(alone.rss), 0)} MB`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -250,13 +363,32 @@ On Node 24 the start-up peak is V8 optimizing PGlite's WebAssembly (TurboFan) in
 at 205 MB; \`--wasm-num-compilation-tasks=1\` and \`--no-wasm-dynamic-tiering\` do not change it). Node 20 does not
 show it. It is left as V8 does it: disabling the optimizing compiler is a testing flag and slows every query PGlite runs.
 
-| Node | command | first start s | restart s (median; all) | idle RSS MB | start-up peak RSS MB | peak RSS MB under load | targets |
-| --- | --- | ---: | --- | ---: | ---: | ---: | --- |
+| Node | command | first start s | restart s (median; all) | idle RSS MB | start-up peak RSS MB | peak RSS MB under load | V8 heap / external MB after the load | targets |
+| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |
 ${rows
   .map((r) => {
     const restart = median(r.restarts) / 1000;
     const ok = restart <= 3 && r.first / 1000 <= 8 && r.peakRss < 250;
-    return `| ${r.node} | ${r.mode} | ${fmt(r.first / 1000, 2)} | ${fmt(restart, 2)} (${r.restarts.map((x) => fmt(x / 1000, 2)).join(', ')}) | ${fmt(r.idleRss, 0)} | ${fmt(r.startPeakRss, 0)} | ${fmt(r.peakRss, 0)} | ${met(ok)} |`;
+    return `| ${r.node} | ${r.mode} | ${fmt(r.first / 1000, 2)} | ${fmt(restart, 2)} (${r.restarts.map((x) => fmt(x / 1000, 2)).join(', ')}) | ${fmt(r.idleRss, 0)} | ${fmt(r.startPeakRss, 0)} | ${fmt(r.peakRss, 0)} | ${fmt(r.heapAfterLoad, 0)} / ${fmt(r.externalAfterLoad, 0)} | ${met(ok)} |`;
+  })
+  .join('\n')}
+
+**What holds the memory** (start:dist): the same Node doing nothing (\`node -e\`, 3 s after start); PGlite by itself
+(\`bench/systems/pglite-alone.mjs\`: the engine with the server's extension and \`shared_buffers\`, opened on the server's
+data directory, 100 of the read path's statements, then idle 3 s); the server on PGlite (above) and the same server on the
+machine's PostgreSQL (a throwaway database, the sample edition seeded the same way, the same load): the difference is
+what embedding the database costs the process. "External" is
+memory outside V8's heap that V8 is told of, almost all of it PGlite's WebAssembly memory (128 MB reserved at start,
+resident only where touched); the rest of PGlite's share is its compiled WebAssembly code and the Emscripten runtime.
+
+| Node | bare node RSS | PGlite alone: RSS (V8 heap / external) | server on PGlite: idle RSS / under load (V8 heap) | server on PostgreSQL: idle RSS / under load (V8 heap) | PGlite's share, idle (PGlite − PostgreSQL) |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${floors
+  .map((f) => {
+    const r = rows.find((x) => x.node === f.node && x.mode === 'start:dist');
+    if (!r) return '';
+    const p = f.onPostgres;
+    return `| ${f.node} | ${fmt(f.bareRss, 0)} | ${fmt(f.pglite.rss, 0)} (${fmt(f.pglite.heapTotal, 0)} / ${fmt(f.pglite.external, 0)}) | ${fmt(r.idleRss, 0)} / ${fmt(r.peakRss, 0)} (${fmt(r.heapAfterLoad, 0)}) | ${p ? `${fmt(p.idleRss, 0)} / ${fmt(p.peakRss, 0)} (${fmt(p.heap, 0)})` : '—'} | ${p ? fmt(r.idleRss - p.idleRss, 0) : '—'} |`;
   })
   .join('\n')}
 

@@ -40,6 +40,10 @@ const server = createServer(
   values.adapter
     ? adapter
     : (req, res) => {
+        if (req.url === '/readyz') {
+          res.writeHead(200).end();
+          return;
+        }
         const body = bodies.get(String(req.headers['x-bench-query'] ?? ''));
         req.on('data', () => {});
         req.on('end', () => {

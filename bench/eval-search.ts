@@ -196,11 +196,13 @@ try {
 
   const app = createApp({ db });
   const DOCUMENT = `query Eval($q: String!) {
-    searchPapers(query: $q, first: 20) { edges { node { number title issue { slug } } } }
+    searchPapers(query: $q, first: 20) { edges { score node { number title issue { slug } } } }
   }`;
   interface Ranked {
     q: Query;
     keys: string[];
+    /** The API's score of each of `keys` (printed by --audit). */
+    scoreOf: number[];
     error: string | null;
     scores: Scores & { mrrGrade: 1 | 2 };
   }
@@ -213,13 +215,15 @@ try {
       body: JSON.stringify({ query: DOCUMENT, variables: { q: q.query } }),
     });
     const body = (await response.json()) as {
-      data?: { searchPapers?: { edges: { node: { number: string; issue: { slug: string } } }[] } | null };
+      data?: {
+        searchPapers?: { edges: { score: number; node: { number: string; issue: { slug: string } } }[] } | null;
+      };
       errors?: { message: string }[];
     };
     const edges = body.data?.searchPapers?.edges ?? [];
     const keys = edges.map((e) => `${e.node.issue.slug}/${e.node.number}`);
     const error = body.errors?.map((e) => e.message).join('; ') ?? (response.ok ? null : `HTTP ${response.status}`);
-    results.push({ q, keys, error, scores: score(q, keys) });
+    results.push({ q, keys, scoreOf: edges.map((e) => e.score), error, scores: score(q, keys) });
   }
   const querySeconds = (performance.now() - queryStart) / 1000;
 
@@ -230,7 +234,9 @@ try {
   const gradeMark = (q: Query, key: string) => (q.judgments[key] === undefined ? '·' : String(q.judgments[key]));
   const showTop = (r: Ranked, n: number) => {
     for (const [i, key] of r.keys.slice(0, n).entries()) {
-      console.log(`      ${String(i + 1).padStart(2)}. [${gradeMark(r.q, key)}] ${key.padEnd(17)} ${titles.get(key)}`);
+      console.log(
+        `      ${String(i + 1).padStart(2)}. [${gradeMark(r.q, key)}] ${key.padEnd(17)} ${(r.scoreOf[i] ?? 0).toFixed(4)} ${titles.get(key)}`,
+      );
     }
     if (r.keys.length === 0) console.log('      (no results)');
   };

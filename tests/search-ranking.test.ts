@@ -80,6 +80,47 @@ beforeAll(async () => {
     publishedAt: new Date('2025-05-11T12:00:00Z'),
     sections,
   });
+  // Freshness: the same words, editions six years apart (their own vocabulary, so the cases above are unchanged).
+  const aged = [
+    {
+      slug: 'fresh',
+      week: '2025-06-02',
+      papers: [
+        {
+          title: 'Distillation at Scale',
+          summary: 'One teacher, many students: distillation with knowledge of the data.',
+        },
+      ],
+    },
+    {
+      slug: 'aged',
+      week: '2019-06-03',
+      papers: [
+        { title: 'Distillation of Teacher Traces', summary: 'Distillation of traces, then distillation of logits.' },
+        { title: 'Knowledge Distillation for Small Students', summary: 'Students learn from a larger teacher.' },
+      ],
+    },
+  ];
+  for (const e of aged) {
+    await insertIssueContent(tdb.db, {
+      slug: e.slug,
+      title: `Important LLM Papers for the Week of ${e.week}`,
+      subtitle: '',
+      weekStart: e.week,
+      weekEnd: e.week,
+      intro: '',
+      outro: '',
+      asides: [],
+      status: 'published',
+      publishedAt: new Date(`${e.week}T12:00:00Z`),
+      sections: [
+        {
+          categoryId: ids.get('llm-reasoning')!,
+          papers: e.papers.map((p) => ({ ...p, url: null, arxivId: null })),
+        },
+      ],
+    });
+  }
   app = createApp({ db: tdb.db });
 }, 120_000);
 
@@ -147,6 +188,19 @@ describe('ranking', () => {
     ]);
     const phrase = await search('speculative decoding');
     expect(titles(phrase)[0]).toBe('Speculative Decoding Revisited');
+  });
+
+  it('a newer edition outranks an older one that only repeats the word more, not one whose title holds more', async () => {
+    const one = await search('distillation');
+    expect(titles(one)).toEqual([
+      'Distillation at Scale',
+      'Distillation of Teacher Traces',
+      'Knowledge Distillation for Small Students',
+    ]);
+    const both = await search('knowledge distillation');
+    expect(titles(both)).toEqual(['Knowledge Distillation for Small Students', 'Distillation at Scale']);
+    // freshness is bounded: the six-year gap moves a score by less than a quarter
+    expect(one.edges[0]!.score - one.edges[1]!.score).toBeLessThan(0.25);
   });
 
   it('a typo with no exact match still finds the title (relaxed)', async () => {

@@ -118,8 +118,8 @@ export const EXACT_RANK_BOUND = 50_000;
  * The highest score a text-mode match can have when its title matches none
  * of the query's groups (`title` scope) or not all of them (`title-all`):
  * scoreSql's 2 + 1.5 × title coverage + title as written + ts_rank_cd (below
- * 1) + recency (below 0.001). Without a group in the title, the title holds
- * neither the text nor a run of its words: 3.001. With one group missing,
+ * 1) + recency (at most RECENCY_WEIGHT). Without a group in the title, the
+ * title holds neither the text nor a run of its words: 3 + RECENCY_WEIGHT. With one group missing,
  * coverage is at most (k − 1) / k of k groups, the text is not in the title
  * but runs of words may be (at most 1 when there are two groups or more).
  * When a scope's best matches fill a page above this, no other match can
@@ -127,8 +127,8 @@ export const EXACT_RANK_BOUND = 50_000;
  */
 export function scopeMaxScoreOutside(terms: SearchTerms, scope: 'title' | 'title-all'): number {
   const k = terms.groups.length;
-  if (scope === 'title' || k <= 1) return 3.001;
-  return 2 + (1.5 * (k - 1)) / k + 1 + 1.001;
+  if (scope === 'title' || k <= 1) return 3 + RECENCY_WEIGHT;
+  return 2 + (1.5 * (k - 1)) / k + 1 + 1 + RECENCY_WEIGHT;
 }
 
 /**
@@ -260,8 +260,22 @@ const SUMMARY_VECTOR = sql`v.summary_vector`;
 const SCORE_VECTORS = sql`CROSS JOIN LATERAL (
     SELECT ts_filter(p.search_vector, '{a}') AS title_vector, ts_filter(p.search_vector, '{b}') AS summary_vector OFFSET 0
   ) v`;
-/** Recency tie-breaker: under 0.001 for any week up to year 2100 (days since 2000 / 36 500 000). */
-const RECENCY = sql`((p.week_start - date '2000-01-01')::float8 / 36500000)`;
+/** Most a paper's freshness adds to its score (RECENCY). */
+export const RECENCY_WEIGHT = 0.25;
+/**
+ * Freshness, in (0, RECENCY_WEIGHT]: the weight for the newest published
+ * edition's papers (and drafts), decaying with the age of the paper's week
+ * behind it (e^(−days / 730): 0.14 a year older, 0.03 four years older).
+ * Relative to the archive's newest edition, not the clock, so that scores
+ * change when an edition is published, not overnight. Less than one more
+ * group of the query in the title adds (1.5 / k for k groups, up to six) or
+ * the query as written in the title (1): it orders papers whose titles match
+ * alike, so a paper of this year outranks an older one that merely repeats
+ * the word once more in its summary (ts_rank_cd: 0.29 for one mention, 0.44
+ * for two), not one whose title holds more of the query.
+ */
+const RECENCY = sql`(${sql.raw(String(RECENCY_WEIGHT))} * exp(-greatest(0,
+    (SELECT max(i.week_start) FROM issues i WHERE i.status = 'published') - p.week_start)::float8 / 730))`;
 
 /**
  * Score of a matching row (rounded, see SCORE_SCALE), highest first:
@@ -272,7 +286,7 @@ const RECENCY = sql`((p.week_start - date '2000-01-01')::float8 / 36500000)`;
  * the summary (cover density: frequency and proximity of the words, scaled
  * into [0, 1); the summary's only, since a title repeating a word says
  * nothing more), + in relaxed mode the title's word similarity to the query
- * (typos), + a recency tie-breaker under 0.001. Excluded terms never count.
+ * (typos), + freshness (RECENCY, at most RECENCY_WEIGHT). Excluded terms never count.
  */
 function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
   const relaxed = args.mode === 'fuzzy';

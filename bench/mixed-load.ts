@@ -53,7 +53,7 @@ let CATEGORIES: string[] = [];
 async function startServer(
   env: Record<string, string>,
 ): Promise<{ url: string; child: ChildProcess; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
     // One client address sends everything: the per-client rate limits would throttle the benchmark itself.
     env: {

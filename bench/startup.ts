@@ -6,7 +6,7 @@
  * - restart on an existing data directory until the first GraphQL answer (median of 5);
  * - peak RSS (VmHWM) of the server under 50 connections of the four read queries, then idle RSS;
  *
- * for `node <start:dist's flags> dist/server.js` and for `npm start` (tsx, the README's first
+ * for `node <start:dist's flags> dist/server.js` and for `npm start` (scripts/start.mjs, the README's first
  * command), on every Node given (by default the machine's and Node 24 from .ci/node24).
  * Writes the section `startup` of BENCHMARKS.md.
  *
@@ -111,7 +111,7 @@ async function startServer(node: string, mode: Mode, dataDir: string, databaseUr
   return { child, ms, serverPid: serverPidOf(child.pid!) };
 }
 
-/** The node process listening for us: the child itself, or (npm start) its descendant running src/server.ts. */
+/** The node process listening for us: the child itself, or (npm start) its descendant running scripts/start.mjs. */
 function serverPidOf(pid: number): number {
   let out: string;
   try {
@@ -122,7 +122,7 @@ function serverPidOf(pid: number): number {
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
-    if (/^\S*node\s.*server\.(ts|js)/.test(m[2]!)) return Number(m[1]); // the node process, not `sh -c`
+    if (/^\S*node\s.*(server\.(ts|js)|scripts\/start\.mjs)/.test(m[2]!)) return Number(m[1]); // the node process, not `sh -c`
     const deeper = serverPidOf(Number(m[1]));
     if (deeper !== Number(m[1])) return deeper;
   }
@@ -272,6 +272,9 @@ for (const node of nodes()) {
   for (const mode of ['start:dist', 'npm start'] as Mode[]) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llmp-startup-'));
     try {
+      // A first start after install: npm start compiles the sources then (scripts/start.mjs).
+      if (mode === 'npm start')
+        rmSync(path.join(root, 'node_modules', '.cache', 'llm-papers'), { recursive: true, force: true });
       const first = await startServer(node, mode, path.join(dir, 'data'));
       log(`${version} ${mode}: first start ${fmt(first.ms, 0)} ms`);
       await stopServer(first);
@@ -351,7 +354,7 @@ writeSection(
   `## Start-up and memory on PGlite (\`bench/startup.ts\`)
 
 The server as a user starts it with no services (\`DATA_DIR\` on local disk, \`NODE_ENV=production\`):
-\`node ${startDistFlags().join(' ')} dist/server.js\` (**start:dist**) and \`npm start\` (tsx, the README's first command).
+\`node ${startDistFlags().join(' ')} dist/server.js\` (**start:dist**) and \`npm start\` (\`scripts/start.mjs\`: the sources compiled by esbuild, once per change, into node_modules/.cache; the README's first command).
 **First start**: an empty data directory (the database created, migrated, the sample edition loaded) until the first
 GraphQL answer. **Restart**: the same directory again, until the first GraphQL answer; median of ${RESTARTS}. **RSS**: of
 the serving node process: idle 3 s after the last restart; its start-up peak (VmHWM then); and its peak under 50

@@ -40,7 +40,7 @@ interface Target {
 }
 
 async function startServer(env: Record<string, string | undefined>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_POINTS: '100000000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -93,10 +93,10 @@ function sharedBuffers(value: string | undefined): string {
   return v;
 }
 
-/** Finds migrations/ whether we run from src/ (tsx) or from dist/ (compiled). */
+/** Finds migrations/ whether we run from src/ (tsx), dist/ (compiled) or npm start's node_modules/.cache/llm-papers/start-…/. */
 export function migrationsFolder(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 7; i++) {
     const candidate = path.join(dir, 'migrations', 'meta', '_journal.json');
     if (existsSync(candidate)) return path.join(dir, 'migrations');
     dir = path.dirname(dir);

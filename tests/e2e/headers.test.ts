@@ -93,7 +93,7 @@ describe('nosniff and the CSP (server without its database)', () => {
 
   beforeAll(async () => {
     // A database that refuses connections: the server listens, answers health and 503s while it retries.
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    child = spawn(process.execPath, ['scripts/start.mjs'], {
       cwd: repoRoot,
       env: {
         ...process.env,

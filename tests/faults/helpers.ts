@@ -25,11 +25,11 @@ export interface ServerProcess {
  * database is ready: /healthz answers then). Rejects if it exits first.
  */
 export async function spawnServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
-  // `node --import tsx`, not the `tsx` binary: tsx's wrapper process relays
+  // What `npm start` runs: one process, no wrapper (the `tsx` binary's relays
   // SIGTERM to its child and SIGKILLs it when the child does not acknowledge
-  // within ~60 ms (a busy event loop, e.g. PGlite importing) — and a kill -9
-  // of the wrapper leaves the real server running. Signals must reach the server.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // within ~60 ms, and a kill -9 of it leaves the real server running).
+  // Signals must reach the server.
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: repoRoot,
     // Rate limits off: these tests send hundreds of requests from one address on purpose.
     env: {

@@ -183,7 +183,7 @@ describe('PGlite: kill -9 mid-import, SIGTERM mid-import, one process per direct
     const first = await spawnServer({ DATABASE_URL: undefined, DATA_DIR: dataDir, SEED_SAMPLE: 'false' });
     try {
       await first.ready();
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      const child = spawn(process.execPath, ['scripts/start.mjs'], {
         cwd: repoRoot,
         env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' },
         stdio: ['ignore', 'pipe', 'pipe'],

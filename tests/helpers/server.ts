@@ -16,7 +16,7 @@ export interface RunningServer {
 /** Starts `src/server.ts` as a real process (as `npm start` does) on a free port and waits until it listens. */
 export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
   // What `npm start` runs: one process (the tsx CLI would run the server in a child, out of reach of kill -9).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: repoRoot,
     // A Redis namespace of its own (unless the test shares one between servers): budgets and cache
     // entries of other tests' servers in the machine's Redis must not leak into this one.

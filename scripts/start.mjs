@@ -1,0 +1,71 @@
+/**
+ * `npm start`: runs src/server.ts without a TypeScript loader in the process.
+ *
+ * The sources are compiled file by file with esbuild (what tsx itself uses,
+ * so the same semantics), drizzle-orm's values bundled into db/orm.js as
+ * `npm run build` does, into node_modules/.cache/llm-papers/start-<hash of
+ * the sources>/, and that server.js is imported. A restart with unchanged
+ * sources compiles nothing. Why not `node --import tsx`: tsx's loader hooks
+ * see every import, and Node 24's ES module loader reads drizzle-orm's files
+ * one by one (~1 s): a restart took 3.8–4.4 s against 1.9–2.3 s for dist/
+ * (BENCHMARKS.md `startup`).
+ *
+ * Concurrent starts (tests start several servers) each compile into a
+ * directory of their own and rename it into place; the first rename wins and
+ * the others use its output.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const src = path.join(root, 'src');
+const cache = path.join(root, 'node_modules', '.cache', 'llm-papers');
+/** What db/orm.js leaves to Node (as `npm run build` does): packages with native or WebAssembly parts. */
+const ORM_EXTERNAL = ['pg', '@electric-sql/pglite'];
+
+const files = readdirSync(src, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+  .sort();
+const hash = createHash('sha256');
+for (const f of files) hash.update(f).update('\0').update(readFileSync(path.join(src, f))).update('\0');
+hash.update(readFileSync(fileURLToPath(import.meta.url)));
+const out = path.join(cache, `start-${hash.digest('hex').slice(0, 16)}`);
+
+if (!existsSync(path.join(out, 'server.js'))) {
+  const { build } = await import('esbuild');
+  const tmp = `${out}.${process.pid}.tmp`;
+  const common = { platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning' };
+  const orm = path.join('db', 'orm.ts');
+  await build({
+    ...common,
+    entryPoints: files.filter((f) => f !== orm).map((f) => path.join(src, f)),
+    outdir: tmp,
+    outbase: src,
+  });
+  await build({
+    ...common,
+    entryPoints: [path.join(src, orm)],
+    bundle: true,
+    external: ORM_EXTERNAL,
+    outfile: path.join(tmp, 'db', 'orm.js'),
+  });
+  try {
+    renameSync(tmp, out);
+  } catch (error) {
+    // Another start got there first with the same sources: use its output.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(path.join(out, 'server.js'))) throw error;
+  }
+  // Outputs of earlier sources are of no further use.
+  for (const old of readdirSync(cache)) {
+    if (old.startsWith('start-') && path.join(cache, old) !== out && !old.endsWith('.tmp')) {
+      rmSync(path.join(cache, old), { recursive: true, force: true });
+    }
+  }
+}
+
+// Stack traces point into src/*.ts, as under tsx.
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(path.join(out, 'server.js')).href);

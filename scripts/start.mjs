@@ -15,7 +15,7 @@
  * the others use its output.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -58,11 +58,13 @@ if (!existsSync(path.join(out, 'server.js'))) {
     rmSync(tmp, { recursive: true, force: true });
     if (!existsSync(path.join(out, 'server.js'))) throw error;
   }
-  // Outputs of earlier sources are of no further use.
+  // Outputs of earlier sources are of no further use; so are compiles left by a start that died (an hour old:
+  // a younger one may be another start's, still compiling).
   for (const old of readdirSync(cache)) {
-    if (old.startsWith('start-') && path.join(cache, old) !== out && !old.endsWith('.tmp')) {
-      rmSync(path.join(cache, old), { recursive: true, force: true });
-    }
+    const dir = path.join(cache, old);
+    if (!old.startsWith('start-') || dir === out) continue;
+    if (old.endsWith('.tmp') && Date.now() - statSync(dir).mtimeMs < 3_600_000) continue;
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

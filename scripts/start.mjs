@@ -29,7 +29,12 @@ const files = readdirSync(src, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
   .sort();
 const hash = createHash('sha256');
-for (const f of files) hash.update(f).update('\0').update(readFileSync(path.join(src, f))).update('\0');
+for (const f of files)
+  hash
+    .update(f)
+    .update('\0')
+    .update(readFileSync(path.join(src, f)))
+    .update('\0');
 hash.update(readFileSync(fileURLToPath(import.meta.url)));
 const out = path.join(cache, `start-${hash.digest('hex').slice(0, 16)}`);
 

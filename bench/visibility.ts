@@ -60,7 +60,7 @@ async function startServer(env: Record<string, string | undefined>): Promise<{ u
 }
 
 function cli(script: string, args: string[], env: Record<string, string | undefined>): string {
-  return execFileSync(process.execPath, ['--import', 'tsx', path.join('src', 'cli', script), ...args], {
+  return execFileSync(process.execPath, ['scripts/start.mjs', path.join('src', 'cli', script), ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: 'utf8',

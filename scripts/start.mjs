@@ -1,14 +1,20 @@
 /**
- * `npm start`: runs src/server.ts without a TypeScript loader in the process.
+ * `npm start` and the commands beside it (`npm run import`, `export`, `token`,
+ * `db:seed`, `db:migrate`, `mcp`): runs a module of src/ without a TypeScript
+ * loader in the process.
+ *
+ *   node scripts/start.mjs [src/cli/NAME.ts] [ARGS…]   (default: src/server.ts)
  *
  * The sources are compiled file by file with esbuild (what tsx itself uses,
  * so the same semantics), drizzle-orm's values bundled into db/orm.js as
  * `npm run build` does, into node_modules/.cache/llm-papers/start-<hash of
- * the sources>/, and that server.js is imported. A restart with unchanged
- * sources compiles nothing. Why not `node --import tsx`: tsx's loader hooks
- * see every import, and Node 24's ES module loader reads drizzle-orm's files
- * one by one (~1 s): a restart took 3.8–4.4 s against 1.9–2.3 s for dist/
- * (BENCHMARKS.md `startup`).
+ * the sources>/, and the module's compiled file is imported, with ARGS as its
+ * process.argv.slice(2). A start with unchanged sources compiles nothing. Why
+ * not `node --import tsx`: tsx's loader hooks see every import, and Node 24's
+ * ES module loader reads drizzle-orm's files one by one (~1 s): a restart of
+ * the server took 3.8–4.4 s against 1.9–2.3 s for dist/ (BENCHMARKS.md
+ * `startup`). Nothing is written to stdout (`npm run --silent mcp` speaks
+ * its protocol there).
  *
  * Concurrent starts (tests start several servers) each compile into a
  * directory of their own and rename it into place; the first rename wins and
@@ -25,6 +31,14 @@ const cache = path.join(root, 'node_modules', '.cache', 'llm-papers');
 /** What db/orm.js leaves to Node (as `npm run build` does): packages with native or WebAssembly parts. */
 const ORM_EXTERNAL = ['pg', '@electric-sql/pglite'];
 
+// The module to run, relative to src/ (its argument is taken out of process.argv, which the module reads).
+let entry = 'server.ts';
+const asked = process.argv[2];
+if (asked !== undefined && /^src\/[\w/-]+\.ts$/.test(asked)) {
+  entry = asked.slice('src/'.length);
+  process.argv.splice(2, 1);
+}
+
 const files = readdirSync(src, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
   .sort();
@@ -38,6 +52,7 @@ for (const f of files)
 hash.update(readFileSync(fileURLToPath(import.meta.url)));
 const out = path.join(cache, `start-${hash.digest('hex').slice(0, 16)}`);
 
+if (!files.includes(entry)) throw new Error(`scripts/start.mjs: no module src/${entry}`);
 if (!existsSync(path.join(out, 'server.js'))) {
   const { build } = await import('esbuild');
   const tmp = `${out}.${process.pid}.tmp`;
@@ -75,4 +90,4 @@ if (!existsSync(path.join(out, 'server.js'))) {
 
 // Stack traces point into src/*.ts, as under tsx.
 process.setSourceMapsEnabled(true);
-await import(pathToFileURL(path.join(out, 'server.js')).href);
+await import(pathToFileURL(path.join(out, entry.replace(/\.ts$/, '.js'))).href);

@@ -20,14 +20,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a command of package.json's scripts as `npm run NAME --` does (src/cli/*.ts under tsx), as one process. */
+/** Runs a command of package.json's scripts as `npm run NAME --` does (`node scripts/start.mjs src/cli/NAME.ts`), as one process. */
 export function runCli(
   script: string,
   args: string[],
   env: Record<string, string | undefined>,
   timeoutMs = 120_000,
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'cli', script), ...args], {
+  const child = spawn(process.execPath, ['scripts/start.mjs', path.join('src', 'cli', script), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

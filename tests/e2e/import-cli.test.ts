@@ -1,5 +1,6 @@
 /**
- * The import and export commands as a user runs them (`tsx src/cli/…`), each
+ * The import and export commands as a user runs them (`npm run import` runs
+ * `node scripts/start.mjs src/cli/import.ts`), each
  * on its own PGlite directory: a process per command, so they live with the
  * other process-level tests rather than in the fast suite.
  */
@@ -14,7 +15,6 @@ const FIXTURES = path.join(repoRoot, 'tests', 'fixtures', 'newsletter');
 
 describe('the import and export commands', () => {
   const clean = () => readFileSync(path.join(FIXTURES, 'clean-edition.txt'), 'utf8');
-  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
   it('import a directory (dry run, then for real), export a file; bad bytes fail clearly', async () => {
     const work = mkdtempSync(path.join(tmpdir(), 'import-cli-'));
     const dataDir = path.join(work, 'data');
@@ -22,7 +22,12 @@ describe('the import and export commands', () => {
     // The CLI runs on its own PGlite directory: this test is about the command, not the server database.
     const run = (args: string[]) => {
       try {
-        const stdout = execFileSync(tsx, args, { cwd: repoRoot, env, encoding: 'utf8', stdio: 'pipe' });
+        const stdout = execFileSync(process.execPath, ['scripts/start.mjs', ...args], {
+          cwd: repoRoot,
+          env,
+          encoding: 'utf8',
+          stdio: 'pipe',
+        });
         return { code: 0, stdout, stderr: '' };
       } catch (err) {
         // execFileSync's error carries the exit status and both outputs
@@ -89,16 +94,12 @@ describe('a numbering gap in the import command', () => {
     try {
       const file = path.join(work, 'gap.md');
       writeFileSync(file, gapped);
-      const stdout = execFileSync(
-        path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
-        ['src/cli/import.ts', file, '--dry-run'],
-        {
-          cwd: repoRoot,
-          env: { ...process.env, DATABASE_URL: '', DATA_DIR: path.join(work, 'data') },
-          encoding: 'utf8',
-          stdio: 'pipe',
-        },
-      );
+      const stdout = execFileSync(process.execPath, ['scripts/start.mjs', 'src/cli/import.ts', file, '--dry-run'], {
+        cwd: repoRoot,
+        env: { ...process.env, DATABASE_URL: '', DATA_DIR: path.join(work, 'data') },
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
       expect(stdout).toContain('    1.2 (written 1.3). Written Three');
       expect(stdout).toContain('    1.1. First');
       expect(stdout).toMatch(/warning: line \d+: paper numbers jump from 1\.1 to 1\.3; stored as 1\.2\n/);

@@ -94,7 +94,7 @@ describe('one PGlite directory, a server and commands', () => {
       const server = await serve(dir);
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/import.ts', file, '--week-start', '2031-03-03'],
+        ['scripts/start.mjs', 'src/cli/import.ts', file, '--week-start', '2031-03-03'],
         {
           cwd: repoRoot,
           env: { ...process.env, ...env(dir) },

@@ -34,7 +34,7 @@ const ORM_EXTERNAL = ['pg', '@electric-sql/pglite'];
 // The module to run, relative to src/ (its argument is taken out of process.argv, which the module reads).
 let entry = 'server.ts';
 const asked = process.argv[2];
-if (asked !== undefined && /^src\/[\w/-]+\.ts$/.test(asked)) {
+if (asked?.startsWith('src/')) {
   entry = asked.slice('src/'.length);
   process.argv.splice(2, 1);
 }
@@ -52,7 +52,11 @@ for (const f of files)
 hash.update(readFileSync(fileURLToPath(import.meta.url)));
 const out = path.join(cache, `start-${hash.digest('hex').slice(0, 16)}`);
 
-if (!files.includes(entry)) throw new Error(`scripts/start.mjs: no module src/${entry}`);
+// Only a module of src/ by its own name (no `..`, no compiled name): anything else is a mistake, said plainly.
+if (!/^[\w/-]+\.ts$/.test(entry) || !files.includes(entry)) {
+  console.error(`scripts/start.mjs: no module src/${entry} (expected src/server.ts or src/cli/NAME.ts)`);
+  process.exit(2);
+}
 if (!existsSync(path.join(out, 'server.js'))) {
   const { build } = await import('esbuild');
   const tmp = `${out}.${process.pid}.tmp`;

@@ -261,3 +261,31 @@ describe('keyset pagination', () => {
     expect(after.body.data!.papers.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true });
   });
 });
+
+// Pages are aggregated without an ORDER BY of their own (papers.ts): the order PostgreSQL gives is
+// checked, and restored when needed, by the same comparison as the SQL order of every walk.
+describe('the archive order in JavaScript', () => {
+  it('sorts papers as archiveOrderSql does, for every walk', async () => {
+    const { walkComparator, PAPER_COLUMNS, toPaper } = await import('../src/db/queries/papers.js');
+    const { archiveOrderSql } = await import('../src/db/queries/fragments.js');
+    const { selectRows } = await import('../src/db/queries/util.js');
+    const { sql } = await import('../src/db/orm.js');
+    for (const outerDesc of [true, false]) {
+      for (const innerDesc of [true, false]) {
+        const walk = { outerDesc, innerDesc };
+        const rows = (
+          await selectRows<Record<string, unknown>>(
+            tdb.db,
+            sql`SELECT ${PAPER_COLUMNS} FROM papers p ORDER BY ${archiveOrderSql(walk)}`,
+          )
+        ).map(toPaper);
+        expect(rows).toHaveLength(ISSUES * PER_ISSUE);
+        // A deterministic shuffle (a stride through the list), then sorted back.
+        const shuffled = rows.map((r, k) => ({ r, k: (k * 7919) % rows.length })).sort((a, b) => a.k - b.k);
+        expect(shuffled.map((s) => s.r.id)).not.toEqual(rows.map((r) => r.id));
+        const sorted = shuffled.map((s) => s.r).sort(walkComparator(walk));
+        expect(sorted.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+      }
+    }
+  });
+});

@@ -17,6 +17,7 @@ import {
   PLACEHOLDERS,
   type PaperFilterArgs,
   type PaperKey,
+  type ArchiveWalk,
   type Visibility,
   archiveKeysetSql,
   archiveKeysetValues,
@@ -105,12 +106,33 @@ export interface NumberedPaper {
 const NUMBERED_ISSUE_COLUMNS = issueColumns('full');
 const NUMBERED_ISSUE_JSON = sql.raw(NUMBERED_ISSUE_COLUMNS.map((c) => ISSUE.valueOf(c, 'i', c.column)).join(', '));
 
+/** A row of the `paperByNumber` statements: the paper, its edition as values, its category. */
+type NumberedRow = RawPaper & {
+  issueValues: unknown[];
+  categorySlug: string;
+  categoryName: string;
+  categoryDescription: string;
+  categoryCreatedMs: number;
+  categoryUpdatedMs: number;
+};
+
+/** The statement of `paperByNumber` with this condition on papers `p` (the edition `i` by slug). */
+function numberedPaperSql(vis: Visibility, condition: SQL, order: SQL): SQL {
+  return sql`SELECT ${PAPER_DETAIL_COLUMNS}, json_build_array(${NUMBERED_ISSUE_JSON}) AS "issueValues",
+      c.slug AS "categorySlug", c.name AS "categoryName", c.description AS "categoryDescription",
+      date_part('epoch', c.created_at) * 1000 AS "categoryCreatedMs",
+      date_part('epoch', c.updated_at) * 1000 AS "categoryUpdatedMs"
+    FROM issues i JOIN papers p ON p.issue_id = i.id JOIN categories c ON c.id = p.category_id
+    WHERE i.slug = ${sql.placeholder('slug')}::text ${visibleJoinedIssue(vis)} AND ${condition}
+    ${order}`;
+}
+
 /**
  * The paper numbered `section.position` in the edition with this slug; when
  * no paper has that number, the (first) one whose imported text numbered it
- * so (`number_as_written`, a numbering gap). One statement, which also brings
- * the paper's edition and category: a paper's page shows both, and readers
- * then need no statement of their own.
+ * so (`number_as_written`, a numbering gap). The statement also brings the
+ * paper's edition and category: a paper's page shows both, and readers then
+ * need no statement of their own.
  */
 export async function paperByNumber(
   db: Db,
@@ -119,33 +141,36 @@ export async function paperByNumber(
   position: number,
   vis: Visibility,
 ): Promise<NumberedPaper | null> {
-  type Row = RawPaper & {
-    issueValues: unknown[];
-    categorySlug: string;
-    categoryName: string;
-    categoryDescription: string;
-    categoryCreatedMs: number;
-    categoryUpdatedMs: number;
-  };
   // Prepared (one per visibility): the benchmark's one-paper read is mostly this statement, whose
-  // parse and plan otherwise cost PostgreSQL as much as running it.
-  const rows = await preparedRows<Row>(
+  // parse and plan otherwise cost PostgreSQL as much as running it. The number as stored is looked
+  // up alone (a unique key: no OR, no sort), which costs PostgreSQL a fifth less per read than one
+  // statement ordering both conditions (BENCHMARKS.md, perf notes); the number as written, rare,
+  // only when that finds nothing.
+  const suffix = vis.drafts ? 'd' : 'p';
+  let rows = await preparedRows<NumberedRow>(
     db,
-    `paper_by_number_v1_${vis.drafts ? 'd' : 'p'}`,
+    `paper_by_number_v2_${suffix}`,
     () =>
-      sql`SELECT ${PAPER_DETAIL_COLUMNS}, json_build_array(${NUMBERED_ISSUE_JSON}) AS "issueValues",
-          c.slug AS "categorySlug", c.name AS "categoryName", c.description AS "categoryDescription",
-          date_part('epoch', c.created_at) * 1000 AS "categoryCreatedMs",
-          date_part('epoch', c.updated_at) * 1000 AS "categoryUpdatedMs"
-        FROM issues i JOIN papers p ON p.issue_id = i.id JOIN categories c ON c.id = p.category_id
-        WHERE i.slug = ${sql.placeholder('slug')}::text ${visibleJoinedIssue(vis)}
-          AND ((p.section_number = ${sql.placeholder('section')}::int AND p.position = ${sql.placeholder('position')}::int)
-            OR p.number_as_written = ${sql.placeholder('written')}::text)
-        ORDER BY (p.section_number = ${sql.placeholder('section')}::int AND p.position = ${sql.placeholder('position')}::int) DESC,
-          p.section_number, p.position
-        LIMIT 1`,
-    { slug: issueSlug, section: sectionNumber, position, written: `${sectionNumber}.${position}` },
+      numberedPaperSql(
+        vis,
+        sql`p.section_number = ${sql.placeholder('section')}::int AND p.position = ${sql.placeholder('position')}::int`,
+        sql``,
+      ),
+    { slug: issueSlug, section: sectionNumber, position },
   );
+  if (rows.length === 0) {
+    rows = await preparedRows<NumberedRow>(
+      db,
+      `paper_by_written_number_v1_${suffix}`,
+      () =>
+        numberedPaperSql(
+          vis,
+          sql`p.number_as_written = ${sql.placeholder('written')}::text`,
+          sql`ORDER BY p.section_number, p.position LIMIT 1`,
+        ),
+      { slug: issueSlug, written: `${sectionNumber}.${position}` },
+    );
+  }
   const first = rows[0];
   if (!first) return null;
   const { issueValues, categorySlug, categoryName, categoryDescription, categoryCreatedMs, categoryUpdatedMs, ...raw } =
@@ -278,8 +303,11 @@ function pagesStatement(
   parentsSql: SQL,
   parentColumn: SQL,
 ): SQL {
+  // json_agg takes the page in the subquery's order without an ORDER BY of its own, which would
+  // sort every page again (PostgreSQL 15 does not see that it is sorted already: a tenth of a
+  // category listing's cost there). SQL does not promise that order, so readPages checks it.
   return sql`SELECT parent.id AS "parentId", parent.ord, ${parentColumn} AS parent,
-      (SELECT json_agg(${sql.raw(pageArraySql(shape))} ORDER BY ${archiveOrderSql(shape.walk)})
+      (SELECT json_agg(${sql.raw(pageArraySql(shape))})
         FROM (${pageSql(shape, filter)}) p) AS papers
     FROM (${parentsSql}) parent`;
 }
@@ -291,6 +319,23 @@ function pagesStatement(
  * (they are not the paper loader's).
  */
 export type PaperInPage = PaperView & { parentId: number; edition?: IssueView };
+
+/** Papers in a walk's order (see archiveOrderSql): negative when `a` comes first. */
+export function walkComparator(walk: ArchiveWalk): (a: PaperView, b: PaperView) => number {
+  const outer = walk.outerDesc ? -1 : 1;
+  const inner = walk.innerDesc ? -1 : 1;
+  return (a, b) =>
+    (a.weekStart < b.weekStart ? -outer : a.weekStart > b.weekStart ? outer : 0) ||
+    outer * (a.issueId - b.issueId) ||
+    inner * (a.sectionNumber - b.sectionNumber) ||
+    inner * (a.position - b.position);
+}
+
+/** Whether papers[start…] are in order (they are, as PostgreSQL aggregates a sorted subquery). */
+function inOrder(papers: readonly PaperView[], start: number, before: (a: PaperView, b: PaperView) => number): boolean {
+  for (let k = start + 1; k < papers.length; k++) if (before(papers[k - 1]!, papers[k]!) > 0) return false;
+  return true;
+}
 
 /**
  * The papers of a page statement's rows, each with `parentId` and, when the
@@ -304,8 +349,11 @@ function readPages(rows: PageStatementRow[], shape: PageShape): { papers: PaperI
   const decode = PAPER.arrayDecoder(shape.columns);
   const carried = issueColumns(shape.issues);
   const editionAt = PAPER.listed.length;
+  const before = walkComparator(shape.walk);
   for (const r of rows) {
-    for (const a of r.papers ?? []) {
+    const page = r.papers ?? [];
+    const start = papers.length;
+    for (const a of page) {
       const paper = decode(a) as PaperInPage;
       paper.parentId = r.parentId;
       if (carried.length > 0) {
@@ -317,6 +365,10 @@ function readPages(rows: PageStatementRow[], shape: PageShape): { papers: PaperI
         paper.edition = edition;
       }
       papers.push(paper);
+    }
+    if (!inOrder(papers, start, before)) {
+      const sorted = papers.slice(start).sort(before);
+      papers.splice(start, sorted.length, ...sorted);
     }
   }
   const whole = shape.issues === 'full' ? [...editions.values()].filter((v) => ISSUE.isComplete(v)) : [];
@@ -344,7 +396,7 @@ export async function pagePapersByParents(
   const shape = pageShape(parent, filter, window, vis, options.issues ?? 'none', options.columns ?? ALL_PAPER_COLUMNS);
   const rows = await preparedRows<PageStatementRow>(
     db,
-    shapeName('paper_pages_v5', shape),
+    shapeName('paper_pages_v6', shape),
     () =>
       pagesStatement(
         shape,
@@ -382,7 +434,7 @@ export async function categoriesWithPages(
   );
   const rows = await preparedRows<PageStatementRow & { ord: number | string }>(
     db,
-    shapeName('category_listing_v3', shape),
+    shapeName('category_listing_v4', shape),
     () =>
       pagesStatement(
         shape,

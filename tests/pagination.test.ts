@@ -266,7 +266,7 @@ describe('keyset pagination', () => {
 // checked, and restored when needed, by the same comparison as the SQL order of every walk.
 describe('the archive order in JavaScript', () => {
   it('sorts papers as archiveOrderSql does, for every walk', async () => {
-    const { walkComparator, PAPER_COLUMNS, toPaper } = await import('../src/db/queries/papers.js');
+    const { walkComparator, restoreOrder, PAPER_COLUMNS, toPaper } = await import('../src/db/queries/papers.js');
     const { archiveOrderSql } = await import('../src/db/queries/fragments.js');
     const { selectRows } = await import('../src/db/queries/util.js');
     const { sql } = await import('../src/db/orm.js');
@@ -285,6 +285,16 @@ describe('the archive order in JavaScript', () => {
         expect(shuffled.map((s) => s.r.id)).not.toEqual(rows.map((r) => r.id));
         const sorted = shuffled.map((s) => s.r).sort(walkComparator(walk));
         expect(sorted.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+        // A page after others is restored in place, the papers before it untouched.
+        const head = rows.slice(0, 5);
+        const list = [...head, ...shuffled.slice(0, 20).map((s) => s.r)];
+        const page = [...list.slice(5)].sort(walkComparator(walk)).map((r) => r.id);
+        restoreOrder(list, 5, walkComparator(walk));
+        expect(list.map((r) => r.id)).toEqual([...head.map((r) => r.id), ...page]);
+        // An ordered list is left as it is.
+        const ordered = [...rows];
+        restoreOrder(ordered, 0, walkComparator(walk));
+        expect(ordered.every((r, k) => r === rows[k])).toBe(true);
       }
     }
   });

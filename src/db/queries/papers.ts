@@ -143,7 +143,7 @@ export async function paperByNumber(
 ): Promise<NumberedPaper | null> {
   // Prepared (one per visibility): the benchmark's one-paper read is mostly this statement, whose
   // parse and plan otherwise cost PostgreSQL as much as running it. The number as stored is looked
-  // up alone (a unique key: no OR, no sort), which costs PostgreSQL a fifth less per read than one
+  // up alone (a unique key: no OR, no sort), which costs PostgreSQL a sixth less per read than one
   // statement ordering both conditions (BENCHMARKS.md, perf notes); the number as written, rare,
   // only when that finds nothing.
   const suffix = vis.drafts ? 'd' : 'p';
@@ -331,10 +331,22 @@ export function walkComparator(walk: ArchiveWalk): (a: PaperView, b: PaperView) 
     inner * (a.position - b.position);
 }
 
-/** Whether papers[start…] are in order (they are, as PostgreSQL aggregates a sorted subquery). */
-function inOrder(papers: readonly PaperView[], start: number, before: (a: PaperView, b: PaperView) => number): boolean {
-  for (let k = start + 1; k < papers.length; k++) if (before(papers[k - 1]!, papers[k]!) > 0) return false;
-  return true;
+/**
+ * Puts papers[start…] in order, in place, when they are not (they are as
+ * PostgreSQL aggregates a sorted subquery: checking costs one comparison each).
+ */
+export function restoreOrder<T extends PaperView>(
+  papers: T[],
+  start: number,
+  before: (a: PaperView, b: PaperView) => number,
+): void {
+  for (let k = start + 1; k < papers.length; k++) {
+    if (before(papers[k - 1]!, papers[k]!) > 0) {
+      const sorted = papers.slice(start).sort(before);
+      papers.splice(start, sorted.length, ...sorted);
+      return;
+    }
+  }
 }
 
 /**
@@ -351,9 +363,8 @@ function readPages(rows: PageStatementRow[], shape: PageShape): { papers: PaperI
   const editionAt = PAPER.listed.length;
   const before = walkComparator(shape.walk);
   for (const r of rows) {
-    const page = r.papers ?? [];
     const start = papers.length;
-    for (const a of page) {
+    for (const a of r.papers ?? []) {
       const paper = decode(a) as PaperInPage;
       paper.parentId = r.parentId;
       if (carried.length > 0) {
@@ -366,10 +377,7 @@ function readPages(rows: PageStatementRow[], shape: PageShape): { papers: PaperI
       }
       papers.push(paper);
     }
-    if (!inOrder(papers, start, before)) {
-      const sorted = papers.slice(start).sort(before);
-      papers.splice(start, sorted.length, ...sorted);
-    }
+    restoreOrder(papers, start, before);
   }
   const whole = shape.issues === 'full' ? [...editions.values()].filter((v) => ISSUE.isComplete(v)) : [];
   return { papers, issues: whole };

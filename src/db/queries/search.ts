@@ -154,9 +154,6 @@ const MARKS = `${MARK_START}${MARK_END}`;
 const TITLE_HEADLINE_OPTIONS = `StartSel="${MARK_START}", StopSel="${MARK_END}", HighlightAll=true`;
 const SUMMARY_HEADLINE_OPTIONS = `StartSel="${MARK_START}", StopSel="${MARK_END}", MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=" … "`;
 
-/** Score digits kept: scores are rounded so that a cursor compares exactly on page 2. */
-const SCORE_SCALE = 6;
-
 export interface SearchHit extends PaperRow {
   score: number;
   /** Title with MARK_START/MARK_END around matched words (null when not asked for: SearchArgs.headlines). */
@@ -209,20 +206,20 @@ function matchSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
 
 /**
  * Share of `queries` (those with at least `minNodes` nodes: a word to look
- * for) that `vector` matches. Written out, one term per query, rather than
- * as a subquery over an array: the counts of nodes are constants the planner
- * folds, and the row's vector is not read again per query.
+ * for) that the row matches, each tested by `matches`. Written out, one term
+ * per query, rather than as a subquery over an array: the counts of nodes
+ * are constants the planner folds.
  */
-function shareSql(vector: SQL, queries: SQL[], minNodes: number): SQL {
+function shareSql(matches: (q: SQL) => SQL, queries: SQL[], minNodes: number): SQL {
   if (queries.length === 0) return sql`0`;
   const counted = queries.map((q) => sql`(numnode(${q}) >= ${sql.raw(String(minNodes))})::int`);
-  const matched = queries.map((q, i) => sql`(${vector} @@ ${q})::int * ${counted[i]!}`);
+  const matched = queries.map((q, i) => sql`(${matches(q)})::int * ${counted[i]!}`);
   return sql`((${sql.join(matched, sql` + `)})::float8 / greatest(1, ${sql.join(counted, sql` + `)}))`;
 }
 
-/** Share of the groups (those with a word to look for: not stop words only) that `vector` matches. */
-function coverageSql(terms: SearchTerms, vector: SQL): SQL {
-  return shareSql(vector, terms.groups.map(groupQuery), 1);
+/** Share of the groups (those with a word to look for: not stop words only) that `matches` finds. */
+function coverageSql(terms: SearchTerms, matches: (q: SQL) => SQL): SQL {
+  return shareSql(matches, terms.groups.map(groupQuery), 1);
 }
 
 /**
@@ -244,22 +241,29 @@ function titleAsWrittenSql(words: string): SQL {
   // (hyphens and spaces alike: "long-context" holds "long context")
   const text = words.toLowerCase().replace(/-/g, ' ');
   return sql`((strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int
-      + ${shareSql(TITLE_VECTOR, phrases, 3)})`;
+      + ${shareSql(inTitle, phrases, 3)})`;
 }
 
 /** The title's lexemes as papers_title_vector_idx indexes them (the same as search_vector's weight-A part). */
 const TITLE_LEXEMES = sql`to_tsvector('english', p.title)`;
-/** The title's lexemes (weight A) of a paper's search vector, from SCORE_VECTORS. */
-const TITLE_VECTOR = sql`v.title_vector`;
-/** The summary's lexemes (weight B), from SCORE_VECTORS. */
-const SUMMARY_VECTOR = sql`v.summary_vector`;
 /**
- * The vectors a score reads (after `papers p`): each computed once per row
- * (OFFSET 0 keeps the planner from inlining them into every reference).
+ * `q` restricted to the title: every lexeme marked weight A, which only the
+ * title's part of a search vector carries (the text form rewritten once per
+ * statement: a constant the planner folds). Testing the row's search vector
+ * with it tests its title without copying the title's part out of the
+ * vector (ts_filter) for every row.
  */
-const SCORE_VECTORS = sql`CROSS JOIN LATERAL (
-    SELECT ts_filter(p.search_vector, '{a}') AS title_vector, ts_filter(p.search_vector, '{b}') AS summary_vector OFFSET 0
-  ) v`;
+export const titleOnly = (q: SQL): SQL => sql`(regexp_replace((${q})::text, '''([^'']|'''')*''', '\\&:A', 'g')::tsquery)`;
+/** Whether the title of row `p` matches `q`. */
+const inTitle = (q: SQL): SQL => sql`p.search_vector @@ ${titleOnly(q)}`;
+/** Whether the search vector of row `p` (title or summary) matches `q`. */
+const inVector = (q: SQL): SQL => sql`p.search_vector @@ ${q}`;
+/**
+ * ts_rank_cd's weights {D, C, B, A} counting the summary's positions only
+ * (weight B, at its default 0.4): the rank of the summary's part of the
+ * vector, without copying that part out for every row.
+ */
+export const SUMMARY_WEIGHTS = sql.raw(`'{0, 0, 0.4, 0}'`);
 /** Most a paper's freshness adds to its score (RECENCY). */
 export const RECENCY_WEIGHT = 0.25;
 /**
@@ -278,7 +282,8 @@ const RECENCY = sql`(${sql.raw(String(RECENCY_WEIGHT))} * exp(-greatest(0,
     (SELECT max(i.week_start) FROM issues i WHERE i.status = 'published') - p.week_start)::float8 / 730))`;
 
 /**
- * Score of a matching row (rounded, see SCORE_SCALE), highest first:
+ * Score of a matching row (float8: a cursor carries it exactly, as the
+ * shortest text that reads back as the same double), highest first:
  * 2 × the share of the query's groups the paper matches (1 unless relaxed),
  * + 1.5 × the share it matches in its title (so a title holding every word,
  * or the phrase, ranks above summary-only matches), + how much of the query
@@ -291,16 +296,16 @@ const RECENCY = sql`(${sql.raw(String(RECENCY_WEIGHT))} * exp(-greatest(0,
 function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
   const relaxed = args.mode === 'fuzzy';
   const wanted = positiveQuery(args.terms, relaxed);
-  const coverage = relaxed ? sql`2 * ${coverageSql(args.terms, sql`p.search_vector`)}` : sql`2`;
+  const coverage = relaxed ? sql`2 * ${coverageSql(args.terms, inVector)}` : sql`2`;
   const parts = [
     coverage,
-    sql`1.5 * ${coverageSql(args.terms, TITLE_VECTOR)}`,
+    sql`1.5 * ${coverageSql(args.terms, inTitle)}`,
     ...(args.terms.fuzzy.includes(' ') ? [titleAsWrittenSql(args.terms.fuzzy)] : []),
-    sql`ts_rank_cd(${SUMMARY_VECTOR}, ${wanted}, 32)`,
+    sql`ts_rank_cd(${SUMMARY_WEIGHTS}, p.search_vector, ${wanted}, 32)`,
     RECENCY,
   ];
   if (typos(args)) parts.push(sql`word_similarity(${args.terms.fuzzy}::text, p.title)`);
-  return sql`round((${sql.join(parts, sql` + `)})::numeric, ${sql.raw(String(SCORE_SCALE))})`;
+  return sql`(${sql.join(parts, sql` + `)})::float8`;
 }
 
 /** Parses the query once (no table access): is it empty (stop words only), can it use the index? */
@@ -373,7 +378,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
   if (args.order === 'RELEVANCE') {
     if (args.cursor) {
       const [score, id] = args.cursor as [number, number];
-      keyset = sql`WHERE (s.score, s.id) < (${String(score)}::numeric, ${id}::int)`;
+      keyset = sql`WHERE (s.score, s.id) < (${String(score)}::float8, ${id}::int)`;
     }
     const exact = args.mode === 'text' && args.scope !== undefined && args.scope !== 'recent';
     // Exact: every match (or those with a query word in the title, through papers_title_vector_idx)
@@ -389,13 +394,13 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
       : sql`p.search_vector @@ ${q}`;
     const scored = exact
       ? sql`scored AS MATERIALIZED (
-          SELECT p.id, ${scoreSql(args)} AS score FROM papers p ${SCORE_VECTORS}
+          SELECT p.id, ${scoreSql(args)} AS score FROM papers p
           WHERE ${match} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
           LIMIT ${EXACT_RANK_BOUND + 1}::int
         )`
       : sql`${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
         scored AS MATERIALIZED (
-          SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id ${SCORE_VECTORS}
+          SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id
         )`;
     return sql`WITH ${scored},
       page AS (
@@ -434,7 +439,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
           )`;
   return sql`WITH ${page}
     SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${headlinesSql(args, q)}
-    FROM page JOIN papers p ON p.id = page.id ${SCORE_VECTORS}
+    FROM page JOIN papers p ON p.id = page.id
     ORDER BY ${ARCHIVE_ORDER}`;
 }
 

@@ -9,6 +9,11 @@
  * then the same with `totalCount`, `totalCountIsExact` and `facets`.
  *
  *   npx tsx bench/search-random.ts [--db bench_1m] [--per-kind 30] [--seed 7] [--node PATH] [--no-report]
+ *                                  [--baseline DIR] [--section NAME]
+ *
+ * --baseline DIR: another checkout, built (`npm run build` there), run beside this one as a second
+ * server; every query goes to both, in alternating order, and a second table compares them query by
+ * query (the machine is too noisy to compare two runs made at different times).
  *
  * VERBOSE=1 prints every query with its times.
  *
@@ -35,6 +40,8 @@ const { values } = parseArgs({
     node: { type: 'string' },
     port: { type: 'string', default: '4187' },
     'no-report': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+    section: { type: 'string', default: 'search-random' },
   },
 });
 const PER_KIND = Number(values['per-kind']);
@@ -134,13 +141,35 @@ const server = await startProcess(
   { ...SHIPPED_ENV, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'warn' },
   '/readyz',
 );
+const baselineDir = values.baseline ? path.resolve(String(values.baseline)) : null;
+const baseline = baselineDir
+  ? await startProcess(
+      logDir,
+      'baseline',
+      port + 1,
+      node,
+      [...startDistFlags(baselineDir), 'dist/server.js'],
+      baselineDir,
+      { ...SHIPPED_ENV, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'warn' },
+      '/readyz',
+    )
+  : null;
+const baselineCommit = baselineDir
+  ? execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: baselineDir, encoding: 'utf8' }).trim()
+  : '';
 const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+const sideRows: string[] = [];
+const sideAll = { page: [] as number[], basePage: [] as number[], ratios: [] as number[] };
 
 const rows: string[] = [];
 const all = { page: [] as number[], counted: [] as number[] };
 try {
   // Warm-up: the server's first requests (JIT, connections), on queries not measured.
-  for (let i = 0; i < 10; i++) await ask(server.url, PAGE, `${pick(BENCH_WORDS)} warmup${i}`);
+  for (let i = 0; i < 10; i++) {
+    const q = `${pick(BENCH_WORDS)} warmup${i}`;
+    await ask(server.url, PAGE, q);
+    if (baseline) await ask(baseline.url, PAGE, q);
+  }
   for (const [kind, draw] of Object.entries(KINDS)) {
     const page: number[] = [];
     const counted: number[] = [];
@@ -149,11 +178,23 @@ try {
     let exact = 0;
     let totals = 0;
     const examples: string[] = [];
+    const basePage: number[] = [];
+    const baseCounted: number[] = [];
+    const ratios: number[] = [];
     for (let i = 0; i < PER_KIND; i++) {
       const q = draw();
       if (examples.length < 3) examples.push(q);
+      // Side by side: the baseline answers the same query, first on every other query.
+      const other = async () => {
+        if (!baseline) return;
+        basePage.push((await ask(baseline.url, PAGE, q)).ms);
+        baseCounted.push((await ask(baseline.url, COUNTED, q)).ms);
+      };
+      if (i % 2 === 1) await other();
       const a = await ask(server.url, PAGE, q);
       const b = await ask(server.url, COUNTED, q);
+      if (i % 2 === 0) await other();
+      if (baseline) ratios.push(a.ms / basePage[basePage.length - 1]!);
       if (process.env.VERBOSE)
         console.log(
           `  ${q}: page ${a.ms.toFixed(0)} ms (exhaustive ${a.exhaustive}), counted ${b.ms.toFixed(0)} ms, total ${b.total} (exact ${b.exact})`,
@@ -172,18 +213,46 @@ try {
     const line = `| ${kind} | ${examples.map((e) => `\`${e}\``).join(', ')} | ${Math.round(totals / PER_KIND).toLocaleString('en')} | ${exhaustive}/${PER_KIND} | ${relaxed}/${PER_KIND} | ${f(page)} | ${f(counted)} | ${exact}/${PER_KIND} |`;
     console.log(line);
     rows.push(line);
+    if (baseline) {
+      const side = `| ${kind} | ${f(page)} | ${f(basePage)} | ${f(counted)} | ${f(baseCounted)} | ${percentile(ratios, 50).toFixed(2)} |`;
+      console.log(side);
+      sideRows.push(side);
+      sideAll.page.push(...page);
+      sideAll.basePage.push(...basePage);
+      sideAll.ratios.push(...ratios);
+    }
   }
 } finally {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  for (const s of [server, baseline]) {
+    if (!s) continue;
+    s.child.kill('SIGTERM');
+    await s.exited;
+  }
 }
 const f = (v: number[]) => `${percentile(v, 50).toFixed(1)} / ${percentile(v, 95).toFixed(1)}`;
 const summary = `All ${all.page.length} queries: page p50 / p95 ${f(all.page)} ms; with totalCount + facets ${f(all.counted)} ms.`;
 console.log(summary);
+const sideSummary = baseline
+  ? `All ${sideAll.page.length} queries, page p50 / p95: this checkout ${f(sideAll.page)} ms, ${baselineCommit} ${f(sideAll.basePage)} ms; median of the per-query ratios ${percentile(sideAll.ratios, 50).toFixed(2)}.`
+  : '';
+if (baseline) console.log(sideSummary);
+const sideTable = baseline
+  ? `
+Side by side with ${baselineCommit} (\`--baseline\`: a second server on the same database, every query sent to both in
+alternating order). Page and page + totalCount + facets, p50 / p95 / max ms; ratio: median over the queries of this
+checkout's page time ÷ the baseline's.
+
+| kind | page, this checkout | page, ${baselineCommit} | + counts, this checkout | + counts, ${baselineCommit} | page ratio |
+| --- | --- | --- | --- | --- | --- |
+${sideRows.join('\n')}
+
+${sideSummary}
+`
+  : '';
 
 if (!values['no-report']) {
   writeSection(
-    'search-random',
+    String(values.section),
     `## Search on random queries (\`bench/search-random.ts\`)
 
 ${machineLine()}; the production server as shipped (\`dist/server.js\`, start:dist's flags, \`NODE_ENV=production\`,
@@ -197,6 +266,6 @@ Times in ms, p50 / p95 / max. Targets: page p95 < 50 ms, with totalCount + facet
 ${rows.join('\n')}
 
 ${summary}
-`,
+${sideTable}`,
   );
 }

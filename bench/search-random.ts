@@ -9,11 +9,12 @@
  * then the same with `totalCount`, `totalCountIsExact` and `facets`.
  *
  *   npx tsx bench/search-random.ts [--db bench_1m] [--per-kind 30] [--seed 7] [--node PATH] [--no-report]
- *                                  [--baseline DIR] [--section NAME]
+ *                                  [--baseline DIR [--baseline-db NAME]] [--section NAME]
  *
  * --baseline DIR: another checkout, built (`npm run build` there), run beside this one as a second
  * server; every query goes to both, in alternating order, and a second table compares them query by
- * query (the machine is too noisy to compare two runs made at different times).
+ * query (the machine is too noisy to compare two runs made at different times). --baseline-db: the
+ * baseline's database, when a change is in the data's layout too (default: the same database).
  *
  * VERBOSE=1 prints every query with its times.
  *
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '4187' },
     'no-report': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    'baseline-db': { type: 'string' },
     section: { type: 'string', default: 'search-random' },
   },
 });
@@ -142,6 +144,8 @@ const server = await startProcess(
   '/readyz',
 );
 const baselineDir = values.baseline ? path.resolve(String(values.baseline)) : null;
+const baselineDb = new URL(dbUrl);
+if (values['baseline-db']) baselineDb.pathname = `/${String(values['baseline-db'])}`;
 const baseline = baselineDir
   ? await startProcess(
       logDir,
@@ -150,7 +154,7 @@ const baseline = baselineDir
       node,
       [...startDistFlags(baselineDir), 'dist/server.js'],
       baselineDir,
-      { ...SHIPPED_ENV, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'warn' },
+      { ...SHIPPED_ENV, DATABASE_URL: baselineDb.toString(), LOG_LEVEL: 'warn' },
       '/readyz',
     )
   : null;
@@ -238,8 +242,8 @@ const sideSummary = baseline
 if (baseline) console.log(sideSummary);
 const sideTable = baseline
   ? `
-Side by side with ${baselineCommit} (\`--baseline\`: a second server on the same database, every query sent to both in
-alternating order). Page and page + totalCount + facets, p50 / p95 / max ms; ratio: median over the queries of this
+Side by side with ${baselineCommit} (\`--baseline\`: a second server, on database \`${baselineDb.pathname.slice(1)}\`, every query sent to
+both in alternating order). Page and page + totalCount + facets, p50 / p95 / max ms; ratio: median over the queries of this
 checkout's page time ÷ the baseline's.
 
 | kind | page, this checkout | page, ${baselineCommit} | + counts, this checkout | + counts, ${baselineCommit} | page ratio |

@@ -1,9 +1,12 @@
+import { type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { generateArchive } from '../src/fixtures/generate.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { type GraphQLResponse, errorCode, gql } from './helpers/http.js';
 import { graphql } from './graphql.js';
+import { selectsPageInfo } from '../src/graphql/lookahead.js';
+import { paperCursor, windowFromArgs } from '../src/graphql/pagination.js';
 
 // 30 weekly editions × 10 papers = 300 papers, spread over 6 categories.
 const ISSUES = 30;
@@ -296,6 +299,66 @@ describe('the archive order in JavaScript', () => {
         restoreOrder(ordered, 0, walkComparator(walk));
         expect(ordered.every((r, k) => r === rows[k])).toBe(true);
       }
+    }
+  });
+});
+
+describe('pages without pageInfo read no row past their end', () => {
+  it('selectsPageInfo finds pageInfo directly, in fragments and inline fragments, and only there', () => {
+    const infoOf = (text: string) => {
+      const doc = parse(text);
+      const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
+      const fragments = Object.fromEntries(
+        doc.definitions
+          .filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition')
+          .map((d) => [d.name.value, d]),
+      );
+      const field = op.selectionSet.selections[0] as FieldNode;
+      return { fieldNodes: [field], fragments };
+    };
+    expect(selectsPageInfo(infoOf('{ papers(first: 2) { nodes { id } } }'))).toBe(false);
+    expect(selectsPageInfo(infoOf('{ papers(first: 2) { edges { cursor node { id } } } }'))).toBe(false);
+    expect(selectsPageInfo(infoOf('{ papers(first: 2) { pageInfo { hasNextPage } } }'))).toBe(true);
+    expect(
+      selectsPageInfo(infoOf('{ papers(first: 2) { ...P } } fragment P on PaperConnection { pageInfo { endCursor } }')),
+    ).toBe(true);
+    expect(
+      selectsPageInfo(infoOf('{ papers(first: 2) { ... on PaperConnection { pageInfo { hasNextPage } } } }')),
+    ).toBe(true);
+    const args = { first: 5 };
+    expect(windowFromArgs(args, 'DESC', paperCursor).limit).toBe(6);
+    expect(windowFromArgs(args, 'DESC', paperCursor, false).limit).toBe(5);
+  });
+
+  const NODES_ONLY = graphql(`
+    query NodesOnly($first: Int!) {
+      papers(first: $first) { nodes { id } }
+      issues(first: $first) { nodes { id } }
+      categories { papers(first: $first) { nodes { id } } }
+    }
+  `);
+  const WITH_PAGE_INFO = graphql(`
+    query WithPageInfo($first: Int!) {
+      papers(first: $first) { nodes { id } pageInfo { hasNextPage } }
+      issues(first: $first) { nodes { id } pageInfo { hasNextPage } }
+      categories { papers(first: $first) { nodes { id } pageInfo { hasNextPage } } }
+    }
+  `);
+  it('the same nodes with or without pageInfo; hasNextPage still exact at the end of a list', async () => {
+    for (const first of [1, 7, 30, 100]) {
+      const bare = (await gql(app, NODES_ONLY, { first })).body;
+      const full = (await gql(app, WITH_PAGE_INFO, { first })).body;
+      expect(bare.errors).toBeUndefined();
+      expect(full.errors).toBeUndefined();
+      const a = bare.data!;
+      const b = full.data!;
+      expect(a.papers.nodes).toEqual(b.papers.nodes);
+      expect(a.issues.nodes).toEqual(b.issues.nodes);
+      expect(a.categories.map((c) => c.papers.nodes)).toEqual(b.categories.map((c) => c.papers.nodes));
+      expect(b.papers.nodes).toHaveLength(first);
+      // 30 editions: a page of 30 or more holds them all, and says there is no next one
+      expect(b.issues.pageInfo.hasNextPage).toBe(first < ISSUES);
+      expect(b.papers.pageInfo.hasNextPage).toBe(true);
     }
   });
 });

@@ -47,6 +47,15 @@ export function selectsPath(
   return true;
 }
 
+/**
+ * Whether a connection's `pageInfo` is selected (through fragments; `@skip`
+ * ignored, so "yes" when in doubt): without it, a page need not read the row
+ * after its end to tell whether there is a next one.
+ */
+export function selectsPageInfo(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): boolean {
+  return selectsPath(info, ['pageInfo']);
+}
+
 /** Whether a paper connection's papers are asked for with their edition (`nodes { issue }` or `edges { node { issue } }`). */
 export function selectsPaperIssues(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): boolean {
   return selectsPath(info, ['nodes', 'issue']) || selectsPath(info, ['edges', 'node', 'issue']);

@@ -38,7 +38,7 @@ export function decodeCursor<K>(codec: CursorCodec<K>, cursor: string, argumentN
 }
 
 export interface Window<K> extends PageWindow<K> {
-  /** Page size the client asked for (limit is one more). */
+  /** Page size the client asked for (limit is one more when the page peeks past its end). */
   size: number;
 }
 
@@ -54,8 +54,17 @@ function checkSize(value: number | null | undefined, name: string): number | nul
  * Turns Relay arguments into a keyset window, rejecting bad combinations
  * before any SQL runs. `first` and `last` together are refused, as are
  * `after` with `last` and `before` with `first` (ambiguous).
+ *
+ * `peek`: read one row past the page to tell whether more follow (what
+ * `pageInfo` reports); false when the client selected no `pageInfo`
+ * (lookahead.ts `selectsPageInfo`), so the statement reads the page only.
  */
-export function windowFromArgs<K>(args: ConnectionArgs, order: SortDirection, codec: CursorCodec<K>): Window<K> {
+export function windowFromArgs<K>(
+  args: ConnectionArgs,
+  order: SortDirection,
+  codec: CursorCodec<K>,
+  peek = true,
+): Window<K> {
   const first = checkSize(args.first, 'first');
   const last = checkSize(args.last, 'last');
   if (first !== null && last !== null) throw userInputError('Pass either `first` or `last`, not both', 'last');
@@ -67,7 +76,7 @@ export function windowFromArgs<K>(args: ConnectionArgs, order: SortDirection, co
   const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
   const raw = backward ? args.before : args.after;
   const cursor = raw != null ? decodeCursor(codec, raw, backward ? 'before' : 'after') : null;
-  return { order, backward, cursor, limit: size + 1, size };
+  return { order, backward, cursor, limit: peek ? size + 1 : size, size };
 }
 
 export interface Connection<T> {
@@ -89,7 +98,7 @@ class Edge<T, K> {
   }
 }
 
-/** Builds the Relay connection from `size + 1` rows fetched in walking order. */
+/** Builds the Relay connection from the rows fetched in walking order (`size + 1` when the window peeks). */
 export function toConnection<T, K>(
   rows: T[],
   window: Window<K>,

@@ -253,7 +253,8 @@ const TITLE_LEXEMES = sql`to_tsvector('english', p.title)`;
  * with it tests its title without copying the title's part out of the
  * vector (ts_filter) for every row.
  */
-export const titleOnly = (q: SQL): SQL => sql`(regexp_replace((${q})::text, '''([^'']|'''')*''', '\\&:A', 'g')::tsquery)`;
+export const titleOnly = (q: SQL): SQL =>
+  sql`(regexp_replace((${q})::text, '''([^'']|'''')*''', '\\&:A', 'g')::tsquery)`;
 /** Whether the title of row `p` matches `q`. */
 const inTitle = (q: SQL): SQL => sql`p.search_vector @@ ${titleOnly(q)}`;
 /** Whether the search vector of row `p` (title or summary) matches `q`. */

@@ -2,7 +2,7 @@ import { type GraphQLObjectType, type GraphQLResolveInfo, getArgumentValues } fr
 import { categoriesWithPages, paperKey } from '../../db/queries/papers.js';
 import { allCategories } from '../../db/queries/categories.js';
 import { builder } from '../builder.js';
-import { childFieldNodes, paperColumnsFor, paperIssueMode } from '../lookahead.js';
+import { childFieldNodes, paperColumnsFor, paperIssueMode, selectsPageInfo } from '../lookahead.js';
 import { paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { CategoryRef } from '../refs.js';
 import type { PaperShape } from '../shapes.js';
@@ -28,7 +28,7 @@ builder.node(CategoryRef, {
         orderBy: t.arg({ type: PaperOrder, description: 'Order; default `{ field: WEEK, direction: DESC }`.' }),
       },
       resolve: async (category, args, ctx, info) => {
-        const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
+        const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor, selectsPageInfo(info));
         const filter = paperFilterArgs(args.filter);
         const rows = await ctx.loaders
           .papersPage('category', filter, window, paperIssueMode(info), paperColumnsFor(info))
@@ -68,9 +68,9 @@ function papersPageAhead(info: GraphQLResolveInfo) {
   if (!field) return null;
   try {
     const args = getArgumentValues(field, first, info.variableValues) as PaperListArgs;
-    const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
-    const filter = paperFilterArgs(args.filter);
     const below = { fieldNodes: nodes, fragments: info.fragments };
+    const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor, selectsPageInfo(below));
+    const filter = paperFilterArgs(args.filter);
     return { window, filter, issues: paperIssueMode(below), columns: paperColumnsFor(below) };
   } catch {
     return null;

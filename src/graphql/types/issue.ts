@@ -9,7 +9,7 @@ import { renderMarkdown } from '../../newsletter/markdown.js';
 import { builder } from '../builder.js';
 import { columnFields, columnOf } from '../column-fields.js';
 import type { Context } from '../context.js';
-import { paperColumnsFor, sectionPaperColumnsFor } from '../lookahead.js';
+import { paperColumnsFor, sectionPaperColumnsFor, selectsPageInfo } from '../lookahead.js';
 import { issueCursor, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
 import { IssueRef, SectionRef } from '../refs.js';
 import type { IssueConnectionShape, IssueShape } from '../shapes.js';
@@ -63,7 +63,7 @@ builder.node(IssueRef, {
         orderBy: t.arg({ type: PaperOrder, description: 'Order; inside one edition both directions list by number.' }),
       },
       resolve: async (issue, args, ctx, info) => {
-        const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
+        const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor, selectsPageInfo(info));
         const filter = paperFilterArgs(args.filter);
         const rows = await ctx.loaders
           .papersPage('issue', filter, window, 'none', paperColumnsFor(info))
@@ -168,8 +168,8 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: IssueFilter, description: 'Restrict the list.' }),
       orderBy: t.arg({ type: IssueOrder, description: 'Order; default `{ field: WEEK_START, direction: DESC }`.' }),
     },
-    resolve: async (_root, args, ctx) => {
-      const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', issueCursor);
+    resolve: async (_root, args, ctx, info) => {
+      const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', issueCursor, selectsPageInfo(info));
       const filter = {
         weekFrom: isoDate(args.filter?.weekFrom),
         weekTo: isoDate(args.filter?.weekTo),

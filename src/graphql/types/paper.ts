@@ -7,6 +7,7 @@ import { columnFields } from '../column-fields.js';
 import type { Context } from '../context.js';
 import { userInputError } from '../errors.js';
 import { type ConnectionArgs, isoDate, paperCursor, toConnection, windowFromArgs } from '../pagination.js';
+import { selectsPageInfo } from '../lookahead.js';
 import { CategoryRef, IssueRef, PaperRef } from '../refs.js';
 import type { PaperConnectionShape, PaperShape } from '../shapes.js';
 import { PaperFilter, PaperOrder } from './inputs.js';
@@ -119,8 +120,8 @@ builder.queryFields((t) => ({
         description: 'Order of the list; default: `{ field: WEEK, direction: DESC }`.',
       }),
     },
-    resolve: async (_root, args, ctx) => {
-      const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor);
+    resolve: async (_root, args, ctx, info) => {
+      const window = windowFromArgs(args, args.orderBy?.direction ?? 'DESC', paperCursor, selectsPageInfo(info));
       const filter = paperFilterArgs(args.filter);
       const vis = { drafts: ctx.viewer.canSeeDrafts };
       const rows = await pagePapers(ctx.db, filter, window, vis);

@@ -37,3 +37,18 @@ describe('column-set keys', () => {
     expect(issueModeKey(['title'])).toBe(`i${ISSUE_FIELDS.map((f) => (f === 'title' ? '1' : '0')).join('')}_`);
   });
 });
+
+// A bound LIMIT makes PostgreSQL plan the statement again at every execution (it cannot estimate it).
+describe('page limits written into the statement', () => {
+  it('the usual page sizes are literals whether the page peeks one row further (pageInfo) or not', async () => {
+    const { literalLimit } = await import('../src/db/queries/fragments.js');
+    const { paperCursor, windowFromArgs } = await import('../src/graphql/pagination.js');
+    for (const first of [1, 5, 10, 20, 50, 100]) {
+      for (const peek of [true, false]) {
+        const { limit } = windowFromArgs({ first }, 'DESC', paperCursor, peek);
+        expect(literalLimit(limit), `first: ${first}, peek: ${peek}`).toBe(limit);
+      }
+    }
+    expect(literalLimit(37)).toBeNull();
+  });
+});

@@ -180,12 +180,13 @@ export function archiveKeysetValues(cursor: PaperKey | null): Record<string, unk
 }
 
 /**
- * Page sizes (plus the one extra row) written into the statement text rather
- * than bound: PostgreSQL cannot estimate `LIMIT $n`, so it would re-plan a
- * statement with a bound limit at every execution; with the number in the
- * text it plans once per connection. Other sizes are bound.
+ * The usual page sizes, with and without the row a page peeks past its end
+ * (windowFromArgs), written into the statement text rather than bound:
+ * PostgreSQL cannot estimate `LIMIT $n`, so it would re-plan a statement
+ * with a bound limit at every execution; with the number in the text it
+ * plans once per connection. Other sizes are bound.
  */
-const LITERAL_LIMITS = new Set([2, 6, 11, 21, 51, 101]);
+const LITERAL_LIMITS = new Set([1, 2, 5, 6, 10, 11, 20, 21, 50, 51, 100, 101]);
 
 /** The limit to write into a prepared statement's text, or null to bind it. */
 export function literalLimit(limit: number): number | null {

@@ -78,22 +78,22 @@ describe('BibTeX', () => {
 
 describe('reference styles', () => {
   const paper = arxivPaper('RM-R1: Reward Modeling as Reasoning');
-  it('APA, IEEE and Chicago, the title in the author’s place', () => {
-    expect(citation(paper, 'APA')).toBe(
+  it('APA, IEEE and Chicago, the title in the author’s place', async () => {
+    expect(await citation(paper, 'APA')).toBe(
       'RM-R1: Reward Modeling as Reasoning (arXiv:2505.02387). (2025). arXiv. https://doi.org/10.48550/arXiv.2505.02387',
     );
-    expect(citation(paper, 'IEEE')).toBe(
+    expect(await citation(paper, 'IEEE')).toBe(
       '“RM-R1: Reward Modeling as Reasoning,” arXiv preprint arXiv:2505.02387, 2025. [Online]. Available: https://arxiv.org/abs/2505.02387',
     );
-    expect(citation(paper, 'CHICAGO')).toBe(
+    expect(await citation(paper, 'CHICAGO')).toBe(
       '“RM-R1: Reward Modeling as Reasoning.” 2025. Preprint, arXiv:2505.02387. https://doi.org/10.48550/arXiv.2505.02387.',
     );
   });
-  it('keeps a title’s special characters as text', () => {
+  it('keeps a title’s special characters as text', async () => {
     // (CSL reads <i>, <b>, <sup>… in a title as rich text: a tag pair is markup there, not text.)
     const odd = arxivPaper('50% & $x_1$ {braces}: a < b > c');
     for (const style of ['APA', 'IEEE', 'CHICAGO'] as const)
-      expect(citation(odd, style)).toContain('50% & $x_1$ {braces}: a < b > c');
+      expect(await citation(odd, style)).toContain('50% & $x_1$ {braces}: a < b > c');
   });
 });
 

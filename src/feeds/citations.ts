@@ -12,8 +12,6 @@
  * users expect. The escaping below is checked by parsing the output back
  * (tests/citations.test.ts, @retorquere/bibtex-parser).
  */
-import { Cite, plugins } from '@citation-js/core';
-import '@citation-js/plugin-csl';
 import { arxivAbsUrl } from './links.js';
 
 /** What a citation is made of. */
@@ -170,18 +168,27 @@ const CHICAGO_CSL = `${CSL_HEAD('llm-papers-chicago', 'Chicago author-date (prep
 
 const TEMPLATES: Record<CitationStyle, string> = { APA: 'apa', IEEE: 'llm-papers-ieee', CHICAGO: 'llm-papers-chicago' };
 
-let registered = false;
-function registerTemplates(): void {
-  if (registered) return;
-  const config = plugins.config.get('@csl') as { styles: { add(name: string, xml: string): void } };
-  config.styles.add(TEMPLATES.IEEE, IEEE_CSL);
-  config.styles.add(TEMPLATES.CHICAGO, CHICAGO_CSL);
-  registered = true;
+let engine: Promise<typeof import('@citation-js/core')['Cite']> | undefined;
+
+/**
+ * citation-js with its CSL plugin and our templates, loaded on the first formatted reference rather than at start:
+ * most processes never format one, and citeproc-js alone is 2 MB of source (BENCHMARKS.md, start-up and memory).
+ */
+function loadEngine() {
+  engine ??= (async () => {
+    const { Cite, plugins } = await import('@citation-js/core');
+    await import('@citation-js/plugin-csl');
+    const config = plugins.config.get('@csl') as { styles: { add(name: string, xml: string): void } };
+    config.styles.add(TEMPLATES.IEEE, IEEE_CSL);
+    config.styles.add(TEMPLATES.CHICAGO, CHICAGO_CSL);
+    return Cite;
+  })();
+  return engine;
 }
 
 /** The paper as one formatted reference (plain text) in `style`. */
-export function citation(paper: CitablePaper, style: CitationStyle): string {
-  registerTemplates();
+export async function citation(paper: CitablePaper, style: CitationStyle): Promise<string> {
+  const Cite = await loadEngine();
   const cite = new Cite([cslItem(paper)]);
   const text = cite.format('bibliography', { format: 'text', style: TEMPLATES[style], lang: 'en-US' }) as string;
   return text.trim();

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { type Plugin, isAsyncIterable, mapAsyncIterator } from 'graphql-yoga';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import pretty from 'pino-pretty';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type { Logger } from 'pino';
@@ -29,6 +29,8 @@ export function createLogger(level: LogLevel = 'info', options: CreateLoggerOpti
   const wantPretty =
     options.pretty ?? (process.env.NODE_ENV !== 'production' && process.stdout.isTTY === true && !options.destination);
   if (wantPretty) {
+    // Loaded only here (development on a terminal): production never needs it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(
       base,
       pretty({

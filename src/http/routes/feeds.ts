@@ -6,9 +6,17 @@ import {
   latestPublishedIssues,
   latestPublishedPapersOfCategory,
 } from '../../db/queries/feeds.js';
-import { type BuiltFeed, buildCategoryFeed, buildIssuesFeed, renderFeed } from '../../feeds/build.js';
+import type { BuiltFeed } from '../../feeds/build.js';
 import { httpDate, isNotModified, strongEtag } from '../../feeds/conditional.js';
 import { type FeedFormat, SiteLinks } from '../../feeds/links.js';
+
+/**
+ * The feed builder (Markdown to HTML with marked and sanitize-html, RSS/Atom/JSON with feed), loaded on the first
+ * feed asked for rather than at start: most processes serve none, and those libraries hold about 4 MB of the
+ * server's memory (BENCHMARKS.md, start-up and memory).
+ */
+let feedBuilder: Promise<typeof import('../../feeds/build.js')> | undefined;
+const loadFeedBuilder = () => (feedBuilder ??= import('../../feeds/build.js'));
 
 /** Editions in /feeds/issues.*. */
 export const ISSUES_FEED_SIZE = 20;
@@ -55,6 +63,7 @@ export function feedRoutes(db: Db, options: FeedRoutesOptions = {}): Plugin {
       }
       const links = configured ?? new SiteLinks(url.origin);
       const format = (issues ? issues[1] : category![2]) as FeedFormat;
+      const { buildIssuesFeed, renderFeed } = await loadFeedBuilder();
       const outcome: Outcome = issues
         ? { kind: 'feed', built: buildIssuesFeed(await latestPublishedIssues(db, { limit: ISSUES_FEED_SIZE }), links) }
         : await loadCategoryFeed(db, category![1]!, format, links);
@@ -102,5 +111,6 @@ async function loadCategoryFeed(db: Db, slug: string, format: FeedFormat, links:
     return current ? { kind: 'moved', location: links.categoryFeed(current, format) } : { kind: 'missing' };
   }
   const rows = await latestPublishedPapersOfCategory(db, { categoryId: category.id, limit: CATEGORY_FEED_SIZE });
+  const { buildCategoryFeed } = await loadFeedBuilder();
   return { kind: 'feed', built: buildCategoryFeed(category, rows, links) };
 }

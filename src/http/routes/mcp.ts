@@ -1,7 +1,24 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Plugin } from 'graphql-yoga';
-import { type RunOperation, createMcpServer } from '../../mcp/server.js';
+import type { RunOperation } from '../../mcp/server.js';
 import { readLimited } from '../pipeline/limits.js';
+
+/**
+ * The MCP SDK and our MCP server, loaded on the first `/mcp` request rather than at start: most processes never
+ * answer one, and they hold about 8 MB of the server's memory (BENCHMARKS.md, start-up and memory).
+ */
+let mcpModules:
+  | Promise<
+      [
+        typeof import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+        typeof import('../../mcp/server.js'),
+      ]
+    >
+  | undefined;
+const loadMcp = () =>
+  (mcpModules ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+    import('../../mcp/server.js'),
+  ]));
 
 /** Largest MCP request body (a JSON-RPC message: a tool call's arguments are small). */
 export const MCP_MAX_BODY_BYTES = 64 * 1024;
@@ -66,6 +83,7 @@ export function mcpRoutes(app: () => FetchApp): Plugin {
           retryAfter: res.headers.get('retry-after'),
         };
       };
+      const [{ WebStandardStreamableHTTPServerTransport }, { createMcpServer }] = await loadMcp();
       const server = createMcpServer(run);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,

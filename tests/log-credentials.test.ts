@@ -31,6 +31,24 @@ describe('log lines never carry credentials', () => {
     expect(req.headers.authorization).toBe('Bearer secret-2');
   });
 
+  it('keeps an error an error: its message, type and stack are logged, its headers censored', () => {
+    const { lines, logger } = capture();
+    class UpstreamError extends Error {
+      headers = { authorization: 'Bearer secret-4', 'retry-after': '5' };
+    }
+    const err = new UpstreamError('upstream refused');
+    logger.error({ err }, 'webhook failed');
+    const line = lines.at(-1)!;
+    expect(JSON.stringify(line)).not.toContain('secret-4');
+    expect(line.err).toMatchObject({
+      type: 'UpstreamError',
+      message: 'upstream refused',
+      headers: { authorization: '[redacted]', 'retry-after': '5' },
+    });
+    expect((line.err as { stack?: string }).stack).toContain('upstream refused');
+    expect(err.headers.authorization).toBe('Bearer secret-4');
+  });
+
   it('leaves lines without credentials as they are', () => {
     const { lines, logger } = capture();
     logger.info({ requestId: 'r1', errorCodes: ['BAD'], graphql: { cost: 3 } }, 'graphql anonymous 200');

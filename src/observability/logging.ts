@@ -42,15 +42,25 @@ export function createLogger(level: LogLevel = 'info', options: CreateLoggerOpti
       }),
     );
   }
-  if (options.destination) return pino(base, options.destination);
-  return pino(base);
+  return options.destination ? pino(base, options.destination) : pino(base);
 }
 
 const CENSORED = '[redacted]';
 
-/** A copy of `headers` without its credentials, or itself when it has none. */
+/**
+ * A copy of `value` with `key` replaced, of the same prototype: an Error stays one, with its message and stack (own,
+ * not enumerable), for pino's error serializer, which runs after this formatter.
+ */
+function copyWith(value: object, key: string, replacement: unknown): object {
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(value) as object | null) as object, value, {
+    [key]: replacement,
+  });
+  return value instanceof Error ? Object.assign(copy, { message: value.message, stack: value.stack }) : copy;
+}
+
+/** `headers` without its credentials (a copy), or itself when it has none. */
 function withoutAuthorization(headers: object): object {
-  return Object.hasOwn(headers, 'authorization') ? { ...headers, authorization: CENSORED } : headers;
+  return Object.hasOwn(headers, 'authorization') ? copyWith(headers, 'authorization', CENSORED) : headers;
 }
 
 /**
@@ -66,7 +76,7 @@ export function censorCredentials(line: Record<string, unknown>): Record<string,
     const headers = (censored as { headers?: unknown }).headers;
     if (headers !== null && typeof headers === 'object') {
       const clean = withoutAuthorization(headers);
-      if (clean !== headers) censored = { ...censored, headers: clean };
+      if (clean !== headers) censored = copyWith(censored, 'headers', clean);
     }
     if (censored !== value) {
       if (out === line) out = { ...line };

@@ -295,7 +295,7 @@ interface PageStatementRow {
  * nothing is materialized or sorted but the page itself), each paper with
  * its edition's columns when the shape asks for them. Arrays cost far less
  * to build than objects, and one JSON value far less to parse than rows;
- * columns not asked for are NULL (cheap) and keep their place.
+ * columns not asked for are left out of the arrays (see ReadModel.jsonItems).
  */
 function pagesStatement(
   shape: PageShape,
@@ -360,7 +360,7 @@ function readPages(rows: PageStatementRow[], shape: PageShape): { papers: PaperI
   const editions = new Map<number, IssueView>();
   const decode = PAPER.arrayDecoder(shape.columns);
   const carried = issueColumns(shape.issues);
-  const editionAt = PAPER.listed.length;
+  const editionAt = PAPER.itemCount(shape.columns);
   const before = walkComparator(shape.walk);
   for (const r of rows) {
     const start = papers.length;

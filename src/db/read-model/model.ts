@@ -198,9 +198,8 @@ export class ReadModel<R, const S extends Specs<R>> {
 
   /**
    * The listed columns the set carries as JSON array items (relation `alias`), in declaration order; those it
-   * leaves out are not in the array (PostgreSQL 15 pays for every value of json_build_array, a NULL too: five
-   * placeholders were a tenth of a category listing's statement). `except`: columns left out as well (e.g. what
-   * a section already says).
+   * leaves out are not in the array (PostgreSQL 15 pays for every value of json_build_array, a NULL too; see
+   * BENCHMARKS.md). `except`: columns left out as well (e.g. what a section already says).
    */
   jsonItems(alias: string, set: ColumnSet<S>, options: { except?: (c: ReadColumn) => boolean } = {}): string[] {
     return this.listed.filter((c) => this.carries(set, c) && !options.except?.(c)).map((c) => valueSql(c, alias));

@@ -1,6 +1,6 @@
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import { ISSUE, ISSUE_FIELDS, type IssueMode } from '../db/read-model/issue.js';
-import { PAPER, type PaperColumns } from '../db/read-model/paper.js';
+import { CURSOR, PAPER, type PaperColumns } from '../db/read-model/paper.js';
 
 function collect(
   selectionSet: SelectionSetNode,
@@ -163,9 +163,12 @@ export function fieldsAt(
  * the fields selected on its `nodes` and `edges { node }`, through fragments.
  */
 export function paperColumnsFor(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): PaperColumns {
-  return memoized(paperColumns, info, () =>
-    PAPER.setFor(new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])])),
-  );
+  return memoized(paperColumns, info, () => {
+    const names = new Set([...fieldsAt(info, ['nodes']), ...fieldsAt(info, ['edges', 'node'])]);
+    // Cursors are built from the papers' place.
+    if (selectsPageInfo(info) || selectsPath(info, ['edges', 'cursor'])) names.add(CURSOR);
+    return PAPER.setFor(names);
+  });
 }
 
 /** The same for the papers of the sections of an edition (`Issue.sections` → `papers`). */

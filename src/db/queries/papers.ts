@@ -71,8 +71,15 @@ export async function paperSummaries(db: Db, ids: readonly number[]): Promise<Ma
   return new Map(rows.map((r) => [Number(r.id), r.summary]));
 }
 
-export function paperKey(row: Pick<PaperRow, 'weekStart' | 'issueId' | 'sectionNumber' | 'position'>): PaperKey {
-  return [row.weekStart, row.issueId, row.sectionNumber, row.position];
+/**
+ * The cursor key of a paper. A list carries the place of its papers whenever the client selects a cursor (the
+ * lookahead's CURSOR): a row without it here is a lookahead that missed a field.
+ */
+export function paperKey(row: PaperView): PaperKey {
+  const { weekStart, issueId, sectionNumber, position } = row;
+  if (weekStart === undefined || issueId === undefined || sectionNumber === undefined || position === undefined)
+    throw new Error(`paper ${row.id}: read without its place, which its cursor needs`);
+  return [weekStart, issueId, sectionNumber, position];
 }
 
 export async function papersByIds(db: Db, ids: readonly number[], vis: Visibility): Promise<PaperRow[]> {
@@ -232,7 +239,8 @@ function pageShape(
 ): PageShape {
   return {
     parent,
-    columns,
+    // A page's papers that carry their edition carry its id.
+    columns: issues === 'none' ? columns : { ...columns, issueId: true },
     literalLimit: literalLimit(window.limit),
     walk: archiveWalk(window),
     vis,
@@ -305,7 +313,8 @@ function pagesStatement(
 ): SQL {
   // json_agg takes the page in the subquery's order without an ORDER BY of its own, which would
   // sort every page again (PostgreSQL 15 does not see that it is sorted already: a tenth of a
-  // category listing's cost there). SQL does not promise that order, so readPages checks it.
+  // category listing's cost there). SQL does not promise that order, so readPages checks it when the
+  // papers carry their place; PostgreSQL's plain aggregate reads its input in the order it comes.
   return sql`SELECT parent.id AS "parentId", parent.ord, ${parentColumn} AS parent,
       (SELECT json_agg(${sql.raw(pageArraySql(shape))})
         FROM (${pageSql(shape, filter)}) p) AS papers
@@ -320,8 +329,16 @@ function pagesStatement(
  */
 export type PaperInPage = PaperView & { parentId: number; edition?: IssueView };
 
+/** A paper with its place in the archive (what the walk's order and cursors go by). */
+type PlacedPaper = Pick<PaperRow, 'weekStart' | 'issueId' | 'sectionNumber' | 'position'>;
+
+/** Whether papers read with these columns carry their place (see PlacedPaper). */
+export function carriesPlace(columns: PaperColumns): boolean {
+  return columns.place && columns.issueId;
+}
+
 /** Papers in a walk's order (see archiveOrderSql): negative when `a` comes first. */
-export function walkComparator(walk: ArchiveWalk): (a: PaperView, b: PaperView) => number {
+export function walkComparator(walk: ArchiveWalk): (a: PlacedPaper, b: PlacedPaper) => number {
   const outer = walk.outerDesc ? -1 : 1;
   const inner = walk.innerDesc ? -1 : 1;
   return (a, b) =>
@@ -335,10 +352,10 @@ export function walkComparator(walk: ArchiveWalk): (a: PaperView, b: PaperView) 
  * Puts papers[start…] in order, in place, when they are not (they are as
  * PostgreSQL aggregates a sorted subquery: checking costs one comparison each).
  */
-export function restoreOrder<T extends PaperView>(
+export function restoreOrder<T extends PlacedPaper>(
   papers: T[],
   start: number,
-  before: (a: PaperView, b: PaperView) => number,
+  before: (a: PlacedPaper, b: PlacedPaper) => number,
 ): void {
   for (let k = start + 1; k < papers.length; k++) {
     if (before(papers[k - 1]!, papers[k]!) > 0) {
@@ -361,23 +378,27 @@ function readPages(rows: PageStatementRow[], shape: PageShape): { papers: PaperI
   const decode = PAPER.arrayDecoder(shape.columns);
   const carried = issueColumns(shape.issues);
   const editionAt = PAPER.itemCount(shape.columns);
-  const before = walkComparator(shape.walk);
+  // Without their place (no cursor, number or edition asked for) the papers cannot be checked: they stay in the
+  // order PostgreSQL's aggregate read them from the sorted subquery (see pagesStatement).
+  const before = carriesPlace(shape.columns) ? walkComparator(shape.walk) : null;
   for (const r of rows) {
     const start = papers.length;
     for (const a of r.papers ?? []) {
       const paper = decode(a) as PaperInPage;
       paper.parentId = r.parentId;
       if (carried.length > 0) {
-        let edition = editions.get(paper.issueId);
+        // (pageShape carries the edition's id with the edition)
+        const issueId = paper.issueId!;
+        let edition = editions.get(issueId);
         if (!edition) {
-          edition = issueFromValues(paper.issueId, carried, a.slice(editionAt));
-          editions.set(paper.issueId, edition);
+          edition = issueFromValues(issueId, carried, a.slice(editionAt));
+          editions.set(issueId, edition);
         }
         paper.edition = edition;
       }
       papers.push(paper);
     }
-    restoreOrder(papers, start, before);
+    if (before) restoreOrder(papers as PlacedPaper[], start, before);
   }
   const whole = shape.issues === 'full' ? [...editions.values()].filter((v) => ISSUE.isComplete(v)) : [];
   return { papers, issues: whole };

@@ -25,7 +25,7 @@ const fromSection = (c: { section: string | undefined }) => c.section !== undefi
 
 /** Whether papers are in position order (they are, as PostgreSQL aggregates a sorted subquery). */
 function byPosition(papers: readonly PaperView[]): boolean {
-  for (let k = 1; k < papers.length; k++) if (papers[k - 1]!.position > papers[k]!.position) return false;
+  for (let k = 1; k < papers.length; k++) if (papers[k - 1]!.position! > papers[k]!.position!) return false;
   return true;
 }
 
@@ -50,6 +50,9 @@ export async function sectionsByIssueIds(
   columns: PaperColumns = ALL_PAPER_COLUMNS,
 ): Promise<Array<{ section: SectionRow; category: CategoryRow; papers: PaperView[] }>> {
   if (issueIds.length === 0) return [];
+  // A section's papers always carry their position (its order, checked below); the rest of their place comes
+  // from the section.
+  columns = { ...columns, place: true };
   const rows = await preparedRows<RawSection>(
     db,
     `sections_by_issue_ids_v3_c${columnsKey(columns)}`,
@@ -86,7 +89,7 @@ export async function sectionsByIssueIds(
       categories.set(r.categoryId, category);
     }
     const papers = (r.papers ?? []).map((a) => decode(a, r as unknown as Record<string, unknown>));
-    if (!byPosition(papers)) papers.sort((a, b) => a.position - b.position);
+    if (!byPosition(papers)) papers.sort((a, b) => a.position! - b.position!);
     return { section, category, papers };
   });
 }

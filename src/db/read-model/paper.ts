@@ -1,6 +1,13 @@
 import { type PaperRow, papers } from '../schema.js';
 import { type ColumnSet, type FullRow, ReadModel, type RowView } from './model.js';
 
+/** A selection name that stands for a page's cursors (no GraphQL field has it). */
+export const CURSOR = '%cursor';
+/** The fields that format a reference to the paper (src/graphql/types/citation.ts). */
+const CITATION_FIELDS = ['citation', 'bibtex'] as const;
+/** The fields that need the paper's place in the archive (edition, week, section number, position). */
+const PLACE_FIELDS = ['number', 'sectionNumber', 'position', ...CITATION_FIELDS, CURSOR] as const;
+
 /**
  * A paper as the API reads it: each column once, in the order of the JSON
  * arrays that lists are built as (see model.ts). Adding a column to the API
@@ -8,23 +15,39 @@ import { type ColumnSet, type FullRow, ReadModel, type RowView } from './model.j
  */
 export const PAPER = new ReadModel('Paper', papers, {
   id: { load: 'key' },
-  issueId: { load: 'key', section: 'issueId' },
-  sectionId: { load: 'key', section: 'id' },
-  categoryId: { load: 'key', section: 'categoryId' },
-  weekStart: { load: 'key', section: 'weekStart' },
+  // Where the paper is: read by lists only when a selected field needs it (a cursor, its number, its edition or
+  // category), as PostgreSQL pays for each value a list's JSON array carries; CURSOR stands for the page's
+  // cursors (edges' and pageInfo's), which are built from the place.
+  issueId: { load: 'lookahead', section: 'issueId', fields: ['issue', ...PLACE_FIELDS] },
+  sectionId: { load: 'lookahead', section: 'id', fields: [] },
+  categoryId: { load: 'lookahead', section: 'categoryId', fields: ['category'] },
+  weekStart: { load: 'lookahead', group: 'place', section: 'weekStart', fields: PLACE_FIELDS },
   sectionNumber: {
-    load: 'key',
+    load: 'lookahead',
+    group: 'place',
     section: 'number',
+    fields: PLACE_FIELDS,
     api: { type: 'Int', description: 'Number of the section it is in ("2" of "2.3").' },
   },
-  position: { load: 'key', api: { type: 'Int', description: 'Position inside its section ("3" of "2.3").' } },
+  position: {
+    load: 'lookahead',
+    group: 'place',
+    fields: PLACE_FIELDS,
+    api: { type: 'Int', description: 'Position inside its section ("3" of "2.3").' },
+  },
   title: {
     load: 'lookahead',
+    fields: ['title', ...CITATION_FIELDS],
     api: { type: 'String', description: 'Title of the paper, as the newsletter printed it.' },
   },
-  url: { load: 'lookahead', api: { type: 'URL', nullable: true, description: 'Link to the paper, when known.' } },
+  url: {
+    load: 'lookahead',
+    fields: ['url', ...CITATION_FIELDS],
+    api: { type: 'URL', nullable: true, description: 'Link to the paper, when known.' },
+  },
   arxivId: {
     load: 'lookahead',
+    fields: ['arxivId', ...CITATION_FIELDS],
     api: {
       type: 'String',
       nullable: true,

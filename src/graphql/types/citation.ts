@@ -17,20 +17,25 @@ export const CitationStyleEnum = builder.enumType('CitationStyle', {
 
 /** What a citation needs of a paper: its title, arXiv id and link (loaded when the row read lacks them) and its edition. */
 async function citable(p: PaperShape, ctx: Context): Promise<CitablePaper> {
-  const row =
-    p.title !== undefined && p.arxivId !== undefined && p.url !== undefined
-      ? p
-      : await ctx.loaders.paperById.load(p.id);
+  const carried =
+    p.title !== undefined &&
+    p.arxivId !== undefined &&
+    p.url !== undefined &&
+    p.issueId !== undefined &&
+    p.weekStart !== undefined &&
+    p.sectionNumber !== undefined &&
+    p.position !== undefined;
+  const row = carried ? p : await ctx.loaders.paperById.load(p.id);
   if (!row) throw new Error(`paper ${p.id} not found`);
-  const issue = p.edition?.slug !== undefined ? p.edition : await ctx.loaders.issueById.load(p.issueId);
+  const issue = p.edition?.slug !== undefined ? p.edition : await ctx.loaders.issueById.load(row.issueId!);
   if (!issue?.slug) throw new Error(`paper ${p.id} has no visible issue`);
   return {
     title: row.title!,
     arxivId: row.arxivId ?? null,
     url: row.url ?? null,
     issueSlug: issue.slug,
-    weekStart: p.weekStart,
-    number: `${p.sectionNumber}.${p.position}`,
+    weekStart: row.weekStart!,
+    number: `${row.sectionNumber}.${row.position}`,
   };
 }
 

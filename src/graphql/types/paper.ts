@@ -10,7 +10,18 @@ import { type ConnectionArgs, isoDate, paperCursor, toConnection, windowFromArgs
 import { selectsPageInfo } from '../lookahead.js';
 import { CategoryRef, IssueRef, PaperRef } from '../refs.js';
 import type { PaperConnectionShape, PaperShape } from '../shapes.js';
+import type { PaperRow } from '../../db/schema.js';
 import { PaperFilter, PaperOrder } from './inputs.js';
+
+/**
+ * The whole row of a paper that a list read with some columns only (the lookahead gives lists what the selected
+ * fields need, so this runs only for a field that does not declare what it reads).
+ */
+async function wholePaper(p: PaperShape, ctx: Context): Promise<PaperRow> {
+  const row = await ctx.loaders.paperById.load(p.id);
+  if (!row) throw new Error(`paper ${p.id} not found`);
+  return row;
+}
 
 builder.node(PaperRef, {
   description: 'One numbered entry of an edition: a paper, its title and the newsletter’s summary of it.',
@@ -21,7 +32,10 @@ builder.node(PaperRef, {
   fields: (t) => ({
     number: t.string({
       description: 'Its number in the edition, "section.position": "2.3" is the third paper of section 2.',
-      resolve: (p) => `${p.sectionNumber}.${p.position}`,
+      resolve: (p, _a, ctx) =>
+        p.sectionNumber !== undefined && p.position !== undefined
+          ? `${p.sectionNumber}.${p.position}`
+          : wholePaper(p, ctx).then((row) => `${row.sectionNumber}.${row.position}`),
     }),
     numberAsWritten: t.string({
       nullable: true,
@@ -44,7 +58,7 @@ builder.node(PaperRef, {
       resolve: async (p, _a, ctx) => {
         // A paper of a page may carry its edition (see IssueMode): no loader, no promise.
         if (p.edition) return p.edition;
-        const issue = await ctx.loaders.issueById.load(p.issueId);
+        const issue = await ctx.loaders.issueById.load(p.issueId ?? (await wholePaper(p, ctx)).issueId);
         if (!issue) throw new Error(`paper ${p.id} has no visible issue`);
         return issue;
       },
@@ -53,7 +67,7 @@ builder.node(PaperRef, {
       type: CategoryRef,
       description: 'The category of the section it is in.',
       resolve: async (p, _a, ctx) => {
-        const category = await ctx.loaders.categoryById.load(p.categoryId);
+        const category = await ctx.loaders.categoryById.load(p.categoryId ?? (await wholePaper(p, ctx)).categoryId);
         if (!category) throw new Error(`paper ${p.id} has no category`);
         return category;
       },

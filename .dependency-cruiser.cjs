@@ -45,14 +45,14 @@ module.exports = {
       severity: 'error',
       comment: 'The database layer knows nothing of GraphQL, HTTP, search orchestration, the editorial service or the CLI.',
       from: { path: layer('db') },
-      to: { path: [layer('graphql'), layer('http'), layer('search'), layer('editorial'), layer('cli'), '^src/(server|app)\\.ts$'] },
+      to: { path: [layer('graphql'), layer('http'), layer('search'), layer('editorial'), layer('cli'), '^src/(server|main|app)\\.ts$'] },
     },
     {
       name: 'services-below-graphql',
       severity: 'error',
       comment: 'The editorial service, feeds, fixtures and webhooks are used by GraphQL and HTTP, never the other way round.',
       from: { path: [layer('editorial'), layer('feeds'), layer('fixtures'), layer('webhooks')] },
-      to: { path: [layer('graphql'), layer('http'), layer('search'), layer('cli'), '^src/(server|app)\\.ts$'] },
+      to: { path: [layer('graphql'), layer('http'), layer('search'), layer('cli'), '^src/(server|main|app)\\.ts$'] },
     },
     {
       name: 'mcp-through-the-api-only',
@@ -62,7 +62,7 @@ module.exports = {
         'no database, schema, search, HTTP pipeline or other service of ours.',
       from: { path: layer('mcp') },
       to: {
-        path: [layer('db'), layer('graphql'), layer('http'), layer('search'), layer('editorial'), layer('feeds'), layer('cli'), '^src/(server|app)\\.ts$'],
+        path: [layer('db'), layer('graphql'), layer('http'), layer('search'), layer('editorial'), layer('feeds'), layer('cli'), '^src/(server|main|app)\\.ts$'],
       },
     },
     {
@@ -73,7 +73,7 @@ module.exports = {
         'never the schema (builder, types, loaders, context), HTTP or the process.',
       from: { path: layer('search') },
       to: {
-        path: [layer('graphql'), layer('http'), layer('cli'), '^src/(server|app)\\.ts$'],
+        path: [layer('graphql'), layer('http'), layer('cli'), '^src/(server|main|app)\\.ts$'],
         pathNot: '^src/graphql/(pagination|errors)\\.ts$',
       },
     },
@@ -82,7 +82,7 @@ module.exports = {
       severity: 'error',
       comment: 'The schema and its resolvers do not depend on the HTTP pipeline, the routes or the process.',
       from: { path: layer('graphql') },
-      to: { path: [layer('http'), layer('cli'), '^src/(server|app)\\.ts$'] },
+      to: { path: [layer('http'), layer('cli'), '^src/(server|main|app)\\.ts$'] },
     },
     {
       name: 'pipeline-apart-from-routes',
@@ -94,9 +94,9 @@ module.exports = {
     {
       name: 'nothing-imports-the-entry-points',
       severity: 'error',
-      comment: 'src/server.ts and the CLI commands are entry points; shared code lives elsewhere.',
-      from: { path: '^src/', pathNot: '^src/cli/' },
-      to: { path: ['^src/server\\.ts$', layer('cli')] },
+      comment: 'src/server.ts (with main.ts, the server it loads) and the CLI commands are entry points; shared code lives elsewhere.',
+      from: { path: '^src/', pathNot: ['^src/cli/', '^src/server\\.ts$'] },
+      to: { path: ['^src/(server|main)\\.ts$', layer('cli')] },
     },
     {
       name: 'src-does-not-import-tests-or-bench',

@@ -1,0 +1,66 @@
+/**
+ * src/allocator.ts: the server re-executes itself once with glibc's malloc trimming, in place (same pid), where
+ * it can (Linux, glibc, Node with process.execve: Node 24 in CI), and leaves an operator's setting alone.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServer } from './helpers/server.js';
+
+const canReexec =
+  process.platform === 'linux' &&
+  typeof (process as unknown as { execve?: unknown }).execve === 'function' &&
+  Boolean((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime);
+
+/** The environment of a running process, as the kernel holds it (what glibc read at exec). */
+function environOf(pid: number): Record<string, string> {
+  const pairs = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'llm-papers-allocator-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe.skipIf(process.platform !== 'linux')('the allocator setting at start', () => {
+  const base = {
+    DATABASE_URL: undefined,
+    DATA_DIR: dataDir,
+    MALLOC_TRIM_THRESHOLD_: undefined,
+    MALLOC_MMAP_THRESHOLD_: undefined,
+  };
+
+  it(`${canReexec ? 'is set by re-executing in place' : 'is left to glibc on a Node without process.execve'}; the server serves`, async () => {
+    const server = await startServer(base);
+    try {
+      const env = environOf(server.child.pid!);
+      // The process we spawned is the one serving (execve keeps the pid), with or without the setting.
+      expect(readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8')).toContain('scripts/start.mjs');
+      if (canReexec) {
+        expect(env.MALLOC_TRIM_THRESHOLD_).toBe('1048576');
+        expect(env.MALLOC_MMAP_THRESHOLD_).toBe('1048576');
+      } else {
+        expect(env.MALLOC_TRIM_THRESHOLD_).toBeUndefined();
+      }
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ issues(first: 1) { nodes { title } } }' }),
+      });
+      expect(((await res.json()) as { data: { issues: { nodes: unknown[] } } }).data.issues.nodes).toHaveLength(1);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  }, 120_000);
+
+  it("keeps an operator's own setting and does not re-execute", async () => {
+    const server = await startServer({ ...base, MALLOC_TRIM_THRESHOLD_: '4194304' });
+    try {
+      const env = environOf(server.child.pid!);
+      expect(env.MALLOC_TRIM_THRESHOLD_).toBe('4194304');
+      expect(env.MALLOC_MMAP_THRESHOLD_).toBeUndefined();
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  }, 120_000);
+});

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDb } from '../src/db/client.js';
 import { startServer } from './helpers/server.js';
 
 const canReexec =
@@ -48,6 +49,12 @@ describe.skipIf(process.platform !== 'linux')('the allocator setting at start', 
         body: JSON.stringify({ query: '{ issues(first: 1) { nodes { title } } }' }),
       });
       expect(((await res.json()) as { data: { issues: { nodes: unknown[] } } }).data.issues.nodes).toHaveLength(1);
+      // A first start (this data directory was empty): the memory of PGlite's initdb instance (~320 MB, external to
+      // V8's heap) was collected once the database was ready, not left for V8's next full collection.
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const external = Number(/^nodejs_external_memory_bytes (\d+)/m.exec(metrics)?.[1]);
+      expect(external).toBeGreaterThan(0);
+      expect(external / 1048576).toBeLessThan(250);
     } finally {
       expect(await server.stop()).toBe(0);
     }
@@ -63,4 +70,20 @@ describe.skipIf(process.platform !== 'linux')('the allocator setting at start', 
       expect(await server.stop()).toBe(0);
     }
   }, 120_000);
+});
+
+describe('DbHandle.created', () => {
+  it('is true when the open ran initdb on an empty data directory, false when it opened an existing one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'llm-papers-created-'));
+    try {
+      const first = await createDb({ dataDir: dir });
+      expect(first.created).toBe(true);
+      await first.close();
+      const again = await createDb({ dataDir: dir });
+      expect(again.created).toBe(false);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -24,6 +24,12 @@ export interface DbHandle {
   pool?: pg.Pool;
   /** The embedded database when this process opened it itself. */
   pglite?: PGlite;
+  /**
+   * True when this open created the PGlite data directory (PGlite ran initdb). initdb runs in a WebAssembly
+   * instance of its own whose memory (~320 MB) is garbage once the database is ready, but V8 frees it only at its
+   * next full collection.
+   */
+  created?: boolean;
 }
 
 /** Server-side limits every connection gets (milliseconds; 0 disables one). */
@@ -261,6 +267,8 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     };
   }
 
+  const created =
+    options.dataDir !== undefined && !options.loadDataDir && !existsSync(path.join(options.dataDir, 'PG_VERSION'));
   // pg_trgm (typo-tolerant search) is loaded from the PGlite package itself.
   const client = new PGlite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -279,6 +287,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     db: db as unknown as Db,
     kind: 'pglite',
     pglite: client,
+    created,
     migrate: () => migratePglite(db, { migrationsFolder: migrationsFolder() }),
     close: () => client.close(),
   };

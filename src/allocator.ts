@@ -8,12 +8,17 @@
  * A fixed threshold makes free() give it back. glibc reads the setting from the environment only when a process
  * starts, hence the re-execution, done here, before the server's modules are loaded.
  *
+ * The same re-execution adds start:dist's V8 settings (V8_FLAGS) that the process was not started with, so that
+ * `node dist/server.js` and `npm start` run with the heap settings that were measured (without them, PGlite's peak
+ * under 50 connections was 357 MB instead of 274: BENCHMARKS.md).
+ *
  * Not done when MALLOC_TRIM_THRESHOLD_ or MALLOC_MMAP_THRESHOLD_ is already set (the operator's choice, and the
  * mark of the re-executed process), outside Linux, on another C library (musl ignores the variables), or on a
  * Node without `process.execve` (Node < 22.15: Node 20 keeps glibc's default).
  */
 
 import { accessSync, constants } from 'node:fs';
+import { missingV8Flags } from './v8-flags.js';
 
 /** 1 MiB: a free()d megabyte at an arena's top goes back to the system; larger blocks are mmap()ed and unmapped. */
 const THRESHOLD = String(1024 * 1024);
@@ -34,7 +39,8 @@ function reexecWithTrimmingMalloc(): void {
   } catch {
     return;
   }
-  execve.call(process, process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+  const args = [...missingV8Flags(process.execArgv, env.NODE_OPTIONS), ...process.execArgv, ...process.argv.slice(1)];
+  execve.call(process, process.execPath, [process.execPath, ...args], {
     ...env,
     MALLOC_TRIM_THRESHOLD_: THRESHOLD,
     MALLOC_MMAP_THRESHOLD_: THRESHOLD,

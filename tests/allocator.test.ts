@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
-import { startServer } from './helpers/server.js';
+import { V8_FLAGS, missingV8Flags } from '../src/v8-flags.js';
+import { repoRoot, startServer } from './helpers/server.js';
 
 const canReexec =
   process.platform === 'linux' &&
@@ -37,9 +38,12 @@ describe.skipIf(process.platform !== 'linux')('the allocator setting at start', 
       const env = environOf(server.child.pid!);
       // The process we spawned is the one serving (execve keeps the pid), with or without the setting.
       expect(readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8')).toContain('scripts/start.mjs');
+      const args = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
       if (canReexec) {
         expect(env.MALLOC_TRIM_THRESHOLD_).toBe('1048576');
         expect(env.MALLOC_MMAP_THRESHOLD_).toBe('1048576');
+        // started as `node scripts/start.mjs`: start:dist's V8 settings were added
+        for (const flag of V8_FLAGS) expect(args).toContain(flag);
       } else {
         expect(env.MALLOC_TRIM_THRESHOLD_).toBeUndefined();
       }
@@ -60,6 +64,23 @@ describe.skipIf(process.platform !== 'linux')('the allocator setting at start', 
     }
   }, 120_000);
 
+  it.skipIf(!canReexec)(
+    'adds only the V8 settings the operator did not give (NODE_OPTIONS)',
+    async () => {
+      const server = await startServer({ ...base, NODE_OPTIONS: '--max-old-space-size=1024' });
+      try {
+        const args = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
+        expect(args).toContain('--max-semi-space-size=16');
+        expect(args).toContain('--heap-growing-percent=200');
+        expect(args.some((a) => a.startsWith('--max-old-space-size'))).toBe(false);
+        expect(environOf(server.child.pid!).NODE_OPTIONS).toBe('--max-old-space-size=1024');
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    },
+    120_000,
+  );
+
   it("keeps an operator's own setting and does not re-execute", async () => {
     const server = await startServer({ ...base, MALLOC_TRIM_THRESHOLD_: '4194304' });
     try {
@@ -70,6 +91,23 @@ describe.skipIf(process.platform !== 'linux')('the allocator setting at start', 
       expect(await server.stop()).toBe(0);
     }
   }, 120_000);
+});
+
+describe('V8_FLAGS', () => {
+  it("are start:dist's flags", () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts['start:dist']).toBe(`node ${V8_FLAGS.join(' ')} dist/server.js`);
+  });
+
+  it('are missing unless given, in either spelling, on the command line or in NODE_OPTIONS', () => {
+    expect(missingV8Flags([], undefined)).toEqual(V8_FLAGS);
+    expect(missingV8Flags(['--max_old_space_size=512'], '--heap-growing-percent=100  ')).toEqual([
+      '--max-semi-space-size=16',
+    ]);
+    expect(missingV8Flags(V8_FLAGS, '')).toEqual([]);
+  });
 });
 
 describe('DbHandle.created', () => {

@@ -13,7 +13,7 @@
  *   npx tsx bench/startup.ts [--quick] [--node PATH]…
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,9 +69,16 @@ interface Started {
 }
 
 /** Starts the server on PGlite in `dataDir`, or (`databaseUrl`) on PostgreSQL. */
-async function startServer(node: string, mode: Mode, dataDir: string, databaseUrl?: string): Promise<Started> {
+async function startServer(
+  node: string,
+  mode: Mode,
+  dataDir: string,
+  databaseUrl?: string,
+  extra: Record<string, string> = {},
+): Promise<Started> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...extra,
     PORT: String(PORT),
     DATA_DIR: dataDir,
     NODE_ENV: 'production',
@@ -196,6 +203,8 @@ interface Row {
   node: string;
   mode: Mode;
   first: number;
+  /** The same first start with PGLITE_TEMPLATE=off: PGlite's initdb (an install without its postinstall step). */
+  firstInitdb: number;
   restarts: number[];
   idleRss: number;
   /** VmRSS 3 s after the first start's first answer (a new user's first minutes: the data directory just created). */
@@ -298,9 +307,17 @@ for (const node of nodes()) {
   for (const mode of ['start:dist', 'npm start'] as Mode[]) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llmp-startup-'));
     try {
-      // A first start after install: npm start compiles the sources then (scripts/start.mjs).
-      if (mode === 'npm start')
-        rmSync(path.join(root, 'node_modules', '.cache', 'llm-papers'), { recursive: true, force: true });
+      // A first start without the empty cluster npm install makes (PGLITE_TEMPLATE=off): PGlite's initdb.
+      const noTemplate = await startServer(node, mode, path.join(dir, 'initdb'), undefined, { PGLITE_TEMPLATE: 'off' });
+      log(`${version} ${mode}: first start with initdb ${fmt(noTemplate.ms, 0)} ms`);
+      await stopServer(noTemplate);
+      // A first start after install: npm start compiles the sources then (scripts/start.mjs); the cluster
+      // template is there, as npm install's postinstall step leaves it.
+      const cache = path.join(root, 'node_modules', '.cache', 'llm-papers');
+      if (mode === 'npm start' && existsSync(cache))
+        for (const entry of readdirSync(cache))
+          if (entry.startsWith('start-')) rmSync(path.join(cache, entry), { recursive: true, force: true });
+      execFileSync(process.execPath, ['scripts/pglite-template.mjs'], { cwd: root, stdio: 'inherit' });
       const first = await startServer(node, mode, path.join(dir, 'data'));
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const firstStartRss = status(first.serverPid, 'VmRSS');
@@ -325,6 +342,7 @@ for (const node of nodes()) {
         node: version,
         mode,
         first: first.ms,
+        firstInitdb: noTemplate.ms,
         restarts,
         idleRss,
         firstStartRss,
@@ -387,7 +405,8 @@ writeSection(
 The server as a user starts it with no services (\`DATA_DIR\` on local disk, \`NODE_ENV=production\`):
 \`node ${startDistFlags().join(' ')} dist/server.js\` (**start:dist**) and \`npm start\` (\`scripts/start.mjs\`: the sources compiled by esbuild, once per change, into node_modules/.cache; the README's first command).
 **First start**: an empty data directory (the database created, migrated, the sample edition loaded) until the first
-GraphQL answer. **Restart**: the same directory again, until the first GraphQL answer; median of ${RESTARTS}. **RSS**: of
+GraphQL answer: from the empty cluster \`npm install\` made (\`scripts/pglite-template.mjs\`, its postinstall step), and
+beside it with \`PGLITE_TEMPLATE=off\` (PGlite's initdb, as an install without its scripts). **Restart**: the same directory again, until the first GraphQL answer; median of ${RESTARTS}. **RSS**: of
 the serving node process: 3 s after the first start's first answer (what a new user's server holds); idle 3 s after the
 last restart; its start-up peak (VmHWM then); and its peak under 50 connections of each read query (Q1–Q4 over the
 sample edition) for ${LOAD_S} s each (the largest VmRSS sampled every 100 ms), with the rate budget raised
@@ -400,13 +419,13 @@ On Node 24 the start-up peak is V8 optimizing PGlite's WebAssembly (TurboFan) in
 at 205 MB; \`--wasm-num-compilation-tasks=1\` and \`--no-wasm-dynamic-tiering\` do not change it). Node 20 does not
 show it. It is left as V8 does it: disabling the optimizing compiler is a testing flag and slows every query PGlite runs.
 
-| Node | command | first start s | RSS MB after the first start | restart s (median; all) | idle RSS MB | start-up peak RSS MB | peak RSS MB under load (requests; not 2xx) | V8 heap / external MB after the load | targets |
-| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |
+| Node | command | first start s | first start s, initdb | RSS MB after the first start | restart s (median; all) | idle RSS MB | start-up peak RSS MB | peak RSS MB under load (requests; not 2xx) | V8 heap / external MB after the load | targets |
+| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |
 ${rows
   .map((r) => {
     const restart = median(r.restarts) / 1000;
     const ok = restart <= 3 && r.first / 1000 <= 8 && r.peakRss < 250;
-    return `| ${r.node} | ${r.mode} | ${fmt(r.first / 1000, 2)} | ${fmt(r.firstStartRss, 0)} | ${fmt(restart, 2)} (${r.restarts.map((x) => fmt(x / 1000, 2)).join(', ')}) | ${fmt(r.idleRss, 0)} | ${fmt(r.startPeakRss, 0)} | ${fmt(r.peakRss, 0)} (${r.requests}; ${r.non2xx}) | ${fmt(r.heapAfterLoad, 0)} / ${fmt(r.externalAfterLoad, 0)} | ${met(ok)} |`;
+    return `| ${r.node} | ${r.mode} | ${fmt(r.first / 1000, 2)} | ${fmt(r.firstInitdb / 1000, 2)} | ${fmt(r.firstStartRss, 0)} | ${fmt(restart, 2)} (${r.restarts.map((x) => fmt(x / 1000, 2)).join(', ')}) | ${fmt(r.idleRss, 0)} | ${fmt(r.startPeakRss, 0)} | ${fmt(r.peakRss, 0)} (${r.requests}; ${r.non2xx}) | ${fmt(r.heapAfterLoad, 0)} / ${fmt(r.externalAfterLoad, 0)} | ${met(ok)} |`;
   })
   .join('\n')}
 

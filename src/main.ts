@@ -217,6 +217,7 @@ function dbOptions(config: Config, logger: Logger): CreateDbOptions {
     idleInTransactionTimeoutMs: config.IDLE_IN_TRANSACTION_TIMEOUT_MS,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     pgliteSharedBuffers: config.PGLITE_SHARED_BUFFERS,
+    ...(config.PGLITE_TEMPLATE === 'off' ? { pgliteTemplate: false as const } : {}),
     preparedStatements: config.DB_PREPARED_STATEMENTS === 'on',
   };
 }
@@ -364,7 +365,7 @@ async function migrateAndSeed(rt: Runtime, handle: DbHandle): Promise<void> {
     rt.logger.info('Loaded the sample edition into the empty database.');
   }
   // A first start: what PGlite's initdb held (RSS ~590 MB against ~270 MB) is freed now rather than at V8's next full collection.
-  if (handle.created) collectGarbageNow();
+  if (handle.created || handle.fromTemplate) collectGarbageNow();
 }
 
 /**

@@ -19,6 +19,7 @@ export async function openCommandDb(
     return await openForCommand({
       url: config.DATABASE_URL,
       dataDir: config.DATA_DIR,
+      ...(config.PGLITE_TEMPLATE === 'off' ? { pgliteTemplate: false as const } : {}),
       command,
       ...options,
       note: (text) => console.error(text),

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { NodePgSession, NodePgTransaction, drizzlePg, drizzlePglite, migratePg, migratePglite, sql } from './orm.js';
 import { BRIDGE_PORT } from './pglite-bridge.js';
+import { pgliteTemplateFile, readPgliteTemplate } from './pglite-template.js';
 import { useUnnamedStatements } from './unnamed-statements.js';
 import * as schema from './schema.js';
 
@@ -30,6 +31,8 @@ export interface DbHandle {
    * next full collection.
    */
   created?: boolean;
+  /** True when this open made the PGlite cluster from the installation's template (pglite-template.ts) instead. */
+  fromTemplate?: boolean;
 }
 
 /** Server-side limits every connection gets (milliseconds; 0 disables one). */
@@ -69,6 +72,12 @@ export interface CreateDbOptions extends DbTimeouts {
   preparedStatements?: boolean | undefined;
   /** PGlite data directory; when absent (and no url) the database lives in memory. */
   dataDir?: string | undefined;
+  /**
+   * A data directory without a cluster starts from this template file (default: the installation's,
+   * pgliteTemplateFile()), or with `false` from PGlite's initdb. A template that fails to load is removed and
+   * initdb runs instead.
+   */
+  pgliteTemplate?: string | false | undefined;
   /** Called with every SQL statement Drizzle sends (tests count statements with it). */
   onQuery?: ((query: string, params: unknown[]) => void) | undefined;
   poolMax?: number | undefined;
@@ -267,16 +276,50 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     };
   }
 
-  const created =
+  const fresh =
     options.dataDir !== undefined && !options.loadDataDir && !existsSync(path.join(options.dataDir, 'PG_VERSION'));
-  // pg_trgm (typo-tolerant search) is loaded from the PGlite package itself.
-  const client = new PGlite({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-    extensions: { pg_trgm },
-    postgresqlconf: [`shared_buffers = '${sharedBuffers(options.pgliteSharedBuffers)}'`],
-  });
-  await client.waitReady;
+  const templateFile =
+    fresh && options.pgliteTemplate !== false ? (options.pgliteTemplate ?? pgliteTemplateFile()) : undefined;
+  const open = (loadDataDir: Blob | undefined) =>
+    // pg_trgm (typo-tolerant search) is loaded from the PGlite package itself.
+    new PGlite({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(loadDataDir ? { loadDataDir } : {}),
+      extensions: { pg_trgm },
+      postgresqlconf: [`shared_buffers = '${sharedBuffers(options.pgliteSharedBuffers)}'`],
+    });
+  let client: PGlite | undefined;
+  let fromTemplate = false;
+  if (templateFile && options.dataDir) {
+    const dir = options.dataDir;
+    const before = new Set(existsSync(dir) ? readdirSync(dir) : []);
+    try {
+      const template = readPgliteTemplate(templateFile);
+      if (template) {
+        client = open(template);
+        await client.waitReady;
+        fromTemplate = true;
+      }
+    } catch (err) {
+      // A damaged template must not stop a first start: what it extracted goes, and so does the file; initdb runs.
+      await client?.close().catch(() => {});
+      client = undefined;
+      if (existsSync(dir))
+        for (const entry of readdirSync(dir))
+          if (!before.has(entry)) rmSync(path.join(dir, entry), { recursive: true });
+      try {
+        unlinkSync(templateFile);
+      } catch {}
+      process.emitWarning(
+        `The PGlite template ${templateFile} did not load (${(err as Error).message}); removed it, running initdb.`,
+      );
+    }
+  }
+  if (!client) {
+    client = open(options.loadDataDir);
+    await client.waitReady;
+  }
+  const created = fresh && !fromTemplate;
   // PGlite accepts these settings but, being single-threaded WASM without
   // timer signals, does not enforce them (measured: pg_sleep(2) under a 500 ms
   // statement_timeout completes). They are set for parity; the idle-in-
@@ -288,6 +331,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     kind: 'pglite',
     pglite: client,
     created,
+    fromTemplate,
     migrate: () => migratePglite(db, { migrationsFolder: migrationsFolder() }),
     close: () => client.close(),
   };

@@ -22,6 +22,8 @@ import { selectRows } from './queries/util.js';
 export interface OpenForCommandOptions {
   url?: string | undefined;
   dataDir: string;
+  /** A new data directory's cluster: the installation's template (default) or, false, PGlite's initdb. */
+  pgliteTemplate?: false | undefined;
   /** Names this command in the lock and in messages ("import", "token", …). */
   command: string;
   /** Apply migrations when the database is opened directly (default true). */
@@ -57,7 +59,7 @@ export async function openForCommand(options: OpenForCommandOptions): Promise<Co
     if (lock) {
       process.on('exit', lock.release);
       try {
-        const handle = await createDb({ dataDir: options.dataDir });
+        const handle = await createDb({ dataDir: options.dataDir, pgliteTemplate: options.pgliteTemplate });
         if (migrate) await handle.migrate();
         return {
           ...handle,

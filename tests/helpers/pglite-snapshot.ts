@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { createDb, migrationsFolder } from '../../src/db/client.js';
+import { pgliteVersion } from '../../src/db/pglite-template.js';
 
 /**
  * A migrated, empty PGlite cluster as a dump, made once per test run (vitest's
@@ -12,13 +12,6 @@ import { createDb, migrationsFolder } from '../../src/db/client.js';
  * of creating a cluster and applying the migrations. Keyed by the migrations
  * and the PGlite version, so a changed migration never loads an old one.
  */
-function pgliteVersion(): string {
-  // (its package.json is not exported: found from the entry point)
-  let dir = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
-}
-
 export function snapshotPath(): string {
   const hash = createHash('sha256');
   hash.update(pgliteVersion());

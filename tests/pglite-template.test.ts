@@ -1,0 +1,116 @@
+/**
+ * The empty PGlite cluster a new embedded database starts from (src/db/pglite-template.ts), made by npm
+ * install's postinstall step (scripts/pglite-template.mjs).
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb } from '../src/db/client.js';
+import { pgliteTemplateFile, pgliteVersion, readPgliteTemplate } from '../src/db/pglite-template.js';
+// @ts-expect-error: a plain ES module of scripts/ (no declarations)
+import { templateFile } from '../scripts/pglite-template.mjs';
+import { repoRoot } from './helpers/server.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'llm-papers-template-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the PGlite cluster template', () => {
+  it('is the file the postinstall script makes, named by the PGlite version, in node_modules/.cache', () => {
+    const file = pgliteTemplateFile();
+    expect(templateFile()).toBe(file);
+    expect(file).toBe(
+      path.join(repoRoot, 'node_modules', '.cache', 'llm-papers', `pglite-cluster-${pgliteVersion()}.tar.gz`),
+    );
+    // (nothing is made when it is there, as after npm ci)
+    execFileSync(process.execPath, ['scripts/pglite-template.mjs'], { cwd: repoRoot, stdio: 'pipe' });
+    expect(existsSync(file)).toBe(true);
+    expect(readPgliteTemplate(file)?.size).toBeGreaterThan(10_000_000);
+  }, 60_000);
+
+  it('makes a new data directory without initdb; the database migrates, keeps its settings and reopens', async () => {
+    const dir = path.join(work, 'from-template');
+    const first = await createDb({ dataDir: dir });
+    try {
+      expect(first.fromTemplate).toBe(true);
+      expect(first.created).toBe(false);
+      await first.migrate();
+      expect(
+        (await first.pglite!.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]?.shared_buffers,
+      ).toBe('16MB');
+      await first.pglite!.exec(`CREATE TABLE kept (name text); INSERT INTO kept VALUES ('Kept')`);
+    } finally {
+      await first.close();
+    }
+    const again = await createDb({ dataDir: dir });
+    try {
+      expect(again.fromTemplate).toBe(false);
+      expect(again.created).toBe(false);
+      const rows = (await again.pglite!.query<{ name: string }>('SELECT name FROM kept')).rows;
+      expect(rows.map((r) => r.name)).toContain('Kept');
+    } finally {
+      await again.close();
+    }
+  }, 60_000);
+
+  it('is not used with pgliteTemplate: false: initdb runs (DbHandle.created)', async () => {
+    const dir = path.join(work, 'initdb');
+    const first = await createDb({ dataDir: dir, pgliteTemplate: false });
+    expect(first.created).toBe(true);
+    expect(first.fromTemplate).toBe(false);
+    await first.close();
+    const again = await createDb({ dataDir: dir });
+    expect(again.created).toBe(false);
+    await again.close();
+  }, 60_000);
+
+  it.each([
+    ['not gzip', () => Buffer.from('not a cluster at all')],
+    ['a gzipped file that is not a cluster', () => execFileSync('gzip', ['-c'], { input: 'hello' })],
+    ['cut short', () => execFileSync('head', ['-c', '100000', pgliteTemplateFile()])],
+  ])(
+    'when damaged (%s) is removed and initdb runs; the directory keeps what was in it',
+    async (_name, bytes) => {
+      const dir = path.join(work, `damaged-${_name.replace(/\W+/g, '-')}`);
+      const file = path.join(work, `damaged-${_name.replace(/\W+/g, '-')}.tar.gz`);
+      writeFileSync(file, bytes());
+      rmSync(dir, { recursive: true, force: true });
+      execFileSync('mkdir', ['-p', dir]);
+      writeFileSync(path.join(dir, '.lock'), 'held');
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.message);
+      process.on('warning', onWarning);
+      try {
+        const handle = await createDb({ dataDir: dir, pgliteTemplate: file });
+        try {
+          expect(handle.created).toBe(true);
+          expect(handle.fromTemplate).toBe(false);
+          await handle.migrate();
+          expect((await handle.pglite!.query('SELECT count(*)::int AS n FROM issues')).rows).toEqual([{ n: 0 }]);
+        } finally {
+          await handle.close();
+        }
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(existsSync(file)).toBe(false);
+      expect(readdirSync(dir)).toContain('.lock');
+      expect(readdirSync(dir)).toContain('PG_VERSION');
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.join('\n')).toContain('did not load');
+    },
+    60_000,
+  );
+
+  it('is copied, not moved: two new directories from one template', async () => {
+    const file = path.join(work, 'copy.tar.gz');
+    copyFileSync(pgliteTemplateFile(), file);
+    for (const name of ['one', 'two']) {
+      const handle = await createDb({ dataDir: path.join(work, name), pgliteTemplate: file });
+      expect(handle.fromTemplate).toBe(true);
+      await handle.close();
+    }
+    expect(existsSync(file)).toBe(true);
+  }, 60_000);
+});

@@ -98,10 +98,40 @@ describe('the PGlite cluster template', () => {
       expect(readdirSync(dir)).toContain('.lock');
       expect(readdirSync(dir)).toContain('PG_VERSION');
       await new Promise((r) => setImmediate(r));
-      expect(warnings.join('\n')).toContain('did not load');
+      expect(warnings.join('\n')).toContain('is damaged');
     },
     60_000,
   );
+
+  it('that PGlite cannot start from (a cluster of one file) is kept; what it extracted goes, and initdb runs', async () => {
+    const tree = path.join(work, 'one-file', 'pgdata');
+    execFileSync('mkdir', ['-p', tree]);
+    writeFileSync(path.join(tree, 'PG_VERSION'), '18\n');
+    const file = path.join(work, 'one-file.tar.gz');
+    execFileSync('tar', ['--format=ustar', '-czf', file, 'pgdata'], { cwd: path.dirname(tree) });
+    const dir = path.join(work, 'one-file-db');
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(path.join(dir, '.lock'), 'held');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const handle = await createDb({ dataDir: dir, pgliteTemplate: file });
+      try {
+        expect(handle.created).toBe(true);
+        expect(handle.fromTemplate).toBe(false);
+        expect((await handle.pglite!.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(existsSync(file)).toBe(true);
+    expect(readdirSync(dir)).toContain('.lock');
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.join('\n')).toContain('failed');
+  }, 60_000);
 
   it('is copied, not moved: two new directories from one template', async () => {
     const file = path.join(work, 'copy.tar.gz');

@@ -74,8 +74,8 @@ export interface CreateDbOptions extends DbTimeouts {
   dataDir?: string | undefined;
   /**
    * A data directory without a cluster starts from this template file (default: the installation's,
-   * pgliteTemplateFile()), or with `false` from PGlite's initdb. A template that fails to load is removed and
-   * initdb runs instead.
+   * pgliteTemplateFile()), or with `false` from PGlite's initdb. A damaged template is removed; when it does not
+   * load, initdb runs instead.
    */
   pgliteTemplate?: string | false | undefined;
   /** Called with every SQL statement Drizzle sends (tests count statements with it). */
@@ -293,26 +293,33 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (templateFile && options.dataDir) {
     const dir = options.dataDir;
     const before = new Set(existsSync(dir) ? readdirSync(dir) : []);
+    let template: Blob | undefined;
     try {
-      const template = readPgliteTemplate(templateFile);
-      if (template) {
-        client = open(template);
-        await client.waitReady;
-        fromTemplate = true;
-      }
+      template = readPgliteTemplate(templateFile);
     } catch (err) {
-      // A damaged template must not stop a first start: what it extracted goes, and so does the file; initdb runs.
-      await client?.close().catch(() => {});
-      client = undefined;
-      if (existsSync(dir))
-        for (const entry of readdirSync(dir))
-          if (!before.has(entry)) rmSync(path.join(dir, entry), { recursive: true });
+      // A damaged template must not stop a first start, nor the next ones: the file goes, and initdb runs.
       try {
         unlinkSync(templateFile);
       } catch {}
       process.emitWarning(
-        `The PGlite template ${templateFile} did not load (${(err as Error).message}); removed it, running initdb.`,
+        `The PGlite template ${templateFile} is damaged (${(err as Error).message}); removed it, running initdb.`,
       );
+    }
+    if (template) {
+      client = open(template);
+      try {
+        await client.waitReady;
+        fromTemplate = true;
+      } catch (err) {
+        // What the extraction wrote goes (the directory keeps what it held before), and initdb runs instead.
+        await client.close().catch(() => {});
+        client = undefined;
+        for (const entry of readdirSync(dir))
+          if (!before.has(entry)) rmSync(path.join(dir, entry), { recursive: true });
+        process.emitWarning(
+          `A new database from the PGlite template ${templateFile} failed (${(err as Error).message}); running initdb.`,
+        );
+      }
     }
   }
   if (!client) {

@@ -49,7 +49,7 @@ export function readPgliteTemplate(file: string = pgliteTemplateFile()): Blob | 
     throw err;
   }
   const tar = gunzipSync(bytes);
-  // a tar header's magic (POSIX ustar), and the file initdb writes last
+  // a tar header's magic (POSIX ustar), and the file by which PostgreSQL (and PGlite) know a cluster
   if (tar.subarray(257, 262).toString('latin1') !== 'ustar' || !tar.includes('/PG_VERSION\0'))
     throw new Error('not an archive of a PostgreSQL cluster');
   return new Blob([tar]);

@@ -364,7 +364,8 @@ async function migrateAndSeed(rt: Runtime, handle: DbHandle): Promise<void> {
     await seedSample(handle.db);
     rt.logger.info('Loaded the sample edition into the empty database.');
   }
-  // A first start: what PGlite's initdb held (RSS ~590 MB against ~270 MB) is freed now rather than at V8's next full collection.
+  // A first start: what PGlite's initdb held (RSS ~590 MB against ~270 MB), or the extraction of the template and
+  // the migrations left, is freed now rather than at V8's next full collection.
   if (handle.created || handle.fromTemplate) collectGarbageNow();
 }
 

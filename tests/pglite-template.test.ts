@@ -3,12 +3,12 @@
  * install's postinstall step (scripts/pglite-template.mjs).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
-import { pgliteTemplateFile, pgliteVersion, readPgliteTemplate } from '../src/db/pglite-template.js';
+import { pgliteTemplateFile, pgliteVersion } from '../src/db/pglite-template.js';
 // @ts-expect-error: a plain ES module of scripts/ (no declarations)
 import { templateFile } from '../scripts/pglite-template.mjs';
 import { repoRoot } from './helpers/server.js';
@@ -26,7 +26,7 @@ describe('the PGlite cluster template', () => {
     // (nothing is made when it is there, as after npm ci)
     execFileSync(process.execPath, ['scripts/pglite-template.mjs'], { cwd: repoRoot, stdio: 'pipe' });
     expect(existsSync(file)).toBe(true);
-    expect(readPgliteTemplate(file)?.size).toBeGreaterThan(10_000_000);
+    expect(statSync(file).size).toBeGreaterThan(1_000_000);
   }, 60_000);
 
   it('makes a new data directory without initdb; the database migrates, keeps its settings and reopens', async () => {

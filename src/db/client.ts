@@ -8,7 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { NodePgSession, NodePgTransaction, drizzlePg, drizzlePglite, migratePg, migratePglite, sql } from './orm.js';
 import { BRIDGE_PORT } from './pglite-bridge.js';
-import { pgliteTemplateFile, readPgliteTemplate } from './pglite-template.js';
+import { extractPgliteTemplate, pgliteTemplateFile } from './pglite-template.js';
 import { useUnnamedStatements } from './unnamed-statements.js';
 import * as schema from './schema.js';
 
@@ -288,16 +288,20 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       extensions: { pg_trgm },
       postgresqlconf: [`shared_buffers = '${sharedBuffers(options.pgliteSharedBuffers)}'`],
     });
-  let client: PGlite | undefined;
   let fromTemplate = false;
-  if (templateFile && options.dataDir) {
-    const dir = options.dataDir;
-    const before = new Set(existsSync(dir) ? readdirSync(dir) : []);
-    let template: Blob | undefined;
+  const dir = options.dataDir;
+  const before = new Set(templateFile && dir && existsSync(dir) ? readdirSync(dir) : []);
+  // What a template extracted goes when it does not open (the directory keeps what it held before: the lock).
+  const removeExtracted = () => {
+    if (dir && existsSync(dir))
+      for (const entry of readdirSync(dir)) if (!before.has(entry)) rmSync(path.join(dir, entry), { recursive: true });
+  };
+  if (templateFile && dir) {
     try {
-      template = readPgliteTemplate(templateFile);
+      fromTemplate = await extractPgliteTemplate(templateFile, dir);
     } catch (err) {
       // A damaged template must not stop a first start, nor the next ones: the file goes, and initdb runs.
+      removeExtracted();
       try {
         unlinkSync(templateFile);
       } catch {}
@@ -305,24 +309,18 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
         `The PGlite template ${templateFile} is damaged (${(err as Error).message}); removed it, running initdb.`,
       );
     }
-    if (template) {
-      client = open(template);
-      try {
-        await client.waitReady;
-        fromTemplate = true;
-      } catch (err) {
-        // What the extraction wrote goes (the directory keeps what it held before), and initdb runs instead.
-        await client.close().catch(() => {});
-        client = undefined;
-        for (const entry of readdirSync(dir))
-          if (!before.has(entry)) rmSync(path.join(dir, entry), { recursive: true });
-        process.emitWarning(
-          `A new database from the PGlite template ${templateFile} failed (${(err as Error).message}); running initdb.`,
-        );
-      }
-    }
   }
-  if (!client) {
+  let client = open(options.loadDataDir);
+  try {
+    await client.waitReady;
+  } catch (err) {
+    if (!fromTemplate) throw err;
+    await client.close().catch(() => {});
+    removeExtracted();
+    fromTemplate = false;
+    process.emitWarning(
+      `A new database from the PGlite template ${templateFile} failed (${(err as Error).message}); running initdb.`,
+    );
     client = open(options.loadDataDir);
     await client.waitReady;
   }

@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { extract } from 'tar';
 
 /*
  * The empty PGlite cluster that a new embedded database starts from. PGlite's initdb takes 4.5–5.5 s on this
- * machine, most of a first start; PGlite extracting the cluster initdb made from a file takes about 1 s. So the
+ * machine, most of a first start; extracting the cluster initdb made from a file takes 0.7–0.9 s. So the
  * cluster is made once per installation (`npm install`'s postinstall step, scripts/pglite-template.mjs, which
  * computes the same file name) rather than once per database. It holds only what initdb leaves (the migrations
  * still run on it) and is keyed by PGlite's version; without it a new database runs initdb as before.
@@ -36,21 +36,16 @@ export function pgliteTemplateFile(): string {
 }
 
 /**
- * The template as PGlite's `loadDataDir` takes it (a tar archive); undefined when there is none. A file that is
- * not a gzipped tar holding a cluster throws: it is checked here because PGlite, given a damaged archive, fails
- * from a stream whose error nothing catches (the process exits).
+ * Extracts the template into `dir` (made if missing), which then opens as an existing cluster; false when there is
+ * no template. Throws when the file is not a gzipped tar of a cluster (what it extracted is the caller's to remove).
+ * Extracted here rather than by PGlite (its `loadDataDir`): PGlite keeps the archive it was given for the life of
+ * the database (~40 MB), and given a damaged one fails from a stream whose error nothing catches (the process exits).
  */
-export function readPgliteTemplate(file: string = pgliteTemplateFile()): Blob | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const tar = gunzipSync(bytes);
-  // a tar header's magic (POSIX ustar), and the file by which PostgreSQL (and PGlite) know a cluster
-  if (tar.subarray(257, 262).toString('latin1') !== 'ustar' || !tar.includes('/PG_VERSION\0'))
-    throw new Error('not an archive of a PostgreSQL cluster');
-  return new Blob([tar]);
+export async function extractPgliteTemplate(file: string, dir: string): Promise<boolean> {
+  if (!existsSync(file)) return false;
+  mkdirSync(dir, { recursive: true });
+  // strict: a damaged archive is an error, not a warning; strip: the archive's top directory (PGlite's `pgdata`)
+  await extract({ file, cwd: dir, strip: 1, strict: true });
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) throw new Error('not an archive of a PostgreSQL cluster');
+  return true;
 }

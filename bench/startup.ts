@@ -307,16 +307,19 @@ for (const node of nodes()) {
   for (const mode of ['start:dist', 'npm start'] as Mode[]) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llmp-startup-'));
     try {
-      // A first start without the empty cluster npm install makes (PGLITE_TEMPLATE=off): PGlite's initdb.
+      // A first start after install: npm start compiles the sources then (scripts/start.mjs), with and without the
+      // empty cluster npm install's postinstall step makes (PGLITE_TEMPLATE=off: PGlite's initdb).
+      const cache = path.join(root, 'node_modules', '.cache', 'llm-papers');
+      const uncompiled = () => {
+        if (mode === 'npm start' && existsSync(cache))
+          for (const entry of readdirSync(cache))
+            if (entry.startsWith('start-')) rmSync(path.join(cache, entry), { recursive: true, force: true });
+      };
+      uncompiled();
       const noTemplate = await startServer(node, mode, path.join(dir, 'initdb'), undefined, { PGLITE_TEMPLATE: 'off' });
       log(`${version} ${mode}: first start with initdb ${fmt(noTemplate.ms, 0)} ms`);
       await stopServer(noTemplate);
-      // A first start after install: npm start compiles the sources then (scripts/start.mjs); the cluster
-      // template is there, as npm install's postinstall step leaves it.
-      const cache = path.join(root, 'node_modules', '.cache', 'llm-papers');
-      if (mode === 'npm start' && existsSync(cache))
-        for (const entry of readdirSync(cache))
-          if (entry.startsWith('start-')) rmSync(path.join(cache, entry), { recursive: true, force: true });
+      uncompiled();
       execFileSync(process.execPath, ['scripts/pglite-template.mjs'], { cwd: root, stdio: 'inherit' });
       const first = await startServer(node, mode, path.join(dir, 'data'));
       await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -130,6 +130,24 @@ describe('the PGlite cluster template', () => {
     expect(existsSync(file)).toBe(true);
   }, 60_000);
 
+  it('replaces what a first start cut short left (no PG_VERSION yet): the next start is a first start', async () => {
+    const dir = path.join(work, 'cut-short-start');
+    mkdirSync(path.join(dir, 'base', '1'), { recursive: true });
+    writeFileSync(path.join(dir, 'base', '1', '1259'), 'half a catalog');
+    mkdirSync(path.join(dir, '.template', 'global'), { recursive: true });
+    writeFileSync(path.join(dir, '.lock'), 'held');
+    const handle = await createDb({ dataDir: dir });
+    try {
+      expect(handle.fromTemplate).toBe(true);
+      await handle.migrate();
+      expect((await handle.pglite!.query('SELECT count(*)::int AS n FROM issues')).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await handle.close();
+    }
+    expect(readdirSync(dir)).not.toContain('.template');
+    expect(readdirSync(dir)).toContain('.lock');
+  }, 60_000);
+
   it('is copied, not moved: two new directories from one template', async () => {
     const file = path.join(work, 'copy.tar.gz');
     copyFileSync(pgliteTemplateFile(), file);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { extract } from 'tar';
@@ -37,15 +37,29 @@ export function pgliteTemplateFile(): string {
 
 /**
  * Extracts the template into `dir` (made if missing), which then opens as an existing cluster; false when there is
- * no template. Throws when the file is not a gzipped tar of a cluster (what it extracted is the caller's to remove).
+ * no template. Throws when the file is not a gzipped tar of a cluster (nothing is then moved into `dir`).
  * Extracted here rather than by PGlite (its `loadDataDir`): PGlite keeps the archive it was given for the life of
  * the database (~40 MB), and given a damaged one fails from a stream whose error nothing catches (the process exits).
  */
 export async function extractPgliteTemplate(file: string, dir: string): Promise<boolean> {
   if (!existsSync(file)) return false;
-  mkdirSync(dir, { recursive: true });
-  // strict: a damaged archive is an error, not a warning; strip: the archive's top directory (PGlite's `pgdata`)
-  await extract({ file, cwd: dir, strip: 1, strict: true });
-  if (!existsSync(path.join(dir, 'PG_VERSION'))) throw new Error('not an archive of a PostgreSQL cluster');
+  const staging = path.join(dir, '.template');
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  try {
+    // strict: a damaged archive is an error, not a warning; strip: the archive's top directory (PGlite's `pgdata`)
+    await extract({ file, cwd: staging, strip: 1, strict: true });
+    if (!existsSync(path.join(staging, 'PG_VERSION'))) throw new Error('not an archive of a PostgreSQL cluster');
+    // Moved into place with PG_VERSION last: PGlite takes a directory holding it for a whole cluster, so a first start
+    // cut short here leaves a directory that the next start treats as new (and whose leftovers it replaces).
+    for (const entry of readdirSync(staging)) {
+      if (entry === 'PG_VERSION') continue;
+      rmSync(path.join(dir, entry), { recursive: true, force: true });
+      renameSync(path.join(staging, entry), path.join(dir, entry));
+    }
+    renameSync(path.join(staging, 'PG_VERSION'), path.join(dir, 'PG_VERSION'));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   return true;
 }

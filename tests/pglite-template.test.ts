@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
 import { pgliteTemplateFile, pgliteVersion } from '../src/db/pglite-template.js';
 // @ts-expect-error: a plain ES module of scripts/ (no declarations)
@@ -147,6 +148,14 @@ describe('the PGlite cluster template', () => {
     expect(readdirSync(dir)).not.toContain('.template');
     expect(readdirSync(dir)).toContain('.lock');
   }, 60_000);
+
+  it('PGLITE_TEMPLATE: on (default, also when empty) or off; anything else stops the start with a clear error', () => {
+    expect(loadConfig({}).PGLITE_TEMPLATE).toBe('on');
+    expect(loadConfig({ PGLITE_TEMPLATE: '' }).PGLITE_TEMPLATE).toBe('on');
+    expect(loadConfig({ PGLITE_TEMPLATE: 'off' }).PGLITE_TEMPLATE).toBe('off');
+    for (const bad of ['maybe', 'ON', ' off', 'false', '0', '/tmp/x.tar.gz'])
+      expect(() => loadConfig({ PGLITE_TEMPLATE: bad })).toThrow(/PGLITE_TEMPLATE/);
+  });
 
   it('is copied, not moved: two new directories from one template', async () => {
     const file = path.join(work, 'copy.tar.gz');

@@ -42,10 +42,6 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
-/**
- * `cpuOf` after a warm-up run, five times: the median (a garbage collection of this process,
- * which holds the test database, falls on one of them now and then and costs it ~50 ms).
- */
 /** After a warm-up, five runs: the least CPU time (garbage collections of this process fall on some). */
 async function leastCpuOf<T>(fn: () => T | Promise<T>): Promise<{ value: T; cpuMs: number }> {
   await fn();

@@ -131,6 +131,15 @@ describe('the PGlite cluster template', () => {
     expect(existsSync(file)).toBe(true);
   }, 60_000);
 
+  it('that the system will not read (here a directory: EISDIR) is kept, and initdb runs', async () => {
+    const file = path.join(work, 'a-directory.tar.gz');
+    mkdirSync(file, { recursive: true });
+    const warnings = await openAfterBadTemplate('unreadable', file);
+    expect(warnings).toMatch(/could not be used \(.*EISDIR/);
+    expect(warnings).not.toContain('damaged');
+    expect(statSync(file).isDirectory()).toBe(true);
+  }, 60_000);
+
   it('replaces what a first start cut short left (no PG_VERSION yet): the next start is a first start', async () => {
     const dir = path.join(work, 'cut-short-start');
     mkdirSync(path.join(dir, 'base', '1'), { recursive: true });

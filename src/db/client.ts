@@ -8,7 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { NodePgSession, NodePgTransaction, drizzlePg, drizzlePglite, migratePg, migratePglite, sql } from './orm.js';
 import { BRIDGE_PORT } from './pglite-bridge.js';
-import { extractPgliteTemplate, pgliteTemplateFile } from './pglite-template.js';
+import { DamagedTemplateError, extractPgliteTemplate, pgliteTemplateFile } from './pglite-template.js';
 import { useUnnamedStatements } from './unnamed-statements.js';
 import * as schema from './schema.js';
 
@@ -300,13 +300,19 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     try {
       fromTemplate = await extractPgliteTemplate(templateFile, dir);
     } catch (err) {
-      // A damaged template must not stop a first start, nor the next ones: the file goes, and initdb runs.
+      // A template that does not serve must not stop a first start: initdb runs. A damaged one must not stop the next
+      // starts either: the file goes. One the system would not read or extract (permissions, a full disk) stays.
       removeExtracted();
-      try {
-        unlinkSync(templateFile);
-      } catch {}
+      const damaged = err instanceof DamagedTemplateError;
+      if (damaged) {
+        try {
+          unlinkSync(templateFile);
+        } catch {}
+      }
       process.emitWarning(
-        `The PGlite template ${templateFile} is damaged (${(err as Error).message}); removed it, running initdb.`,
+        damaged
+          ? `The PGlite template ${templateFile} is damaged (${err.message}); removed it, running initdb.`
+          : `The PGlite template ${templateFile} could not be used (${(err as Error).message}); running initdb.`,
       );
     }
   }

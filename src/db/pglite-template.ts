@@ -35,9 +35,18 @@ export function pgliteTemplateFile(): string {
   return path.join(dir, '.cache', 'llm-papers', `pglite-cluster-${pgliteVersion()}.tar.gz`);
 }
 
+/** The template file is not a gzipped tar of a PostgreSQL cluster (cut short, not gzip, another archive). */
+export class DamagedTemplateError extends Error {
+  override name = 'DamagedTemplateError';
+}
+
+/** An operating system's error (EACCES, ENOSPC, EROFS…): about the disk or a directory, not the archive's content. */
+const isSystemError = (err: unknown) => /^E[A-Z]+$/.test(String((err as { code?: unknown })?.code));
+
 /**
  * Extracts the template into `dir` (made if missing), which then opens as an existing cluster; false when there is
- * no template. Throws when the file is not a gzipped tar of a cluster (nothing is then moved into `dir`).
+ * no template. Throws DamagedTemplateError when the file is not a gzipped tar of a cluster, and the system's error
+ * when the file cannot be read or `dir` written (nothing is then moved into `dir`).
  * Extracted here rather than by PGlite (its `loadDataDir`): PGlite keeps the archive it was given for the life of
  * the database (~40 MB), and given a damaged one fails from a stream whose error nothing catches (the process exits).
  */
@@ -47,9 +56,14 @@ export async function extractPgliteTemplate(file: string, dir: string): Promise<
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {
-    // strict: a damaged archive is an error, not a warning; strip: the archive's top directory (PGlite's `pgdata`)
-    await extract({ file, cwd: staging, strip: 1, strict: true });
-    if (!existsSync(path.join(staging, 'PG_VERSION'))) throw new Error('not an archive of a PostgreSQL cluster');
+    try {
+      // strict: a damaged archive is an error, not a warning; strip: the archive's top directory (PGlite's `pgdata`)
+      await extract({ file, cwd: staging, strip: 1, strict: true });
+    } catch (err) {
+      throw isSystemError(err) ? err : new DamagedTemplateError((err as Error).message, { cause: err });
+    }
+    if (!existsSync(path.join(staging, 'PG_VERSION')))
+      throw new DamagedTemplateError('not an archive of a PostgreSQL cluster');
     // Moved into place with PG_VERSION last: PGlite takes a directory holding it for a whole cluster, so a first start
     // cut short here leaves a directory that the next start treats as new (and whose leftovers it replaces).
     for (const entry of readdirSync(staging)) {

@@ -106,6 +106,26 @@ describe('npm start (src/server.ts as a real process)', () => {
     120_000,
   );
 
+  it('exits on SIGTERM when nothing reads its output any more (a log pipe whose reader died)', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'llm-papers-data-'));
+    try {
+      const server = await startServer({ DATABASE_URL: undefined, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+      // The reading end of its stdout and stderr closes: every line written from now on fails with EPIPE.
+      server.child.stdout!.destroy();
+      server.child.stderr!.destroy();
+      // Nothing is logged before the signal: the lines it logs on shutdown are the first to fail.
+      // It used to hang at exit: pino's stream (sonic-boom 4) retried writing its last lines forever.
+      const code = await Promise.race([
+        server.stop('SIGTERM'),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000)),
+      ]);
+      if (code === 'still running after 15 s') server.child.kill('SIGKILL');
+      expect(code).not.toBe('still running after 15 s');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('refuses invalid configuration with a clear message', async () => {
     await expect(startServer({ PORT: 'abc' })).rejects.toThrow(/PORT/);
     await expect(startServer({ DATABASE_URL: 'mysql://x' })).rejects.toThrow(/DATABASE_URL: must start with postgres/);

@@ -34,6 +34,15 @@ const EnvSchema = z.object({
    * (off: 4.5–5.5 s more on a first start).
    */
   PGLITE_TEMPLATE: z.enum(['on', 'off']).default('on'),
+  /**
+   * Soft limit on the server's resident memory, in MB (src/memory-limit.ts): above it V8 is asked for a full
+   * collection (at most one a second). `off`: none. Default: 240 on PGlite, off on PostgreSQL.
+   */
+  MEMORY_SOFT_LIMIT_MB: z
+    .string()
+    .regex(/^(?:off|\d{2,6})$/, 'must be a number of MB (at least 64) or off')
+    .refine((v) => v === 'off' || Number(v) >= 64, 'must be a number of MB (at least 64) or off')
+    .optional(),
   /** Maximum connections of the PostgreSQL pool. */
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Load the sample edition into an empty database at start-up. */

@@ -10,12 +10,20 @@ import vm from 'node:vm';
  */
 export function collectGarbageNow(): boolean {
   try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    if (typeof gc !== 'function') return false;
+    gc ??= exposedGc();
+    if (!gc) return false;
     gc();
     return true;
   } catch {
     return false;
   }
+}
+
+/** Found once: each look makes a new context. */
+let gc: (() => void) | null | undefined;
+
+function exposedGc(): (() => void) | null {
+  v8.setFlagsFromString('--expose-gc');
+  const found = vm.runInNewContext('gc') as unknown;
+  return typeof found === 'function' ? (found as () => void) : null;
 }

@@ -13,6 +13,7 @@ import { isArchiveEmpty } from './db/queries/issue-content.js';
 import { seedSample } from './fixtures/seed.js';
 import { type Events, createEvents } from './events.js';
 import { collectGarbageNow } from './gc.js';
+import { startMemorySoftLimit } from './memory-limit.js';
 import { type ListBounds, createListBounds } from './graphql/list-bounds.js';
 import { limitRequestBodies } from './http/pipeline/body-limit.js';
 import { type Drain, createDrain } from './http/pipeline/drain.js';
@@ -33,7 +34,7 @@ import {
   loggingPlugin,
   requestIdFrom,
 } from './observability/logging.js';
-import { countResponseTierHit, metricsPlugins } from './observability/metrics.js';
+import { countResponseTierHit, metricsPlugins, softLimitCollections } from './observability/metrics.js';
 import { type WebhookWorker, startWebhookWorker } from './webhooks/worker.js';
 import { type ReplicaSet, createReplicaSet } from './db/replicas.js';
 
@@ -558,6 +559,22 @@ function handleSignals(rt: Runtime, server: Server, opening: Promise<void>): voi
   });
 }
 
+/** MEMORY_SOFT_LIMIT_MB (default 240 on PGlite, where the database shares the process; off on PostgreSQL). */
+function watchMemory(config: Config, registry: Registry, logger: Logger): void {
+  const setting = config.MEMORY_SOFT_LIMIT_MB ?? (config.DATABASE_URL ? 'off' : '240');
+  if (setting === 'off') return;
+  const collections = softLimitCollections(registry);
+  startMemorySoftLimit({
+    limitBytes: Number(setting) * 1024 * 1024,
+    onCollect: () => collections.inc(),
+    onOver: (rss) =>
+      logger.warn(
+        `Resident memory ${Math.round(rss / 1048576)} MB stays above MEMORY_SOFT_LIMIT_MB=${setting} after a full ` +
+          'garbage collection: what the server holds exceeds it; collecting less often (raise the limit, or set it off).',
+      ),
+  });
+}
+
 /** A failure before the server runs: said (a configuration or lock error by its message alone), exit 1. */
 function failStart(life: Logger, err: unknown): never {
   if (err instanceof ConfigError || err instanceof DirLockError) life.fatal(err.message);
@@ -592,6 +609,7 @@ async function main(): Promise<void> {
       },
       requestListener(rt),
     );
+    watchMemory(config, rt.edge.registry, logger);
     const port = await listen(rt, server);
     const opening = openDatabase(rt, port).catch((err: unknown) => {
       if (!rt.state.closing) failStart(life, err);

@@ -43,6 +43,7 @@ export const METRIC_NAMES = {
   openStreams: 'graphql_streams_open',
   replicaInRotation: 'db_replica_in_rotation',
   replicaLag: 'db_replica_lag_milliseconds',
+  softLimitCollections: 'memory_soft_limit_collections_total',
 } as const;
 
 /** Per replica: in rotation (1) or not (0), and its estimated lag. */
@@ -111,6 +112,18 @@ const SERVED_FROM_CACHE = Symbol.for('servedFromResponseCache');
 export function countResponseTierHit(registry: Registry, operationName: string | null): void {
   const counter = registry.getSingleMetric(METRIC_NAMES.cacheHits) as Counter<'tier' | 'operationName'> | undefined;
   counter?.inc({ tier: 'response', operationName: labelValue(operationName, 'Anonymous') });
+}
+
+/** The counter of full collections made by the memory soft limit (MEMORY_SOFT_LIMIT_MB), made at 0 when it starts. */
+export function softLimitCollections(registry: Registry): Counter {
+  return (
+    (registry.getSingleMetric(METRIC_NAMES.softLimitCollections) as Counter | undefined) ??
+    new Counter({
+      name: METRIC_NAMES.softLimitCollections,
+      help: 'Full garbage collections asked for because resident memory was above MEMORY_SOFT_LIMIT_MB',
+      registers: [registry],
+    })
+  );
 }
 
 /** Keeps label values bounded: operation names are client-chosen. */

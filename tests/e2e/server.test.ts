@@ -126,6 +126,40 @@ describe('npm start (src/server.ts as a real process)', () => {
     }
   }, 90_000);
 
+  it('MEMORY_SOFT_LIMIT_MB: collections while over it (metric), a warning when they cannot bring memory under it', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'llm-papers-data-'));
+    try {
+      // 64 MB: below what any server holds, so every collection leaves it over the limit
+      const server = await startServer({ DATABASE_URL: undefined, DATA_DIR: dataDir, MEMORY_SOFT_LIMIT_MB: '64' });
+      try {
+        const collections = async () => {
+          const text = await (await fetch(`${server.url}/metrics`)).text();
+          return Number(/^memory_soft_limit_collections_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+        };
+        // collections 1, 2 and 4 s apart, then the warning
+        const deadline = Date.now() + 30_000;
+        while (!server.output().includes('stays above MEMORY_SOFT_LIMIT_MB=64') && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 250));
+        expect(server.output()).toContain('stays above MEMORY_SOFT_LIMIT_MB=64 after a full garbage collection');
+        expect(await collections()).toBeGreaterThanOrEqual(3);
+        // backed off: no collection a second
+        const before = await collections();
+        await new Promise((r) => setTimeout(r, 3_000));
+        expect((await collections()) - before).toBeLessThanOrEqual(1);
+      } finally {
+        expect(await server.stop('SIGTERM')).toBe(0);
+      }
+      const off = await startServer({ DATABASE_URL: undefined, DATA_DIR: dataDir, MEMORY_SOFT_LIMIT_MB: 'off' });
+      try {
+        expect(await (await fetch(`${off.url}/metrics`)).text()).not.toContain('memory_soft_limit_collections_total');
+      } finally {
+        await off.stop('SIGTERM');
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('refuses invalid configuration with a clear message', async () => {
     await expect(startServer({ PORT: 'abc' })).rejects.toThrow(/PORT/);
     await expect(startServer({ DATABASE_URL: 'mysql://x' })).rejects.toThrow(/DATABASE_URL: must start with postgres/);

@@ -8,13 +8,20 @@ import { cpuOf } from './helpers.js';
 
 describe('cpuOf', () => {
   it('counts work done on this thread', async () => {
-    const { cpuMs } = await cpuOf(() => {
-      const end = performance.now() + 80;
-      let n = 0;
-      while (performance.now() < end) n++;
-      return n;
-    });
-    expect(cpuMs).toBeGreaterThan(60);
+    // Arithmetic that allocates nothing (no collection can fall in it), ~100 ms here; a wall-clock deadline would
+    // not do: a collection that other test files' garbage causes would fill part of it.
+    const work = () => {
+      let x = 0;
+      for (let i = 0; i < 25_000_000; i++) x = (x + i * 7) % 1_000_003;
+      return x;
+    };
+    work();
+    const start = process.cpuUsage();
+    const { cpuMs } = await cpuOf(work);
+    const used = process.cpuUsage(start);
+    const processMs = (used.user + used.system) / 1000;
+    expect(processMs).toBeGreaterThan(30);
+    expect(cpuMs).toBeGreaterThan(processMs * 0.5);
   });
 
   it('does not count a full garbage collection of a large heap', async () => {

@@ -54,6 +54,8 @@ const STREAM_CUT_MS = 2_000;
 /** Hard stop: an orchestrator's kill usually follows SIGTERM after 30 s. */
 const HARD_STOP_MS = 24_000;
 const RETRY_MIN_MS = 250;
+/** The memory soft limit starts this long after the database is ready. */
+const MEMORY_WATCH_DELAY_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
 /** How long a starting server waits for a command (an import) that holds the PGlite directory. */
 const LOCK_WAIT_MS = 120_000;
@@ -486,6 +488,8 @@ async function openDatabase(rt: Runtime, port: number): Promise<void> {
       await openOnce(rt);
       rt.state.ready = true;
       rt.life.info(`GraphQL API on http://localhost:${port}/graphql (GraphiQL in a browser), database: ${where}`);
+      // Not while starting: what start-up holds is not garbage (migrations, V8 compiling PGlite's WebAssembly).
+      setTimeout(() => watchMemory(rt.config, rt.edge.registry, rt.logger), MEMORY_WATCH_DELAY_MS).unref();
       return;
     } catch (err) {
       if (!isDatabaseUnavailable(err) || rt.state.closing) throw err;
@@ -614,7 +618,6 @@ async function main(): Promise<void> {
       },
       requestListener(rt),
     );
-    watchMemory(config, rt.edge.registry, logger);
     const port = await listen(rt, server);
     const opening = openDatabase(rt, port).catch((err: unknown) => {
       if (!rt.state.closing) failStart(life, err);

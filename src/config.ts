@@ -41,8 +41,10 @@ const EnvSchema = z.object({
    */
   MEMORY_SOFT_LIMIT_MB: z
     .string()
-    .regex(/^(?:off|\d{2,6})$/, 'must be a number of MB (at least 64) or off')
-    .refine((v) => v === 'off' || Number(v) >= 64, 'must be a number of MB (at least 64) or off')
+    .refine(
+      (v) => v === 'off' || (/^\d{2,6}$/.test(v) && Number(v) >= 64),
+      'must be a number of MB (at least 64) or off',
+    )
     .optional(),
   /** Maximum connections of the PostgreSQL pool. */
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),

@@ -5,7 +5,23 @@
  * for each of the package's few hundred files, which cost the server about a second at every
  * start (BENCHMARKS.md, startup). Types may still be imported from drizzle-orm directly.
  */
-export { and, asc, desc, eq, getTableColumns, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+export {
+  Name,
+  SQL,
+  StringChunk,
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  isNull,
+  lt,
+  lte,
+  or,
+  sql,
+} from 'drizzle-orm';
 export { readMigrationFiles } from 'drizzle-orm/migrator';
 export { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 export { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import type { PaperFilterArgs, PaperKey, Visibility } from '../db/queries/fragments.js';
 import {
@@ -83,10 +83,8 @@ const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >
 const isPos = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 999;
 
 function searchCodec(query: string, filter: unknown, order: SearchOrder): CursorCodec<SearchCursor> {
-  const tag = createHash('sha256')
-    .update(JSON.stringify([query, filter ?? null, order]))
-    .digest('base64url')
-    .slice(0, 10);
+  // crypto.hash, one call: a Hash object per search request cost ~30 µs of its CPU (a profile of Q3)
+  const tag = hash('sha256', JSON.stringify([query, filter ?? null, order]), 'base64url').slice(0, 10);
   return {
     kind: `search:${tag}`,
     validate: (v) => {

@@ -46,9 +46,9 @@ export function createLogger(level: LogLevel = 'info', options: CreateLoggerOpti
 }
 
 /**
- * Lines to stdout are gathered into writes of 4 KB, and written at least every 100 ms. A write per line was a hop
- * to libuv's thread pool per request: 10 % of a one-paper read's requests/s (BENCHMARKS.md). pino flushes what is
- * left when the process exits.
+ * Lines to stdout are gathered into writes of 4 KB, and written at least every 100 ms (an idle server then makes
+ * an empty write every 100 ms). A write per line was a hop to libuv's thread pool per request: ~8 % of a one-paper
+ * read's server CPU (BENCHMARKS.md). pino flushes what is left when the process exits.
  */
 export const STDOUT_BUFFER = { minLength: 4096, periodicFlush: 100 } as const;
 

@@ -16,11 +16,12 @@ export async function selectRows<T>(db: Db, query: SQL): Promise<T[]> {
 
 /**
  * The text and values of a statement made of the pieces this application's SQL uses — literal text (`sql`…``,
- * `sql.raw`, `sql.join`), nested statements, identifiers (`sql.identifier`), and string, number and boolean values — exactly as Drizzle's
- * `sqlToQuery` writes them for PostgreSQL (values as $1, $2 … in order; tests compare the two); null for
- * anything else (columns, tables, placeholders, lists, inlined values), which Drizzle then writes.
- * Why not Drizzle's: it tests each piece against each kind in turn by walking prototype chains, ~0.4 µs a
- * piece; a search statement has ~250 pieces, ~100 µs of every search request's CPU (BENCHMARKS.md).
+ * `sql.raw`, `sql.join`), nested statements, identifiers (`sql.identifier`), and string, number and boolean
+ * values — exactly as Drizzle's `sqlToQuery` writes them for PostgreSQL (values as $1, $2 … in order;
+ * tests/sql-flatten.test.ts compares the two); null for anything else (columns, tables, placeholders, lists,
+ * inlined values), which Drizzle then writes. Why not Drizzle's: it tests each piece against each kind in turn by
+ * walking prototype chains, ~0.4 µs a piece; a search statement has ~250 pieces, ~100 µs of every search
+ * request's CPU (BENCHMARKS.md).
  */
 export function flattenSql(query: SQL): { sql: string; params: unknown[] } | null {
   const out = { text: '', params: [] as unknown[] };

@@ -74,7 +74,14 @@ export async function spawnServer(env: Record<string, string | undefined>): Prom
       });
       check();
     });
-  const m = await waitForOutput(/Listening on port (\d+)/, 60_000);
+  let m: RegExpExecArray;
+  try {
+    m = await waitForOutput(/Listening on port (\d+)/, 60_000);
+  } catch (err) {
+    // not left running (holding its data directory's lock) when it never said it listens
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     url: `http://127.0.0.1:${m[1]}`,
     child,

@@ -8,6 +8,8 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
+  smallint,
   sql,
   text,
   timestamp,
@@ -147,6 +149,33 @@ export const papers = pgTable(
     index('papers_order_idx').on(t.weekStart, t.issueId, t.sectionNumber, t.position),
     index('papers_arxiv_id_idx').on(t.arxivId),
     check('papers_position_check', sql`${t.position} between 1 and 999`),
+  ],
+);
+
+/**
+ * The title's words of every paper, one row per (lexeme, paper): the weight-A
+ * lexemes of `papers.search_vector`, each with how often the summary holds it
+ * (its weight-B positions) and the paper's week. Written only by a trigger on
+ * `papers` (migrations/0011), never by the application. A one-word search
+ * ranks the papers with the word in their title by that count, then by week;
+ * the index below hands them over in that order, so a page is read from a few
+ * index entries per count instead of scoring every title match
+ * (src/db/queries/search.ts, titleTermsPageSql).
+ */
+export const paperTitleTerms = pgTable(
+  'paper_title_terms',
+  {
+    lexeme: text('lexeme').notNull(),
+    paperId: integer('paper_id')
+      .notNull()
+      .references(() => papers.id, { onDelete: 'cascade' }),
+    weekStart: date('week_start', { mode: 'string' }).notNull(),
+    /** Positions of the lexeme in the summary (at most 256: a tsvector keeps no more). */
+    summaryCount: smallint('summary_count').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'paper_title_terms_pkey', columns: [t.paperId, t.lexeme] }),
+    index('paper_title_terms_rank_idx').on(t.lexeme, t.summaryCount.desc(), t.weekStart.desc(), t.paperId.desc()),
   ],
 );
 

@@ -18,6 +18,7 @@ import {
   relevanceWindow,
   searchCounts,
   searchPageCounted,
+  titleTermsPage,
 } from '../db/queries/search.js';
 import type { PaperRow } from '../db/schema.js';
 import { userInputError } from '../graphql/errors.js';
@@ -129,6 +130,8 @@ interface Plan {
   codec: CursorCodec<SearchCursor>;
   window: Window<SearchCursor>;
   matches: boolean;
+  /** The query's one lexeme when it is one word (analyzeQuery), else null. */
+  lexeme: string | null;
 }
 
 /** The rows of one page (one more than its size, to tell whether there is a next), and the mode that found them. */
@@ -143,7 +146,7 @@ async function readPage(
   const planKey = JSON.stringify([query, filter ?? null]);
   const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
   if (order === 'RELEVANCE' && mode === 'text') {
-    const ranked = await rankedPage(db, vis, base, planKey);
+    const ranked = await rankedPage(db, vis, base, planKey, plan.lexeme);
     if (ranked.rows.length > 0 || window.cursor) return { ...ranked, mode };
   } else if (order === 'NEWEST' && mode === 'text') {
     const few = await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }));
@@ -167,6 +170,10 @@ const TITLE_SCOPE_MAX = 10_000;
  * most EXACT_RANK_BOUND (exhaustive), in steps, each taken only when the
  * ones before cannot give the page:
  *
+ * 0. a one-word query's first page without filter: from the title's words
+ *    (titleTermsPage: a few index entries per summary count, whatever the
+ *    number of matches), when it is full, exact, and above every match
+ *    without the word in its title;
  * 1. the matches whose title holds a group of the query, or when those are
  *    too many, those whose title holds every group (found through the title
  *    index; tried when expected at most TITLE_SCOPE_MAX): when the page
@@ -181,8 +188,16 @@ async function rankedPage(
   vis: Visibility,
   base: Omit<SearchArgs, 'mode'>,
   planKey: string,
+  lexeme: string | null,
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
   const args = { ...base, mode: 'text' as const };
+  if (lexeme !== null && !args.cursor && !args.filter) {
+    const page = await titleTermsPage(db, args, vis, lexeme);
+    const last = page.rows[args.limit - 1];
+    if (page.exact && last !== undefined && last.score > scopeMaxScoreOutside(args.terms, 'title')) {
+      return { rows: page.rows, exhaustive: true };
+    }
+  }
   const sizes = await remembered(db, `ranking ${planKey}`, PLAN_TTL_MS, () => estimateRanking(db, args));
   // The title scopes, narrowest first (every group in the title, then any): each is tried only when it is expected
   // to read far fewer rows than scoring every match would (a scope's statement costs the rows its index yields,
@@ -288,7 +303,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
   // A query of identifiers only: the papers carrying them (first page, no filter).
   const ids = window.cursor === null && !filter ? identifiersOnly(query) : null;
   if (ids) {
-    const plan: Plan = { query, terms, filter, order, codec, window, matches: false };
+    const plan: Plan = { query, terms, filter, order, codec, window, matches: false, lexeme: null };
     const identified = await identifiedPapers(deps, ids, plan);
     if (identified) return identified;
   }
@@ -298,7 +313,16 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     throw userInputError('`query` needs at least one word to look for (not only excluded `-words`)', 'query');
   }
 
-  const plan: Plan = { query, terms, filter, order, codec, window, matches: request.matches ?? true };
+  const plan: Plan = {
+    query,
+    terms,
+    filter,
+    order,
+    codec,
+    window,
+    matches: request.matches ?? true,
+    lexeme: analysis.lexeme,
+  };
   const { rows, mode, exhaustive } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
   const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper);

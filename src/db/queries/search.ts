@@ -144,6 +144,8 @@ export interface QueryAnalysis {
   nodes: number;
   /** false when the query cannot use the index (only negated terms, e.g. `-reward`). */
   indexable: boolean;
+  /** The query's one lexeme when it is one word (titleTermsPageSql), else null. */
+  lexeme: string | null;
 }
 
 /** Text marking the start and end of a match in `ts_headline` output (Unicode private use, removed from the text first). */
@@ -309,14 +311,31 @@ function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
   return sql`(${sql.join(parts, sql` + `)})::float8`;
 }
 
-/** Parses the query once (no table access): is it empty (stop words only), can it use the index? */
+/** The one word of `terms` as written, when the query is one group of one alternative with nothing excluded. */
+const oneWord = (terms: SearchTerms): string | null =>
+  terms.groups.length === 1 && terms.groups[0]!.length === 1 && terms.excluded.length === 0
+    ? terms.groups[0]![0]!
+    : null;
+
+/**
+ * Parses the query once (no table access): is it empty (stop words only), can
+ * it use the index, and is it one lexeme (for titleTermsPageSql: the word
+ * turned into the one lexeme a title's vector holds, which is the one the
+ * query looks for)?
+ */
 export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAnalysis> {
-  const [row] = await selectRows<{ nodes: number; tree: string }>(
+  const word = oneWord(terms);
+  const lexeme =
+    word === null
+      ? sql`NULL::text[] AS lexemes, false AS same`
+      : sql`tsvector_to_array(to_tsvector('english', ${word}::text)) AS lexemes, to_tsvector('english', ${word}::text) @@ q.q AS same`;
+  const [row] = await selectRows<{ nodes: number; tree: string; lexemes: string[] | null; same: boolean }>(
     db,
-    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree FROM (SELECT ${matchQuery(terms, false)} AS q) q`,
+    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree, ${lexeme} FROM (SELECT ${matchQuery(terms, false)} AS q) q`,
   );
   const nodes = Number(row?.nodes ?? 0);
-  return { nodes, indexable: nodes > 0 && row?.tree !== 'T' };
+  const single = nodes === 1 && row?.same === true && row.lexemes?.length === 1 ? row.lexemes[0]! : null;
+  return { nodes, indexable: nodes > 0 && row?.tree !== 'T', lexeme: single };
 }
 
 const ARCHIVE_ORDER = archiveOrderSql(NEWEST_FIRST);
@@ -442,6 +461,76 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
     SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${headlinesSql(args, q)}
     FROM page JOIN papers p ON p.id = page.id
     ORDER BY ${ARCHIVE_ORDER}`;
+}
+
+/**
+ * A one-word RELEVANCE page from paper_title_terms (first page, text mode):
+ * the papers with the word in their title, read per summary count (highest
+ * first) as the index hands them over — for each count, the `limit` most
+ * recent visible ones — then scored by scoreSql like every other page. For
+ * such a query a title match scores 3.5 + ts_rank_cd of the summary, which
+ * is a function of that count alone (0.4c / (0.4c + 1)), + RECENCY, which
+ * never grows with age: a paper left out at a count scores no more than the
+ * last one taken there, and less when it is older (then it cannot enter the
+ * page). Unless recency cannot tell two weeks apart: below 1e-9 (about 50
+ * years behind the newest edition, where float8 sums lose it) or at its
+ * ceiling (drafts after the newest published edition all have it), papers of
+ * different weeks tie, and `id DESC` — not the week — orders them: `exact` is
+ * false when the last paper taken at some count reaches the page's lowest
+ * score with such a recency, and the caller ranks the usual way. Above every
+ * paper without the word in its title (scopeMaxScoreOutside) when the page
+ * is full.
+ */
+export function titleTermsPageSql(args: SearchArgs, vis: Visibility, lexeme: string): SQL {
+  const n = sql`${args.limit}::int`;
+  const q = matchQuery(args.terms, false);
+  return sql`WITH RECURSIVE counts(c) AS (
+      SELECT max(t.summary_count) FROM paper_title_terms t WHERE t.lexeme = ${lexeme}::text
+      UNION ALL
+      SELECT (SELECT max(t.summary_count) FROM paper_title_terms t WHERE t.lexeme = ${lexeme}::text AND t.summary_count < counts.c)
+      FROM counts WHERE counts.c IS NOT NULL
+    ),
+    cand AS MATERIALIZED (
+      SELECT pick.id, row_number() OVER (PARTITION BY counts.c ORDER BY pick.week_start DESC, pick.id DESC) AS rn
+      FROM counts CROSS JOIN LATERAL (
+        SELECT t.paper_id AS id, t.week_start FROM paper_title_terms t JOIN papers p ON p.id = t.paper_id
+        WHERE t.lexeme = ${lexeme}::text AND t.summary_count = counts.c ${visiblePapersByRow(vis)}
+        ORDER BY t.week_start DESC, t.paper_id DESC LIMIT ${n}
+      ) pick
+      WHERE counts.c IS NOT NULL
+    ),
+    scored AS MATERIALIZED (
+      SELECT p.id, cand.rn, ${scoreSql(args)} AS score, ${RECENCY} AS recency FROM cand JOIN papers p ON p.id = cand.id
+    ),
+    page AS (SELECT s.id, s.score FROM scored s ORDER BY s.score DESC, s.id DESC LIMIT ${n}),
+    cut AS (SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score FROM page)
+    SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
+      NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND s.score >= cut.score
+        AND (s.recency < 1e-9 OR s.recency >= ${sql.raw(String(RECENCY_WEIGHT))})) AS "exact"
+    FROM page JOIN papers p ON p.id = page.id
+    ORDER BY page.score DESC, page.id DESC`;
+}
+
+/** A page of titleTermsPageSql; `exact` as it says (true on a page that is not full). */
+export async function titleTermsPage(
+  db: Db,
+  args: SearchArgs,
+  vis: Visibility,
+  lexeme: string,
+): Promise<{ rows: SearchHit[]; exact: boolean }> {
+  type Row = RawPaper & {
+    score: number;
+    titleHeadline: string | null;
+    summaryHeadline: string | null;
+    summaryHead: string | null;
+    summaryTail: string | null;
+    exact: boolean;
+  };
+  const rows = await selectRows<Row>(db, titleTermsPageSql(args, vis, lexeme));
+  return {
+    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    exact: rows.every((r) => r.exact === true),
+  };
 }
 
 /**

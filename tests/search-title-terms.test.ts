@@ -1,0 +1,144 @@
+/**
+ * paper_title_terms (migrations 0010–0011) and the one-word page read from it
+ * (titleTermsPageSql): the table mirrors the title words of every paper
+ * through every kind of write, and a page it gives as exact is the page a
+ * ranking of every match gives.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from '../src/db/orm.js';
+import {
+  type SearchArgs,
+  analyzeQuery,
+  scopeMaxScoreOutside,
+  searchPage,
+  titleTermsPage,
+} from '../src/db/queries/search.js';
+import { selectRows } from '../src/db/queries/util.js';
+import { analyzeArchive } from '../src/db/seed.js';
+import { generateArchive } from '../src/fixtures/generate.js';
+import { parseSearchQuery } from '../src/search/query.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+
+let tdb: TestDb;
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  await generateArchive(tdb.db, { editions: 60, papersPerIssue: 12, categories: 6, seed: 11 });
+  await analyzeArchive(tdb);
+}, 120_000);
+
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+/** The rows paper_title_terms should hold, computed from the papers themselves. */
+const EXPECTED = sql`SELECT u.lexeme, p.id AS paper_id, p.week_start,
+    (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'B')::int AS summary_count
+  FROM papers p, unnest(p.search_vector) u WHERE 'A' = ANY (u.weights)`;
+const HELD = sql`SELECT lexeme, paper_id, week_start, summary_count::int FROM paper_title_terms`;
+
+/** Rows missing from the table plus rows it holds that it should not. */
+async function drift(): Promise<number> {
+  const [row] = await selectRows<{ n: number }>(
+    tdb.db,
+    sql`SELECT count(*)::int AS n FROM ((${EXPECTED} EXCEPT ${HELD}) UNION ALL (${HELD} EXCEPT ${EXPECTED})) d`,
+  );
+  return Number(row?.n);
+}
+
+const firstIds = async (k: number): Promise<number[]> =>
+  (await selectRows<{ id: number }>(tdb.db, sql`SELECT id FROM papers ORDER BY id LIMIT ${k}::int`)).map((r) =>
+    Number(r.id),
+  );
+
+const args = (terms: SearchArgs['terms'], limit: number): SearchArgs => ({
+  terms,
+  order: 'RELEVANCE',
+  mode: 'text',
+  cursor: null,
+  limit,
+  headlines: false,
+});
+
+describe('paper_title_terms', () => {
+  it('holds the title words of every paper and follows every write to a title, a summary, a week or a paper', async () => {
+    const [{ n } = { n: 0 }] = await selectRows<{ n: number }>(
+      tdb.db,
+      sql`SELECT count(*)::int AS n FROM paper_title_terms`,
+    );
+    expect(Number(n)).toBeGreaterThan(720);
+    expect(await drift()).toBe(0);
+
+    const [a, b, c, d, e] = await firstIds(5);
+    await tdb.db.execute(sql`UPDATE papers SET title = 'Kernels of a kernel: quantum rewards' WHERE id = ${a}::int`);
+    await tdb.db.execute(sql`UPDATE papers SET summary = summary || ' kernel kernels kernel.' WHERE id = ${b}::int`);
+    await tdb.db.execute(sql`UPDATE papers SET week_start = week_start - 7 WHERE id = ${c}::int`);
+    await tdb.db.execute(sql`DELETE FROM papers WHERE id = ${d}::int`);
+    // A column the table does not follow: the trigger does not fire, nothing drifts.
+    await tdb.db.execute(sql`UPDATE papers SET url = 'https://example.org/e' WHERE id = ${e}::int`);
+    expect(await drift()).toBe(0);
+    const kernel = await selectRows<{ summary_count: number }>(
+      tdb.db,
+      sql`SELECT summary_count FROM paper_title_terms WHERE paper_id = ${a}::int AND lexeme = 'kernel'`,
+    );
+    expect(kernel).toHaveLength(1);
+    const gone = await selectRows(tdb.db, sql`SELECT 1 FROM paper_title_terms WHERE paper_id = ${d}::int`);
+    expect(gone).toHaveLength(0);
+  });
+});
+
+describe('a one-word page from the title words', () => {
+  it('is, whenever it says it is exact and full, the ranking of every match (both visibilities, two page sizes)', async () => {
+    const words = await selectRows<{ lexeme: string }>(
+      tdb.db,
+      sql`SELECT lexeme FROM paper_title_terms GROUP BY lexeme HAVING count(*) >= 8 ORDER BY count(*) DESC, lexeme LIMIT 40`,
+    );
+    expect(words.length).toBeGreaterThan(20);
+    let served = 0;
+    for (const { lexeme: word } of words) {
+      const terms = parseSearchQuery(word);
+      const { lexeme } = await analyzeQuery(tdb.db, terms);
+      if (lexeme === null) continue; // a word the vocabulary widens (synonyms), or one that stems again
+      for (const vis of [{ drafts: false }, { drafts: true }]) {
+        for (const limit of [8, 21]) {
+          const fast = await titleTermsPage(tdb.db, args(terms, limit), vis, lexeme);
+          const last = fast.rows[limit - 1];
+          if (!fast.exact || last === undefined || last.score <= scopeMaxScoreOutside(terms, 'title')) continue;
+          const all = await searchPage(tdb.db, { ...args(terms, limit), scope: 'all' }, vis);
+          expect(
+            fast.rows.map((r) => [r.id, r.score]),
+            `${word}, ${limit}, drafts ${vis.drafts}`,
+          ).toEqual(all.map((r) => [r.id, r.score]));
+          served++;
+        }
+      }
+    }
+    // Most of these words have enough title matches to fill a page from them alone.
+    expect(served).toBeGreaterThan(40);
+  });
+
+  it('declines a page whose last place is a tie of papers of different weeks (drafts after the newest edition)', async () => {
+    // The two newest editions become drafts whose papers all hold "zebrafish" in their titles and not in
+    // their summaries: to an editor they score alike (recency at its ceiling after the newest published
+    // edition), whatever their week, so the index's order (week) is not the ranking's (id).
+    const drafts = await selectRows<{ id: number }>(
+      tdb.db,
+      sql`SELECT id FROM issues ORDER BY week_start DESC LIMIT 2`,
+    );
+    const ids = drafts.map((r) => Number(r.id));
+    await tdb.db.execute(sql`UPDATE issues SET status = 'draft' WHERE id IN (${ids[0]!}::int, ${ids[1]!}::int)`);
+    await tdb.db.execute(
+      sql`UPDATE papers SET title = 'Zebrafish ' || title, summary = 'Nothing.' WHERE issue_id IN (${ids[0]!}::int, ${ids[1]!}::int)`,
+    );
+    const terms = parseSearchQuery('zebrafish');
+    const { lexeme } = await analyzeQuery(tdb.db, terms);
+    expect(lexeme).toBe('zebrafish');
+    const fast = await titleTermsPage(tdb.db, args(terms, 8), { drafts: true }, lexeme!);
+    expect(fast.rows).toHaveLength(8);
+    expect(fast.exact).toBe(false);
+    // Readers see none of them.
+    const published = await titleTermsPage(tdb.db, args(terms, 8), { drafts: false }, lexeme!);
+    expect(published.rows).toHaveLength(0);
+    expect(published.exact).toBe(true);
+  });
+});

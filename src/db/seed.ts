@@ -155,8 +155,8 @@ export async function insertIssuesInBulk(db: Db, batch: BulkIssue[]): Promise<vo
 /** Fresh planner statistics after a load (and, on PostgreSQL, a vacuum). */
 export async function analyzeArchive(handle: Pick<DbHandle, 'db' | 'kind'>): Promise<void> {
   if (handle.kind === 'postgres')
-    await handle.db.execute(sql.raw('VACUUM ANALYZE papers, sections, issues, categories'));
-  else await handle.db.execute(sql.raw('ANALYZE papers'));
+    await handle.db.execute(sql.raw('VACUUM ANALYZE papers, paper_title_terms, sections, issues, categories'));
+  else await handle.db.execute(sql.raw('ANALYZE papers, paper_title_terms'));
 }
 
 /** Papers in the archive. */

@@ -270,7 +270,7 @@ export const SUMMARY_WEIGHTS = sql.raw(`'{0, 0, 0.4, 0}'`);
 /** Most a paper's freshness adds to its score (RECENCY). */
 export const RECENCY_WEIGHT = 0.25;
 /**
- * Freshness, in (0, RECENCY_WEIGHT]: the weight for the newest published
+ * Freshness, in (−4e-7, RECENCY_WEIGHT]: the weight for the newest published
  * edition's papers (and drafts), decaying with the age of the paper's week
  * behind it (e^(−days / 730): 0.14 a year older, 0.03 four years older).
  * Relative to the archive's newest edition, not the clock, so that scores
@@ -280,9 +280,17 @@ export const RECENCY_WEIGHT = 0.25;
  * alike, so a paper of this year outranks an older one that merely repeats
  * the word once more in its summary (ts_rank_cd: 0.29 for one mention, 0.44
  * for two), not one whose title holds more of the query.
+ *
+ * Plus 1e-13 a day of the week's date (negative: days before 9999-12-31):
+ * a later week always scores higher, also where the decay no longer shows in
+ * a float8 sum (weeks some 60 years behind the newest) or is at its ceiling
+ * (drafts after the newest published edition). Papers of different weeks
+ * then never tie, which titleTermsPageSql relies on; 1e-13 a day moves a
+ * score by 4e-8 over a thousand years, less than any other part can.
  */
 const RECENCY = sql`(${sql.raw(String(RECENCY_WEIGHT))} * exp(-greatest(0,
-    (SELECT max(i.week_start) FROM issues i WHERE i.status = 'published') - p.week_start)::float8 / 730))`;
+    (SELECT max(i.week_start) FROM issues i WHERE i.status = 'published') - p.week_start)::float8 / 730)
+    + (p.week_start - DATE '9999-12-31')::float8 * 1e-13)`;
 
 /**
  * Score of a matching row (float8: a cursor carries it exactly, as the
@@ -311,9 +319,16 @@ function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
   return sql`(${sql.join(parts, sql` + `)})::float8`;
 }
 
-/** The one word of `terms` as written, when the query is one group of one alternative with nothing excluded. */
+/**
+ * The one word of `terms` as written, when the query is one group of one
+ * alternative with nothing excluded, written without a space (a score then
+ * has no "title as written" part: titleAsWrittenSql).
+ */
 const oneWord = (terms: SearchTerms): string | null =>
-  terms.groups.length === 1 && terms.groups[0]!.length === 1 && terms.excluded.length === 0
+  terms.groups.length === 1 &&
+  terms.groups[0]!.length === 1 &&
+  terms.excluded.length === 0 &&
+  !terms.fuzzy.includes(' ')
     ? terms.groups[0]![0]!
     : null;
 
@@ -467,19 +482,22 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
  * A one-word RELEVANCE page from paper_title_terms (first page, text mode):
  * the papers with the word in their title, read per summary count (highest
  * first) as the index hands them over — for each count, the `limit` most
- * recent visible ones — then scored by scoreSql like every other page. For
- * such a query a title match scores 3.5 + ts_rank_cd of the summary, which
- * is a function of that count alone (0.4c / (0.4c + 1)), + RECENCY, which
- * never grows with age: a paper left out at a count scores no more than the
- * last one taken there, and less when it is older (then it cannot enter the
- * page). Unless recency cannot tell two weeks apart: below 1e-9 (about 50
- * years behind the newest edition, where float8 sums lose it) or at its
- * ceiling (drafts after the newest published edition all have it), papers of
- * different weeks tie, and `id DESC` — not the week — orders them: `exact` is
- * false when the last paper taken at some count reaches the page's lowest
- * score with such a recency, and the caller ranks the usual way. Above every
- * paper without the word in its title (scopeMaxScoreOutside) when the page
- * is full.
+ * recent — then scored by scoreSql like every other page, the visible ones
+ * kept. For such a query a title match scores 3.5 + ts_rank_cd of the
+ * summary, which is a function of that count alone (0.4c / (0.4c + 1)), +
+ * RECENCY, which falls with every week of age (ties only within a week,
+ * where `id DESC` orders them as the index does): a paper left out at a
+ * count scores less than the last one taken there, so none can enter the
+ * page while that one scores no more than the page's last. `exact` is false
+ * when a count's last paper taken scores more (its count's others were
+ * drafts a reader does not see) or the page is not full while a count is
+ * (the caller then ranks the usual way). Above every paper without the word
+ * in its title (scopeMaxScoreOutside) when the page is full.
+ *
+ * Each count's papers are taken by a range (`summary_count <= c`, in index
+ * order, then those of count c kept), ordered exactly as the index is (DESC
+ * NULLS LAST, as drizzle-kit wrote it): with `= c`, or DESC alone, the
+ * planner sorts every paper of the count instead of reading the index.
  */
 export function titleTermsPageSql(args: SearchArgs, vis: Visibility, lexeme: string): SQL {
   const n = sql`${args.limit}::int`;
@@ -491,27 +509,30 @@ export function titleTermsPageSql(args: SearchArgs, vis: Visibility, lexeme: str
       FROM counts WHERE counts.c IS NOT NULL
     ),
     cand AS MATERIALIZED (
-      SELECT pick.id, row_number() OVER (PARTITION BY counts.c ORDER BY pick.week_start DESC, pick.id DESC) AS rn
-      FROM counts CROSS JOIN LATERAL (
-        SELECT t.paper_id AS id, t.week_start FROM paper_title_terms t JOIN papers p ON p.id = t.paper_id
-        WHERE t.lexeme = ${lexeme}::text AND t.summary_count = counts.c ${visiblePapersByRow(vis)}
-        ORDER BY t.week_start DESC, t.paper_id DESC LIMIT ${n}
+      SELECT pick.id, pick.rn FROM counts CROSS JOIN LATERAL (
+        SELECT t.paper_id AS id, t.summary_count AS c,
+          row_number() OVER (ORDER BY t.summary_count DESC NULLS LAST, t.week_start DESC NULLS LAST, t.paper_id DESC NULLS LAST) AS rn
+        FROM (
+          SELECT t.paper_id, t.summary_count, t.week_start FROM paper_title_terms t
+          WHERE t.lexeme = ${lexeme}::text AND t.summary_count <= counts.c
+          ORDER BY t.summary_count DESC NULLS LAST, t.week_start DESC NULLS LAST, t.paper_id DESC NULLS LAST LIMIT ${n}
+        ) t
       ) pick
-      WHERE counts.c IS NOT NULL
+      WHERE counts.c IS NOT NULL AND pick.c = counts.c
     ),
     scored AS MATERIALIZED (
-      SELECT p.id, cand.rn, ${scoreSql(args)} AS score, ${RECENCY} AS recency FROM cand JOIN papers p ON p.id = cand.id
+      SELECT p.id, cand.rn, ${scoreSql(args)} AS score, (true ${visiblePapersByRow(vis)}) AS visible
+      FROM cand JOIN papers p ON p.id = cand.id
     ),
-    page AS (SELECT s.id, s.score FROM scored s ORDER BY s.score DESC, s.id DESC LIMIT ${n}),
+    page AS (SELECT s.id, s.score FROM scored s WHERE s.visible ORDER BY s.score DESC, s.id DESC LIMIT ${n}),
     cut AS (SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score FROM page)
     SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
-      NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND s.score >= cut.score
-        AND (s.recency < 1e-9 OR s.recency >= ${sql.raw(String(RECENCY_WEIGHT))})) AS "exact"
+      NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND (cut.score IS NULL OR s.score > cut.score)) AS "exact"
     FROM page JOIN papers p ON p.id = page.id
     ORDER BY page.score DESC, page.id DESC`;
 }
 
-/** A page of titleTermsPageSql; `exact` as it says (true on a page that is not full). */
+/** A page of titleTermsPageSql; `exact` as it says (false on an empty page: its flag comes with the rows). */
 export async function titleTermsPage(
   db: Db,
   args: SearchArgs,
@@ -529,7 +550,7 @@ export async function titleTermsPage(
   const rows = await selectRows<Row>(db, titleTermsPageSql(args, vis, lexeme));
   return {
     rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
-    exact: rows.every((r) => r.exact === true),
+    exact: rows.length > 0 && rows.every((r) => r.exact === true),
   };
 }
 

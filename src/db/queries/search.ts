@@ -532,6 +532,15 @@ export function titleTermsPageSql(args: SearchArgs, vis: Visibility, lexeme: str
     ORDER BY page.score DESC, page.id DESC`;
 }
 
+/** A row of a page statement before `toPaper`: the paper, its score and its headlines (HEADLINES). */
+type HitRow = RawPaper & {
+  score: number;
+  titleHeadline: string | null;
+  summaryHeadline: string | null;
+  summaryHead: string | null;
+  summaryTail: string | null;
+};
+
 /** A page of titleTermsPageSql; `exact` as it says (false on an empty page: its flag comes with the rows). */
 export async function titleTermsPage(
   db: Db,
@@ -539,15 +548,7 @@ export async function titleTermsPage(
   vis: Visibility,
   lexeme: string,
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  type Row = RawPaper & {
-    score: number;
-    titleHeadline: string | null;
-    summaryHeadline: string | null;
-    summaryHead: string | null;
-    summaryTail: string | null;
-    exact: boolean;
-  };
-  const rows = await selectRows<Row>(db, titleTermsPageSql(args, vis, lexeme));
+  const rows = await selectRows<HitRow & { exact: boolean }>(db, titleTermsPageSql(args, vis, lexeme));
   return {
     rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
     exact: rows.length > 0 && rows.every((r) => r.exact === true),
@@ -563,14 +564,7 @@ export async function searchPageCounted(
   args: SearchArgs,
   vis: Visibility,
 ): Promise<{ rows: SearchHit[]; candidateCount: number | undefined }> {
-  type Row = RawPaper & {
-    score: number;
-    titleHeadline: string | null;
-    summaryHeadline: string | null;
-    summaryHead: string | null;
-    summaryTail: string | null;
-    candidateCount?: number;
-  };
+  type Row = HitRow & { candidateCount?: number };
   let rows = await selectRows<Row>(db, searchPageSql(args, vis));
   if (args.order === 'RELEVANCE' && args.window != null) {
     // The window held fewer matches than the candidates: they are not "the most recent N"

@@ -117,6 +117,52 @@ describe('a one-word page from the title words', () => {
     expect(served).toBeGreaterThan(40);
   });
 
+  it('serves hyphenated words (a phrase of the compound and its parts) from the compound, the same page as the ranking', async () => {
+    // Hyphenated words in titles, each repeated in some of the summaries (0–3 times, so that counts differ):
+    // one plain, one with stop words between its parts (a cover worth less), one with digits.
+    const add = [
+      [7, 'Long-Context', 'A long-context note.', 4],
+      [11, 'State-of-the-Art', 'Beyond the state-of-the-art.', 3],
+      [13, 'GPT-4o', 'As GPT-4o does.', 4],
+    ] as const;
+    for (const [every, title, sentence, counts] of add) {
+      await tdb.db.execute(
+        sql`UPDATE papers SET title = ${title}::text || ' ' || title,
+              summary = summary || repeat(' ' || ${sentence}::text, id % ${counts}::int)
+            WHERE id % ${every}::int = 0`,
+      );
+    }
+    await analyzeArchive(tdb);
+    const words = await selectRows<{ lexeme: string }>(
+      tdb.db,
+      sql`SELECT lexeme FROM paper_title_terms WHERE lexeme LIKE '%_-_%' GROUP BY lexeme HAVING count(*) >= 3
+          ORDER BY count(*) DESC, lexeme LIMIT 30`,
+    );
+    expect(words.map((w) => w.lexeme)).toEqual(expect.arrayContaining(['long-context', 'state-of-the-art', 'gpt-4o']));
+    let served = 0;
+    for (const { lexeme: word } of words) {
+      const terms = parseSearchQuery(word);
+      const { lexeme, nodes } = await analyzeQuery(tdb.db, terms);
+      if (lexeme === null) continue; // (a vocabulary term, or a compound whose parts are numbers: `llama-3`)
+      expect(lexeme, word).toContain('-');
+      expect(nodes, word).toBeGreaterThan(1);
+      for (const vis of [{ drafts: false }, { drafts: true }]) {
+        for (const limit of [3, 8]) {
+          const fast = await titleTermsPage(tdb.db, args(terms, limit), vis, lexeme);
+          const last = fast.rows[limit - 1];
+          if (!fast.exact || last === undefined || last.score <= scopeMaxScoreOutside(terms, 'title')) continue;
+          const all = await searchPage(tdb.db, { ...args(terms, limit), scope: 'all' }, vis);
+          expect(
+            fast.rows.map((r) => [r.id, r.score]),
+            `${word}, ${limit}, drafts ${vis.drafts}`,
+          ).toEqual(all.map((r) => [r.id, r.score]));
+          served++;
+        }
+      }
+    }
+    expect(served).toBeGreaterThan(10);
+  }, 60_000);
+
   it('orders drafts after the newest edition by week as the ranking does, and declines a page a reader sees emptied by drafts', async () => {
     // The two newest editions become drafts whose papers all hold "zebrafish" in their titles and not in
     // their summaries: their freshness is at its ceiling, and only the week (RECENCY's tie-breaker) and
@@ -155,5 +201,10 @@ describe('a one-word page from the title words', () => {
   it('is not used for one word written with another that is a stop word ("the" counts in the title as written)', async () => {
     expect((await analyzeQuery(tdb.db, parseSearchQuery('the kernel'))).lexeme).toBeNull();
     expect((await analyzeQuery(tdb.db, parseSearchQuery('kernels'))).lexeme).toBe('kernel');
+    expect((await analyzeQuery(tdb.db, parseSearchQuery('long-contexts'))).lexeme).toBe('long-context');
+    // Not one compound: a number after the hyphen ('llama' <-> '-3'), two words, punctuation between words.
+    for (const text of ['Llama-3', 'long-context window', 'long-context/scaling', 'long--context']) {
+      expect((await analyzeQuery(tdb.db, parseSearchQuery(text))).lexeme, text).toBeNull();
+    }
   });
 });

@@ -332,25 +332,36 @@ const oneWord = (terms: SearchTerms): string | null =>
     ? terms.groups[0]![0]!
     : null;
 
+/** A word of letters and digits joined by hyphens (`long-context`, `gpt-4o`): the parser's compound word and its parts. */
+const HYPHENATED = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+$/u;
+
 /**
  * Parses the query once (no table access): is it empty (stop words only), can
  * it use the index, and is it one lexeme (for titleTermsPageSql: the word
  * turned into the one lexeme a title's vector holds, which is the one the
- * query looks for)?
+ * query looks for)? A hyphenated word counts as its compound lexeme (the
+ * first the parser makes: `long-context` before `long` and `context`): the
+ * query is the phrase of the compound and its parts, which a title matches
+ * exactly when it holds the compound (the parser always writes the parts
+ * after it), and a summary's cover density for it grows with the compound's
+ * count alone, as a word's does.
  */
 export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAnalysis> {
   const word = oneWord(terms);
   const lexeme =
     word === null
-      ? sql`NULL::text[] AS lexemes, false AS same`
-      : sql`tsvector_to_array(to_tsvector('english', ${word}::text)) AS lexemes, to_tsvector('english', ${word}::text) @@ q.q AS same`;
-  const [row] = await selectRows<{ nodes: number; tree: string; lexemes: string[] | null; same: boolean }>(
+      ? sql`NULL::text AS first, 0 AS lexemes, false AS same`
+      : sql`(SELECT u.lexeme FROM unnest(to_tsvector('english', ${word}::text)) u ORDER BY u.positions[1] LIMIT 1) AS first,
+          length(to_tsvector('english', ${word}::text)) AS lexemes, to_tsvector('english', ${word}::text) @@ q.q AS same`;
+  const [row] = await selectRows<{ nodes: number; tree: string; first: string | null; lexemes: number; same: boolean }>(
     db,
     sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree, ${lexeme} FROM (SELECT ${matchQuery(terms, false)} AS q) q`,
   );
   const nodes = Number(row?.nodes ?? 0);
-  const single = nodes === 1 && row?.same === true && row.lexemes?.length === 1 ? row.lexemes[0]! : null;
-  return { nodes, indexable: nodes > 0 && row?.tree !== 'T', lexeme: single };
+  const first = row?.same === true ? (row.first ?? null) : null;
+  const plain = nodes === 1 && Number(row?.lexemes) === 1;
+  const compound = word !== null && HYPHENATED.test(word) && first?.includes('-') === true;
+  return { nodes, indexable: nodes > 0 && row?.tree !== 'T', lexeme: plain || compound ? first : null };
 }
 
 const ARCHIVE_ORDER = archiveOrderSql(NEWEST_FIRST);
@@ -484,15 +495,20 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
  * first) as the index hands them over — for each count, the `limit` most
  * recent — then scored by scoreSql like every other page, the visible ones
  * kept. For such a query a title match scores 3.5 + ts_rank_cd of the
- * summary, which is a function of that count alone (0.4c / (0.4c + 1)), +
+ * summary, which is a function of that count alone (0.4c / (0.4c + 1) for a
+ * word; for a hyphenated word, of its compound's count, each occurrence one
+ * cover, worth less when stop words sit between its parts), +
  * RECENCY, which falls with every week of age (ties only within a week,
  * where `id DESC` orders them as the index does): a paper left out at a
  * count scores less than the last one taken there, so none can enter the
  * page while that one scores no more than the page's last. `exact` is false
  * when a count's last paper taken scores more (its count's others were
  * drafts a reader does not see) or the page is not full while a count is
- * (the caller then ranks the usual way). Above every paper without the word
- * in its title (scopeMaxScoreOutside) when the page is full.
+ * (the caller then ranks the usual way), and when a paper taken does not
+ * match the query (a hyphenated word stemmed into another's compound: not
+ * known to happen, checked since the argument above assumes it cannot).
+ * Above every paper without the word in its title (scopeMaxScoreOutside)
+ * when the page is full.
  *
  * Each count's papers are taken by a range (`summary_count <= c`, in index
  * order, then those of count c kept), ordered exactly as the index is (DESC
@@ -521,13 +537,15 @@ export function titleTermsPageSql(args: SearchArgs, vis: Visibility, lexeme: str
       WHERE counts.c IS NOT NULL AND pick.c = counts.c
     ),
     scored AS MATERIALIZED (
-      SELECT p.id, cand.rn, ${scoreSql(args)} AS score, (true ${visiblePapersByRow(vis)}) AS visible
+      SELECT p.id, cand.rn, ${scoreSql(args)} AS score, (true ${visiblePapersByRow(vis)}) AS visible,
+        ts_match_vq(p.search_vector, ${q}) AS matched
       FROM cand JOIN papers p ON p.id = cand.id
     ),
     page AS (SELECT s.id, s.score FROM scored s WHERE s.visible ORDER BY s.score DESC, s.id DESC LIMIT ${n}),
     cut AS (SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score FROM page)
     SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
-      NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND (cut.score IS NULL OR s.score > cut.score)) AS "exact"
+      NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND (cut.score IS NULL OR s.score > cut.score))
+        AND NOT EXISTS (SELECT 1 FROM scored s WHERE NOT s.matched) AS "exact"
     FROM page JOIN papers p ON p.id = page.id
     ORDER BY page.score DESC, page.id DESC`;
 }

@@ -11,6 +11,8 @@ import {
   type SearchArgs,
   type SearchCounts,
   analyzeQuery,
+  anyMatch,
+  commonLexemes,
   estimateRanking,
   scopeMaxScoreOutside,
   fewMatches,
@@ -19,6 +21,7 @@ import {
   searchCounts,
   searchPageCounted,
   titleTermsPage,
+  unmatchedLexemes,
 } from '../db/queries/search.js';
 import type { PaperRow } from '../db/schema.js';
 import { userInputError } from '../graphql/errors.js';
@@ -27,6 +30,7 @@ import { type TextMatchShape, textMatches } from './highlights.js';
 import { PLAN_TTL_MS, remembered } from './plan-cache.js';
 import { parseArxivIdentifier } from '../newsletter/arxiv.js';
 import { parseSearchQuery } from './query.js';
+import { correctionOf } from './typos.js';
 
 /**
  * Paper search: the steps between the arguments of `Query.searchPapers` and a
@@ -134,32 +138,109 @@ interface Plan {
   lexeme: string | null;
 }
 
-/** The rows of one page (one more than its size, to tell whether there is a next), and the mode that found them. */
-async function readPage(
-  db: Db,
-  vis: Visibility,
-  plan: Plan,
-): Promise<{ rows: SearchHit[]; mode: SearchMode; exhaustive: boolean }> {
+/** The rows of one page (one more than its size, to tell whether there is a next), the mode that found them and what they match. */
+interface PageRead {
+  rows: SearchHit[];
+  /** The mode the cursors carry: `fuzzy` for any relaxed page (typo corrections included). */
+  mode: SearchMode;
+  exhaustive: boolean;
+  /** The terms the rows match, and how (highlights and counts follow them): the query's, or its typo corrections in text mode. */
+  terms: SearchTerms;
+  matchMode: SearchMode;
+}
+
+async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> {
   const { query, terms, filter, order, window, matches } = plan;
   const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
   let mode: SearchMode = window.cursor?.[0] ?? 'text';
   const planKey = JSON.stringify([query, filter ?? null]);
   const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
-  if (order === 'RELEVANCE' && mode === 'text') {
-    const ranked = await rankedPage(db, vis, base, planKey, plan.lexeme);
-    if (ranked.rows.length > 0 || window.cursor) return { ...ranked, mode };
-  } else if (order === 'NEWEST' && mode === 'text') {
-    const few = await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }));
-    const page = await searchPageCounted(db, { ...base, mode, few }, vis);
-    if (page.rows.length > 0 || window.cursor) return { rows: page.rows, mode, exhaustive: true };
+  if (mode === 'text') {
+    const page = await textPage(db, vis, base, planKey, plan.lexeme);
+    if (page.rows.length > 0 || window.cursor) return { ...page, mode, terms, matchMode: 'text' };
   }
-  if (mode === 'text' && window.cursor) return { rows: [], mode, exhaustive: true };
-  // Nothing matches every term: relax (some of the terms, or similar titles). Exact matches,
-  // when there are any, are never mixed with typo matches.
+  // Nothing matches every term: relax. First the words that match no paper corrected against the
+  // archive's vocabulary (typos): when that query matches, its pages, ranked as any query's.
+  const corrected = await remembered(db, `correct ${vis.drafts} ${planKey}`, PLAN_TTL_MS, () =>
+    correctedTerms(db, terms, filter, vis),
+  );
+  if (corrected) {
+    const correctedKey = JSON.stringify([corrected.groups, filter ?? null]);
+    const analysis = await remembered(db, `parse ${correctedKey}`, Number.POSITIVE_INFINITY, () =>
+      analyzeQuery(db, corrected),
+    );
+    const page = await textPage(db, vis, { ...base, terms: corrected }, correctedKey, analysis.lexeme);
+    return { ...page, mode: 'fuzzy', terms: corrected, matchMode: 'text' };
+  }
+  // Else some of the terms, or similar titles. Exact matches, when there are any, are never mixed
+  // with typo matches.
   mode = 'fuzzy';
   const page = await searchPageCounted(db, { ...base, mode }, vis);
   const exhaustive = order === 'NEWEST' || (page.candidateCount ?? 0) < RELEVANCE_CANDIDATES;
-  return { rows: page.rows, mode, exhaustive };
+  return { rows: page.rows, mode, exhaustive, terms, matchMode: mode };
+}
+
+/** A page of the matches of every term (text mode), RELEVANCE or NEWEST. */
+async function textPage(
+  db: Db,
+  vis: Visibility,
+  base: Omit<SearchArgs, 'mode'>,
+  planKey: string,
+  lexeme: string | null,
+): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
+  if (base.order === 'RELEVANCE') return rankedPage(db, vis, base, planKey, lexeme);
+  const { terms, filter } = base;
+  const few = await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }));
+  const page = await searchPageCounted(db, { ...base, mode: 'text', few }, vis);
+  return { rows: page.rows, exhaustive: true };
+}
+
+/** A word the vocabulary can correct: letters and digits, maybe joined by hyphens (no phrase, no punctuation). */
+const CORRECTABLE = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)*$/u;
+
+/**
+ * The terms with each word that matches no paper replaced by the archive's
+ * lexeme closest to it (src/search/typos.ts), when at least one is and the
+ * result matches a paper the reader sees (with the filter); else null. Only
+ * groups of one plain word are corrected, and never in a query with a quoted
+ * phrase (which asks for exactly its words).
+ */
+async function correctedTerms(
+  db: Db,
+  terms: SearchTerms,
+  filter: PaperFilterArgs | undefined,
+  vis: Visibility,
+): Promise<SearchTerms | null> {
+  if (terms.phrase) return null;
+  const words = terms.groups.map((g) => (g.length === 1 && CORRECTABLE.test(g[0]!) ? g[0]! : null));
+  const asked = words.filter((w): w is string => w !== null);
+  if (asked.length === 0) return null;
+  const vocabulary = await commonLexemes(db);
+  const unmatched = await unmatchedLexemes(
+    db,
+    asked,
+    vocabulary.map((v) => v.lexeme),
+  );
+  if (unmatched.every((l) => l === null)) return null;
+  const fixes = new Map<string, string>();
+  asked.forEach((word, i) => {
+    const lexeme = unmatched[i];
+    const fix = lexeme ? correctionOf(lexeme, vocabulary) : null;
+    if (fix) fixes.set(word, fix);
+  });
+  if (fixes.size === 0) return null;
+  const corrected: SearchTerms = {
+    ...terms,
+    groups: terms.groups.map((g, i) => {
+      const fix = words[i] ? fixes.get(words[i]!) : undefined;
+      return fix ? [fix] : g;
+    }),
+    fuzzy: terms.fuzzy
+      .split(' ')
+      .map((w) => fixes.get(w) ?? w)
+      .join(' '),
+  };
+  return (await anyMatch(db, { terms: corrected, filter }, vis)) ? corrected : null;
 }
 
 /** A title scope is tried when the planner expects at most this many papers in it (its statement costs what it scores). */
@@ -227,14 +308,20 @@ async function rankedPage(
 }
 
 /** The page's edges: each row as a paper, with its cursor, score and text matches. */
-function toEdges(rows: SearchHit[], mode: SearchMode, plan: Plan, onPaper?: (paper: PaperRow) => void): SearchEdge[] {
+function toEdges(
+  rows: SearchHit[],
+  mode: SearchMode,
+  plan: Plan,
+  onPaper?: (paper: PaperRow) => void,
+  matched: { terms: SearchTerms; mode: SearchMode } = { terms: plan.terms, mode },
+): SearchEdge[] {
   const keyOf = (r: SearchHit): SearchCursor =>
     plan.order === 'RELEVANCE' ? [mode, r.score, r.id] : [mode, r.weekStart, r.issueId, r.sectionNumber, r.position];
   return rows.map((r) => {
     onPaper?.(r);
     const { score, titleHeadline: _t, summaryHeadline: _s, summaryHead: _h, summaryTail: _e, ...paper } = r;
     const cursor = encodeCursor(plan.codec, keyOf(r));
-    return { cursor, node: paper, score, matches: plan.matches ? textMatches(r, mode, plan.terms) : [] };
+    return { cursor, node: paper, score, matches: plan.matches ? textMatches(r, matched.mode, matched.terms) : [] };
   });
 }
 
@@ -323,9 +410,12 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     matches: request.matches ?? true,
     lexeme: analysis.lexeme,
   };
-  const { rows, mode, exhaustive } = await readPage(db, vis, plan);
+  const { rows, mode, exhaustive, terms: matched, matchMode } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
-  const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper);
+  const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper, {
+    terms: matched,
+    mode: matchMode,
+  });
   let counts: Promise<SearchCounts> | null = null;
   return {
     edges,
@@ -337,7 +427,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     },
     // totalCount and facets come from the same statement, run once and only when asked for.
     counts: () => {
-      counts ??= searchCounts(db, { terms, filter, mode }, vis).then((c) => ({
+      counts ??= searchCounts(db, { terms: matched, filter, mode: matchMode }, vis).then((c) => ({
         ...c,
         facets: c.facets.sort((a, b) => b.count - a.count || a.categoryId - b.categoryId),
       }));

@@ -735,6 +735,85 @@ async function archiveSize(db: Db): Promise<{ papers: number; editions: number }
   return fresh;
 }
 
+/** A lexeme of the papers' search vectors with the share of papers holding it (src/search/typos.ts corrects words against them). */
+export interface CommonLexeme {
+  lexeme: string;
+  share: number;
+}
+
+const lexemeCache = new WeakMap<object, { at: number; lexemes: CommonLexeme[] }>();
+
+/**
+ * The archive's common lexemes: those the planner's statistics on
+ * papers.search_vector hold (`pg_stats.most_common_elems`, up to ten times
+ * the statistics target; after ANALYZE, which imports run), with their
+ * share, kept a minute per database handle. Only lexemes that a query of
+ * their own text finds (to_tsvector gives them back unchanged first), so
+ * that a correction can be searched as a word.
+ */
+export async function commonLexemes(db: Db): Promise<CommonLexeme[]> {
+  const key = (db as unknown as { session: object }).session;
+  const cached = lexemeCache.get(key);
+  if (cached && Date.now() - cached.at < SIZE_TTL_MS) return cached.lexemes;
+  const rows = await selectRows<{ lexeme: string; share: number }>(
+    db,
+    sql`SELECT e.lexeme, e.share::float8 AS share
+        FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
+        WHERE s.schemaname = current_schema() AND s.tablename = 'papers' AND s.attname = 'search_vector'
+          AND e.lexeme IS NOT NULL
+          AND (SELECT u.lexeme FROM unnest(to_tsvector('english', e.lexeme)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme`,
+  );
+  const lexemes = rows.map((r) => ({ lexeme: r.lexeme, share: Number(r.share) }));
+  lexemeCache.set(key, { at: Date.now(), lexemes });
+  return lexemes;
+}
+
+/**
+ * For each word, its first lexeme when no paper matches the word (a typo,
+ * or a word foreign to the archive), else null (a match, or stop words
+ * only). A word whose lexeme is among `common` (commonLexemes) matches
+ * without looking; the others are counted through the GIN index, which for
+ * a lexeme the statistics do not hold hands back few rows or none. (Not
+ * `EXISTS`: for a lexeme missing from the statistics the planner expects
+ * 0.5 % of the papers to match and walks the table for the first one — all
+ * of it when there is none, 0.6 s at a million papers.)
+ */
+export async function unmatchedLexemes(
+  db: Db,
+  words: readonly string[],
+  common: readonly string[],
+): Promise<(string | null)[]> {
+  if (words.length === 0) return [];
+  const values = sql.join(
+    words.map((w, i) => sql`(${i}::int, ${w}::text)`),
+    sql`, `,
+  );
+  const rows = await selectRows<{ i: number; lexeme: string | null }>(
+    db,
+    sql`SELECT w.i, CASE
+          WHEN l.lexeme IN (SELECT jsonb_array_elements_text(${JSON.stringify(common)}::jsonb)) THEN NULL
+          WHEN (SELECT count(*) FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', w.word)) > 0 THEN NULL
+          ELSE l.lexeme END AS lexeme
+        FROM (VALUES ${values}) AS w(i, word)
+        CROSS JOIN LATERAL (
+          SELECT u.lexeme FROM unnest(to_tsvector('english', w.word)) u ORDER BY u.positions[1] LIMIT 1
+        ) l`,
+  );
+  const out: (string | null)[] = words.map(() => null);
+  for (const r of rows) out[Number(r.i)] = r.lexeme ?? null;
+  return out;
+}
+
+/** Whether any paper a reader (`vis`) may see matches the terms (text mode) and the filter. */
+export async function anyMatch(db: Db, args: Pick<SearchArgs, 'terms' | 'filter'>, vis: Visibility): Promise<boolean> {
+  const [row] = await selectRows<{ found: boolean }>(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM papers p WHERE p.search_vector @@ ${matchQuery(args.terms, false)}
+          ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}) AS found`,
+  );
+  return row?.found === true;
+}
+
 /** Share of papers a query must match, at most, for RELEVANCE to look for its candidates in a window of recent editions. */
 const WINDOW_MAX_SHARE = 0.1;
 /** Window size: this many times the papers expected to hold the candidates. */

@@ -1,0 +1,138 @@
+/**
+ * Typo correction against the archive's vocabulary (src/search/typos.ts,
+ * src/search/papers.ts correctedTerms): a word that matches no paper is
+ * replaced by the closest common lexeme of the archive, and the results are
+ * that query's, ranked, counted, highlighted and paged as its own, marked
+ * relaxed. Words that match, quoted phrases and words too far from any
+ * lexeme are left to the other relaxations.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, createApp } from '../src/app.js';
+import { commonLexemes } from '../src/db/queries/search.js';
+import { analyzeArchive } from '../src/db/seed.js';
+import { generateArchive } from '../src/fixtures/generate.js';
+import { allowedEdits, correctionOf } from '../src/search/typos.js';
+import { type TestDb, createTestDb } from './helpers/db.js';
+import { gql } from './helpers/http.js';
+import { graphql } from './graphql.js';
+
+describe('correctionOf', () => {
+  const vocabulary = [
+    { lexeme: 'reason', share: 0.5 },
+    { lexeme: 'season', share: 0.01 },
+    { lexeme: 'kimi', share: 0.01 },
+    { lexeme: 'gpt-4o', share: 0.01 },
+    { lexeme: 'represent', share: 0.1 },
+    { lexeme: 'fair', share: 0.2 },
+    { lexeme: 'model', share: 1 },
+  ];
+  it('takes the fewest edits (a swap of neighbours is one), then the commonest', () => {
+    expect(correctionOf('resaon', vocabulary)).toBe('reason'); // swapped
+    expect(correctionOf('kmii', vocabulary)).toBe('kimi'); // swapped, short word
+    expect(correctionOf('modl', vocabulary)).toBe('model'); // dropped
+    expect(correctionOf('gpt4o', vocabulary)).toBe('gpt-4o'); // the compound's hyphen dropped
+    expect(correctionOf('rerpesent', vocabulary)).toBe('represent');
+    // one edit from both 'reason' and 'season': the commoner
+    expect(correctionOf('leason', vocabulary)).toBe('reason');
+  });
+  it('allows 1 edit up to 7 letters, 2 from 8, none below 3; gives null beyond', () => {
+    expect([2, 3, 7, 8].map(allowedEdits)).toEqual([0, 1, 1, 2]);
+    expect(correctionOf('faith', vocabulary)).toBeNull(); // 2 edits from 'fair': a word that may be meant
+    expect(correctionOf('rprsent', vocabulary)).toBeNull(); // 2 edits, 7 letters
+    expect(correctionOf('reprsnt', vocabulary)).toBeNull();
+    expect(correctionOf('md', vocabulary)).toBeNull();
+    expect(correctionOf('reason', vocabulary)).toBeNull(); // in the vocabulary: not a typo ('season' is 1 edit away)
+  });
+});
+
+let tdb: TestDb;
+let app: App;
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  await generateArchive(tdb.db, { editions: 40, papersPerIssue: 12, categories: 6, seed: 5 });
+  await analyzeArchive(tdb);
+  app = createApp({ db: tdb.db });
+}, 120_000);
+
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+const PAGE = graphql(`query TypoPage($q: String!, $after: String, $order: SearchOrder) {
+  searchPapers(query: $q, first: 6, after: $after, orderBy: $order) {
+    relaxed exhaustive totalCount facets { count }
+    pageInfo { hasNextPage endCursor }
+    edges { score node { id } matches { field fragment highlights { start end } } }
+  }
+}`);
+
+async function page(q: string, after: string | null = null, order: 'RELEVANCE' | 'NEWEST' = 'RELEVANCE') {
+  const res = await gql(app, PAGE, { q, after, order });
+  expect(res.body.errors, q).toBeUndefined();
+  return res.body.data!.searchPapers;
+}
+
+async function pages(q: string, order: 'RELEVANCE' | 'NEWEST', n: number) {
+  const out: string[] = [];
+  let after: string | null = null;
+  for (let i = 0; i < n; i++) {
+    const p = await page(q, after, order);
+    out.push(...p.edges.map((e) => e.node.id));
+    if (!p.pageInfo.hasNextPage) break;
+    after = p.pageInfo.endCursor;
+  }
+  return out;
+}
+
+describe('a word that matches nothing, corrected against the archive', () => {
+  it('has the vocabulary of the statistics', async () => {
+    const lexemes = (await commonLexemes(tdb.db)).map((l) => l.lexeme);
+    expect(lexemes).toEqual(expect.arrayContaining(['reason', 'reward']));
+  });
+
+  it('gives the corrected query’s results, counts and highlights, marked relaxed', async () => {
+    for (const [typo, meant] of [
+      ['resaoning', 'reasoning'],
+      ['rewrad', 'reward'],
+      ['rewrad resaoning', 'reward reasoning'],
+    ]) {
+      const fixed = await page(typo!);
+      const exact = await page(meant!);
+      expect(exact.relaxed, meant).toBe(false);
+      expect(fixed.relaxed, typo).toBe(true);
+      expect(exact.edges.length, meant).toBeGreaterThan(0);
+      expect(
+        fixed.edges.map((e) => [e.node.id, e.score]),
+        typo,
+      ).toEqual(exact.edges.map((e) => [e.node.id, e.score]));
+      expect(fixed.totalCount, typo).toBe(exact.totalCount);
+      expect(fixed.facets, typo).toEqual(exact.facets);
+      expect(fixed.exhaustive, typo).toBe(exact.exhaustive);
+      // highlights are those of the corrected words
+      expect(
+        fixed.edges.map((e) => e.matches),
+        typo,
+      ).toEqual(exact.edges.map((e) => e.matches));
+      expect(fixed.edges.some((e) => e.matches.some((m) => m.highlights.length > 0))).toBe(true);
+    }
+  });
+
+  it('pages on through the corrected ranking, in either order', async () => {
+    for (const order of ['RELEVANCE', 'NEWEST'] as const) {
+      const fixed = await pages('resaoning', order, 4);
+      expect(fixed.length, order).toBeGreaterThan(12);
+      expect(fixed, order).toEqual(await pages('reasoning', order, 4));
+    }
+  });
+
+  it('is not tried for a quoted phrase, a word too far from any lexeme, or when every word matches', async () => {
+    // A quoted phrase asks for exactly its words: nothing corrected (the relaxation finds no title like it).
+    const quoted = await page('"resaoning"');
+    expect(quoted.edges.map((e) => e.node.id)).not.toEqual((await page('reasoning')).edges.map((e) => e.node.id));
+    // Too far from every lexeme: the other relaxations (here none find anything).
+    expect((await page('qxzvwk')).edges).toHaveLength(0);
+    // Every word matches: the exact results, not relaxed.
+    expect((await page('reasoning')).relaxed).toBe(false);
+  });
+});

@@ -27,13 +27,13 @@ describe('correctionOf', () => {
     { lexeme: 'model', share: 1 },
   ];
   it('takes the fewest edits (a swap of neighbours is one), then the commonest', () => {
-    expect(correctionOf('resaon', vocabulary)).toBe('reason'); // swapped
-    expect(correctionOf('kmii', vocabulary)).toBe('kimi'); // swapped, short word
-    expect(correctionOf('modl', vocabulary)).toBe('model'); // dropped
-    expect(correctionOf('gpt4o', vocabulary)).toBe('gpt-4o'); // the compound's hyphen dropped
-    expect(correctionOf('rerpesent', vocabulary)).toBe('represent');
+    expect(correctionOf('resaon', vocabulary)?.lexeme).toBe('reason'); // swapped
+    expect(correctionOf('kmii', vocabulary)?.lexeme).toBe('kimi'); // swapped, short word
+    expect(correctionOf('modl', vocabulary)?.lexeme).toBe('model'); // dropped
+    expect(correctionOf('gpt4o', vocabulary)?.lexeme).toBe('gpt-4o'); // the compound's hyphen dropped
+    expect(correctionOf('rerpesent', vocabulary)?.lexeme).toBe('represent');
     // one edit from both 'reason' and 'season': the commoner
-    expect(correctionOf('leason', vocabulary)).toBe('reason');
+    expect(correctionOf('leason', vocabulary)?.lexeme).toBe('reason');
   });
   it('allows 1 edit up to 7 letters, 2 from 8, none below 3; gives null beyond', () => {
     expect([2, 3, 7, 8].map(allowedEdits)).toEqual([0, 1, 1, 2]);
@@ -89,6 +89,10 @@ describe('a word that matches nothing, corrected against the archive', () => {
   it('has the vocabulary of the statistics', async () => {
     const lexemes = (await commonLexemes(tdb.db)).map((l) => l.lexeme);
     expect(lexemes).toEqual(expect.arrayContaining(['reason', 'reward']));
+    // Each with a word the search turns into it, also when the stem is not its own stem.
+    const words = new Map((await commonLexemes(tdb.db)).map((l) => [l.lexeme, l.word]));
+    expect(words.get('reason')).toBe('reason');
+    expect(words.get('supervis')).toBe('supervise');
   });
 
   it('gives the corrected query’s results, counts and highlights, marked relaxed', async () => {
@@ -96,6 +100,7 @@ describe('a word that matches nothing, corrected against the archive', () => {
       ['resaoning', 'reasoning'],
       ['rewrad', 'reward'],
       ['rewrad resaoning', 'reward reasoning'],
+      ['supervsied', 'supervised'], // corrected to `supervis`, which is not its own stem: searched as "supervise"
     ]) {
       const fixed = await page(typo!);
       const exact = await page(meant!);

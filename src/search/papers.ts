@@ -226,7 +226,7 @@ async function correctedTerms(
   asked.forEach((word, i) => {
     const lexeme = unmatched[i];
     const fix = lexeme ? correctionOf(lexeme, vocabulary) : null;
-    if (fix) fixes.set(word, fix);
+    if (fix) fixes.set(word, fix.word);
   });
   if (fixes.size === 0) return null;
   const corrected: SearchTerms = {

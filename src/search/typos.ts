@@ -33,10 +33,10 @@ export function allowedEdits(length: number): number {
  * alphabetical; null when none is close enough, or when the vocabulary
  * holds the lexeme itself (not a typo).
  */
-export function correctionOf(lexeme: string, vocabulary: readonly ArchiveLexeme[]): string | null {
+export function correctionOf<T extends ArchiveLexeme>(lexeme: string, vocabulary: readonly T[]): T | null {
   const allowed = allowedEdits(lexeme.length);
   if (allowed === 0 || vocabulary.some((v) => v.lexeme === lexeme)) return null;
-  let best: { lexeme: string; edits: number; share: number } | null = null;
+  let best: { candidate: T; edits: number } | null = null;
   for (const candidate of vocabulary) {
     // (a length difference above the allowance is that many edits at least)
     if (Math.abs(candidate.lexeme.length - lexeme.length) > allowed) continue;
@@ -46,8 +46,9 @@ export function correctionOf(lexeme: string, vocabulary: readonly ArchiveLexeme[
       best === null ||
       edits < best.edits ||
       (edits === best.edits &&
-        (candidate.share > best.share || (candidate.share === best.share && candidate.lexeme < best.lexeme)));
-    if (better) best = { lexeme: candidate.lexeme, edits, share: candidate.share };
+        (candidate.share > best.candidate.share ||
+          (candidate.share === best.candidate.share && candidate.lexeme < best.candidate.lexeme)));
+    if (better) best = { candidate, edits };
   }
-  return best?.lexeme ?? null;
+  return best?.candidate ?? null;
 }

@@ -739,6 +739,8 @@ async function archiveSize(db: Db): Promise<{ papers: number; editions: number }
 export interface CommonLexeme {
   lexeme: string;
   share: number;
+  /** A word the search turns into this lexeme (the lexeme itself, or it with an ending the stemmer removes: `represent` → "representation"). */
+  word: string;
 }
 
 const lexemeCache = new WeakMap<object, { at: number; lexemes: CommonLexeme[] }>();
@@ -747,23 +749,30 @@ const lexemeCache = new WeakMap<object, { at: number; lexemes: CommonLexeme[] }>
  * The archive's common lexemes: those the planner's statistics on
  * papers.search_vector hold (`pg_stats.most_common_elems`, up to ten times
  * the statistics target; after ANALYZE, which imports run), with their
- * share, kept a minute per database handle. Only lexemes that a query of
- * their own text finds (to_tsvector gives them back unchanged first), so
- * that a correction can be searched as a word.
+ * share, kept a minute per database handle. Each with a word that searches
+ * for it: a stem is not always its own stem (`represent` stems to `repres`),
+ * so the first of the lexeme and it with a few endings the stemmer removes
+ * that gives the lexeme back; lexemes with none are left out.
  */
 export async function commonLexemes(db: Db): Promise<CommonLexeme[]> {
   const key = (db as unknown as { session: object }).session;
   const cached = lexemeCache.get(key);
   if (cached && Date.now() - cached.at < SIZE_TTL_MS) return cached.lexemes;
-  const rows = await selectRows<{ lexeme: string; share: number }>(
+  const rows = await selectRows<{ lexeme: string; share: number; word: string }>(
     db,
-    sql`SELECT e.lexeme, e.share::float8 AS share
+    sql`SELECT e.lexeme, e.share::float8 AS share, w.word
         FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
+        CROSS JOIN LATERAL (
+          SELECT c.word
+          FROM unnest(ARRAY[e.lexeme, e.lexeme || 'e', e.lexeme || 'ed', e.lexeme || 'ing', e.lexeme || 'ation',
+                            e.lexeme || 's', e.lexeme || 'ive', regexp_replace(e.lexeme, 'i$', 'y')]) WITH ORDINALITY AS c(word, n)
+          WHERE (SELECT u.lexeme FROM unnest(to_tsvector('english', c.word)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme
+          ORDER BY c.n LIMIT 1
+        ) w
         WHERE s.schemaname = current_schema() AND s.tablename = 'papers' AND s.attname = 'search_vector'
-          AND e.lexeme IS NOT NULL
-          AND (SELECT u.lexeme FROM unnest(to_tsvector('english', e.lexeme)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme`,
+          AND e.lexeme IS NOT NULL`,
   );
-  const lexemes = rows.map((r) => ({ lexeme: r.lexeme, share: Number(r.share) }));
+  const lexemes = rows.map((r) => ({ lexeme: r.lexeme, share: Number(r.share), word: r.word }));
   lexemeCache.set(key, { at: Date.now(), lexemes });
   return lexemes;
 }

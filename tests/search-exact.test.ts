@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
+import { sql } from '../src/db/orm.js';
 import { scaleCounts, scopeMaxScoreOutside, searchPage } from '../src/db/queries/search.js';
 import { analyzeArchive } from '../src/db/seed.js';
 import { generateArchive } from '../src/fixtures/generate.js';
@@ -126,6 +127,23 @@ describe('exact RELEVANCE over every match', () => {
       expect(Math.max(0, ...outsideAny), q).toBeLessThan(scopeMaxScoreOutside(terms, 'title'));
       expect(Math.max(0, ...outsideEvery), q).toBeLessThan(scopeMaxScoreOutside(terms, 'title-all'));
     }
+  });
+
+  it('counts, outside a title scope, runs of a phrase that a title holds without the phrase', async () => {
+    // "Group Relative Policy" is a run of the phrase: the title holds it, not the phrase.
+    await tdb.db.execute(sql`UPDATE papers SET title = 'Group Relative Policy Gradients',
+        summary = repeat('We use group relative policy optimization. ', 6)
+      WHERE id = (SELECT max(id) FROM papers)`);
+    const terms = parseSearchQuery('"group relative policy optimization"');
+    const all = await searchPage(
+      tdb.db,
+      { terms, order: 'RELEVANCE', mode: 'text', cursor: null, limit: 100, scope: 'all', headlines: false },
+      { drafts: true },
+    );
+    const paper = all.find((h) => h.title === 'Group Relative Policy Gradients');
+    expect(paper).toBeDefined();
+    expect(paper!.score).toBeGreaterThan(3.25 + 0.25); // above the bound of a query without phrases
+    expect(paper!.score).toBeLessThan(scopeMaxScoreOutside(terms, 'title'));
   });
 });
 

@@ -119,15 +119,21 @@ export const EXACT_RANK_BOUND = 50_000;
  * of the query's groups (`title` scope) or not all of them (`title-all`):
  * scoreSql's 2 + 1.5 × title coverage + title as written + ts_rank_cd (below
  * 1) + recency (at most RECENCY_WEIGHT). Without a group in the title, the
- * title holds neither the text nor a run of its words: 3 + RECENCY_WEIGHT. With one group missing,
- * coverage is at most (k − 1) / k of k groups, the text is not in the title
- * but runs of words may be (at most 1 when there are two groups or more).
- * When a scope's best matches fill a page above this, no other match can
- * enter the page: it is exact.
+ * title holds neither the text nor a run of its words, unless a group is
+ * several words (a phrase, or a vocabulary term written out): a run of some
+ * of them may be in the title without the group (`"group relative policy
+ * optimization"`, "Group Relative Policy Gradients"), up to 1 more: 3 (or 4)
+ * + RECENCY_WEIGHT. With one group missing, coverage is at most (k − 1) / k
+ * of k groups, the text is not in the title but runs of words may be (at
+ * most 1 when there are two groups or more). When a scope's best matches
+ * fill a page above this, no other match can enter the page: it is exact.
  */
 export function scopeMaxScoreOutside(terms: SearchTerms, scope: 'title' | 'title-all'): number {
   const k = terms.groups.length;
-  if (scope === 'title' || k <= 1) return 3 + RECENCY_WEIGHT;
+  // (runs are of the words as written: none in a one-word query, whatever its synonyms)
+  const partialRuns =
+    terms.fuzzy.includes(' ') && terms.groups.some((g) => g.some((alt) => /\s/.test(alt.replaceAll('"', ' ').trim())));
+  if (scope === 'title' || k <= 1) return 3 + (partialRuns ? 1 : 0) + RECENCY_WEIGHT;
   return 2 + (1.5 * (k - 1)) / k + 1 + 1 + RECENCY_WEIGHT;
 }
 

@@ -11,6 +11,7 @@ import {
   analyzeQuery,
   scopeMaxScoreOutside,
   searchPage,
+  titlePhrasePage,
   titleTermsPage,
 } from '../src/db/queries/search.js';
 import { selectRows } from '../src/db/queries/util.js';
@@ -161,6 +162,63 @@ describe('a one-word page from the title words', () => {
       }
     }
     expect(served).toBeGreaterThan(10);
+  }, 60_000);
+
+  it('serves a quoted phrase from its rarest word’s title terms, the same page as the ranking (also when the walk per count is cut short)', async () => {
+    // Titles holding a phrase, others holding its words in another order; summaries holding it 0–3 times
+    // and its words alone too (so that a word's count overstates the phrase's).
+    const edits = [
+      [5, 'Speculative Decoding', ' With speculative decoding.', 4, ' Decoding alone.'],
+      [6, 'Decoding, Speculative', ' Decoding, speculative.', 2, ' Speculative alone.'],
+      [9, 'Tree of Thoughts', ' A tree of thoughts.', 3, ' One tree.'],
+      // a word no summary holds: each page is the most recent titles (a count of 0, whose bound is exact)
+      [4, 'Sparse Routing', '', 1, ''],
+    ] as const;
+    for (const [every, title, phrase, counts, alone] of edits) {
+      await tdb.db.execute(
+        sql`UPDATE papers SET title = ${title}::text || ' ' || title,
+              summary = summary || repeat(${phrase}::text, id % ${counts}::int) || repeat(${alone}::text, id % 3)
+            WHERE id % ${every}::int = 0`,
+      );
+    }
+    await analyzeArchive(tdb);
+    let served = 0;
+    let declined = 0;
+    for (const text of [
+      '"speculative decoding"',
+      '"tree of thoughts"',
+      '"decoding speculative"',
+      '"reasoning model"',
+      '"sparse routing"',
+    ]) {
+      const terms = parseSearchQuery(text);
+      const { phraseLexemes } = await analyzeQuery(tdb.db, terms);
+      expect(phraseLexemes, text).not.toBeNull();
+      for (const vis of [{ drafts: false }, { drafts: true }]) {
+        for (const limit of [3, 8, 21]) {
+          for (const examined of [4, 256]) {
+            const fast = await titlePhrasePage(tdb.db, args(terms, limit), vis, phraseLexemes!, examined);
+            const last = fast.rows[limit - 1];
+            if (!fast.exact || last === undefined || last.score <= scopeMaxScoreOutside(terms, 'title')) {
+              declined++;
+              continue;
+            }
+            const all = await searchPage(tdb.db, { ...args(terms, limit), scope: 'all' }, vis);
+            expect(
+              fast.rows.map((r) => [r.id, r.score]),
+              `${text}, ${limit}, drafts ${vis.drafts}, ${examined}`,
+            ).toEqual(all.map((r) => [r.id, r.score]));
+            served++;
+          }
+        }
+      }
+    }
+    expect(served).toBeGreaterThan(10);
+    expect(declined).toBeGreaterThan(0);
+    // Not a phrase alone: with another word, an excluded word, or synonyms (`"chain of thought"`, CoT).
+    for (const text of ['"speculative decoding" kernel', '"speculative decoding" -kernel', '"chain of thought"']) {
+      expect((await analyzeQuery(tdb.db, parseSearchQuery(text))).phraseLexemes, text).toBeNull();
+    }
   }, 60_000);
 
   it('orders drafts after the newest edition by week as the ranking does, and declines a page a reader sees emptied by drafts', async () => {

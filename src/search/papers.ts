@@ -9,6 +9,7 @@ import {
   EXACT_RANK_BOUND,
   RELEVANCE_CANDIDATES,
   type SearchArgs,
+  type QueryAnalysis,
   type SearchCounts,
   analyzeQuery,
   anyMatch,
@@ -20,6 +21,7 @@ import {
   relevanceWindow,
   searchCounts,
   searchPageCounted,
+  titlePhrasePage,
   titleTermsPage,
   unmatchedLexemes,
 } from '../db/queries/search.js';
@@ -134,9 +136,13 @@ interface Plan {
   codec: CursorCodec<SearchCursor>;
   window: Window<SearchCursor>;
   matches: boolean;
-  /** The query's one lexeme when it is one word (analyzeQuery), else null. */
-  lexeme: string | null;
+  /** The query's one lexeme when it is one word, its phrase's lexemes when it is one quoted phrase (analyzeQuery). */
+  fast: FastPath;
 }
+
+/** What a first page may be read from without scoring every title match (analyzeQuery). */
+type FastPath = Pick<QueryAnalysis, 'lexeme' | 'phraseLexemes'>;
+const NO_FAST_PATH: FastPath = { lexeme: null, phraseLexemes: null };
 
 /** The rows of one page (one more than its size, to tell whether there is a next), the mode that found them and what they match. */
 interface PageRead {
@@ -156,7 +162,7 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
   const planKey = JSON.stringify([query, filter ?? null]);
   const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
   if (mode === 'text') {
-    const page = await textPage(db, vis, base, planKey, plan.lexeme);
+    const page = await textPage(db, vis, base, planKey, plan.fast);
     if (page.rows.length > 0 || window.cursor) return { ...page, mode, terms, matchMode: 'text' };
   }
   // Nothing matches every term: relax. First the words that match no paper corrected against the
@@ -169,7 +175,7 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
     const analysis = await remembered(db, `parse ${correctedKey}`, Number.POSITIVE_INFINITY, () =>
       analyzeQuery(db, corrected),
     );
-    const page = await textPage(db, vis, { ...base, terms: corrected }, correctedKey, analysis.lexeme);
+    const page = await textPage(db, vis, { ...base, terms: corrected }, correctedKey, analysis);
     return { ...page, mode: 'fuzzy', terms: corrected, matchMode: 'text' };
   }
   // Else some of the terms, or similar titles. Exact matches, when there are any, are never mixed
@@ -186,9 +192,9 @@ async function textPage(
   vis: Visibility,
   base: Omit<SearchArgs, 'mode'>,
   planKey: string,
-  lexeme: string | null,
+  fast: FastPath,
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
-  if (base.order === 'RELEVANCE') return rankedPage(db, vis, base, planKey, lexeme);
+  if (base.order === 'RELEVANCE') return rankedPage(db, vis, base, planKey, fast);
   const { terms, filter } = base;
   const few = await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }));
   const page = await searchPageCounted(db, { ...base, mode: 'text', few }, vis);
@@ -251,10 +257,11 @@ const TITLE_SCOPE_MAX = 10_000;
  * most EXACT_RANK_BOUND (exhaustive), in steps, each taken only when the
  * ones before cannot give the page:
  *
- * 0. a one-word query's first page without filter: from the title's words
- *    (titleTermsPage: a few index entries per summary count, whatever the
- *    number of matches), when it is full, exact, and above every match
- *    without the word in its title;
+ * 0. a one-word (or one-phrase) query's first page without filter: from
+ *    the title's words (titleTermsPage, titlePhrasePage: a few index
+ *    entries per summary count, whatever the number of matches), when it
+ *    is full, exact, and above every match without the word (the phrase) in
+ *    its title;
  * 1. the matches whose title holds a group of the query, or when those are
  *    too many, those whose title holds every group (found through the title
  *    index; tried when expected at most TITLE_SCOPE_MAX): when the page
@@ -269,11 +276,14 @@ async function rankedPage(
   vis: Visibility,
   base: Omit<SearchArgs, 'mode'>,
   planKey: string,
-  lexeme: string | null,
+  fast: FastPath,
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
   const args = { ...base, mode: 'text' as const };
-  if (lexeme !== null && !args.cursor && !args.filter) {
-    const page = await titleTermsPage(db, args, vis, lexeme);
+  if ((fast.lexeme !== null || fast.phraseLexemes !== null) && !args.cursor && !args.filter) {
+    const page =
+      fast.lexeme !== null
+        ? await titleTermsPage(db, args, vis, fast.lexeme)
+        : await titlePhrasePage(db, args, vis, fast.phraseLexemes!);
     const last = page.rows[args.limit - 1];
     if (page.exact && last !== undefined && last.score > scopeMaxScoreOutside(args.terms, 'title')) {
       return { rows: page.rows, exhaustive: true };
@@ -390,7 +400,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
   // A query of identifiers only: the papers carrying them (first page, no filter).
   const ids = window.cursor === null && !filter ? identifiersOnly(query) : null;
   if (ids) {
-    const plan: Plan = { query, terms, filter, order, codec, window, matches: false, lexeme: null };
+    const plan: Plan = { query, terms, filter, order, codec, window, matches: false, fast: NO_FAST_PATH };
     const identified = await identifiedPapers(deps, ids, plan);
     if (identified) return identified;
   }
@@ -408,7 +418,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     codec,
     window,
     matches: request.matches ?? true,
-    lexeme: analysis.lexeme,
+    fast: analysis,
   };
   const { rows, mode, exhaustive, terms: matched, matchMode } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;

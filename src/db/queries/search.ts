@@ -152,6 +152,8 @@ export interface QueryAnalysis {
   indexable: boolean;
   /** The query's one lexeme when it is one word (titleTermsPageSql), else null. */
   lexeme: string | null;
+  /** The lexemes of the query's one quoted phrase when it is nothing else (titlePhrasePageSql), else null. */
+  phraseLexemes: string[] | null;
 }
 
 /** Text marking the start and end of a match in `ts_headline` output (Unicode private use, removed from the text first). */
@@ -294,9 +296,10 @@ export const RECENCY_WEIGHT = 0.25;
  * then never tie, which titleTermsPageSql relies on; 1e-13 a day moves a
  * score by 4e-8 over a thousand years, less than any other part can.
  */
-const RECENCY = sql`(${sql.raw(String(RECENCY_WEIGHT))} * exp(-greatest(0,
-    (SELECT max(i.week_start) FROM issues i WHERE i.status = 'published') - p.week_start)::float8 / 730)
-    + (p.week_start - DATE '9999-12-31')::float8 * 1e-13)`;
+const recencyOf = (week: SQL): SQL => sql`(${sql.raw(String(RECENCY_WEIGHT))} * exp(-greatest(0,
+    (SELECT max(i.week_start) FROM issues i WHERE i.status = 'published') - ${week})::float8 / 730)
+    + (${week} - DATE '9999-12-31')::float8 * 1e-13)`;
+const RECENCY = recencyOf(sql`p.week_start`);
 
 /**
  * Score of a matching row (float8: a cursor carries it exactly, as the
@@ -338,6 +341,13 @@ const oneWord = (terms: SearchTerms): string | null =>
     ? terms.groups[0]![0]!
     : null;
 
+/** The text of `terms`' one quoted phrase, when the query is that phrase alone (one group, no synonym, nothing excluded), else null. */
+const onePhrase = (terms: SearchTerms): string | null => {
+  const alt = terms.groups.length === 1 && terms.groups[0]!.length === 1 ? terms.groups[0]![0]! : null;
+  if (alt === null || terms.excluded.length > 0 || !terms.phrase) return null;
+  return /^"[^"]+"$/.test(alt) ? alt.slice(1, -1) : null;
+};
+
 /** A word of letters and digits joined by hyphens (`long-context`, `gpt-4o`): the parser's compound word and its parts. */
 const HYPHENATED = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+$/u;
 
@@ -359,15 +369,35 @@ export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAna
       ? sql`NULL::text AS first, 0 AS lexemes, false AS same`
       : sql`(SELECT u.lexeme FROM unnest(to_tsvector('english', ${word}::text)) u ORDER BY u.positions[1] LIMIT 1) AS first,
           length(to_tsvector('english', ${word}::text)) AS lexemes, to_tsvector('english', ${word}::text) @@ q.q AS same`;
-  const [row] = await selectRows<{ nodes: number; tree: string; first: string | null; lexemes: number; same: boolean }>(
+  const phrase = onePhrase(terms);
+  const phraseLexemes =
+    phrase === null
+      ? sql`NULL::text[] AS "phraseLexemes"`
+      : sql`tsvector_to_array(to_tsvector('english', ${phrase}::text)) AS "phraseLexemes"`;
+  const [row] = await selectRows<{
+    nodes: number;
+    tree: string;
+    first: string | null;
+    lexemes: number;
+    same: boolean;
+    phraseLexemes: string[] | null;
+  }>(
     db,
-    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree, ${lexeme} FROM (SELECT ${matchQuery(terms, false)} AS q) q`,
+    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree, ${lexeme}, ${phraseLexemes}
+        FROM (SELECT ${matchQuery(terms, false)} AS q) q`,
   );
   const nodes = Number(row?.nodes ?? 0);
   const first = row?.same === true ? (row.first ?? null) : null;
   const plain = nodes === 1 && Number(row?.lexemes) === 1;
   const compound = word !== null && HYPHENATED.test(word) && first?.includes('-') === true;
-  return { nodes, indexable: nodes > 0 && row?.tree !== 'T', lexeme: plain || compound ? first : null };
+  const inPhrase = row?.phraseLexemes ?? null;
+  return {
+    nodes,
+    indexable: nodes > 0 && row?.tree !== 'T',
+    lexeme: plain || compound ? first : null,
+    // (a phrase of stop words only has no lexemes: nothing to read)
+    phraseLexemes: inPhrase !== null && inPhrase.length > 0 ? inPhrase : null,
+  };
 }
 
 const ARCHIVE_ORDER = archiveOrderSql(NEWEST_FIRST);
@@ -573,6 +603,138 @@ export async function titleTermsPage(
   lexeme: string,
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
   const rows = await selectRows<HitRow & { exact: boolean }>(db, titleTermsPageSql(args, vis, lexeme));
+  return {
+    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    exact: rows.length > 0 && rows.every((r) => r.exact === true),
+  };
+}
+
+/**
+ * A one-phrase RELEVANCE page from paper_title_terms (first page, text mode,
+ * no filter): the papers with the phrase in their title, found through the
+ * title words of its rarest lexeme in titles (every such paper holds it),
+ * read per count of that lexeme in the summary (highest first), for each
+ * count the `limit` most recent papers a reader sees whose title holds the
+ * phrase (each checked on its row as the index hands it over), then scored
+ * by scoreSql. Unlike one word, a phrase's score within these is not a
+ * function of the count and the week alone (the title may or may not hold
+ * the text as written; the summary may hold the lexeme outside the
+ * phrase), so each count left unfinished gets a bound instead: at most 2 +
+ * 1.5 + 2 (title as written) + 0.4c / (0.4c + 1) (ts_rank_cd: at most one
+ * cover of weight 0.4 per occurrence of the lexeme, each phrase occurrence
+ * needing its own) + the freshness of the last paper taken there (older
+ * ones have less). `exact` when the page is full and its last score is
+ * above every such bound; the caller also checks it against the papers
+ * without the phrase in their title (scopeMaxScoreOutside).
+ */
+/** How many title-word entries titlePhrasePageSql reads per count, at most, to find a page of titles holding the phrase. */
+const PHRASE_EXAMINED = 256;
+
+export function titlePhrasePageSql(
+  args: SearchArgs,
+  vis: Visibility,
+  lexemes: readonly string[],
+  examinedPerCount = PHRASE_EXAMINED,
+): SQL {
+  const n = sql`${args.limit}::int`;
+  const q = matchQuery(args.terms, false);
+  const list = sql.join(
+    lexemes.map((l) => sql`(${l}::text)`),
+    sql`, `,
+  );
+  const examined = sql`${examinedPerCount}::int`;
+  const order = sql`t.summary_count DESC NULLS LAST, t.week_start DESC NULLS LAST, t.paper_id DESC NULLS LAST`;
+  return sql`WITH RECURSIVE lex AS MATERIALIZED (
+      -- the phrase's rarest lexeme in titles, from the statistics (one missing from them is rare)
+      SELECT l.lexeme FROM (VALUES ${list}) AS l(lexeme)
+      LEFT JOIN (
+        SELECT v.val, v.freq
+        FROM pg_stats s, unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS v(val, freq)
+        WHERE s.schemaname = current_schema() AND s.tablename = 'paper_title_terms' AND s.attname = 'lexeme'
+      ) m ON m.val = l.lexeme
+      ORDER BY coalesce(m.freq, 0), l.lexeme
+      LIMIT 1
+    ),
+    counts(c) AS (
+      SELECT max(t.summary_count) FROM paper_title_terms t WHERE t.lexeme = (SELECT lexeme FROM lex)
+      UNION ALL
+      SELECT (SELECT max(t.summary_count) FROM paper_title_terms t
+              WHERE t.lexeme = (SELECT lexeme FROM lex) AND t.summary_count < counts.c)
+      FROM counts WHERE counts.c IS NOT NULL
+    ),
+    cand AS MATERIALIZED (
+      SELECT pick.id, pick.c, pick.week, pick.rn, counts.c AS count FROM counts CROSS JOIN LATERAL (
+        SELECT x.id, x.c, x.week, row_number() OVER (ORDER BY x.c DESC NULLS LAST, x.week DESC NULLS LAST, x.id DESC NULLS LAST) AS rn
+        FROM (
+          SELECT t.paper_id AS id, t.summary_count AS c, t.week_start AS week
+          FROM (
+            SELECT t.paper_id, t.summary_count, t.week_start FROM paper_title_terms t
+            WHERE t.lexeme = (SELECT lexeme FROM lex) AND t.summary_count <= counts.c
+            ORDER BY ${order} LIMIT ${examined}
+          ) t
+          JOIN papers p ON p.id = t.paper_id
+          WHERE ts_match_vq(p.search_vector, ${titleOnly(q)}) ${visiblePapersByRow(vis)}
+          ORDER BY ${order} LIMIT ${n}
+        ) x
+      ) pick
+      WHERE counts.c IS NOT NULL AND pick.c = counts.c
+    ),
+    -- per count, where its walk stopped: the n-th paper taken, else the last examined if the walk
+    -- ended inside the count (else every paper of the count was examined: no bound)
+    edges AS (
+      SELECT e.c, e.edge[1]::date AS week, e.edge[2]::int AS id FROM (
+        SELECT counts.c, coalesce(
+            (SELECT ARRAY[cand.week::text, cand.id::text] FROM cand WHERE cand.count = counts.c AND cand.rn = ${n}),
+            (SELECT ARRAY[t.week_start::text, t.paper_id::text] FROM (
+               SELECT t.summary_count, t.week_start, t.paper_id FROM paper_title_terms t
+               WHERE t.lexeme = (SELECT lexeme FROM lex) AND t.summary_count <= counts.c
+               ORDER BY ${order} OFFSET ${examinedPerCount - 1}::int LIMIT 1
+             ) t WHERE t.summary_count = counts.c)
+          ) AS edge
+        FROM counts WHERE counts.c IS NOT NULL
+      ) e
+      WHERE e.edge IS NOT NULL
+    ),
+    scored AS MATERIALIZED (
+      SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id
+    ),
+    page AS (SELECT s.id, s.score FROM scored s ORDER BY s.score DESC, s.id DESC LIMIT ${n}),
+    cut AS (
+      SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score,
+        (SELECT l.id FROM page l ORDER BY l.score, l.id LIMIT 1) AS id
+      FROM page
+    ),
+    -- Each edge's bound, summed in the order scoreSql sums (2 + 1.5, + 2, + rank, + freshness) so that a
+    -- paper at the bound scores exactly it: the rank as ts_rank_cd computes it for c covers of weight 0.4
+    -- (a float4: 0.4000000059604645) with nothing between their words, W / (W + 1) rounded to a float4 —
+    -- W raised by 1e-12 first, more than its own rounding error, so that the float4 is never below it.
+    bounds AS (
+      SELECT e.id, ((5.5::float8 + CASE WHEN e.c = 0 THEN 0::float8
+                       ELSE ((e.w / (e.w + 1))::float4)::float8 END) + ${recencyOf(sql`e.week`)})::float8 AS score
+      FROM (SELECT edges.*, edges.c * 0.4::float4::float8 * (1 + 1e-12) AS w FROM edges) e
+    )
+    SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
+      -- an untaken paper of an edge's count is older than the edge, or of its week with a lower id, so
+      -- it scores less than the bound, or as much when of its week: then it ranks after a cut of a higher id
+      (cut.score IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM bounds b WHERE b.score > cut.score OR (b.score = cut.score AND b.id > cut.id)
+      )) AS "exact"
+    FROM page JOIN papers p ON p.id = page.id, cut
+    ORDER BY page.score DESC, page.id DESC`;
+}
+
+/** A page of titlePhrasePageSql; `exact` as it says (false on an empty page); tests make `examinedPerCount` small. */
+export async function titlePhrasePage(
+  db: Db,
+  args: SearchArgs,
+  vis: Visibility,
+  lexemes: readonly string[],
+  examinedPerCount = PHRASE_EXAMINED,
+): Promise<{ rows: SearchHit[]; exact: boolean }> {
+  const rows = await selectRows<HitRow & { exact: boolean }>(
+    db,
+    titlePhrasePageSql(args, vis, lexemes, examinedPerCount),
+  );
   return {
     rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
     exact: rows.length > 0 && rows.every((r) => r.exact === true),

@@ -8,15 +8,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
-import { commonLexemes } from '../src/db/queries/search.js';
+import { commonLexemes, searchableWords } from '../src/db/queries/search.js';
 import { analyzeArchive } from '../src/db/seed.js';
 import { generateArchive } from '../src/fixtures/generate.js';
-import { allowedEdits, correctionOf } from '../src/search/typos.js';
+import { allowedEdits, correctionsOf } from '../src/search/typos.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { gql } from './helpers/http.js';
 import { graphql } from './graphql.js';
 
-describe('correctionOf', () => {
+describe('correctionsOf', () => {
   const vocabulary = [
     { lexeme: 'reason', share: 0.5 },
     { lexeme: 'season', share: 0.01 },
@@ -27,21 +27,21 @@ describe('correctionOf', () => {
     { lexeme: 'model', share: 1 },
   ];
   it('takes the fewest edits (a swap of neighbours is one), then the commonest', () => {
-    expect(correctionOf('resaon', vocabulary)?.lexeme).toBe('reason'); // swapped
-    expect(correctionOf('kmii', vocabulary)?.lexeme).toBe('kimi'); // swapped, short word
-    expect(correctionOf('modl', vocabulary)?.lexeme).toBe('model'); // dropped
-    expect(correctionOf('gpt4o', vocabulary)?.lexeme).toBe('gpt-4o'); // the compound's hyphen dropped
-    expect(correctionOf('rerpesent', vocabulary)?.lexeme).toBe('represent');
-    // one edit from both 'reason' and 'season': the commoner
-    expect(correctionOf('leason', vocabulary)?.lexeme).toBe('reason');
+    expect(correctionsOf('resaon', vocabulary)[0]?.lexeme).toBe('reason'); // swapped
+    expect(correctionsOf('kmii', vocabulary)[0]?.lexeme).toBe('kimi'); // swapped, short word
+    expect(correctionsOf('modl', vocabulary)[0]?.lexeme).toBe('model'); // dropped
+    expect(correctionsOf('gpt4o', vocabulary)[0]?.lexeme).toBe('gpt-4o'); // the compound's hyphen dropped
+    expect(correctionsOf('rerpesent', vocabulary)[0]?.lexeme).toBe('represent');
+    // one edit from both 'reason' and 'season': the commoner first
+    expect(correctionsOf('leason', vocabulary).map((c) => c.lexeme)).toEqual(['reason', 'season']);
   });
   it('allows 1 edit up to 7 letters, 2 from 8, none below 3; gives null beyond', () => {
     expect([2, 3, 7, 8].map(allowedEdits)).toEqual([0, 1, 1, 2]);
-    expect(correctionOf('faith', vocabulary)).toBeNull(); // 2 edits from 'fair': a word that may be meant
-    expect(correctionOf('rprsent', vocabulary)).toBeNull(); // 2 edits, 7 letters
-    expect(correctionOf('reprsnt', vocabulary)).toBeNull();
-    expect(correctionOf('md', vocabulary)).toBeNull();
-    expect(correctionOf('reason', vocabulary)).toBeNull(); // in the vocabulary: not a typo ('season' is 1 edit away)
+    expect(correctionsOf('faith', vocabulary)).toEqual([]); // 2 edits from 'fair': a word that may be meant
+    expect(correctionsOf('rprsent', vocabulary)).toEqual([]); // 2 edits, 7 letters
+    expect(correctionsOf('reprsnt', vocabulary)).toEqual([]);
+    expect(correctionsOf('md', vocabulary)).toEqual([]);
+    expect(correctionsOf('reason', vocabulary)).toEqual([]); // in the vocabulary: not a typo ('season' is 1 edit away)
   });
 });
 
@@ -86,13 +86,25 @@ async function pages(q: string, order: 'RELEVANCE' | 'NEWEST', n: number) {
 }
 
 describe('a word that matches nothing, corrected against the archive', () => {
-  it('has the vocabulary of the statistics', async () => {
-    const lexemes = (await commonLexemes(tdb.db)).map((l) => l.lexeme);
-    expect(lexemes).toEqual(expect.arrayContaining(['reason', 'reward']));
-    // Each with a word the search turns into it, also when the stem is not its own stem.
-    const words = new Map((await commonLexemes(tdb.db)).map((l) => [l.lexeme, l.word]));
-    expect(words.get('reason')).toBe('reason');
-    expect(words.get('supervis')).toBe('supervise');
+  it('has the vocabulary of the archive: every lexeme of a small one, the statistics’ common ones of a large one', async () => {
+    const every = await commonLexemes(tdb.db);
+    const common = await commonLexemes(tdb.db, 0);
+    for (const lexemes of [every, common]) {
+      expect(lexemes.map((l) => l.lexeme)).toEqual(expect.arrayContaining(['reason', 'reward']));
+      for (const l of lexemes) expect(l.share).toBeGreaterThan(0);
+    }
+    // ts_stat's shares are exact: 'reason' is in as many papers as the search for it counts
+    const reason = every.find((l) => l.lexeme === 'reason')!;
+    const total = (await page('reasoning')).totalCount;
+    expect(Math.round(reason.share * 480)).toBe(total);
+    expect(every.length).toBeGreaterThanOrEqual(common.length);
+    // A word the search turns into each, also when the stem is not its own stem; none for a lexeme no word gives.
+    expect(await searchableWords(tdb.db, ['reason', 'supervis', 'represent', 'zzqx-'])).toEqual([
+      'reason',
+      'supervise',
+      'represente', // (not English, but stemmed to `represent` as the search needs)
+      null,
+    ]);
   });
 
   it('gives the corrected query’s results, counts and highlights, marked relaxed', async () => {

@@ -14,6 +14,7 @@ import {
   analyzeQuery,
   anyMatch,
   commonLexemes,
+  searchableWords,
   estimateRanking,
   scopeMaxScoreOutside,
   fewMatches,
@@ -32,7 +33,7 @@ import { type TextMatchShape, textMatches } from './highlights.js';
 import { PLAN_TTL_MS, remembered } from './plan-cache.js';
 import { parseArxivIdentifier } from '../newsletter/arxiv.js';
 import { parseSearchQuery } from './query.js';
-import { correctionOf } from './typos.js';
+import { correctionsOf } from './typos.js';
 
 /**
  * Paper search: the steps between the arguments of `Query.searchPapers` and a
@@ -228,11 +229,18 @@ async function correctedTerms(
     vocabulary.map((v) => v.lexeme),
   );
   if (unmatched.every((l) => l === null)) return null;
+  // The closest lexemes of each unmatched word, then the first that a word of its own searches for.
+  const candidates = asked.map((_, i) => {
+    const lexeme = unmatched[i];
+    return lexeme ? correctionsOf(lexeme, vocabulary).map((c) => c.lexeme) : [];
+  });
+  const flat = candidates.flat();
+  const searchable = new Map<string, string | null>();
+  (await searchableWords(db, flat)).forEach((w, i) => searchable.set(flat[i]!, w));
   const fixes = new Map<string, string>();
   asked.forEach((word, i) => {
-    const lexeme = unmatched[i];
-    const fix = lexeme ? correctionOf(lexeme, vocabulary) : null;
-    if (fix) fixes.set(word, fix.word);
+    const fix = candidates[i]!.map((c) => searchable.get(c)).find((w) => w != null);
+    if (fix) fixes.set(word, fix);
   });
   if (fixes.size === 0) return null;
   const corrected: SearchTerms = {

@@ -28,27 +28,26 @@ export function allowedEdits(length: number): number {
 }
 
 /**
- * The archive lexeme closest to `lexeme` (the stem of a word that matches
- * nothing): fewest edits within allowedEdits, then the largest share, then
- * alphabetical; null when none is close enough, or when the vocabulary
- * holds the lexeme itself (not a typo).
+ * The archive lexemes closest to `lexeme` (the stem of a word that matches
+ * nothing), best first: fewest edits within allowedEdits, then the largest
+ * share, then alphabetical; at most `max`. None when none is close enough,
+ * or when the vocabulary holds the lexeme itself (not a typo).
  */
-export function correctionOf<T extends ArchiveLexeme>(lexeme: string, vocabulary: readonly T[]): T | null {
+export function correctionsOf(lexeme: string, vocabulary: readonly ArchiveLexeme[], max = 3): ArchiveLexeme[] {
   const allowed = allowedEdits(lexeme.length);
-  if (allowed === 0 || vocabulary.some((v) => v.lexeme === lexeme)) return null;
-  let best: { candidate: T; edits: number } | null = null;
+  if (allowed === 0 || vocabulary.some((v) => v.lexeme === lexeme)) return [];
+  const found: Array<{ candidate: ArchiveLexeme; edits: number }> = [];
   for (const candidate of vocabulary) {
     // (a length difference above the allowance is that many edits at least)
     if (Math.abs(candidate.lexeme.length - lexeme.length) > allowed) continue;
     const edits = damerauLevenshtein(lexeme, candidate.lexeme).steps;
-    if (edits > allowed) continue;
-    const better =
-      best === null ||
-      edits < best.edits ||
-      (edits === best.edits &&
-        (candidate.share > best.candidate.share ||
-          (candidate.share === best.candidate.share && candidate.lexeme < best.candidate.lexeme)));
-    if (better) best = { candidate, edits };
+    if (edits <= allowed) found.push({ candidate, edits });
   }
-  return best?.candidate ?? null;
+  found.sort(
+    (a, b) =>
+      a.edits - b.edits ||
+      b.candidate.share - a.candidate.share ||
+      (a.candidate.lexeme < b.candidate.lexeme ? -1 : a.candidate.lexeme > b.candidate.lexeme ? 1 : 0),
+  );
+  return found.slice(0, max).map((f) => f.candidate);
 }

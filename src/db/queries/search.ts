@@ -907,42 +907,76 @@ async function archiveSize(db: Db): Promise<{ papers: number; editions: number }
 export interface CommonLexeme {
   lexeme: string;
   share: number;
-  /** A word the search turns into this lexeme (the lexeme itself, or it with an ending the stemmer removes: `represent` → "representation"). */
-  word: string;
 }
 
 const lexemeCache = new WeakMap<object, { at: number; lexemes: CommonLexeme[] }>();
 
+/** Up to this many papers, the vocabulary is every lexeme of the archive (ts_stat over them, ~60 ms at 10 000 on PostgreSQL). */
+const FULL_VOCABULARY_PAPERS = 10_000;
+
 /**
- * The archive's common lexemes: those the planner's statistics on
- * papers.search_vector hold (`pg_stats.most_common_elems`, up to ten times
- * the statistics target; after ANALYZE, which imports run), with their
- * share, kept a minute per database handle. Each with a word that searches
- * for it: a stem is not always its own stem (`represent` stems to `repres`),
- * so the first of the lexeme and it with a few endings the stemmer removes
- * that gives the lexeme back; lexemes with none are left out.
+ * The archive's vocabulary for typo correction, with each lexeme's share of
+ * papers, kept a minute per database handle. Up to FULL_VOCABULARY_PAPERS
+ * papers (or before any ANALYZE: PGlite has no autovacuum), every lexeme of
+ * them (`ts_stat`); above, the common lexemes the planner's statistics hold
+ * (`pg_stats.most_common_elems`, up to ten times the statistics target),
+ * which cost nothing to read (`fullUpTo`: tests choose the way).
  */
-export async function commonLexemes(db: Db): Promise<CommonLexeme[]> {
+export async function commonLexemes(db: Db, fullUpTo = FULL_VOCABULARY_PAPERS): Promise<CommonLexeme[]> {
   const key = (db as unknown as { session: object }).session;
-  const cached = lexemeCache.get(key);
+  const cached = fullUpTo === FULL_VOCABULARY_PAPERS ? lexemeCache.get(key) : undefined;
   if (cached && Date.now() - cached.at < SIZE_TTL_MS) return cached.lexemes;
-  const rows = await selectRows<{ lexeme: string; share: number; word: string }>(
+  const { papers } = await archiveSize(db);
+  let rows: Array<{ lexeme: string; share: number }> = [];
+  if (papers > fullUpTo) {
+    rows = await selectRows<{ lexeme: string; share: number }>(
+      db,
+      sql`SELECT e.lexeme, e.share::float8 AS share
+          FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
+          WHERE s.schemaname = current_schema() AND s.tablename = 'papers' AND s.attname = 'search_vector'
+            AND e.lexeme IS NOT NULL`,
+    );
+  }
+  if (rows.length === 0) {
+    const sample = `SELECT search_vector FROM papers LIMIT ${FULL_VOCABULARY_PAPERS}`;
+    rows = await selectRows<{ lexeme: string; share: number }>(
+      db,
+      sql`SELECT s.word AS lexeme,
+            s.ndoc::float8 / greatest(1, (SELECT count(*) FROM (SELECT 1 FROM papers LIMIT ${FULL_VOCABULARY_PAPERS}::int) n)) AS share
+          FROM ts_stat(${sample}::text) s`,
+    );
+  }
+  const lexemes = rows.map((r) => ({ lexeme: r.lexeme, share: Number(r.share) }));
+  if (fullUpTo === FULL_VOCABULARY_PAPERS) lexemeCache.set(key, { at: Date.now(), lexemes });
+  return lexemes;
+}
+
+/**
+ * For each lexeme, a word the search turns into it, or null: a stem is not
+ * always its own stem (`represent` stems to `repres`), so the first of the
+ * lexeme and it with a few endings the stemmer removes ("represente": not English, but what the search needs)
+ * that gives the lexeme back.
+ */
+export async function searchableWords(db: Db, lexemes: readonly string[]): Promise<(string | null)[]> {
+  if (lexemes.length === 0) return [];
+  const values = sql.join(
+    lexemes.map((l, i) => sql`(${i}::int, ${l}::text)`),
+    sql`, `,
+  );
+  const rows = await selectRows<{ i: number; word: string | null }>(
     db,
-    sql`SELECT e.lexeme, e.share::float8 AS share, w.word
-        FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
-        CROSS JOIN LATERAL (
+    sql`SELECT e.i, (
           SELECT c.word
           FROM unnest(ARRAY[e.lexeme, e.lexeme || 'e', e.lexeme || 'ed', e.lexeme || 'ing', e.lexeme || 'ation',
                             e.lexeme || 's', e.lexeme || 'ive', regexp_replace(e.lexeme, 'i$', 'y')]) WITH ORDINALITY AS c(word, n)
           WHERE (SELECT u.lexeme FROM unnest(to_tsvector('english', c.word)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme
           ORDER BY c.n LIMIT 1
-        ) w
-        WHERE s.schemaname = current_schema() AND s.tablename = 'papers' AND s.attname = 'search_vector'
-          AND e.lexeme IS NOT NULL`,
+        ) AS word
+        FROM (VALUES ${values}) AS e(i, lexeme)`,
   );
-  const lexemes = rows.map((r) => ({ lexeme: r.lexeme, share: Number(r.share), word: r.word }));
-  lexemeCache.set(key, { at: Date.now(), lexemes });
-  return lexemes;
+  const out: (string | null)[] = lexemes.map(() => null);
+  for (const r of rows) out[Number(r.i)] = r.word ?? null;
+  return out;
 }
 
 /**

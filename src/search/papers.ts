@@ -235,8 +235,8 @@ async function correctedTerms(
     return lexeme ? correctionsOf(lexeme, vocabulary).map((c) => c.lexeme) : [];
   });
   const flat = candidates.flat();
-  const searchable = new Map<string, string | null>();
-  (await searchableWords(db, flat)).forEach((w, i) => searchable.set(flat[i]!, w));
+  const found = await searchableWords(db, flat);
+  const searchable = new Map(flat.map((lexeme, i) => [lexeme, found[i]] as const));
   const fixes = new Map<string, string>();
   asked.forEach((word, i) => {
     const fix = candidates[i]!.map((c) => searchable.get(c)).find((w) => w != null);

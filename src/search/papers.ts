@@ -39,9 +39,10 @@ import { correctionsOf } from './typos.js';
  * Paper search: the steps between the arguments of `Query.searchPapers` and a
  * page of results (the SQL is src/db/queries/search.ts's): check the text,
  * parse it into terms (with the vocabulary's synonyms), read a page matching
- * every term; when that finds nothing, relax: papers matching some of the
- * terms, or with a title similar to the words (typos), best first; then
- * edges with cursors and text matches;
+ * every term; when that finds nothing, relax: the query with its words that
+ * match no paper corrected against the archive's vocabulary (typos), else
+ * papers matching some of the terms, or with a title similar to the words,
+ * best first; then edges with cursors and text matches;
  * the facets (and totalCount) only when asked for.
  */
 
@@ -60,7 +61,7 @@ export interface SearchResults {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   /** The number of matches and matches per category, most first (exact up to EXACT_COUNT_BOUND); one statement, run once, when first called. */
   counts: () => Promise<SearchCounts>;
-  /** Whether nothing matched every term, so the results match some of them or have similar titles (typos). */
+  /** Whether nothing matched every term, so the results are those of the query with its typos corrected, or match some of the terms, or have similar titles. */
   relaxed: boolean;
   /** Whether RELEVANCE ranked every match (false: more than EXACT_RANK_BOUND, the most recent RELEVANCE_CANDIDATES ranked); NEWEST is always exact. */
   exhaustive: boolean;

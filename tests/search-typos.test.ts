@@ -151,5 +151,13 @@ describe('a word that matches nothing, corrected against the archive', () => {
     expect((await page('qxzvwk')).edges).toHaveLength(0);
     // Every word matches: the exact results, not relaxed.
     expect((await page('reasoning')).relaxed).toBe(false);
+    // Corrected, the query still finds nothing (`qxzvwk` has no correction): the partial matches instead.
+    const partial = await page('rewrad qxzvwk');
+    expect(partial.relaxed).toBe(true);
+    expect(partial.edges.length).toBeGreaterThan(0);
+    // ... of the corrected words: the best of them hold `reward`, highlighted
+    const rewarded = new Set((await page('reward')).edges.map((e) => e.node.id));
+    expect(partial.edges.filter((e) => rewarded.has(e.node.id)).length).toBeGreaterThan(0);
+    expect(partial.edges[0]!.matches.some((m) => m.highlights.length > 0)).toBe(true);
   });
 });

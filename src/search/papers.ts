@@ -12,7 +12,6 @@ import {
   type QueryAnalysis,
   type SearchCounts,
   analyzeQuery,
-  anyMatch,
   commonLexemes,
   searchableWords,
   estimateRanking,
@@ -86,7 +85,12 @@ export interface SearchDeps {
 }
 
 // Cursors: tagged with the search they belong to and the mode it ran in.
-type SearchCursor = [SearchMode, ...(number | string)[]];
+/**
+ * How a page was read, as its cursors carry it: `text` (every term), `corrected` (the query with its typos
+ * corrected, in text mode), `fuzzy` (some of the terms, or similar titles): the next page is read the same way.
+ */
+type CursorMode = SearchMode | 'corrected';
+type SearchCursor = [CursorMode, ...(number | string)[]];
 
 const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 2_147_483_647;
 const isPos = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 999;
@@ -97,7 +101,7 @@ function searchCodec(query: string, filter: unknown, order: SearchOrder): Cursor
   return {
     kind: `search:${tag}`,
     validate: (v) => {
-      if (!Array.isArray(v) || (v[0] !== 'text' && v[0] !== 'fuzzy')) return null;
+      if (!Array.isArray(v) || (v[0] !== 'text' && v[0] !== 'fuzzy' && v[0] !== 'corrected')) return null;
       if (order === 'RELEVANCE') {
         const score = v[1];
         const valid =
@@ -149,8 +153,8 @@ const NO_FAST_PATH: FastPath = { lexeme: null, phraseLexemes: null };
 /** The rows of one page (one more than its size, to tell whether there is a next), the mode that found them and what they match. */
 interface PageRead {
   rows: SearchHit[];
-  /** The mode the cursors carry: `fuzzy` for any relaxed page (typo corrections included). */
-  mode: SearchMode;
+  /** The mode the cursors carry (relaxed unless `text`). */
+  mode: CursorMode;
   exhaustive: boolean;
   /** The terms the rows match, and how (highlights and counts follow them): the query's, or its typo corrections in text mode. */
   terms: SearchTerms;
@@ -160,7 +164,7 @@ interface PageRead {
 async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> {
   const { query, terms, filter, order, window, matches } = plan;
   const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
-  let mode: SearchMode = window.cursor?.[0] ?? 'text';
+  const mode: CursorMode = window.cursor?.[0] ?? 'text';
   const planKey = JSON.stringify([query, filter ?? null]);
   const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
   if (mode === 'text') {
@@ -168,24 +172,27 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
     if (page.rows.length > 0 || window.cursor) return { ...page, mode, terms, matchMode: 'text' };
   }
   // Nothing matches every term: relax. First the words that match no paper corrected against the
-  // archive's vocabulary (typos): when that query matches, its pages, ranked as any query's.
-  const corrected = await remembered(db, `correct ${vis.drafts} ${planKey}`, PLAN_TTL_MS, () =>
-    correctedTerms(db, terms, filter, vis),
-  );
-  if (corrected) {
+  // archive's vocabulary (typos): when that query finds papers, its pages, ranked as any query's.
+  const corrected = await remembered(db, `correct ${query}`, PLAN_TTL_MS, () => correctedTerms(db, terms));
+  if (corrected && mode !== 'fuzzy') {
     const correctedKey = JSON.stringify([corrected.groups, filter ?? null]);
     const analysis = await remembered(db, `parse ${correctedKey}`, Number.POSITIVE_INFINITY, () =>
       analyzeQuery(db, corrected),
     );
     const page = await textPage(db, vis, { ...base, terms: corrected }, correctedKey, analysis);
-    return { ...page, mode: 'fuzzy', terms: corrected, matchMode: 'text' };
+    if (page.rows.length > 0 || window.cursor) {
+      return { ...page, mode: 'corrected', terms: corrected, matchMode: 'text' };
+    }
+  } else if (!corrected && mode === 'corrected') {
+    // (the archive's vocabulary changed since the previous page: nothing more to read that way)
+    return { rows: [], mode, exhaustive: true, terms, matchMode: 'text' };
   }
-  // Else some of the terms, or similar titles. Exact matches, when there are any, are never mixed
-  // with typo matches.
-  mode = 'fuzzy';
-  const page = await searchPageCounted(db, { ...base, mode }, vis);
+  // Else the papers matching some of the (corrected) terms, or with similar titles. Exact matches,
+  // when there are any, are never mixed with typo matches.
+  const relaxed = corrected ?? terms;
+  const page = await searchPageCounted(db, { ...base, terms: relaxed, mode: 'fuzzy' }, vis);
   const exhaustive = order === 'NEWEST' || (page.candidateCount ?? 0) < RELEVANCE_CANDIDATES;
-  return { rows: page.rows, mode, exhaustive, terms, matchMode: mode };
+  return { rows: page.rows, mode: 'fuzzy', exhaustive, terms: relaxed, matchMode: 'fuzzy' };
 }
 
 /** A page of the matches of every term (text mode), RELEVANCE or NEWEST. */
@@ -208,27 +215,18 @@ const CORRECTABLE = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)*$/u;
 
 /**
  * The terms with each word that matches no paper replaced by the archive's
- * lexeme closest to it (src/search/typos.ts), when at least one is and the
- * result matches a paper the reader sees (with the filter); else null. Only
- * groups of one plain word are corrected, and never in a query with a quoted
- * phrase (which asks for exactly its words).
+ * lexeme closest to it (src/search/typos.ts), when at least one is; else
+ * null. Only groups of one plain word are corrected, and never in a query
+ * with a quoted phrase (which asks for exactly its words).
  */
-async function correctedTerms(
-  db: Db,
-  terms: SearchTerms,
-  filter: PaperFilterArgs | undefined,
-  vis: Visibility,
-): Promise<SearchTerms | null> {
+async function correctedTerms(db: Db, terms: SearchTerms): Promise<SearchTerms | null> {
   if (terms.phrase) return null;
   const words = terms.groups.map((g) => (g.length === 1 && CORRECTABLE.test(g[0]!) ? g[0]! : null));
   const asked = words.filter((w): w is string => w !== null);
   if (asked.length === 0) return null;
   const vocabulary = await commonLexemes(db);
-  const unmatched = await unmatchedLexemes(
-    db,
-    asked,
-    vocabulary.map((v) => v.lexeme),
-  );
+  const known = new Set(vocabulary.map((v) => v.lexeme));
+  const unmatched = await unmatchedLexemes(db, asked, (lexeme) => known.has(lexeme));
   if (unmatched.every((l) => l === null)) return null;
   // The closest lexemes of each unmatched word, then the first that a word of its own searches for.
   const candidates = asked.map((_, i) => {
@@ -255,7 +253,7 @@ async function correctedTerms(
       .map((w) => fixes.get(w) ?? w)
       .join(' '),
   };
-  return (await anyMatch(db, { terms: corrected, filter }, vis)) ? corrected : null;
+  return corrected;
 }
 
 /** A title scope is tried when the planner expects at most this many papers in it (its statement costs what it scores). */
@@ -329,10 +327,10 @@ async function rankedPage(
 /** The page's edges: each row as a paper, with its cursor, score and text matches. */
 function toEdges(
   rows: SearchHit[],
-  mode: SearchMode,
+  mode: CursorMode,
   plan: Plan,
+  matched: { terms: SearchTerms; mode: SearchMode },
   onPaper?: (paper: PaperRow) => void,
-  matched: { terms: SearchTerms; mode: SearchMode } = { terms: plan.terms, mode },
 ): SearchEdge[] {
   const keyOf = (r: SearchHit): SearchCursor =>
     plan.order === 'RELEVANCE' ? [mode, r.score, r.id] : [mode, r.weekStart, r.issueId, r.sectionNumber, r.position];
@@ -377,7 +375,7 @@ async function identifiedPapers(deps: SearchDeps, ids: string[], plan: Plan): Pr
     summaryHead: null,
     summaryTail: null,
   }));
-  const edges = toEdges(hits, 'text', plan, deps.onPaper);
+  const edges = toEdges(hits, 'text', plan, { terms: plan.terms, mode: 'text' }, deps.onPaper);
   const counts = new Map<number, number>();
   for (const p of found) counts.set(p.categoryId, (counts.get(p.categoryId) ?? 0) + 1);
   return {
@@ -431,10 +429,13 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
   };
   const { rows, mode, exhaustive, terms: matched, matchMode } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
-  const edges = toEdges(hasMore ? rows.slice(0, window.size) : rows, mode, plan, deps.onPaper, {
-    terms: matched,
-    mode: matchMode,
-  });
+  const edges = toEdges(
+    hasMore ? rows.slice(0, window.size) : rows,
+    mode,
+    plan,
+    { terms: matched, mode: matchMode },
+    deps.onPaper,
+  );
   let counts: Promise<SearchCounts> | null = null;
   return {
     edges,
@@ -452,7 +453,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
       }));
       return counts;
     },
-    relaxed: mode === 'fuzzy',
+    relaxed: mode !== 'text',
     exhaustive,
   };
 }

@@ -982,47 +982,42 @@ export async function searchableWords(db: Db, lexemes: readonly string[]): Promi
 /**
  * For each word, its first lexeme when no paper matches the word (a typo,
  * or a word foreign to the archive), else null (a match, or stop words
- * only). A word whose lexeme is among `common` (commonLexemes) matches
- * without looking; the others are counted through the GIN index, which for
- * a lexeme the statistics do not hold hands back few rows or none. (Not
- * `EXISTS`: for a lexeme missing from the statistics the planner expects
- * 0.5 % of the papers to match and walks the table for the first one — all
- * of it when there is none, 0.6 s at a million papers.)
+ * only). A word whose lexeme `isKnown` (in the vocabulary: commonLexemes)
+ * matches without looking; the others are counted through the GIN index,
+ * which for a lexeme the statistics do not hold hands back few rows or none.
+ * (Not `EXISTS`: for a lexeme missing from the statistics the planner
+ * expects 0.5 % of the papers to match and walks the table for the first
+ * one — all of it when there is none, 0.6 s at a million papers.)
  */
 export async function unmatchedLexemes(
   db: Db,
   words: readonly string[],
-  common: readonly string[],
+  isKnown: (lexeme: string) => boolean,
 ): Promise<(string | null)[]> {
-  if (words.length === 0) return [];
-  const values = sql.join(
-    words.map((w, i) => sql`(${i}::int, ${w}::text)`),
-    sql`, `,
-  );
-  const rows = await selectRows<{ i: number; lexeme: string | null }>(
+  const values = (list: ReadonlyArray<[number, string]>) =>
+    sql.join(
+      list.map(([i, w]) => sql`(${i}::int, ${w}::text)`),
+      sql`, `,
+    );
+  const out: (string | null)[] = words.map(() => null);
+  if (words.length === 0) return out;
+  const lexemes = await selectRows<{ i: number; lexeme: string }>(
     db,
-    sql`SELECT w.i, CASE
-          WHEN l.lexeme IN (SELECT jsonb_array_elements_text(${JSON.stringify(common)}::jsonb)) THEN NULL
-          WHEN (SELECT count(*) FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', w.word)) > 0 THEN NULL
-          ELSE l.lexeme END AS lexeme
-        FROM (VALUES ${values}) AS w(i, word)
+    sql`SELECT w.i, l.lexeme FROM (VALUES ${values(words.map((w, i) => [i, w]))}) AS w(i, word)
         CROSS JOIN LATERAL (
           SELECT u.lexeme FROM unnest(to_tsvector('english', w.word)) u ORDER BY u.positions[1] LIMIT 1
         ) l`,
   );
-  const out: (string | null)[] = words.map(() => null);
-  for (const r of rows) out[Number(r.i)] = r.lexeme ?? null;
-  return out;
-}
-
-/** Whether any paper a reader (`vis`) may see matches the terms (text mode) and the filter. */
-export async function anyMatch(db: Db, args: Pick<SearchArgs, 'terms' | 'filter'>, vis: Visibility): Promise<boolean> {
-  const [row] = await selectRows<{ found: boolean }>(
+  const unknown = lexemes.filter((r) => !isKnown(r.lexeme));
+  if (unknown.length === 0) return out;
+  const absent = await selectRows<{ i: number }>(
     db,
-    sql`SELECT EXISTS (SELECT 1 FROM papers p WHERE p.search_vector @@ ${matchQuery(args.terms, false)}
-          ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}) AS found`,
+    sql`SELECT w.i FROM (VALUES ${values(unknown.map((r) => [Number(r.i), words[Number(r.i)]!]))}) AS w(i, word)
+        WHERE (SELECT count(*) FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', w.word)) = 0`,
   );
-  return row?.found === true;
+  const lexemeOf = new Map(unknown.map((r) => [Number(r.i), r.lexeme]));
+  for (const r of absent) out[Number(r.i)] = lexemeOf.get(Number(r.i)) ?? null;
+  return out;
 }
 
 /** Share of papers a query must match, at most, for RELEVANCE to look for its candidates in a window of recent editions. */

@@ -168,7 +168,7 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
   const planKey = JSON.stringify([query, filter ?? null]);
   const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
   if (mode === 'text') {
-    const page = await textPage(db, vis, base, planKey, plan.fast);
+    const page = await textPage(db, vis, { base, planKey, fast: plan.fast });
     if (page.rows.length > 0 || window.cursor) return { ...page, mode, terms, matchMode: 'text' };
   }
   // Nothing matches every term: relax. First the words that match no paper corrected against the
@@ -179,7 +179,11 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
     const analysis = await remembered(db, `parse ${correctedKey}`, Number.POSITIVE_INFINITY, () =>
       analyzeQuery(db, corrected),
     );
-    const page = await textPage(db, vis, { ...base, terms: corrected }, correctedKey, analysis);
+    const page = await textPage(db, vis, {
+      base: { ...base, terms: corrected },
+      planKey: correctedKey,
+      fast: analysis,
+    });
     if (page.rows.length > 0 || window.cursor) {
       return { ...page, mode: 'corrected', terms: corrected, matchMode: 'text' };
     }
@@ -195,15 +199,17 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
   return { rows: page.rows, mode: 'fuzzy', exhaustive, terms: relaxed, matchMode: 'fuzzy' };
 }
 
+/** What a page of the matches of every term is read for: the arguments, the key its plans are remembered by, and its fast paths. */
+interface TextRead {
+  base: Omit<SearchArgs, 'mode'>;
+  planKey: string;
+  fast: FastPath;
+}
+
 /** A page of the matches of every term (text mode), RELEVANCE or NEWEST. */
-async function textPage(
-  db: Db,
-  vis: Visibility,
-  base: Omit<SearchArgs, 'mode'>,
-  planKey: string,
-  fast: FastPath,
-): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
-  if (base.order === 'RELEVANCE') return rankedPage(db, vis, base, planKey, fast);
+async function textPage(db: Db, vis: Visibility, read: TextRead): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
+  if (read.base.order === 'RELEVANCE') return rankedPage(db, vis, read);
+  const { base, planKey } = read;
   const { terms, filter } = base;
   const few = await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }));
   const page = await searchPageCounted(db, { ...base, mode: 'text', few }, vis);
@@ -281,10 +287,9 @@ const TITLE_SCOPE_MAX = 10_000;
 async function rankedPage(
   db: Db,
   vis: Visibility,
-  base: Omit<SearchArgs, 'mode'>,
-  planKey: string,
-  fast: FastPath,
+  read: TextRead,
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
+  const { base, planKey, fast } = read;
   const args = { ...base, mode: 'text' as const };
   if ((fast.lexeme !== null || fast.phraseLexemes !== null) && !args.cursor && !args.filter) {
     const page =

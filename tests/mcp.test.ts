@@ -74,6 +74,14 @@ async function exercise(client: Client): Promise<void> {
   expect(results.length).toBeGreaterThan(0);
   expect(results.length).toBeLessThanOrEqual(3);
   expect(text(found)).toContain(results[0]!.title);
+  expect((found.structuredContent as { correctedQuery: string | null }).correctedQuery).toBeNull();
+  // A typo: the results of the corrected query, and the assistant is told what was searched.
+  const typo = await client.callTool({ name: 'search_papers', arguments: { query: 'rewrad model', limit: 3 } });
+  expect(typo.structuredContent as { relaxed: boolean; correctedQuery: string | null }).toMatchObject({
+    relaxed: true,
+    correctedQuery: 'reward model',
+  });
+  expect(text(typo)).toContain('results for "reward model"');
 
   const byNumber = await client.callTool({ name: 'get_paper', arguments: { issue: '2025-05-05', number: '2.3' } });
   expect(byNumber.isError).toBeFalsy();

@@ -135,6 +135,24 @@ describe('a word that matches nothing, corrected against the archive', () => {
     }
   });
 
+  it('says what it searched for (correctedQuery), as the results write it, and null when nothing was corrected', async () => {
+    const CORRECTED = graphql(`query Corrected($q: String!) {
+      searchPapers(query: $q, first: 3) { relaxed correctedQuery edges { node { id } } }
+    }`);
+    const ask = async (q: string) => {
+      const res = await gql(app, CORRECTED, { q });
+      expect(res.body.errors, q).toBeUndefined();
+      return res.body.data!.searchPapers;
+    };
+    expect((await ask('resaoning')).correctedQuery).toBe('reasoning');
+    // the other words, spaces and the excluded word as written; the corrected words as the archive writes them
+    expect((await ask('rewrad  resaoning -kernel')).correctedQuery).toBe('reward  reasoning -kernel');
+    expect((await ask('supervsied')).correctedQuery).toBe('supervised');
+    // corrected, still nothing: the partial matches of the corrected words, and it says so
+    expect((await ask('rewrad qxzvwk')).correctedQuery).toBe('reward qxzvwk');
+    for (const q of ['reasoning', 'qxzvwk', '"resaoning"']) expect((await ask(q)).correctedQuery, q).toBeNull();
+  });
+
   it('pages on through the corrected ranking, in either order', async () => {
     for (const order of ['RELEVANCE', 'NEWEST'] as const) {
       const fixed = await pages('resaoning', order, 4);

@@ -13,7 +13,7 @@ const PAPER_FIELDS = `id number title summary url arxivId
 export const MCP_OPERATIONS = {
   searchPapers: `query McpSearchPapers($q: String!, $first: Int!, $filter: PaperFilter) {
   searchPapers(query: $q, first: $first, filter: $filter) {
-    relaxed exhaustive
+    relaxed correctedQuery exhaustive
     edges {
       score
       node { id number title arxivId url issue { slug weekStart } category { slug name } }

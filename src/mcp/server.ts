@@ -247,7 +247,12 @@ export function createMcpServer(run: RunOperation): McpServer {
         weekTo: date.optional().describe('Only editions of this week or earlier (YYYY-MM-DD).'),
         limit: z.number().int().min(1).max(20).default(10).describe('How many results (1 to 20).'),
       },
-      outputSchema: { results: z.array(SearchResult), relaxed: z.boolean(), exhaustive: z.boolean() },
+      outputSchema: {
+        results: z.array(SearchResult),
+        relaxed: z.boolean(),
+        correctedQuery: z.string().nullable(),
+        exhaustive: z.boolean(),
+      },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (args) =>
@@ -257,12 +262,14 @@ export function createMcpServer(run: RunOperation): McpServer {
           ...(args.weekFrom ? { weekFrom: args.weekFrom } : {}),
           ...(args.weekTo ? { weekTo: args.weekTo } : {}),
         };
-        const data = await query<{ searchPapers: { relaxed: boolean; exhaustive: boolean; edges: Hit[] } }>(
-          run,
-          MCP_OPERATIONS.searchPapers,
-          { q: args.query, first: args.limit, filter: Object.keys(filter).length > 0 ? filter : null },
-        );
-        const { relaxed, exhaustive, edges } = data.searchPapers;
+        const data = await query<{
+          searchPapers: { relaxed: boolean; correctedQuery: string | null; exhaustive: boolean; edges: Hit[] };
+        }>(run, MCP_OPERATIONS.searchPapers, {
+          q: args.query,
+          first: args.limit,
+          filter: Object.keys(filter).length > 0 ? filter : null,
+        });
+        const { relaxed, correctedQuery, exhaustive, edges } = data.searchPapers;
         const results = edges.map((e) => ({
           id: e.node.id,
           number: e.node.number,
@@ -278,8 +285,18 @@ export function createMcpServer(run: RunOperation): McpServer {
           (r, i) =>
             `${i + 1}. ${r.title} — ${r.edition} ${r.number}, ${r.category}${r.arxivUrl ? ` (${r.arxivUrl})` : ''}${r.fragment ? `\n   ${r.fragment}` : ''}`,
         );
-        const head = results.length === 0 ? 'No papers found.' : relaxed ? 'No paper matches every word; closest:' : '';
-        return { text: [head, ...lines].filter(Boolean).join('\n'), structured: { results, relaxed, exhaustive } };
+        const head =
+          results.length === 0
+            ? 'No papers found.'
+            : correctedQuery !== null
+              ? `No paper matches every word as written; results for "${correctedQuery}":`
+              : relaxed
+                ? 'No paper matches every word; closest:'
+                : '';
+        return {
+          text: [head, ...lines].filter(Boolean).join('\n'),
+          structured: { results, relaxed, correctedQuery, exhaustive },
+        };
       }),
   );
 

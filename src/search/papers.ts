@@ -14,6 +14,7 @@ import {
   analyzeQuery,
   commonLexemes,
   searchableWords,
+  writtenWords,
   estimateRanking,
   scopeMaxScoreOutside,
   fewMatches,
@@ -60,6 +61,8 @@ export interface SearchResults {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   /** The number of matches and matches per category, most first (exact up to EXACT_COUNT_BOUND); one statement, run once, when first called. */
   counts: () => Promise<SearchCounts>;
+  /** The reader's text with its typos corrected, when the results are those of the corrected query (or its partial matches), else null; one statement, run once, when first called. */
+  correctedQuery: () => Promise<string | null>;
   /** Whether nothing matched every term, so the results are those of the query with its typos corrected, or match some of the terms, or have similar titles. */
   relaxed: boolean;
   /** Whether RELEVANCE ranked every match (false: more than EXACT_RANK_BOUND, the most recent RELEVANCE_CANDIDATES ranked); NEWEST is always exact. */
@@ -130,6 +133,7 @@ const noResults = (): SearchResults => ({
   edges: [],
   pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
   counts: async () => ({ total: 0, exact: true, facets: [] }),
+  correctedQuery: async () => null,
   relaxed: false,
   exhaustive: true,
 });
@@ -159,6 +163,15 @@ interface PageRead {
   /** The terms the rows match, and how (highlights and counts follow them): the query's, or its typo corrections in text mode. */
   terms: SearchTerms;
   matchMode: SearchMode;
+  /** The words corrected (typos), when the terms are the corrected ones. */
+  fixes?: Fix[];
+}
+
+/** A typo corrected: the word as the reader wrote it, the archive's lexeme it became, and the word searched for it. */
+interface Fix {
+  typed: string;
+  lexeme: string;
+  word: string;
 }
 
 async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> {
@@ -175,17 +188,17 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
   // archive's vocabulary (typos): when that query finds papers, its pages, ranked as any query's.
   const corrected = await remembered(db, `correct ${query}`, PLAN_TTL_MS, () => correctedTerms(db, terms));
   if (corrected && mode !== 'fuzzy') {
-    const correctedKey = JSON.stringify([corrected.groups, filter ?? null]);
+    const correctedKey = JSON.stringify([corrected.terms.groups, filter ?? null]);
     const analysis = await remembered(db, `parse ${correctedKey}`, Number.POSITIVE_INFINITY, () =>
-      analyzeQuery(db, corrected),
+      analyzeQuery(db, corrected.terms),
     );
     const page = await textPage(db, vis, {
-      base: { ...base, terms: corrected },
+      base: { ...base, terms: corrected.terms },
       planKey: correctedKey,
       fast: analysis,
     });
     if (page.rows.length > 0 || window.cursor) {
-      return { ...page, mode: 'corrected', terms: corrected, matchMode: 'text' };
+      return { ...page, mode: 'corrected', terms: corrected.terms, matchMode: 'text', fixes: corrected.fixes };
     }
   } else if (!corrected && mode === 'corrected') {
     // (the archive's vocabulary changed since the previous page: nothing more to read that way)
@@ -193,10 +206,10 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
   }
   // Else the papers matching some of the (corrected) terms, or with similar titles. Exact matches,
   // when there are any, are never mixed with typo matches.
-  const relaxed = corrected ?? terms;
+  const relaxed = corrected?.terms ?? terms;
   const page = await searchPageCounted(db, { ...base, terms: relaxed, mode: 'fuzzy' }, vis);
   const exhaustive = order === 'NEWEST' || (page.candidateCount ?? 0) < RELEVANCE_CANDIDATES;
-  return { rows: page.rows, mode: 'fuzzy', exhaustive, terms: relaxed, matchMode: 'fuzzy' };
+  return { rows: page.rows, mode: 'fuzzy', exhaustive, terms: relaxed, matchMode: 'fuzzy', fixes: corrected?.fixes };
 }
 
 /** What a page of the matches of every term is read for: the arguments, the key its plans are remembered by, and its fast paths. */
@@ -225,7 +238,7 @@ const CORRECTABLE = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)*$/u;
  * null. Only groups of one plain word are corrected, and never in a query
  * with a quoted phrase (which asks for exactly its words).
  */
-async function correctedTerms(db: Db, terms: SearchTerms): Promise<SearchTerms | null> {
+async function correctedTerms(db: Db, terms: SearchTerms): Promise<{ terms: SearchTerms; fixes: Fix[] } | null> {
   if (terms.phrase) return null;
   const words = terms.groups.map((g) => (g.length === 1 && CORRECTABLE.test(g[0]!) ? g[0]! : null));
   const asked = words.filter((w): w is string => w !== null);
@@ -242,24 +255,45 @@ async function correctedTerms(db: Db, terms: SearchTerms): Promise<SearchTerms |
   const flat = candidates.flat();
   const found = await searchableWords(db, flat);
   const searchable = new Map(flat.map((lexeme, i) => [lexeme, found[i]] as const));
-  const fixes = new Map<string, string>();
-  asked.forEach((word, i) => {
-    const fix = candidates[i]!.map((c) => searchable.get(c)).find((w) => w != null);
-    if (fix) fixes.set(word, fix);
+  const fixes = new Map<string, Fix>();
+  asked.forEach((typed, i) => {
+    const lexeme = candidates[i]!.find((c) => searchable.get(c) != null);
+    if (lexeme) fixes.set(typed, { typed, lexeme, word: searchable.get(lexeme)! });
   });
   if (fixes.size === 0) return null;
   const corrected: SearchTerms = {
     ...terms,
     groups: terms.groups.map((g, i) => {
       const fix = words[i] ? fixes.get(words[i]!) : undefined;
-      return fix ? [fix] : g;
+      return fix ? [fix.word] : g;
     }),
     fuzzy: terms.fuzzy
       .split(' ')
-      .map((w) => fixes.get(w) ?? w)
+      .map((w) => fixes.get(w)?.word ?? w)
       .join(' '),
   };
-  return corrected;
+  return { terms: corrected, fixes: [...fixes.values()] };
+}
+
+/**
+ * The reader's text with each corrected word replaced by the word the
+ * archive writes for it (as the best results write it: "reasoning" for
+ * `resaoning`, "GPT-4o" for `GPT4o`), for "showing results for …"; the
+ * searched word when none of them writes it.
+ */
+async function correctedText(db: Db, query: string, fixes: Fix[], paperIds: number[]): Promise<string> {
+  const written = await writtenWords(
+    db,
+    fixes.map((f) => f.lexeme),
+    paperIds,
+  );
+  // (as a title writes it, "Reasoning", lower-cased; kept when capitals follow the first letter: "GPT-4o", "DeepSeek")
+  const shown = (w: string) => (/\p{Lu}/u.test(w.slice(1)) ? w : w.toLowerCase());
+  const byTyped = new Map(fixes.map((f, i) => [f.typed, shown(written[i] ?? f.word)]));
+  return query
+    .split(/(\s+)/)
+    .map((token) => byTyped.get(token) ?? token)
+    .join('');
 }
 
 /** A title scope is tried when the planner expects at most this many papers in it (its statement costs what it scores). */
@@ -396,6 +430,7 @@ async function identifiedPapers(deps: SearchDeps, ids: string[], plan: Plan): Pr
       exact: true,
       facets: [...counts].map(([categoryId, count]) => ({ categoryId, count })),
     }),
+    correctedQuery: async () => null,
     relaxed: false,
     exhaustive: true,
   };
@@ -432,7 +467,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     matches: request.matches ?? true,
     fast: analysis,
   };
-  const { rows, mode, exhaustive, terms: matched, matchMode } = await readPage(db, vis, plan);
+  const { rows, mode, exhaustive, terms: matched, matchMode, fixes } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
   const edges = toEdges(
     hasMore ? rows.slice(0, window.size) : rows,
@@ -442,6 +477,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     deps.onPaper,
   );
   let counts: Promise<SearchCounts> | null = null;
+  let corrected: Promise<string | null> | null = null;
   return {
     edges,
     pageInfo: {
@@ -457,6 +493,17 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
         facets: c.facets.sort((a, b) => b.count - a.count || a.categoryId - b.categoryId),
       }));
       return counts;
+    },
+    correctedQuery: () => {
+      corrected ??= fixes
+        ? correctedText(
+            db,
+            query,
+            fixes,
+            rows.slice(0, 3).map((r) => r.id),
+          )
+        : Promise.resolve(null);
+      return corrected;
     },
     relaxed: mode !== 'text',
     exhaustive,

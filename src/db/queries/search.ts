@@ -980,6 +980,42 @@ export async function searchableWords(db: Db, lexemes: readonly string[]): Promi
 }
 
 /**
+ * For each lexeme, the first word of these papers (titles, then summaries,
+ * in the order given) that the search turns into it, as written; null when
+ * none does.
+ */
+export async function writtenWords(
+  db: Db,
+  lexemes: readonly string[],
+  paperIds: readonly number[],
+): Promise<(string | null)[]> {
+  if (lexemes.length === 0 || paperIds.length === 0) return lexemes.map(() => null);
+  const values = sql.join(
+    lexemes.map((l, i) => sql`(${i}::int, ${l}::text)`),
+    sql`, `,
+  );
+  const ids = sql`ARRAY[${sql.join(
+    paperIds.map((id) => sql`${id}::int`),
+    sql`, `,
+  )}]`;
+  const rows = await selectRows<{ i: number; word: string | null }>(
+    db,
+    sql`SELECT e.i, (
+          SELECT w.word FROM papers p,
+            regexp_split_to_table(p.title || ' ' || p.summary, '[^[:alnum:]-]+') WITH ORDINALITY AS w(word, n)
+          WHERE p.id = ANY (${ids}) AND w.word <> ''
+            AND (SELECT u.lexeme FROM unnest(to_tsvector('english', w.word)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme
+          ORDER BY array_position(${ids}, p.id), w.n
+          LIMIT 1
+        ) AS word
+        FROM (VALUES ${values}) AS e(i, lexeme)`,
+  );
+  const out: (string | null)[] = lexemes.map(() => null);
+  for (const r of rows) out[Number(r.i)] = r.word ?? null;
+  return out;
+}
+
+/**
  * For each word, its first lexeme when no paper matches the word (a typo,
  * or a word foreign to the archive), else null (a match, or stop words
  * only). A word whose lexeme `isKnown` (in the vocabulary: commonLexemes)

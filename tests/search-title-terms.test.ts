@@ -11,6 +11,7 @@ import {
   analyzeQuery,
   scopeMaxScoreOutside,
   searchPage,
+  titlePairPage,
   titlePhrasePage,
   titleTermsPage,
 } from '../src/db/queries/search.js';
@@ -217,6 +218,68 @@ describe('a one-word page from the title words', () => {
     // Not a phrase alone: with another word, an excluded word, or synonyms (`"chain of thought"`, CoT).
     for (const text of ['"speculative decoding" kernel', '"speculative decoding" -kernel', '"chain of thought"']) {
       expect((await analyzeQuery(tdb.db, parseSearchQuery(text))).phraseLexemes, text).toBeNull();
+    }
+  }, 60_000);
+
+  it('serves two words from their title terms, the same page as the ranking (both in titles, then each alone)', async () => {
+    // Two words each in the titles of its own papers (never together), each title's word beside the
+    // other in the summary 0–4 times: pages where papers with one word in the title decide, at several counts.
+    // (half of them far apart: at one count, an older paper may outrank newer ones, as only a bound can tell)
+    await tdb.db.execute(sql`UPDATE papers SET title = 'Zeta ' || title, summary = summary || repeat(
+        CASE WHEN id % 2 = 0 THEN ' Zeta is one thing, and much later in the text comes omega.' ELSE ' Zeta omega.' END,
+        id % 5)
+      WHERE id % 7 = 0`);
+    await tdb.db.execute(sql`UPDATE papers SET title = title || ' Omega', summary = summary || repeat(' Omega zeta.', id % 4)
+      WHERE id % 11 = 0 AND id % 7 <> 0`);
+    await analyzeArchive(tdb);
+    let served = 0;
+    let declined = 0;
+    const pairs = [
+      'zeta omega',
+      'omega zeta',
+      'reward model',
+      'reasoning models',
+      'policy agent',
+      'memory cache',
+      'vision audio',
+      'training data',
+      'latency throughput',
+      'kernel gpu',
+      'language large',
+      'tokens attention',
+      'safety alignment',
+      'speculative decoding',
+    ];
+    for (const text of pairs) {
+      const terms = parseSearchQuery(text);
+      const { pairLexemes } = await analyzeQuery(tdb.db, terms);
+      expect(pairLexemes, text).not.toBeNull();
+      const read = (a: SearchArgs, vis: { drafts: boolean }) => titlePairPage(tdb.db, a, vis, pairLexemes!);
+      const counted = await againstRanking(terms, text, [3, 8, 21], read);
+      served += counted.served;
+      declined += counted.declined;
+      // With more papers holding both words in their titles than it scores, it declines.
+      const capped = await titlePairPage(tdb.db, args(terms, 8), { drafts: true }, pairLexemes!, 0);
+      const both = await selectRows(
+        tdb.db,
+        sql`SELECT 1 FROM paper_title_terms a JOIN paper_title_terms b ON b.paper_id = a.paper_id
+            WHERE a.lexeme = ${pairLexemes![0]}::text AND b.lexeme = ${pairLexemes![1]}::text LIMIT 1`,
+      );
+      if (both.length > 0) expect(capped.exact, text).toBe(false);
+    }
+    expect(served).toBeGreaterThan(15);
+    // (`zeta omega`'s pages among them: an older paper of a count may outrank the newer ones taken)
+    expect(declined).toBeGreaterThan(0);
+    // Not two plain words: a synonym, a phrase, an excluded word, three words, a hyphenated word, one word twice.
+    for (const text of [
+      'rl model',
+      '"reward model"',
+      'reward -model',
+      'reward model policy',
+      'long-context model',
+      'model models',
+    ]) {
+      expect((await analyzeQuery(tdb.db, parseSearchQuery(text))).pairLexemes, text).toBeNull();
     }
   }, 60_000);
 

@@ -22,6 +22,7 @@ import {
   relevanceWindow,
   searchCounts,
   searchPageCounted,
+  titlePairPage,
   titlePhrasePage,
   titleTermsPage,
   unmatchedLexemes,
@@ -151,8 +152,8 @@ interface Plan {
 }
 
 /** What a first page may be read from without scoring every title match (analyzeQuery). */
-type FastPath = Pick<QueryAnalysis, 'lexeme' | 'phraseLexemes'>;
-const NO_FAST_PATH: FastPath = { lexeme: null, phraseLexemes: null };
+type FastPath = Pick<QueryAnalysis, 'lexeme' | 'phraseLexemes' | 'pairLexemes'>;
+const NO_FAST_PATH: FastPath = { lexeme: null, phraseLexemes: null, pairLexemes: null };
 
 /** The rows of one page (one more than its size, to tell whether there is a next), the mode that found them and what they match. */
 interface PageRead {
@@ -304,11 +305,11 @@ const TITLE_SCOPE_MAX = 10_000;
  * most EXACT_RANK_BOUND (exhaustive), in steps, each taken only when the
  * ones before cannot give the page:
  *
- * 0. a one-word (or one-phrase) query's first page without filter: from
- *    the title's words (titleTermsPage, titlePhrasePage: a few index
- *    entries per summary count, whatever the number of matches), when it
- *    is full, exact, and above every match without the word (the phrase) in
- *    its title;
+ * 0. a one-word (one-phrase, two-word) query's first page without filter:
+ *    from the title's words (titleTermsPage, titlePhrasePage, titlePairPage:
+ *    a few index entries per summary count, whatever the number of
+ *    matches), when it is full, exact, and above every match without a word
+ *    of the query in its title;
  * 1. the matches whose title holds a group of the query, or when those are
  *    too many, those whose title holds every group (found through the title
  *    index; tried when expected at most TITLE_SCOPE_MAX): when the page
@@ -325,11 +326,18 @@ async function rankedPage(
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
   const { base, planKey, fast } = read;
   const args = { ...base, mode: 'text' as const };
-  if ((fast.lexeme !== null || fast.phraseLexemes !== null) && !args.cursor && !args.filter) {
-    const page =
-      fast.lexeme !== null
-        ? await titleTermsPage(db, args, vis, fast.lexeme)
-        : await titlePhrasePage(db, args, vis, fast.phraseLexemes!);
+  const fastPage =
+    args.cursor || args.filter
+      ? null
+      : fast.lexeme !== null
+        ? () => titleTermsPage(db, args, vis, fast.lexeme!)
+        : fast.phraseLexemes !== null
+          ? () => titlePhrasePage(db, args, vis, fast.phraseLexemes!)
+          : fast.pairLexemes !== null
+            ? () => titlePairPage(db, args, vis, fast.pairLexemes!)
+            : null;
+  if (fastPage) {
+    const page = await fastPage();
     const last = page.rows[args.limit - 1];
     if (page.exact && last !== undefined && last.score > scopeMaxScoreOutside(args.terms, 'title')) {
       return { rows: page.rows, exhaustive: true };

@@ -154,6 +154,8 @@ export interface QueryAnalysis {
   lexeme: string | null;
   /** The lexemes of the query's one quoted phrase when it is nothing else (titlePhrasePageSql), else null. */
   phraseLexemes: string[] | null;
+  /** The two lexemes of a query of two plain words, each one lexeme (titlePairPageSql), else null. */
+  pairLexemes: [string, string] | null;
 }
 
 /** Text marking the start and end of a match in `ts_headline` output (Unicode private use, removed from the text first). */
@@ -348,6 +350,13 @@ const onePhrase = (terms: SearchTerms): string | null => {
   return /^"[^"]+"$/.test(alt) ? alt.slice(1, -1) : null;
 };
 
+/** The two words of a query of two plain words (letters and digits; no synonym, phrase or excluded word), else null. */
+const twoWords = (terms: SearchTerms): [string, string] | null => {
+  const plain = (g: string[]) => g.length === 1 && /^[\p{L}\p{N}]+$/u.test(g[0]!);
+  if (terms.groups.length !== 2 || terms.excluded.length > 0 || terms.phrase || !terms.groups.every(plain)) return null;
+  return [terms.groups[0]![0]!, terms.groups[1]![0]!];
+};
+
 /** A word of letters and digits joined by hyphens (`long-context`, `gpt-4o`): the parser's compound word and its parts. */
 const HYPHENATED = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+$/u;
 
@@ -374,6 +383,18 @@ export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAna
     phrase === null
       ? sql`NULL::text[] AS "phraseLexemes"`
       : sql`tsvector_to_array(to_tsvector('english', ${phrase}::text)) AS "phraseLexemes"`;
+  const pair = twoWords(terms);
+  // each word one lexeme, which the word's query looks for; the two different
+  const pairLexemes =
+    pair === null
+      ? sql`NULL::text[] AS "pairLexemes"`
+      : sql`(SELECT CASE WHEN count(DISTINCT x.l) = 2 AND bool_and(x.ok) THEN array_agg(x.l ORDER BY v.i) END
+            FROM (VALUES (1, ${pair[0]}::text), (2, ${pair[1]}::text)) AS v(i, w)
+            CROSS JOIN LATERAL (
+              SELECT (SELECT u.lexeme FROM unnest(to_tsvector('english', v.w)) u LIMIT 1) AS l,
+                length(to_tsvector('english', v.w)) = 1 AND numnode(websearch_to_tsquery('english', v.w)) = 1
+                  AND to_tsvector('english', v.w) @@ websearch_to_tsquery('english', v.w) AS ok
+            ) x) AS "pairLexemes"`;
   const [row] = await selectRows<{
     nodes: number;
     tree: string;
@@ -381,9 +402,10 @@ export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAna
     lexemes: number;
     same: boolean;
     phraseLexemes: string[] | null;
+    pairLexemes: string[] | null;
   }>(
     db,
-    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree, ${lexeme}, ${phraseLexemes}
+    sql`SELECT numnode(q.q) AS nodes, querytree(q.q) AS tree, ${lexeme}, ${phraseLexemes}, ${pairLexemes}
         FROM (SELECT ${matchQuery(terms, false)} AS q) q`,
   );
   const nodes = Number(row?.nodes ?? 0);
@@ -397,6 +419,7 @@ export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAna
     lexeme: plain || compound ? first : null,
     // (a phrase of stop words only has no lexemes: nothing to read)
     phraseLexemes: inPhrase !== null && inPhrase.length > 0 ? inPhrase : null,
+    pairLexemes: row?.pairLexemes?.length === 2 ? [row.pairLexemes[0]!, row.pairLexemes[1]!] : null,
   };
 }
 
@@ -642,8 +665,7 @@ export function titlePhrasePageSql(
     lexemes.map((l) => sql`(${l}::text)`),
     sql`, `,
   );
-  const examined = sql`${examinedPerCount}::int`;
-  const order = sql`t.summary_count DESC NULLS LAST, t.week_start DESC NULLS LAST, t.paper_id DESC NULLS LAST`;
+  const keep = sql`ts_match_vq(p.search_vector, ${titleOnly(q)}) ${visiblePapersByRow(vis)}`;
   return sql`WITH RECURSIVE lex AS MATERIALIZED (
       -- the phrase's rarest lexeme in titles, from the statistics (one missing from them is rare)
       SELECT l.lexeme FROM (VALUES ${list}) AS l(lexeme)
@@ -655,72 +677,183 @@ export function titlePhrasePageSql(
       ORDER BY coalesce(m.freq, 0), l.lexeme
       LIMIT 1
     ),
-    counts(c) AS (
-      SELECT max(t.summary_count) FROM paper_title_terms t WHERE t.lexeme = (SELECT lexeme FROM lex)
+    ${titleWalkCtes('w', sql`(SELECT lexeme FROM lex)`, keep, n, examinedPerCount)},
+    -- Each edge's bound, summed in the order scoreSql sums (2 + 1.5, + 2, + rank, + freshness): 5.5 + the
+    -- rank of c covers + the edge's freshness.
+    bounds AS (
+      SELECT e.id, ((5.5::float8 + ${coversRank(sql`e.c`)}) + ${recencyOf(sql`e.week`)})::float8 AS score FROM w_edges e
+    )
+    ${boundedPageSql(args, q, sql`SELECT id FROM w_cand`, n)}`;
+}
+
+/**
+ * The rank ts_rank_cd gives a summary, at most, with `covers` covers of
+ * weight 0.4 (a float4: 0.4000000059604645) and nothing between their
+ * words, as it computes it: W / (W + 1) rounded to a float4 — W raised by
+ * 1e-12 first, more than its own rounding error, so that the float4 is never
+ * below it; 0 without a cover. Summed as scoreSql sums, a paper at the bound
+ * scores exactly it.
+ */
+const coversRank = (covers: SQL): SQL =>
+  sql`(CASE WHEN ${covers} <= 0 THEN 0::float8
+       ELSE (((${covers} * 0.4::float4::float8 * (1 + 1e-12)) / (${covers} * 0.4::float4::float8 * (1 + 1e-12) + 1))::float4)::float8 END)`;
+
+/**
+ * CTEs `<prefix>_counts`, `<prefix>_cand` and `<prefix>_edges`: a walk of one
+ * lexeme's title terms (titlePhrasePageSql, titlePairPageSql). Per count of
+ * the lexeme in the summary (highest first), the index entries in order, at
+ * most `examinedPerCount` of them, each checked on its row (`keep`, on alias
+ * `p`), the first `n` kept taken (`_cand`: id, c, week, rn, count). `_edges`:
+ * per count, where the walk stopped — the n-th paper taken, else the last
+ * examined if the walk ended inside the count (else every paper of the count
+ * was examined: no edge); any paper of the count not taken is after it in
+ * the index's order (older, or of its week with a lower id).
+ *
+ * Each count's papers are taken by a range (`summary_count <= c`, in index
+ * order, then those of count c kept), ordered exactly as the index is (DESC
+ * NULLS LAST, as drizzle-kit wrote it); the check is `ts_match_vq` (@@ as a
+ * call), so that the planner reads the rows one by one in that order and
+ * stops, rather than through a GIN bitmap of every match.
+ */
+function titleWalkCtes(prefix: string, lexeme: SQL, keep: SQL, n: SQL, examinedPerCount: number): SQL {
+  const name = (suffix: string) => sql.raw(`${prefix}_${suffix}`);
+  const counts = name('counts');
+  const cand = name('cand');
+  const order = sql`t.summary_count DESC NULLS LAST, t.week_start DESC NULLS LAST, t.paper_id DESC NULLS LAST`;
+  return sql`${counts}(c) AS (
+      SELECT max(t.summary_count) FROM paper_title_terms t WHERE t.lexeme = ${lexeme}
       UNION ALL
-      SELECT (SELECT max(t.summary_count) FROM paper_title_terms t
-              WHERE t.lexeme = (SELECT lexeme FROM lex) AND t.summary_count < counts.c)
-      FROM counts WHERE counts.c IS NOT NULL
+      SELECT (SELECT max(t.summary_count) FROM paper_title_terms t WHERE t.lexeme = ${lexeme} AND t.summary_count < k.c)
+      FROM ${counts} k WHERE k.c IS NOT NULL
     ),
-    cand AS MATERIALIZED (
-      SELECT pick.id, pick.c, pick.week, pick.rn, counts.c AS count FROM counts CROSS JOIN LATERAL (
+    ${cand} AS MATERIALIZED (
+      SELECT pick.id, pick.c, pick.week, pick.rn, k.c AS count FROM ${counts} k CROSS JOIN LATERAL (
         SELECT x.id, x.c, x.week, row_number() OVER (ORDER BY x.c DESC NULLS LAST, x.week DESC NULLS LAST, x.id DESC NULLS LAST) AS rn
         FROM (
           SELECT t.paper_id AS id, t.summary_count AS c, t.week_start AS week
           FROM (
             SELECT t.paper_id, t.summary_count, t.week_start FROM paper_title_terms t
-            WHERE t.lexeme = (SELECT lexeme FROM lex) AND t.summary_count <= counts.c
-            ORDER BY ${order} LIMIT ${examined}
+            WHERE t.lexeme = ${lexeme} AND t.summary_count <= k.c
+            ORDER BY ${order} LIMIT ${examinedPerCount}::int
           ) t
           JOIN papers p ON p.id = t.paper_id
-          WHERE ts_match_vq(p.search_vector, ${titleOnly(q)}) ${visiblePapersByRow(vis)}
+          WHERE ${keep}
           ORDER BY ${order} LIMIT ${n}
         ) x
       ) pick
-      WHERE counts.c IS NOT NULL AND pick.c = counts.c
+      WHERE k.c IS NOT NULL AND pick.c = k.c
     ),
-    -- per count, where its walk stopped: the n-th paper taken, else the last examined if the walk
-    -- ended inside the count (else every paper of the count was examined: no bound)
-    edges AS (
+    ${name('edges')} AS (
       SELECT e.c, e.edge[1]::date AS week, e.edge[2]::int AS id FROM (
-        SELECT counts.c, coalesce(
-            (SELECT ARRAY[cand.week::text, cand.id::text] FROM cand WHERE cand.count = counts.c AND cand.rn = ${n}),
+        SELECT k.c, coalesce(
+            (SELECT ARRAY[x.week::text, x.id::text] FROM ${cand} x WHERE x.count = k.c AND x.rn = ${n}),
             (SELECT ARRAY[t.week_start::text, t.paper_id::text] FROM (
                SELECT t.summary_count, t.week_start, t.paper_id FROM paper_title_terms t
-               WHERE t.lexeme = (SELECT lexeme FROM lex) AND t.summary_count <= counts.c
+               WHERE t.lexeme = ${lexeme} AND t.summary_count <= k.c
                ORDER BY ${order} OFFSET ${examinedPerCount - 1}::int LIMIT 1
-             ) t WHERE t.summary_count = counts.c)
+             ) t WHERE t.summary_count = k.c)
           ) AS edge
-        FROM counts WHERE counts.c IS NOT NULL
+        FROM ${counts} k WHERE k.c IS NOT NULL
       ) e
       WHERE e.edge IS NOT NULL
-    ),
+    )`;
+}
+
+/**
+ * The end of a bounded title page (after CTEs `bounds`: id, score): the
+ * candidates (`candidates`, a SELECT of ids) scored by scoreSql, the best `n`,
+ * and `exact` when the page is full and no bound reaches its last score: an
+ * untaken paper behind an edge scores less than the edge's bound, or as much
+ * only when of the edge's week with a lower id — then it ranks after a last
+ * paper of a higher id.
+ */
+function boundedPageSql(args: SearchArgs, q: SQL, candidates: SQL, n: SQL, exactToo: SQL = sql`true`): SQL {
+  return sql`,
     scored AS MATERIALIZED (
-      SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id
+      SELECT p.id, ${scoreSql(args)} AS score FROM (${candidates}) c JOIN papers p ON p.id = c.id
     ),
     page AS (SELECT s.id, s.score FROM scored s ORDER BY s.score DESC, s.id DESC LIMIT ${n}),
     cut AS (
       SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score,
         (SELECT l.id FROM page l ORDER BY l.score, l.id LIMIT 1) AS id
       FROM page
-    ),
-    -- Each edge's bound, summed in the order scoreSql sums (2 + 1.5, + 2, + rank, + freshness) so that a
-    -- paper at the bound scores exactly it: the rank as ts_rank_cd computes it for c covers of weight 0.4
-    -- (a float4: 0.4000000059604645) with nothing between their words, W / (W + 1) rounded to a float4 —
-    -- W raised by 1e-12 first, more than its own rounding error, so that the float4 is never below it.
-    bounds AS (
-      SELECT e.id, ((5.5::float8 + CASE WHEN e.c = 0 THEN 0::float8
-                       ELSE ((e.w / (e.w + 1))::float4)::float8 END) + ${recencyOf(sql`e.week`)})::float8 AS score
-      FROM (SELECT edges.*, edges.c * 0.4::float4::float8 * (1 + 1e-12) AS w FROM edges) e
     )
     SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
-      -- an untaken paper of an edge's count is older than the edge, or of its week with a lower id, so
-      -- it scores less than the bound, or as much when of its week: then it ranks after a cut of a higher id
-      (cut.score IS NOT NULL AND NOT EXISTS (
+      (cut.score IS NOT NULL AND ${exactToo} AND NOT EXISTS (
         SELECT 1 FROM bounds b WHERE b.score > cut.score OR (b.score = cut.score AND b.id > cut.id)
       )) AS "exact"
     FROM page JOIN papers p ON p.id = page.id, cut
     ORDER BY page.score DESC, page.id DESC`;
+}
+
+/** Both-words-in-title papers a pair's page scores, at most (above, titlePairPageSql declines). */
+const PAIR_BOTH_IN_TITLE_MAX = 1000;
+
+/**
+ * A RELEVANCE page for two plain words (first page, text mode, no filter)
+ * from their title terms, when the papers holding a word in the title
+ * decide it. Three sets: the papers with both words in their titles (the
+ * two lists' intersection, at most PAIR_BOTH_IN_TITLE_MAX, all scored); and
+ * for each word, the papers with it in the title and not the other, which
+ * hold the other in the summary — walked per count of the title word in the
+ * summary (titleWalkCtes), each count's edge bounded by 2 + 0.75 (half the
+ * groups in the title; nothing of the text as written, which needs both) +
+ * the rank of 2c − 1 covers (c the title word's count: every cover of the two
+ * words holds an occurrence of each and begins where the other ends, so
+ * there are fewer than 2c; none when c is 0, the word then being in the
+ * title only, whose positions weigh nothing) + the edge's freshness. The
+ * papers with neither word in the title score at most
+ * scopeMaxScoreOutside(terms, 'title'), which the caller checks.
+ */
+export function titlePairPageSql(
+  args: SearchArgs,
+  vis: Visibility,
+  lexemes: [string, string],
+  bothInTitleMax = PAIR_BOTH_IN_TITLE_MAX,
+): SQL {
+  const n = sql`${args.limit}::int`;
+  const q = matchQuery(args.terms, false);
+  const [a, b] = lexemes;
+  const [groupA, groupB] = args.terms.groups as [string[], string[]];
+  const visible = visiblePapersByRow(vis);
+  const keepA = sql`ts_match_vq(p.search_vector, ${q}) AND NOT ts_match_vq(p.search_vector, ${titleOnly(groupQuery(groupB))}) ${visible}`;
+  const keepB = sql`ts_match_vq(p.search_vector, ${q}) AND NOT ts_match_vq(p.search_vector, ${titleOnly(groupQuery(groupA))}) ${visible}`;
+  const bound = (edges: string) =>
+    sql`SELECT e.id, ((2.75::float8 + ${coversRank(sql`(2 * e.c - 1)`)}) + ${recencyOf(sql`e.week`)})::float8 AS score
+        FROM ${sql.raw(edges)} e`;
+  return sql`WITH RECURSIVE both_titles AS MATERIALIZED (
+      SELECT ta.paper_id AS id FROM paper_title_terms ta
+      JOIN paper_title_terms tb ON tb.paper_id = ta.paper_id AND tb.lexeme = ${b}::text
+      WHERE ta.lexeme = ${a}::text
+      LIMIT ${bothInTitleMax + 1}::int
+    ),
+    ${titleWalkCtes('a', sql`${a}::text`, keepA, n, PHRASE_EXAMINED)},
+    ${titleWalkCtes('b', sql`${b}::text`, keepB, n, PHRASE_EXAMINED)},
+    bounds AS (${bound('a_edges')} UNION ALL ${bound('b_edges')})
+    ${boundedPageSql(
+      args,
+      q,
+      sql`SELECT p.id FROM both_titles x JOIN papers p ON p.id = x.id
+          WHERE (SELECT count(*) FROM both_titles) <= ${bothInTitleMax}::int ${visible}
+          UNION ALL SELECT id FROM a_cand UNION ALL SELECT id FROM b_cand`,
+      n,
+      sql`(SELECT count(*) FROM both_titles) <= ${bothInTitleMax}::int`,
+    )}`;
+}
+
+/** A page of titlePairPageSql; `exact` as it says (false on an empty page); tests make `bothInTitleMax` small. */
+export async function titlePairPage(
+  db: Db,
+  args: SearchArgs,
+  vis: Visibility,
+  lexemes: [string, string],
+  bothInTitleMax = PAIR_BOTH_IN_TITLE_MAX,
+): Promise<{ rows: SearchHit[]; exact: boolean }> {
+  const rows = await selectRows<HitRow & { exact: boolean }>(db, titlePairPageSql(args, vis, lexemes, bothInTitleMax));
+  return {
+    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    exact: rows.length > 0 && rows.every((r) => r.exact === true),
+  };
 }
 
 /** A page of titlePhrasePageSql; `exact` as it says (false on an empty page); tests make `examinedPerCount` small. */

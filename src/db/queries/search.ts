@@ -787,7 +787,7 @@ function boundedPageSql(args: SearchArgs, q: SQL, candidates: SQL, n: SQL, exact
 }
 
 /** Both-words-in-title papers a pair's page scores, at most (above, titlePairPageSql declines). */
-const PAIR_BOTH_IN_TITLE_MAX = 1000;
+export const PAIR_BOTH_IN_TITLE_MAX = 1000;
 
 /**
  * A RELEVANCE page for two plain words (first page, text mode, no filter)

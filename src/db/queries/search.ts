@@ -618,6 +618,15 @@ type HitRow = RawPaper & {
   summaryTail: string | null;
 };
 
+/** The rows of a title-terms page statement, and whether it says the page is exact (false when empty: the flag comes with the rows). */
+async function exactPage(db: Db, statement: SQL): Promise<{ rows: SearchHit[]; exact: boolean }> {
+  const rows = await selectRows<HitRow & { exact: boolean }>(db, statement);
+  return {
+    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    exact: rows.length > 0 && rows.every((r) => r.exact === true),
+  };
+}
+
 /** A page of titleTermsPageSql; `exact` as it says (false on an empty page: its flag comes with the rows). */
 export async function titleTermsPage(
   db: Db,
@@ -625,11 +634,7 @@ export async function titleTermsPage(
   vis: Visibility,
   lexeme: string,
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  const rows = await selectRows<HitRow & { exact: boolean }>(db, titleTermsPageSql(args, vis, lexeme));
-  return {
-    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
-    exact: rows.length > 0 && rows.every((r) => r.exact === true),
-  };
+  return exactPage(db, titleTermsPageSql(args, vis, lexeme));
 }
 
 /**
@@ -849,11 +854,7 @@ export async function titlePairPage(
   lexemes: [string, string],
   bothInTitleMax = PAIR_BOTH_IN_TITLE_MAX,
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  const rows = await selectRows<HitRow & { exact: boolean }>(db, titlePairPageSql(args, vis, lexemes, bothInTitleMax));
-  return {
-    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
-    exact: rows.length > 0 && rows.every((r) => r.exact === true),
-  };
+  return exactPage(db, titlePairPageSql(args, vis, lexemes, bothInTitleMax));
 }
 
 /** A page of titlePhrasePageSql; `exact` as it says (false on an empty page); tests make `examinedPerCount` small. */
@@ -864,14 +865,7 @@ export async function titlePhrasePage(
   lexemes: readonly string[],
   examinedPerCount = PHRASE_EXAMINED,
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  const rows = await selectRows<HitRow & { exact: boolean }>(
-    db,
-    titlePhrasePageSql(args, vis, lexemes, examinedPerCount),
-  );
-  return {
-    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
-    exact: rows.length > 0 && rows.every((r) => r.exact === true),
-  };
+  return exactPage(db, titlePhrasePageSql(args, vis, lexemes, examinedPerCount));
 }
 
 /**
@@ -1085,31 +1079,41 @@ export async function commonLexemes(db: Db, fullUpTo = FULL_VOCABULARY_PAPERS): 
 }
 
 /**
+ * Runs `statement` over the items as `(VALUES (i, item), …)` and returns the
+ * `value` column of its row for each item, null for an item without one.
+ */
+async function perItem<T>(db: Db, items: readonly string[], statement: (values: SQL) => SQL): Promise<(T | null)[]> {
+  const out: (T | null)[] = items.map(() => null);
+  if (items.length === 0) return out;
+  const values = sql.join(
+    items.map((item, i) => sql`(${i}::int, ${item}::text)`),
+    sql`, `,
+  );
+  for (const r of await selectRows<{ i: number; value: T | null }>(db, statement(values))) {
+    out[Number(r.i)] = r.value ?? null;
+  }
+  return out;
+}
+
+/**
  * For each lexeme, a word the search turns into it, or null: a stem is not
  * always its own stem (`represent` stems to `repres`), so the first of the
  * lexeme and it with a few endings the stemmer removes ("represente": not English, but what the search needs)
  * that gives the lexeme back.
  */
 export async function searchableWords(db: Db, lexemes: readonly string[]): Promise<(string | null)[]> {
-  if (lexemes.length === 0) return [];
-  const values = sql.join(
-    lexemes.map((l, i) => sql`(${i}::int, ${l}::text)`),
-    sql`, `,
-  );
-  const rows = await selectRows<{ i: number; word: string | null }>(
+  return perItem<string>(
     db,
-    sql`SELECT e.i, (
+    lexemes,
+    (values) => sql`SELECT e.i, (
           SELECT c.word
           FROM unnest(ARRAY[e.lexeme, e.lexeme || 'e', e.lexeme || 'ed', e.lexeme || 'ing', e.lexeme || 'ation',
                             e.lexeme || 's', e.lexeme || 'ive', regexp_replace(e.lexeme, 'i$', 'y')]) WITH ORDINALITY AS c(word, n)
           WHERE (SELECT u.lexeme FROM unnest(to_tsvector('english', c.word)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme
           ORDER BY c.n LIMIT 1
-        ) AS word
+        ) AS value
         FROM (VALUES ${values}) AS e(i, lexeme)`,
   );
-  const out: (string | null)[] = lexemes.map(() => null);
-  for (const r of rows) out[Number(r.i)] = r.word ?? null;
-  return out;
 }
 
 /**
@@ -1122,30 +1126,24 @@ export async function writtenWords(
   lexemes: readonly string[],
   paperIds: readonly number[],
 ): Promise<(string | null)[]> {
-  if (lexemes.length === 0 || paperIds.length === 0) return lexemes.map(() => null);
-  const values = sql.join(
-    lexemes.map((l, i) => sql`(${i}::int, ${l}::text)`),
-    sql`, `,
-  );
+  if (paperIds.length === 0) return lexemes.map(() => null);
   const ids = sql`ARRAY[${sql.join(
     paperIds.map((id) => sql`${id}::int`),
     sql`, `,
   )}]`;
-  const rows = await selectRows<{ i: number; word: string | null }>(
+  return perItem<string>(
     db,
-    sql`SELECT e.i, (
+    lexemes,
+    (values) => sql`SELECT e.i, (
           SELECT w.word FROM papers p,
             regexp_split_to_table(p.title || ' ' || p.summary, '[^[:alnum:]-]+') WITH ORDINALITY AS w(word, n)
           WHERE p.id = ANY (${ids}) AND w.word <> ''
             AND (SELECT u.lexeme FROM unnest(to_tsvector('english', w.word)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme
           ORDER BY array_position(${ids}, p.id), w.n
           LIMIT 1
-        ) AS word
+        ) AS value
         FROM (VALUES ${values}) AS e(i, lexeme)`,
   );
-  const out: (string | null)[] = lexemes.map(() => null);
-  for (const r of rows) out[Number(r.i)] = r.word ?? null;
-  return out;
 }
 
 /**
@@ -1163,30 +1161,24 @@ export async function unmatchedLexemes(
   words: readonly string[],
   isKnown: (lexeme: string) => boolean,
 ): Promise<(string | null)[]> {
-  const values = (list: ReadonlyArray<[number, string]>) =>
-    sql.join(
-      list.map(([i, w]) => sql`(${i}::int, ${w}::text)`),
-      sql`, `,
-    );
-  const out: (string | null)[] = words.map(() => null);
-  if (words.length === 0) return out;
-  const lexemes = await selectRows<{ i: number; lexeme: string }>(
+  const lexemes = await perItem<string>(
     db,
-    sql`SELECT w.i, l.lexeme FROM (VALUES ${values(words.map((w, i) => [i, w]))}) AS w(i, word)
-        CROSS JOIN LATERAL (
-          SELECT u.lexeme FROM unnest(to_tsvector('english', w.word)) u ORDER BY u.positions[1] LIMIT 1
-        ) l`,
+    words,
+    (values) => sql`SELECT e.i, (
+          SELECT u.lexeme FROM unnest(to_tsvector('english', e.word)) u ORDER BY u.positions[1] LIMIT 1
+        ) AS value
+        FROM (VALUES ${values}) AS e(i, word)`,
   );
-  const unknown = lexemes.filter((r) => !isKnown(r.lexeme));
-  if (unknown.length === 0) return out;
-  const absent = await selectRows<{ i: number }>(
+  // (only the words whose lexeme the vocabulary does not hold are counted; the others stay null)
+  const unknown = words.map((w, i) => (lexemes[i] != null && !isKnown(lexemes[i]!) ? w : ''));
+  const absent = await perItem<boolean>(
     db,
-    sql`SELECT w.i FROM (VALUES ${values(unknown.map((r) => [Number(r.i), words[Number(r.i)]!]))}) AS w(i, word)
-        WHERE (SELECT count(*) FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', w.word)) = 0`,
+    unknown,
+    (values) => sql`SELECT e.i, true AS value FROM (VALUES ${values}) AS e(i, word)
+        WHERE e.word <> ''
+          AND (SELECT count(*) FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', e.word)) = 0`,
   );
-  const lexemeOf = new Map(unknown.map((r) => [Number(r.i), r.lexeme]));
-  for (const r of absent) out[Number(r.i)] = lexemeOf.get(Number(r.i)) ?? null;
-  return out;
+  return words.map((_, i) => (absent[i] ? lexemes[i]! : null));
 }
 
 /** Share of papers a query must match, at most, for RELEVANCE to look for its candidates in a window of recent editions. */

@@ -11,7 +11,7 @@ import { type App, createApp } from '../src/app.js';
 import { commonLexemes, searchableWords } from '../src/db/queries/search.js';
 import { analyzeArchive } from '../src/db/seed.js';
 import { generateArchive } from '../src/fixtures/generate.js';
-import { allowedEdits, correctionsOf } from '../src/search/typos.js';
+import { allowedEdits, closestWord, correctionsOf } from '../src/search/typos.js';
 import { type TestDb, createTestDb } from './helpers/db.js';
 import { gql } from './helpers/http.js';
 import { graphql } from './graphql.js';
@@ -35,6 +35,12 @@ describe('correctionsOf', () => {
     // one edit from both 'reason' and 'season': the commoner first
     expect(correctionsOf('leason', vocabulary).map((c) => c.lexeme)).toEqual(['reason', 'season']);
   });
+  it('shows, of the words the results write, the closest to the typed one', () => {
+    expect(closestWord('resaoning', ['Reason', 'reasoning', 'Reasons'])).toBe('reasoning');
+    expect(closestWord('GPT4o', ['gpt', 'GPT-4o'])).toBe('GPT-4o');
+    expect(closestWord('x', [])).toBeNull();
+  });
+
   it('allows 1 edit up to 7 letters, 2 from 8, none below 3; gives null beyond', () => {
     expect([2, 3, 7, 8].map(allowedEdits)).toEqual([0, 1, 1, 2]);
     expect(correctionsOf('faith', vocabulary)).toEqual([]); // 2 edits from 'fair': a word that may be meant
@@ -148,6 +154,8 @@ describe('a word that matches nothing, corrected against the archive', () => {
     // the other words, spaces and the excluded word as written; the corrected words as the archive writes them
     expect((await ask('rewrad  resaoning -kernel')).correctedQuery).toBe('reward  reasoning -kernel');
     expect((await ask('supervsied')).correctedQuery).toBe('supervised');
+    // of the words the results write for the correction ("modeling", "models", "model"), the closest to the typed one
+    expect((await ask('rewrad modle')).correctedQuery).toBe('reward model');
     // corrected, still nothing: the partial matches of the corrected words, and it says so
     expect((await ask('rewrad qxzvwk')).correctedQuery).toBe('reward qxzvwk');
     for (const q of ['reasoning', 'qxzvwk', '"resaoning"']) expect((await ask(q)).correctedQuery, q).toBeNull();

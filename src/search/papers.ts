@@ -35,7 +35,7 @@ import { type TextMatchShape, textMatches } from './highlights.js';
 import { PLAN_TTL_MS, remembered } from './plan-cache.js';
 import { parseArxivIdentifier } from '../newsletter/arxiv.js';
 import { parseSearchQuery } from './query.js';
-import { correctionsOf } from './typos.js';
+import { closestWord, correctionsOf } from './typos.js';
 
 /**
  * Paper search: the steps between the arguments of `Query.searchPapers` and a
@@ -279,9 +279,10 @@ async function correctedTerms(db: Db, terms: SearchTerms): Promise<{ terms: Sear
 
 /**
  * The reader's text with each corrected word replaced by the word the
- * archive writes for it (as the best results write it: "reasoning" for
- * `resaoning`, "GPT-4o" for `GPT4o`), for "showing results for …"; the
- * searched word when none of them writes it.
+ * archive writes for it: of the words of the best results that the search
+ * turns into the correction, the closest to what the reader typed
+ * (`resaoning` → "reasoning", not "Reason"; `GPT4o` → "GPT-4o"), for
+ * "showing results for …"; the searched word when none of them holds it.
  */
 async function correctedText(db: Db, query: string, fixes: Fix[], paperIds: number[]): Promise<string> {
   const written = await writtenWords(
@@ -291,7 +292,13 @@ async function correctedText(db: Db, query: string, fixes: Fix[], paperIds: numb
   );
   // (as a title writes it, "Reasoning", lower-cased; kept when capitals follow the first letter: "GPT-4o", "DeepSeek")
   const shown = (w: string) => (/\p{Lu}/u.test(w.slice(1)) ? w : w.toLowerCase());
-  const byTyped = new Map(fixes.map((f, i) => [f.typed, shown(written[i] ?? f.word)]));
+  const byTyped = new Map(
+    fixes.map((f, i) => {
+      const words = written[i] ?? [];
+      const closest = closestWord(f.typed, words);
+      return [f.typed, shown(closest ?? f.word)] as const;
+    }),
+  );
   return query
     .split(/(\s+)/)
     .map((token) => byTyped.get(token) ?? token)

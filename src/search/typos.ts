@@ -51,3 +51,13 @@ export function correctionsOf(lexeme: string, vocabulary: readonly ArchiveLexeme
   );
   return found.slice(0, max).map((f) => f.candidate);
 }
+
+/** Of `words`, the fewest edits from `typed` (letter case aside), the first on a tie; null when there are none. */
+export function closestWord(typed: string, words: readonly string[]): string | null {
+  let best: { word: string; edits: number } | null = null;
+  for (const word of words) {
+    const edits = damerauLevenshtein(typed.toLowerCase(), word.toLowerCase()).steps;
+    if (best === null || edits < best.edits) best = { word, edits };
+  }
+  return best?.word ?? null;
+}

@@ -1117,33 +1117,35 @@ export async function searchableWords(db: Db, lexemes: readonly string[]): Promi
 }
 
 /**
- * For each lexeme, the first word of these papers (titles, then summaries,
- * in the order given) that the search turns into it, as written; null when
- * none does.
+ * For each lexeme, the words of these papers (titles, then summaries, in the
+ * order given) that the search turns into it, as written, each once, in
+ * order of appearance (at most 20); none when no word does.
  */
 export async function writtenWords(
   db: Db,
   lexemes: readonly string[],
   paperIds: readonly number[],
-): Promise<(string | null)[]> {
-  if (paperIds.length === 0) return lexemes.map(() => null);
+): Promise<string[][]> {
+  if (paperIds.length === 0) return lexemes.map(() => []);
   const ids = sql`ARRAY[${sql.join(
     paperIds.map((id) => sql`${id}::int`),
     sql`, `,
   )}]`;
-  return perItem<string>(
+  const found = await perItem<string[]>(
     db,
     lexemes,
     (values) => sql`SELECT e.i, (
-          SELECT w.word FROM papers p,
-            regexp_split_to_table(p.title || ' ' || p.summary, '[^[:alnum:]-]+') WITH ORDINALITY AS w(word, n)
-          WHERE p.id = ANY (${ids}) AND w.word <> ''
-            AND (SELECT u.lexeme FROM unnest(to_tsvector('english', w.word)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme
-          ORDER BY array_position(${ids}, p.id), w.n
-          LIMIT 1
+          SELECT array_agg(f.word ORDER BY f.at) FROM (
+            SELECT w.word, min(array_position(${ids}, p.id) * 100000 + w.n) AS at
+            FROM papers p, regexp_split_to_table(p.title || ' ' || p.summary, '[^[:alnum:]-]+') WITH ORDINALITY AS w(word, n)
+            WHERE p.id = ANY (${ids}) AND w.word <> ''
+              AND (SELECT u.lexeme FROM unnest(to_tsvector('english', w.word)) u ORDER BY u.positions[1] LIMIT 1) = e.lexeme
+            GROUP BY w.word ORDER BY at LIMIT 20
+          ) f
         ) AS value
         FROM (VALUES ${values}) AS e(i, lexeme)`,
   );
+  return found.map((words) => words ?? []);
 }
 
 /**

@@ -184,6 +184,8 @@ describe('a one-word page from the title words', () => {
       [9, 'Tree of Thoughts', ' A tree of thoughts.', 3, ' One tree.'],
       // a word no summary holds: each page is the most recent titles (a count of 0, whose bound is exact)
       [4, 'Sparse Routing', '', 1, ''],
+      // one word the parser reads as a phrase ('llama' <-> '-3')
+      [8, 'Llama-3 Adapters', ' Llama-3 again.', 3, ' Llama alone.'],
     ] as const;
     for (const [every, title, phrase, counts, alone] of edits) {
       await tdb.db.execute(
@@ -201,24 +203,77 @@ describe('a one-word page from the title words', () => {
       '"decoding speculative"',
       '"reasoning model"',
       '"sparse routing"',
+      'Llama-3',
     ]) {
       const terms = parseSearchQuery(text);
       const { phraseLexemes } = await analyzeQuery(tdb.db, terms);
       expect(phraseLexemes, text).not.toBeNull();
-      for (const examined of [4, 256]) {
-        const read = (a: SearchArgs, vis: { drafts: boolean }) =>
-          titlePhrasePage(tdb.db, a, vis, phraseLexemes!, examined);
-        const counted = await againstRanking(terms, `${text}, ${examined}`, [3, 8, 21], read);
+      // a page per count, or every paper examined (a count read to its end needs no bound)
+      for (const walk of [
+        { examinedPerCount: 4 },
+        {},
+        { examinedPerCount: 4, takePerCount: 4 },
+        { takePerCount: 256 },
+      ]) {
+        const read = (a: SearchArgs, vis: { drafts: boolean }) => titlePhrasePage(tdb.db, a, vis, phraseLexemes!, walk);
+        const counted = await againstRanking(terms, `${text}, ${JSON.stringify(walk)}`, [3, 8, 21], read);
         served += counted.served;
         declined += counted.declined;
       }
     }
     expect(served).toBeGreaterThan(10);
     expect(declined).toBeGreaterThan(0);
-    // Not a phrase alone: with another word, an excluded word, or synonyms (`"chain of thought"`, CoT).
-    for (const text of ['"speculative decoding" kernel', '"speculative decoding" -kernel', '"chain of thought"']) {
+    // Not a phrase alone: with another word or an excluded word; one word of one lexeme, or a hyphenated
+    // compound (the one-word page's).
+    for (const text of [
+      '"speculative decoding" kernel',
+      '"speculative decoding" -kernel',
+      'reasoning',
+      'long-context',
+    ]) {
       expect((await analyzeQuery(tdb.db, parseSearchQuery(text))).phraseLexemes, text).toBeNull();
     }
+  }, 60_000);
+
+  it('serves a phrase with synonyms (every paper matching one scored too), the same page as the ranking, and declines when they are too many', async () => {
+    // "Mixture of experts" in titles, 0–2 times in their summaries, its words alone there too; MoE in other titles;
+    // and MoE 6–9 times in summaries of titles holding the phrase whose summaries do not (what the walk's
+    // bound for their count does not cover: older ones outrank the most recent titles it takes there).
+    await tdb.db.execute(
+      sql`UPDATE papers SET title = 'Mixture of Experts ' || title,
+            summary = summary || repeat(' A mixture of experts.', id % 3) || repeat(' Experts alone.', id % 2)
+          WHERE id % 5 = 0`,
+    );
+    await tdb.db.execute(
+      sql`UPDATE papers SET title = 'MoE Routing ' || title, summary = summary || ' MoE.' WHERE id % 13 = 0`,
+    );
+    await tdb.db.execute(
+      sql`UPDATE papers SET summary = summary || repeat(' MoE.', 6 + (id / 15) % 4) WHERE id % 15 = 0`,
+    );
+    await analyzeArchive(tdb);
+    const terms = parseSearchQuery('"mixture of experts"');
+    expect(terms.groups[0]!.length).toBeGreaterThan(1);
+    const { phraseLexemes } = await analyzeQuery(tdb.db, terms);
+    expect(phraseLexemes).not.toBeNull();
+    let served = 0;
+    for (const walk of [{}, { takePerCount: 256 }, { examinedPerCount: 4 }]) {
+      const read = (a: SearchArgs, vis: { drafts: boolean }) => titlePhrasePage(tdb.db, a, vis, phraseLexemes!, walk);
+      served += (await againstRanking(terms, `synonyms, ${JSON.stringify(walk)}`, [3, 8, 21], read)).served;
+    }
+    expect(served).toBeGreaterThan(4);
+    // Some MoE-only papers on the ranking's pages (what the synonyms' set is for).
+    const all = await searchPage(tdb.db, { ...args(terms, 21), scope: 'all' }, { drafts: false });
+    const titles = await selectRows<{ title: string }>(
+      tdb.db,
+      sql`SELECT title FROM papers WHERE id IN (${sql.join(
+        all.map((r) => sql`${r.id}::int`),
+        sql`, `,
+      )})`,
+    );
+    expect(titles.length).toBe(21);
+    // More papers match a synonym than it scores: never exact.
+    const few = await titlePhrasePage(tdb.db, args(terms, 3), { drafts: true }, phraseLexemes!, { othersMax: 2 });
+    expect(few.exact).toBe(false);
   }, 60_000);
 
   it('serves two words from their title terms, the same page as the ranking (both in titles, then each alone)', async () => {

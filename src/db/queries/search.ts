@@ -152,7 +152,10 @@ export interface QueryAnalysis {
   indexable: boolean;
   /** The query's one lexeme when it is one word (titleTermsPageSql), else null. */
   lexeme: string | null;
-  /** The lexemes of the query's one quoted phrase when it is nothing else (titlePhrasePageSql), else null. */
+  /**
+   * The lexemes of the query's one quoted phrase when it is nothing else (titlePhrasePageSql), or of its one word
+   * when the parser reads it as a phrase of several (`Llama-3`: 'llama' <-> '-3'), else null.
+   */
   phraseLexemes: string[] | null;
   /** The two lexemes of a query of two plain words, each one lexeme (titlePairPageSql), else null. */
   pairLexemes: [string, string] | null;
@@ -343,11 +346,16 @@ const oneWord = (terms: SearchTerms): string | null =>
     ? terms.groups[0]![0]!
     : null;
 
-/** The text of `terms`' one quoted phrase, when the query is that phrase alone (one group, no synonym, nothing excluded), else null. */
+/**
+ * The text of `terms`' one quoted phrase, when the query is that phrase alone (one group, nothing excluded; its
+ * synonyms, or what follows an `or`, the group's other alternatives), else null.
+ */
 const onePhrase = (terms: SearchTerms): string | null => {
-  const alt = terms.groups.length === 1 && terms.groups[0]!.length === 1 ? terms.groups[0]![0]! : null;
-  if (alt === null || terms.excluded.length > 0 || !terms.phrase) return null;
-  return /^"[^"]+"$/.test(alt) ? alt.slice(1, -1) : null;
+  const alt = terms.groups.length === 1 ? terms.groups[0]![0]! : null;
+  if (alt === null || terms.excluded.length > 0) return null;
+  if (terms.phrase) return /^"[^"]+"$/.test(alt) ? alt.slice(1, -1) : null;
+  // one word, alone: a phrase when the parser makes several lexemes of it (analyzeQuery checks)
+  return terms.groups[0]!.length === 1 && /^[^\s"]+$/.test(alt) ? alt : null;
 };
 
 /** The two words of a query of two plain words (letters and digits; no synonym, phrase or excluded word), else null. */
@@ -356,6 +364,10 @@ const twoWords = (terms: SearchTerms): [string, string] | null => {
   if (terms.groups.length !== 2 || terms.excluded.length > 0 || terms.phrase || !terms.groups.every(plain)) return null;
   return [terms.groups[0]![0]!, terms.groups[1]![0]!];
 };
+
+/** Whether a query tree (querytree's text) is one phrase of several lexemes and nothing else. */
+const onePhraseOfWord = (tree: string | undefined): boolean =>
+  tree !== undefined && tree.includes('<->') && !/[&|!]/.test(tree.replace(/'(?:[^']|'')*'/g, ''));
 
 /** A word of letters and digits joined by hyphens (`long-context`, `gpt-4o`): the parser's compound word and its parts. */
 const HYPHENATED = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+$/u;
@@ -418,7 +430,10 @@ export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAna
     indexable: nodes > 0 && row?.tree !== 'T',
     lexeme: plain || compound ? first : null,
     // (a phrase of stop words only has no lexemes: nothing to read)
-    phraseLexemes: inPhrase !== null && inPhrase.length > 0 ? inPhrase : null,
+    phraseLexemes:
+      inPhrase !== null && inPhrase.length > 0 && (terms.phrase || (onePhraseOfWord(row?.tree) && !(plain || compound)))
+        ? inPhrase
+        : null,
     pairLexemes: row?.pairLexemes?.length === 2 ? [row.pairLexemes[0]!, row.pairLexemes[1]!] : null,
   };
 }
@@ -648,29 +663,56 @@ export async function titleTermsPage(
  * function of the count and the week alone (the title may or may not hold
  * the text as written; the summary may hold the lexeme outside the
  * phrase), so each count left unfinished gets a bound instead: at most 2 +
- * 1.5 + 2 (title as written) + 0.4c / (0.4c + 1) (ts_rank_cd: at most one
+ * 1.5 + 2 (title as written, when the query has a space) + 0.4c / (0.4c + 1) (ts_rank_cd: at most one
  * cover of weight 0.4 per occurrence of the lexeme, each phrase occurrence
  * needing its own) + the freshness of the last paper taken there (older
  * ones have less). `exact` when the page is full and its last score is
  * above every such bound; the caller also checks it against the papers
- * without the phrase in their title (scopeMaxScoreOutside).
+ * without the phrase in their title (scopeMaxScoreOutside). One word that
+ * the parser reads as several lexemes in a row (`Llama-3`) is such a phrase,
+ * without the text as written.
+ *
+ * A phrase with synonyms (`"sparse autoencoder"` also finds SAE): the bounds
+ * count the phrase's covers only, so every paper matching a synonym anywhere
+ * is scored too (at most PHRASE_OTHERS_MAX of them, else not `exact`); the
+ * others, found or not by the walk, have no cover but the phrase's.
+ * `takePerCount` above the page size (up to what is examined) finishes the
+ * counts whose papers the walk reads entirely, where a page's worth of them
+ * bounds the rest too loosely (a title word whose count in the summary is
+ * rarely the phrase's).
  */
 /** How many title-word entries titlePhrasePageSql reads per count, at most, to find a page of titles holding the phrase. */
-const PHRASE_EXAMINED = 256;
+export const PHRASE_EXAMINED = 256;
+/** Papers matching a phrase's other alternatives (its synonyms) that titlePhrasePageSql scores, at most (above, it declines). */
+export const PHRASE_OTHERS_MAX = 1000;
+
+/** How titlePhrasePageSql reads a phrase's title terms: entries examined per count, and papers taken per count (default: a page). */
+export interface PhraseWalk {
+  examinedPerCount?: number;
+  takePerCount?: number;
+  othersMax?: number;
+}
 
 export function titlePhrasePageSql(
   args: SearchArgs,
   vis: Visibility,
   lexemes: readonly string[],
-  examinedPerCount = PHRASE_EXAMINED,
+  walk: PhraseWalk = {},
 ): SQL {
+  const examinedPerCount = walk.examinedPerCount ?? PHRASE_EXAMINED;
+  const othersMax = walk.othersMax ?? PHRASE_OTHERS_MAX;
   const n = sql`${args.limit}::int`;
+  const take = walk.takePerCount === undefined ? n : sql`${walk.takePerCount}::int`;
   const q = matchQuery(args.terms, false);
+  const others = args.terms.groups[0]!.slice(1);
+  // 2 + 1.5 (the group in the title), + 2 for the text as written when it has a space (scoreSql)
+  const top = args.terms.fuzzy.includes(' ') ? '5.5' : '3.5';
+  const visible = visiblePapersByRow(vis);
   const list = sql.join(
     lexemes.map((l) => sql`(${l}::text)`),
     sql`, `,
   );
-  const keep = sql`ts_match_vq(p.search_vector, ${titleOnly(q)}) ${visiblePapersByRow(vis)}`;
+  const keep = sql`ts_match_vq(p.search_vector, ${titleOnly(q)}) ${visible}`;
   return sql`WITH RECURSIVE lex AS MATERIALIZED (
       -- the phrase's rarest lexeme in titles, from the statistics (one missing from them is rare)
       SELECT l.lexeme FROM (VALUES ${list}) AS l(lexeme)
@@ -682,13 +724,33 @@ export function titlePhrasePageSql(
       ORDER BY coalesce(m.freq, 0), l.lexeme
       LIMIT 1
     ),
-    ${titleWalkCtes('w', sql`(SELECT lexeme FROM lex)`, keep, n, examinedPerCount)},
-    -- Each edge's bound, summed in the order scoreSql sums (2 + 1.5, + 2, + rank, + freshness): 5.5 + the
-    -- rank of c covers + the edge's freshness.
+    ${titleWalkCtes('w', sql`(SELECT lexeme FROM lex)`, keep, take, examinedPerCount)},
+    -- Each edge's bound, summed in the order scoreSql sums (2 + 1.5, + 2, + rank, + freshness): 5.5 (3.5
+    -- for one word) + the rank of c covers + the edge's freshness.
     bounds AS (
-      SELECT e.id, ((5.5::float8 + ${coversRank(sql`e.c`)}) + ${recencyOf(sql`e.week`)})::float8 AS score FROM w_edges e
-    )
-    ${boundedPageSql(args, q, sql`SELECT id FROM w_cand`, n)}`;
+      SELECT e.id, ((${sql.raw(top)}::float8 + ${coversRank(sql`e.c`)}) + ${recencyOf(sql`e.week`)})::float8 AS score FROM w_edges e
+    )${
+      others.length === 0
+        ? sql``
+        : sql`,
+    -- every paper matching a synonym, anywhere (its covers are not the phrase's: no bound above holds for it)
+    others AS MATERIALIZED (
+      SELECT p.id FROM papers p WHERE p.search_vector @@ ${groupQuery(others)} LIMIT ${othersMax + 1}::int
+    )`
+    }
+    ${
+      others.length === 0
+        ? boundedPageSql(args, q, sql`SELECT id FROM w_cand`, n)
+        : boundedPageSql(
+            args,
+            q,
+            sql`SELECT id FROM w_cand
+                UNION SELECT p.id FROM others o JOIN papers p ON p.id = o.id
+                WHERE (SELECT count(*) FROM others) <= ${othersMax}::int ${visible}`,
+            n,
+            sql`(SELECT count(*) FROM others) <= ${othersMax}::int`,
+          )
+    }`;
 }
 
 /**
@@ -857,15 +919,15 @@ export async function titlePairPage(
   return exactPage(db, titlePairPageSql(args, vis, lexemes, bothInTitleMax));
 }
 
-/** A page of titlePhrasePageSql; `exact` as it says (false on an empty page); tests make `examinedPerCount` small. */
+/** A page of titlePhrasePageSql; `exact` as it says (false on an empty page); tests make the walk short. */
 export async function titlePhrasePage(
   db: Db,
   args: SearchArgs,
   vis: Visibility,
   lexemes: readonly string[],
-  examinedPerCount = PHRASE_EXAMINED,
+  walk: PhraseWalk = {},
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  return exactPage(db, titlePhrasePageSql(args, vis, lexemes, examinedPerCount));
+  return exactPage(db, titlePhrasePageSql(args, vis, lexemes, walk));
 }
 
 /**

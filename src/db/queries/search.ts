@@ -367,7 +367,7 @@ const twoWords = (terms: SearchTerms): [string, string] | null => {
 
 /** Whether a query tree (querytree's text) is one phrase of several lexemes and nothing else. */
 const onePhraseOfWord = (tree: string | undefined): boolean =>
-  tree !== undefined && tree.includes('<->') && !/[&|!]/.test(tree.replace(/'(?:[^']|'')*'/g, ''));
+  tree?.includes('<->') === true && !/[&|!]/.test(tree.replace(/'(?:[^']|'')*'/g, ''));
 
 /** A word of letters and digits joined by hyphens (`long-context`, `gpt-4o`): the parser's compound word and its parts. */
 const HYPHENATED = /^[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+$/u;

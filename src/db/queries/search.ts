@@ -1291,7 +1291,7 @@ export async function relevanceWindow(
  * totalCount and facets count this many matches at most; a search matching
  * more gets estimates (searchCounts), as large search engines give.
  */
-export const EXACT_COUNT_BOUND = 10_000;
+export const EXACT_COUNT_BOUND = 2_000;
 
 /**
  * The statement counting matches per category, up to EXACT_COUNT_BOUND + 1 of
@@ -1304,12 +1304,17 @@ export function searchFacetsSql(args: Pick<SearchArgs, 'mode' | 'terms' | 'filte
     return sql`WITH ${candidatesSql(args, vis, RELEVANCE_CANDIDATES)}
       SELECT p.category_id AS "categoryId", count(*)::int AS count FROM cand JOIN papers p ON p.id = cand.id
       GROUP BY p.category_id`;
+  // The table's blocks where the counted matches begin and end, and how many it has: searchCounts extrapolates.
+  // Drafts are left out row by row: a join with the editions would read the papers in the editions' order.
   return sql`WITH m AS MATERIALIZED (
-      SELECT p.category_id FROM papers p
-      WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapers(vis)}
+      SELECT p.category_id, (p.ctid::text::point)[0] AS block FROM papers p
+      WHERE ${matchSql(args)} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
       LIMIT ${EXACT_COUNT_BOUND + 1}::int
     )
-    SELECT m.category_id AS "categoryId", count(*)::int AS count FROM m GROUP BY m.category_id`;
+    SELECT m.category_id AS "categoryId", count(*)::int AS count,
+      (SELECT min(block) FROM m)::float8 AS "firstBlock", (SELECT max(block) FROM m)::float8 AS "lastBlock",
+      (pg_relation_size('papers') / current_setting('block_size')::int)::float8 AS blocks
+    FROM m GROUP BY m.category_id`;
 }
 
 /** How many papers a search matches, and how many per category. */
@@ -1332,15 +1337,42 @@ export async function searchCounts(
   args: Pick<SearchArgs, 'mode' | 'terms' | 'filter'>,
   vis: Visibility,
 ): Promise<SearchCounts> {
-  const rows = await selectRows<{ categoryId: number; count: number }>(db, searchFacetsSql(args, vis));
+  const rows = await selectRows<{
+    categoryId: number;
+    count: number;
+    firstBlock?: number | null;
+    lastBlock?: number | null;
+    blocks?: number | null;
+  }>(db, searchFacetsSql(args, vis));
   const facets = rows.map((r) => ({ categoryId: Number(r.categoryId), count: Number(r.count) }));
   const counted = facets.reduce((n, f) => n + f.count, 0);
   // (relaxed: the candidate set is exact while neither of its bounds was reached)
   const bound = args.mode === 'fuzzy' ? RELEVANCE_CANDIDATES - 1 : EXACT_COUNT_BOUND;
   if (counted <= bound) return { total: counted, exact: true, facets };
-  const estimate = await estimateRows(db, sql`${matchSql(args)} ${paperFilterSql(args.filter)}`);
+  const estimate =
+    args.mode === 'fuzzy'
+      ? await estimateRows(db, sql`${matchSql(args)} ${paperFilterSql(args.filter)}`)
+      : extrapolated(counted, rows[0] ?? {});
   const total = Math.max(counted, Math.round(estimate));
   return { total, exact: false, facets: scaleCounts(facets, total) };
+}
+
+/**
+ * The matches of a text search from the first ones counted, in the table's order (a bitmap or sequential scan
+ * reads its blocks in order): counted in blocks first…last, none before first, so the rest of the table is taken
+ * to hold them as densely as first…last does. Papers are written week after week: a subject of recent weeks
+ * begins late in the table, which `first` accounts for (the planner's estimate, from the statistics of single
+ * words, is orders of magnitude off for a phrase: BENCHMARKS.md).
+ */
+function extrapolated(
+  counted: number,
+  at: { firstBlock?: number | null; lastBlock?: number | null; blocks?: number | null },
+): number {
+  const first = Number(at.firstBlock ?? 0);
+  const last = Number(at.lastBlock ?? 0);
+  const blocks = Number(at.blocks ?? 0);
+  if (!(blocks > last && last >= first)) return counted;
+  return (counted * (blocks - first)) / (last - first + 1);
 }
 
 /** Counts scaled proportionally to add up to `total` (largest remainders get the rounding). */

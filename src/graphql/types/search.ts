@@ -112,7 +112,7 @@ export const PaperSearchConnection = builder.connectionObject(
         resolve: (conn) => (conn as unknown as SearchResults).exhaustive,
       }),
       totalCount: t.int({
-        description: `Number of matches of the search (all of them: with RELEVANCE, more than the pages reach when the search is not \`exhaustive\`). Exact up to ${EXACT_COUNT_BOUND.toLocaleString('en')} matches, counted; above, an estimate from the database's statistics (at least ${EXACT_COUNT_BOUND.toLocaleString('en')}): see \`totalCountIsExact\`. When \`relaxed\`, the partial matches the pages rank (exact below ${RELEVANCE_CANDIDATES.toLocaleString('en')}). Computed only when asked for (with \`facets\`, by one statement).`,
+        description: `Number of matches of the search (all of them: with RELEVANCE, more than the pages reach when the search is not \`exhaustive\`). Exact up to ${EXACT_COUNT_BOUND.toLocaleString('en')} matches, counted; above, an estimate (more than ${EXACT_COUNT_BOUND.toLocaleString('en')}) from how densely the first ${EXACT_COUNT_BOUND.toLocaleString('en')} occur in the part of the archive they were counted in: see \`totalCountIsExact\`. When \`relaxed\`, the partial matches the pages rank (exact below ${RELEVANCE_CANDIDATES.toLocaleString('en')}). Computed only when asked for (with \`facets\`, by one statement).`,
         resolve: async (conn) => (await (conn as unknown as SearchResults).counts()).total,
       }),
       totalCountIsExact: t.boolean({

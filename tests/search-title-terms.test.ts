@@ -197,6 +197,7 @@ describe('a one-word page from the title words', () => {
     await analyzeArchive(tdb);
     let served = 0;
     let declined = 0;
+    let rewalked = 0;
     for (const text of [
       '"speculative decoding"',
       '"tree of thoughts"',
@@ -212,17 +213,31 @@ describe('a one-word page from the title words', () => {
       for (const walk of [
         { examinedPerCount: 4 },
         {},
-        { examinedPerCount: 4, takePerCount: 4 },
-        { takePerCount: 256 },
+        { examinedPerCount: 4, wholeCounts: [0, 1, 2, 3, 4, 5] },
+        { wholeCounts: [0, 1, 2, 3, 4, 5] },
+        { examinedPerCount: 4, wholeCounts: [1] },
+        { wholeCounts: [0, 2] },
       ]) {
         const read = (a: SearchArgs, vis: { drafts: boolean }) => titlePhrasePage(tdb.db, a, vis, phraseLexemes!, walk);
         const counted = await againstRanking(terms, `${text}, ${JSON.stringify(walk)}`, [3, 8, 21], read);
         served += counted.served;
         declined += counted.declined;
       }
+      // A page declined for its bounds names the counts whose bounds reach it; read again whole, those serve.
+      for (const limit of [3, 8]) {
+        const first = await titlePhrasePage(tdb.db, args(terms, limit), { drafts: true }, phraseLexemes!, {
+          examinedPerCount: 4,
+        });
+        expect(first.exact || first.reaching.length > 0 || first.rows.length < limit, text).toBe(true);
+        if (first.exact || first.reaching.length === 0) continue;
+        const read = (a: SearchArgs, vis: { drafts: boolean }) =>
+          titlePhrasePage(tdb.db, a, vis, phraseLexemes!, { examinedPerCount: 64, wholeCounts: first.reaching });
+        rewalked += (await againstRanking(terms, `${text}, again ${first.reaching}`, [limit], read)).served;
+      }
     }
     expect(served).toBeGreaterThan(10);
     expect(declined).toBeGreaterThan(0);
+    expect(rewalked).toBeGreaterThan(0);
     // Not a phrase alone: with another word or an excluded word; one word of one lexeme, or a hyphenated
     // compound (the one-word page's).
     for (const text of [
@@ -256,7 +271,7 @@ describe('a one-word page from the title words', () => {
     const { phraseLexemes } = await analyzeQuery(tdb.db, terms);
     expect(phraseLexemes).not.toBeNull();
     let served = 0;
-    for (const walk of [{}, { takePerCount: 256 }, { examinedPerCount: 4 }]) {
+    for (const walk of [{}, { wholeCounts: [0, 1, 2, 3, 4, 5] }, { examinedPerCount: 4 }]) {
       const read = (a: SearchArgs, vis: { drafts: boolean }) => titlePhrasePage(tdb.db, a, vis, phraseLexemes!, walk);
       served += (await againstRanking(terms, `synonyms, ${JSON.stringify(walk)}`, [3, 8, 21], read)).served;
     }

@@ -308,10 +308,10 @@ async function correctedText(db: Db, query: string, fixes: Fix[], paperIds: numb
 /** Below this many expected matches a two-word page is ranked from all of them (~8 µs a match) rather than walked from the title terms (20–50 ms). */
 const PAIR_MIN_MATCHES = 8_000;
 
-/** Below this many expected matches, a phrase is ranked from all of them rather than walked a second time. */
-const PHRASE_RETRY_MIN_MATCHES = 4_000;
 /** A phrase's second walk: counts of up to this many title-word entries read to their end, every paper kept. */
-const PHRASE_WHOLE_COUNTS = { examinedPerCount: 1024, takePerCount: 1024 };
+const PHRASE_WHOLE_EXAMINED = 512;
+/** …of at most this many counts (each costs up to PHRASE_WHOLE_EXAMINED rows read). */
+const PHRASE_WHOLE_COUNTS_MAX = 2;
 
 /** A title scope is tried when the planner expects at most this many papers in it (its statement costs what it scores). */
 const TITLE_SCOPE_MAX = 10_000;
@@ -342,28 +342,41 @@ async function rankedPage(
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
   const { base, planKey, fast } = read;
   const args = { ...base, mode: 'text' as const };
+  // An exact page, full, whose last paper is above every paper without the query in its title.
+  const servable = (page: { rows: SearchHit[]; exact: boolean }) => {
+    const last = page.rows[args.limit - 1];
+    return page.exact && last !== undefined && last.score > scopeMaxScoreOutside(args.terms, 'title');
+  };
   const fastPage = async (read: () => Promise<{ rows: SearchHit[]; exact: boolean }>) => {
     const page = await read();
-    const last = page.rows[args.limit - 1];
-    return page.exact && last !== undefined && last.score > scopeMaxScoreOutside(args.terms, 'title') ? page : null;
+    return servable(page) ? page : null;
   };
   const first = !args.cursor && !args.filter;
   if (first && fast.lexeme !== null) {
     const page = await fastPage(() => titleTermsPage(db, args, vis, fast.lexeme!));
     if (page) return { rows: page.rows, exhaustive: true };
   }
-  const phrase = first && fast.phraseLexemes !== null;
-  if (phrase) {
-    const page = await fastPage(() => titlePhrasePage(db, args, vis, fast.phraseLexemes!));
-    if (page) return { rows: page.rows, exhaustive: true };
+  if (first && fast.phraseLexemes !== null) {
+    const page = await titlePhrasePage(db, args, vis, fast.phraseLexemes);
+    if (servable(page)) return { rows: page.rows, exhaustive: true };
+    // Full and above the other papers, but a few counts' bounds reach the page: those counts read again, every
+    // paper examined taken (at most PHRASE_WHOLE_EXAMINED a count).
+    const last = page.rows[args.limit - 1]?.score;
+    const reaching = page.reaching;
+    if (
+      last !== undefined &&
+      last > scopeMaxScoreOutside(args.terms, 'title') &&
+      reaching.length > 0 &&
+      reaching.length <= PHRASE_WHOLE_COUNTS_MAX
+    ) {
+      const again = await titlePhrasePage(db, args, vis, fast.phraseLexemes, {
+        examinedPerCount: PHRASE_WHOLE_EXAMINED,
+        wholeCounts: reaching,
+      });
+      if (servable(again)) return { rows: again.rows, exhaustive: true };
+    }
   }
   const sizes = await remembered(db, `ranking ${planKey}`, PLAN_TTL_MS, () => estimateRanking(db, args));
-  // A phrase whose page a page per count left inexact (its bounds too loose): every paper of the counts read to
-  // their end, when the alternative is to score every match.
-  if (phrase && sizes.all >= PHRASE_RETRY_MIN_MATCHES && sizes.all <= EXACT_RANK_BOUND) {
-    const page = await fastPage(() => titlePhrasePage(db, args, vis, fast.phraseLexemes!, PHRASE_WHOLE_COUNTS));
-    if (page) return { rows: page.rows, exhaustive: true };
-  }
   // Two words: from their title terms, when the papers holding both in their titles are expected to be few enough
   // to score and the matches too many to score them all cheaply (measured: bench/search-random.ts).
   if (

@@ -634,11 +634,19 @@ type HitRow = RawPaper & {
 };
 
 /** The rows of a title-terms page statement, and whether it says the page is exact (false when empty: the flag comes with the rows). */
-async function exactPage(db: Db, statement: SQL): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  const rows = await selectRows<HitRow & { exact: boolean }>(db, statement);
+/** A bounded title page: its rows, whether it is exact, and (boundedPageSql) the counts whose bounds reach its last score. */
+export interface BoundedPage {
+  rows: SearchHit[];
+  exact: boolean;
+  reaching: number[];
+}
+
+async function exactPage(db: Db, statement: SQL): Promise<BoundedPage> {
+  const rows = await selectRows<HitRow & { exact: boolean; reaching?: unknown[] | null }>(db, statement);
   return {
-    rows: rows.map(({ exact: _e, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    rows: rows.map(({ exact: _e, reaching: _r, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
     exact: rows.length > 0 && rows.every((r) => r.exact === true),
+    reaching: (rows[0]?.reaching ?? []).map(Number),
   };
 }
 
@@ -676,20 +684,24 @@ export async function titleTermsPage(
  * count the phrase's covers only, so every paper matching a synonym anywhere
  * is scored too (at most PHRASE_OTHERS_MAX of them, else not `exact`); the
  * others, found or not by the walk, have no cover but the phrase's.
- * `takePerCount` above the page size (up to what is examined) finishes the
- * counts whose papers the walk reads entirely, where a page's worth of them
- * bounds the rest too loosely (a title word whose count in the summary is
- * rarely the phrase's).
+ * `wholeCounts` takes every paper examined at those counts, which finishes
+ * the counts whose entries the walk reads entirely, and moves the others'
+ * edges to older papers: where a page's worth of them bounds the rest too
+ * loosely (a title word whose count in the summary is rarely the phrase's).
+ * The page says which counts' bounds reach its last score (`reaching`).
  */
 /** How many title-word entries titlePhrasePageSql reads per count, at most, to find a page of titles holding the phrase. */
 export const PHRASE_EXAMINED = 256;
 /** Papers matching a phrase's other alternatives (its synonyms) that titlePhrasePageSql scores, at most (above, it declines). */
 export const PHRASE_OTHERS_MAX = 1000;
 
-/** How titlePhrasePageSql reads a phrase's title terms: entries examined per count, and papers taken per count (default: a page). */
+/**
+ * How titlePhrasePageSql reads a phrase's title terms: entries examined per count, and the counts whose
+ * examined papers are all taken (the others: a page's worth).
+ */
 export interface PhraseWalk {
   examinedPerCount?: number;
-  takePerCount?: number;
+  wholeCounts?: readonly number[];
   othersMax?: number;
 }
 
@@ -702,7 +714,14 @@ export function titlePhrasePageSql(
   const examinedPerCount = walk.examinedPerCount ?? PHRASE_EXAMINED;
   const othersMax = walk.othersMax ?? PHRASE_OTHERS_MAX;
   const n = sql`${args.limit}::int`;
-  const take = walk.takePerCount === undefined ? n : sql`${walk.takePerCount}::int`;
+  const whole = (walk.wholeCounts ?? []).filter((c) => Number.isInteger(c) && c >= 0);
+  const take =
+    whole.length === 0
+      ? n
+      : sql`(CASE WHEN k.c IN (${sql.join(
+          whole.map((c) => sql`${c}::int`),
+          sql`, `,
+        )}) THEN ${examinedPerCount}::int ELSE ${n} END)`;
   const q = matchQuery(args.terms, false);
   const others = args.terms.groups[0]!.slice(1);
   // 2 + 1.5 (the group in the title), + 2 for the text as written when it has a space (scoreSql)
@@ -728,7 +747,7 @@ export function titlePhrasePageSql(
     -- Each edge's bound, summed in the order scoreSql sums (2 + 1.5, + 2, + rank, + freshness): 5.5 (3.5
     -- for one word) + the rank of c covers + the edge's freshness.
     bounds AS (
-      SELECT e.id, ((${sql.raw(top)}::float8 + ${coversRank(sql`e.c`)}) + ${recencyOf(sql`e.week`)})::float8 AS score FROM w_edges e
+      SELECT e.id, e.c, ((${sql.raw(top)}::float8 + ${coversRank(sql`e.c`)}) + ${recencyOf(sql`e.week`)})::float8 AS score FROM w_edges e
     )${
       others.length === 0
         ? sql``
@@ -848,7 +867,9 @@ function boundedPageSql(args: SearchArgs, q: SQL, candidates: SQL, n: SQL, exact
     SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
       (cut.score IS NOT NULL AND ${exactToo} AND NOT EXISTS (
         SELECT 1 FROM bounds b WHERE b.score > cut.score OR (b.score = cut.score AND b.id > cut.id)
-      )) AS "exact"
+      )) AS "exact",
+      (SELECT array_agg(DISTINCT b.c) FROM bounds b
+       WHERE cut.score IS NOT NULL AND (b.score > cut.score OR (b.score = cut.score AND b.id > cut.id))) AS "reaching"
     FROM page JOIN papers p ON p.id = page.id, cut
     ORDER BY page.score DESC, page.id DESC`;
 }
@@ -886,7 +907,7 @@ export function titlePairPageSql(
   const keepA = sql`ts_match_vq(p.search_vector, ${q}) AND NOT ts_match_vq(p.search_vector, ${titleOnly(groupQuery(groupB))}) ${visible}`;
   const keepB = sql`ts_match_vq(p.search_vector, ${q}) AND NOT ts_match_vq(p.search_vector, ${titleOnly(groupQuery(groupA))}) ${visible}`;
   const bound = (edges: string) =>
-    sql`SELECT e.id, ((2.75::float8 + ${coversRank(sql`(2 * e.c - 1)`)}) + ${recencyOf(sql`e.week`)})::float8 AS score
+    sql`SELECT e.id, e.c, ((2.75::float8 + ${coversRank(sql`(2 * e.c - 1)`)}) + ${recencyOf(sql`e.week`)})::float8 AS score
         FROM ${sql.raw(edges)} e`;
   return sql`WITH RECURSIVE both_titles AS MATERIALIZED (
       SELECT ta.paper_id AS id FROM paper_title_terms ta
@@ -926,7 +947,7 @@ export async function titlePhrasePage(
   vis: Visibility,
   lexemes: readonly string[],
   walk: PhraseWalk = {},
-): Promise<{ rows: SearchHit[]; exact: boolean }> {
+): Promise<BoundedPage> {
   return exactPage(db, titlePhrasePageSql(args, vis, lexemes, walk));
 }
 

@@ -153,9 +153,19 @@ export async function insertIssuesInBulk(db: Db, batch: BulkIssue[]): Promise<vo
 }
 
 /** Fresh planner statistics after a load (and, on PostgreSQL, a vacuum). */
-export async function analyzeArchive(handle: Pick<DbHandle, 'db' | 'kind'>): Promise<void> {
-  if (handle.kind === 'postgres')
-    await handle.db.execute(sql.raw('VACUUM ANALYZE papers, paper_title_terms, sections, issues, categories'));
+export async function analyzeArchive(handle: Pick<DbHandle, 'db' | 'kind' | 'pool'>): Promise<void> {
+  const statement = 'VACUUM ANALYZE papers, paper_title_terms, sections, issues, categories';
+  if (handle.kind === 'postgres' && handle.pool) {
+    // A vacuum of a million fresh rows outlasts the pool's statement timeout, and cannot run in a transaction (where
+    // SET LOCAL would lift it): one connection of its own, the timeout lifted for it alone.
+    const client = await handle.pool.connect();
+    try {
+      await client.query('SET statement_timeout = 0');
+      await client.query(statement);
+    } finally {
+      client.release(true);
+    }
+  } else if (handle.kind === 'postgres') await handle.db.execute(sql.raw(statement));
   else await handle.db.execute(sql.raw('ANALYZE papers, paper_title_terms'));
 }
 

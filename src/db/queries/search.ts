@@ -255,8 +255,13 @@ function titleAsWrittenSql(words: string): SQL {
   const phrases = runs.map((r) => sql`phraseto_tsquery('english', ${r}::text)`);
   // (hyphens and spaces alike: "long-context" holds "long context")
   const text = words.toLowerCase().replace(/-/g, ' ');
-  return sql`((strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int
-      + ${shareSql(inTitle, phrases, 3)})`;
+  // Neither the text nor a run can be in a title holding none of the text's words: such a title (most matches of a
+  // common query hold their words in the summary only) skips lowering and searching its text (~2.5 µs a row).
+  // (`&` between a plainto_tsquery's terms made `|`: a lexeme never holds a space.)
+  const anyWord = sql`regexp_replace(plainto_tsquery('english', ${words}::text)::text, ' & ', ' | ', 'g')::tsquery`;
+  return sql`(CASE WHEN numnode(${anyWord}) = 0 OR ${inTitle(anyWord)} THEN
+      (strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int + ${shareSql(inTitle, phrases, 3)}
+      ELSE 0 END)`;
 }
 
 /** The title's lexemes as papers_title_vector_idx indexes them (the same as search_vector's weight-A part). */

@@ -186,4 +186,36 @@ describe('a word that matches nothing, corrected against the archive', () => {
     expect(partial.edges.filter((e) => rewarded.has(e.node.id)).length).toBeGreaterThan(0);
     expect(partial.edges[0]!.matches.some((m) => m.highlights.length > 0)).toBe(true);
   });
+
+  it('looks for titles similar to the words that match nothing only (the others find their papers as they are)', async () => {
+    // The trigram index hands back every title sharing a few letters with any word of the text it is given:
+    // with `reasoning` in it, most of the archive (at a million papers, 0.6 s before a row is read).
+    const similarTo = async (q: string) => {
+      tdb.resetStatements();
+      const r = await page(q);
+      const texts = tdb.statements.flatMap((statement, i) =>
+        /<% p\.title/.test(statement) ? [tdb.statementParams[i]!.find((v) => typeof v === 'string')] : [],
+      );
+      return { r, texts: [...new Set(texts)] };
+    };
+    const mixed = await similarTo('reasoning qxzvwk');
+    expect(mixed.r.relaxed).toBe(true);
+    expect(mixed.r.edges.length).toBeGreaterThan(0); // the papers of `reasoning`
+    expect(mixed.texts).toEqual(['qxzvwk']);
+    // Every word found nowhere: the whole text (a title may hold them misspelled together).
+    expect((await similarTo('qxzvwk zzqvbn')).texts).toEqual(['qxzvwk zzqvbn']);
+    // Every word matches some paper, never together: partial matches only, no similar titles to look for. (Two of
+    // the archive's rarest words, which no paper holds both of.)
+    const rare = (await commonLexemes(tdb.db)).sort((a, b) => a.share - b.share).slice(0, 200);
+    const words = (
+      await searchableWords(
+        tdb.db,
+        rare.map((l) => l.lexeme),
+      )
+    ).filter((w): w is string => w !== null && /^[a-z]{4,}$/.test(w));
+    const apart = await similarTo(`${words[0]} ${words[1]}`);
+    expect(apart.r.relaxed).toBe(true);
+    expect(apart.r.edges.length).toBeGreaterThan(0);
+    expect(apart.texts).toEqual([]);
+  });
 });

@@ -208,7 +208,11 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
   }
   // Else the papers matching some of the (corrected) terms, or with similar titles. Exact matches,
   // when there are any, are never mixed with typo matches.
-  const relaxed = corrected?.terms ?? terms;
+  const relaxedTerms = corrected?.terms ?? terms;
+  const similar = await remembered(db, `similar ${relaxedTerms.fuzzy}`, PLAN_TTL_MS, () =>
+    similarWords(db, relaxedTerms),
+  );
+  const relaxed: SearchTerms = { ...relaxedTerms, similar };
   const page = await searchPageCounted(db, { ...base, terms: relaxed, mode: 'fuzzy' }, vis);
   const exhaustive = order === 'NEWEST' || (page.candidateCount ?? 0) < RELEVANCE_CANDIDATES;
   return { rows: page.rows, mode: 'fuzzy', exhaustive, terms: relaxed, matchMode: 'fuzzy', fixes: corrected?.fixes };
@@ -229,6 +233,21 @@ async function textPage(db: Db, vis: Visibility, read: TextRead): Promise<{ rows
   const few = await remembered(db, `few ${planKey}`, PLAN_TTL_MS, () => fewMatches(db, { terms, filter }));
   const page = await searchPageCounted(db, { ...base, mode: 'text', few }, vis);
   return { rows: page.rows, exhaustive: true };
+}
+
+/**
+ * The words of a relaxed query whose similar titles are worth finding (SearchTerms.similar): those that match no
+ * paper (typos nobody could correct, words foreign to the archive). The others find their papers as they are, and
+ * their letters, shared with most titles, made the trigram index hand back hundreds of thousands of titles ('' when
+ * every word matches some paper; the whole text when it is one word).
+ */
+async function similarWords(db: Db, terms: SearchTerms): Promise<string> {
+  const words = terms.fuzzy.split(' ').filter(Boolean);
+  if (words.length <= 1) return terms.fuzzy;
+  const vocabulary = await commonLexemes(db);
+  const known = new Set(vocabulary.map((v) => v.lexeme));
+  const unmatched = await unmatchedLexemes(db, words, (lexeme) => known.has(lexeme));
+  return words.filter((_, i) => unmatched[i] !== null).join(' ');
 }
 
 /** A word the vocabulary can correct: letters and digits, maybe joined by hyphens (no phrase, no punctuation). */

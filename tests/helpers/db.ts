@@ -7,6 +7,8 @@ import { loadSnapshot } from './pglite-snapshot.js';
 export interface TestDb extends DbHandle {
   /** SQL statements sent since the last reset. */
   statements: string[];
+  /** The values bound to each of `statements`, in the same order. */
+  statementParams: unknown[][];
   resetStatements(): void;
   /** Deletes every row (between tests that need a clean archive). */
   truncate(): Promise<void>;
@@ -20,8 +22,10 @@ export interface TestDb extends DbHandle {
  */
 export async function createTestDb(): Promise<TestDb> {
   const statements: string[] = [];
-  const onQuery = (query: string) => {
+  const statementParams: unknown[][] = [];
+  const onQuery = (query: string, params: unknown[]) => {
     statements.push(query);
+    statementParams.push(params);
   };
   const baseUrl = process.env.DATABASE_URL;
   let dropDatabase: (() => Promise<void>) | undefined;
@@ -38,8 +42,10 @@ export async function createTestDb(): Promise<TestDb> {
   return {
     ...handle,
     statements,
+    statementParams,
     resetStatements: () => {
       statements.length = 0;
+      statementParams.length = 0;
     },
     truncate: async () => {
       await handle.db.execute(

@@ -147,6 +147,29 @@ describe('exact RELEVANCE over every match', () => {
   });
 });
 
+describe('the bound outside the titles holding both words of a two-word query', () => {
+  it('holds for a title that holds the text inside other words but not both words', async () => {
+    // "Drag Model …" holds "rag model" as letters, not the word `rag`: the text-as-written part is left out of
+    // such a title (it counts only in a title holding every group), so the bound of two words (no run outside) holds.
+    await tdb.db.execute(sql`UPDATE papers SET title = 'Drag Model Fitting at Scale',
+        summary = repeat('rag model ', 40)
+      WHERE id = (SELECT max(id) FROM papers)`);
+    const terms = parseSearchQuery('rag model');
+    const all = await searchPage(
+      tdb.db,
+      { terms, order: 'RELEVANCE', mode: 'text', cursor: null, limit: 100, scope: 'all', headlines: false },
+      { drafts: true },
+    );
+    const paper = all.find((h) => h.title === 'Drag Model Fitting at Scale');
+    expect(paper).toBeDefined();
+    expect(scopeMaxScoreOutside(terms, 'title-all')).toBe(2 + 0.75 + 1 + 0.25);
+    expect(paper!.score).toBeGreaterThan(2 + 0.75 + 0.9); // the title's `model`, a summary full of both words
+    expect(paper!.score).toBeLessThan(scopeMaxScoreOutside(terms, 'title-all'));
+    // a three-word query keeps room for a run of two of its words outside
+    expect(scopeMaxScoreOutside(parseSearchQuery('rag model cache'), 'title-all')).toBe(2 + 1 + 1 + 1 + 0.25);
+  });
+});
+
 describe('counts in relaxed mode', () => {
   it('count the partial matches the pages rank, exactly below the candidate bound', async () => {
     const r = await page('reasonnig kernell', null);

@@ -130,9 +130,12 @@ export const EXACT_RANK_BOUND = 50_000;
  * of them may be in the title without the group (`"group relative policy
  * optimization"`, "Group Relative Policy Gradients"), up to 1 more: 3 (or 4)
  * + RECENCY_WEIGHT. With one group missing, coverage is at most (k − 1) / k
- * of k groups, the text is not in the title but runs of words may be (at
- * most 1 when there are two groups or more). When a scope's best matches
- * fill a page above this, no other match can enter the page: it is exact.
+ * of k groups, the text is not in the title (its part counts only in a title
+ * holding every group) but runs of words may be (at most 1 when there are
+ * two groups or more; none when the query is two words as written, each a
+ * group: the one run holds both, and a title holding it holds each word).
+ * When a scope's best matches fill a page above this, no other match can
+ * enter the page: it is exact.
  */
 export function scopeMaxScoreOutside(terms: SearchTerms, scope: 'title' | 'title-all'): number {
   const k = terms.groups.length;
@@ -140,7 +143,15 @@ export function scopeMaxScoreOutside(terms: SearchTerms, scope: 'title' | 'title
   const partialRuns =
     terms.fuzzy.includes(' ') && terms.groups.some((g) => g.some((alt) => /\s/.test(alt.replaceAll('"', ' ').trim())));
   if (scope === 'title' || k <= 1) return 3 + (partialRuns ? 1 : 0) + RECENCY_WEIGHT;
-  return 2 + (1.5 * (k - 1)) / k + 1 + 1 + RECENCY_WEIGHT;
+  return 2 + (1.5 * (k - 1)) / k + (twoGroupWords(terms) ? 0 : 1) + 1 + RECENCY_WEIGHT;
+}
+
+/** Whether the query is two words as written, each the alternative of its own group as written (`GLM-4 model`). */
+function twoGroupWords(terms: SearchTerms): boolean {
+  const words = terms.fuzzy.split(' ').filter(Boolean);
+  if (terms.groups.length !== 2 || words.length !== 2) return false;
+  const lower = (w: string) => w.toLowerCase();
+  return words.every((w, i) => terms.groups[i]!.some((alt) => lower(alt) === lower(w)));
 }
 
 /**
@@ -253,7 +264,8 @@ function coverageSql(terms: SearchTerms, matches: (q: SQL) => SQL): SQL {
  * "Chain-of-Thought" for "chain of thought", "Speculative Decoding" for
  * "speculative decoding drafter", but not "Decoding Speculative").
  */
-function titleAsWrittenSql(words: string): SQL {
+function titleAsWrittenSql(terms: SearchTerms): SQL {
+  const words = terms.fuzzy;
   const list = words.split(/\s+/).slice(0, 12);
   const runs: string[] = [];
   for (let i = 0; i + 1 < list.length; i++) {
@@ -267,8 +279,11 @@ function titleAsWrittenSql(words: string): SQL {
   // common query hold their words in the summary only) skips lowering and searching its text (~2.5 µs a row).
   // (`&` between a plainto_tsquery's terms made `|`: a lexeme never holds a space.)
   const anyWord = sql`regexp_replace(plainto_tsquery('english', ${words}::text)::text, ' & ', ' | ', 'g')::tsquery`;
+  // The text itself counts in a title holding every group only: found inside other words ("storage model" holds
+  // "rag model") it would lift a title without them (scopeMaxScoreOutside relies on it).
   return sql`(CASE WHEN numnode(${anyWord}) = 0 OR ${inTitle(anyWord)} THEN
-      (strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int + ${shareSql(inTitle, phrases, 3)}
+      (${coverageSql(terms, inTitle)} >= 1 AND strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int
+      + ${shareSql(inTitle, phrases, 3)}
       ELSE 0 END)`;
 }
 
@@ -338,7 +353,7 @@ function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
   const parts = [
     coverage,
     sql`1.5 * ${coverageSql(args.terms, inTitle)}`,
-    ...(args.terms.fuzzy.includes(' ') ? [titleAsWrittenSql(args.terms.fuzzy)] : []),
+    ...(args.terms.fuzzy.includes(' ') ? [titleAsWrittenSql(args.terms)] : []),
     sql`ts_rank_cd(${SUMMARY_WEIGHTS}, p.search_vector, ${wanted}, 32)`,
     RECENCY,
   ];

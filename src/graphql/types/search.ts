@@ -98,7 +98,7 @@ export const PaperSearchConnection = builder.connectionObject(
     fields: (t) => ({
       relaxed: t.boolean({
         description:
-          'Whether nothing matched every word of the query, so the results are the best partial matches instead: those of the query with its typos corrected (a word that matches nothing replaced by the closest word of the archive), or papers matching some of the words (most first), or, when the query has no quoted phrase, titles with words similar to the query’s (typos). `false` when every result matches every word as written.',
+          'Whether nothing matched every word of the query, so the results are the best partial matches instead: those of the query with its typos corrected (a word that matches nothing replaced by the closest word of the archive), or papers matching some of the words (most first), or, when the query has no quoted phrase, titles with words similar to those of its words that match nothing (typos). `false` when every result matches every word as written.',
         resolve: (conn) => (conn as unknown as SearchResults).relaxed,
       }),
       correctedQuery: t.string({

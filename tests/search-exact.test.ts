@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
 import { sql } from '../src/db/orm.js';
-import { scaleCounts, scopeMaxScoreOutside, searchPage } from '../src/db/queries/search.js';
+import { type SearchTerms, scaleCounts, scopeMaxScoreOutside, searchPage } from '../src/db/queries/search.js';
 import { analyzeArchive } from '../src/db/seed.js';
 import { generateArchive } from '../src/fixtures/generate.js';
 import { parseSearchQuery } from '../src/search/query.js';
@@ -131,40 +131,41 @@ describe('exact RELEVANCE over every match', () => {
 
   it('counts, outside a title scope, runs of a phrase that a title holds without the phrase', async () => {
     // "Group Relative Policy" is a run of the phrase: the title holds it, not the phrase.
-    await tdb.db.execute(sql`UPDATE papers SET title = 'Group Relative Policy Gradients',
-        summary = repeat('We use group relative policy optimization. ', 6)
-      WHERE id = (SELECT max(id) FROM papers)`);
     const terms = parseSearchQuery('"group relative policy optimization"');
-    const all = await searchPage(
-      tdb.db,
-      { terms, order: 'RELEVANCE', mode: 'text', cursor: null, limit: 100, scope: 'all', headlines: false },
-      { drafts: true },
+    const score = await scoreOfRewritten(
+      'Group Relative Policy Gradients',
+      'We use group relative policy optimization. ',
+      6,
+      terms,
     );
-    const paper = all.find((h) => h.title === 'Group Relative Policy Gradients');
-    expect(paper).toBeDefined();
-    expect(paper!.score).toBeGreaterThan(3.25 + 0.25); // above the bound of a query without phrases
-    expect(paper!.score).toBeLessThan(scopeMaxScoreOutside(terms, 'title'));
+    expect(score).toBeGreaterThan(3.25 + 0.25); // above the bound of a query without phrases
+    expect(score).toBeLessThan(scopeMaxScoreOutside(terms, 'title'));
   });
 });
+
+/** The score for `terms` of the newest paper rewritten with `title` and `times` × `sentence` as its summary. */
+async function scoreOfRewritten(title: string, sentence: string, times: number, terms: SearchTerms): Promise<number> {
+  await tdb.db.execute(sql`UPDATE papers SET title = ${title}, summary = repeat(${sentence}::text, ${times}::int)
+      WHERE id = (SELECT max(id) FROM papers)`);
+  const all = await searchPage(
+    tdb.db,
+    { terms, order: 'RELEVANCE', mode: 'text', cursor: null, limit: 100, scope: 'all', headlines: false },
+    { drafts: true },
+  );
+  const paper = all.find((h) => h.title === title);
+  expect(paper).toBeDefined();
+  return paper!.score;
+}
 
 describe('the bound outside the titles holding both words of a two-word query', () => {
   it('holds for a title that holds the text inside other words but not both words', async () => {
     // "Drag Model …" holds "rag model" as letters, not the word `rag`: the text-as-written part is left out of
     // such a title (it counts only in a title holding every group), so the bound of two words (no run outside) holds.
-    await tdb.db.execute(sql`UPDATE papers SET title = 'Drag Model Fitting at Scale',
-        summary = repeat('rag model ', 40)
-      WHERE id = (SELECT max(id) FROM papers)`);
     const terms = parseSearchQuery('rag model');
-    const all = await searchPage(
-      tdb.db,
-      { terms, order: 'RELEVANCE', mode: 'text', cursor: null, limit: 100, scope: 'all', headlines: false },
-      { drafts: true },
-    );
-    const paper = all.find((h) => h.title === 'Drag Model Fitting at Scale');
-    expect(paper).toBeDefined();
+    const score = await scoreOfRewritten('Drag Model Fitting at Scale', 'rag model ', 40, terms);
     expect(scopeMaxScoreOutside(terms, 'title-all')).toBe(2 + 0.75 + 1 + 0.25);
-    expect(paper!.score).toBeGreaterThan(2 + 0.75 + 0.9); // the title's `model`, a summary full of both words
-    expect(paper!.score).toBeLessThan(scopeMaxScoreOutside(terms, 'title-all'));
+    expect(score).toBeGreaterThan(2 + 0.75 + 0.9); // the title's `model`, a summary full of both words
+    expect(score).toBeLessThan(scopeMaxScoreOutside(terms, 'title-all'));
     // a three-word query keeps room for a run of two of its words outside
     expect(scopeMaxScoreOutside(parseSearchQuery('rag model cache'), 'title-all')).toBe(2 + 1 + 1 + 1 + 0.25);
   });

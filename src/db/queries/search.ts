@@ -279,7 +279,7 @@ function titleAsWrittenSql(terms: SearchTerms): SQL {
   // common query hold their words in the summary only) skips lowering and searching its text (~2.5 µs a row).
   // (`&` between a plainto_tsquery's terms made `|`: a lexeme never holds a space.)
   const anyWord = sql`regexp_replace(plainto_tsquery('english', ${words}::text)::text, ' & ', ' | ', 'g')::tsquery`;
-  // The text itself counts in a title holding every group only: found inside other words ("storage model" holds
+  // The text itself counts in a title holding every group only: found inside other words ("drag model" holds
   // "rag model") it would lift a title without them (scopeMaxScoreOutside relies on it).
   return sql`(CASE WHEN numnode(${anyWord}) = 0 OR ${inTitle(anyWord)} THEN
       (${coverageSql(terms, inTitle)} >= 1 AND strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int

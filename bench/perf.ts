@@ -786,7 +786,8 @@ writeSection(
   `## Read performance of the shipped server, side by side (\`bench/perf.ts\`)
 
 \`${DB_NAME}\`: ${PAPERS / PER_WEEK} weekly editions × ${PER_WEEK} papers (${PAPERS} papers, 12 categories), filled by \`npm run bench:data\`.
-Each system is its own process on 127.0.0.1, all started with the same Node: **api** = the production server as shipped —
+Each system is its own process on 127.0.0.1, all started with the same Node (after an idle copy of the API, never measured:
+the first server process started on this machine measured 5–19 % more CPU per request): **api** = the production server as shipped —
 \`node ${flags} dist/server.js\` (\`npm run start:dist\`), \`NODE_ENV=production\`, request logging at \`info\` (to a file),
 metrics, rate limits and cost limits on (\`RATE_LIMIT_POINTS=1000000000\`, \`RATE_LIMIT_IN_FLIGHT=1000\`: every request still
 charged), \`RESPONSE_CACHE=off\`; **api-cached** = the same with \`RESPONSE_CACHE=on\` (the default); **node:http** = the

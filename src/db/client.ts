@@ -247,15 +247,16 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
         // which PostgreSQL starts from a cost estimate, took 20–30 ms of a 100 ms search.
         jit: 'off',
       }),
+      // (awaited before the new connection's first statement: a query queued beside it is deprecated in pg 8 and
+      // refused by pg 9; a failure leaves the server's setting)
+      onConnect: async (client) => {
+        await client.query(RAISE_IO_CONCURRENCY).catch(() => {});
+      },
     });
     // An idle client that loses its connection (database restart) emits 'error' on
     // the pool; without a listener that would crash the process.
     pool.on('error', (err) => {
       poolError(options, `PostgreSQL idle client error: ${err.message}`);
-    });
-    // (queued on the new connection before its first statement; a failure leaves the server's setting)
-    pool.on('connect', (client) => {
-      client.query(RAISE_IO_CONCURRENCY).catch(() => {});
     });
     const db = drizzlePg({ client: pool, schema, logger });
     installSafeTransactions(db, pool);

@@ -143,6 +143,9 @@ export const papers = pgTable(
     index('papers_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
     // The title's lexemes alone (the weight-A part of search_vector): exact ranking finds the matches with a query word in the title through it.
     index('papers_title_vector_idx').using('gin', sql`to_tsvector('english', ${t.title})`),
+    // Every lexeme and every adjacent pair of lexemes (llmp_terms, migration 0012): a phrase's matches without reading
+    // every paper that holds its words (src/db/queries/terms-query.ts).
+    index('papers_terms_idx').using('gin', sql`llmp_terms(${t.searchVector})`),
     unique('papers_issue_number_key').on(t.issueId, t.sectionNumber, t.position),
     index('papers_section_id_idx').on(t.sectionId, t.position),
     index('papers_category_order_idx').on(t.categoryId, t.weekStart, t.issueId, t.sectionNumber, t.position),

@@ -67,7 +67,12 @@ export interface BulkIssue {
 }
 
 /** The GIN indexes a large load drops first and rebuilds at the end. */
-const GIN_INDEXES = ['papers_search_vector_idx', 'papers_title_trgm_idx', 'papers_title_vector_idx'];
+const GIN_INDEXES = [
+  'papers_search_vector_idx',
+  'papers_title_trgm_idx',
+  'papers_title_vector_idx',
+  'papers_terms_idx',
+];
 
 /** Empties the archive (editions, papers, categories); API tokens stay. */
 export async function truncateArchive(db: Db): Promise<void> {

@@ -153,8 +153,8 @@ interface Plan {
 }
 
 /** What a first page may be read from without scoring every title match (analyzeQuery). */
-type FastPath = Pick<QueryAnalysis, 'lexeme' | 'phraseLexemes' | 'pairLexemes'>;
-const NO_FAST_PATH: FastPath = { lexeme: null, phraseLexemes: null, pairLexemes: null };
+type FastPath = Pick<QueryAnalysis, 'lexeme' | 'phraseLexemes' | 'pairLexemes' | 'termsQuery'>;
+const NO_FAST_PATH: FastPath = { lexeme: null, phraseLexemes: null, pairLexemes: null, termsQuery: null };
 
 /** The rows of one page (one more than its size, to tell whether there is a next), the mode that found them and what they match. */
 interface PageRead {
@@ -165,6 +165,8 @@ interface PageRead {
   /** The terms the rows match, and how (highlights and counts follow them): the query's, or its typo corrections in text mode. */
   terms: SearchTerms;
   matchMode: SearchMode;
+  /** Text mode: the terms index's query for `terms` (QueryAnalysis.termsQuery), for the counts. */
+  termsQuery?: string | null;
   /** The words corrected (typos), when the terms are the corrected ones. */
   fixes?: Fix[];
 }
@@ -183,8 +185,13 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
   const planKey = JSON.stringify([query, filter ?? null]);
   const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
   if (mode === 'text') {
-    const page = await textPage(db, vis, { base, planKey, fast: plan.fast });
-    if (page.rows.length > 0 || window.cursor) return { ...page, mode, terms, matchMode: 'text' };
+    const page = await textPage(db, vis, {
+      base: { ...base, termsQuery: plan.fast.termsQuery },
+      planKey,
+      fast: plan.fast,
+    });
+    if (page.rows.length > 0 || window.cursor)
+      return { ...page, mode, terms, matchMode: 'text', termsQuery: plan.fast.termsQuery };
   }
   // Nothing matches every term: relax. First the words that match no paper corrected against the
   // archive's vocabulary (typos): when that query finds papers, its pages, ranked as any query's.
@@ -195,12 +202,19 @@ async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> 
       analyzeQuery(db, corrected.terms),
     );
     const page = await textPage(db, vis, {
-      base: { ...base, terms: corrected.terms },
+      base: { ...base, terms: corrected.terms, termsQuery: analysis.termsQuery },
       planKey: correctedKey,
       fast: analysis,
     });
     if (page.rows.length > 0 || window.cursor) {
-      return { ...page, mode: 'corrected', terms: corrected.terms, matchMode: 'text', fixes: corrected.fixes };
+      return {
+        ...page,
+        mode: 'corrected',
+        terms: corrected.terms,
+        matchMode: 'text',
+        fixes: corrected.fixes,
+        termsQuery: analysis.termsQuery,
+      };
     }
   } else if (!corrected && mode === 'corrected') {
     // (the archive's vocabulary changed since the previous page: nothing more to read that way)
@@ -538,7 +552,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     matches: request.matches ?? true,
     fast: analysis,
   };
-  const { rows, mode, exhaustive, terms: matched, matchMode, fixes } = await readPage(db, vis, plan);
+  const { rows, mode, exhaustive, terms: matched, matchMode, fixes, termsQuery } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;
   const edges = toEdges(
     hasMore ? rows.slice(0, window.size) : rows,
@@ -559,7 +573,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     },
     // totalCount and facets come from the same statement, run once and only when asked for.
     counts: () => {
-      counts ??= searchCounts(db, { terms: matched, filter, mode: matchMode }, vis).then((c) => ({
+      counts ??= searchCounts(db, { terms: matched, filter, mode: matchMode, termsQuery }, vis).then((c) => ({
         ...c,
         facets: c.facets.sort((a, b) => b.count - a.count || a.categoryId - b.categoryId),
       }));

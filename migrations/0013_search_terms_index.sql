@@ -1,0 +1,1 @@
+CREATE INDEX "papers_terms_idx" ON "papers" USING gin (llmp_terms("search_vector"));

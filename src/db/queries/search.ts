@@ -257,7 +257,7 @@ function everyMatchSql(args: Pick<SearchArgs, 'mode' | 'terms' | 'termsQuery'>):
 /**
  * Reads `statement` (one using everyMatchSql with a terms query) in a transaction whose work_mem holds a bitmap of
  * every block of `papers` exactly. A bitmap past work_mem turns lossy: PostgreSQL then checks the index condition
- * again on every row of its blocks, which for llmp_terms means computing it (~0.3 ms a row: `"test-time compute"`,
+ * again on every row of its blocks, which for llmp_terms means computing it (~0.2 ms a row: `"test-time compute"`,
  * 155 965 papers, 1.1 s to count 2 000 of them with the default 4 MB). ~64 bytes a block, 80 said.
  */
 async function exactBitmapRows<T>(db: Db, statement: SQL): Promise<T[]> {

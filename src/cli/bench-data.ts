@@ -94,7 +94,8 @@ process.stderr.write('\n');
 
 if (rebuild.length > 0) {
   const t = performance.now();
-  await rebuildIndexes(db, rebuild);
+  // The pool has CONCURRENCY + 1 connections; one stays free for the progress of the others.
+  await rebuildIndexes(db, rebuild, CONCURRENCY);
   console.error(`rebuilt ${rebuild.length} GIN indexes in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 await analyzeArchive(handle);

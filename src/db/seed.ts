@@ -102,18 +102,25 @@ export async function dropPaperSearchIndexes(db: Db): Promise<string[]> {
   return defs.map((d) => d.indexdef);
 }
 
-/** Builds indexes from their definitions, each in a transaction of its own, without the statement timeout. */
-export async function rebuildIndexes(db: Db, definitions: string[]): Promise<void> {
-  await Promise.all(
-    definitions.map((def) =>
-      db.transaction(async (tx) => {
+/**
+ * Builds indexes from their definitions, each in a transaction of its own, without the statement timeout, at most
+ * `concurrency` at a time: a build holds its connection for minutes at a million papers, so one more build than
+ * the pool has connections waits past the pool's connection timeout and fails.
+ */
+export async function rebuildIndexes(db: Db, definitions: string[], concurrency: number): Promise<void> {
+  const queue = [...definitions];
+  const builder = async () => {
+    for (let def = queue.shift(); def !== undefined; def = queue.shift()) {
+      const statement = def;
+      await db.transaction(async (tx) => {
         await tx.execute(sql.raw(`SET LOCAL maintenance_work_mem = '1GB'`));
         // An index build over a million rows outlasts the pool's statement timeout.
         await tx.execute(sql.raw('SET LOCAL statement_timeout = 0'));
-        await tx.execute(sql.raw(def));
-      }),
-    ),
-  );
+        await tx.execute(sql.raw(statement));
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, definitions.length)) }, builder));
 }
 
 /**

@@ -36,8 +36,8 @@ const EnvSchema = z.object({
   PGLITE_TEMPLATE: z.enum(['on', 'off']).default('on'),
   /**
    * Soft limit on the server's resident memory, in MB (src/memory-limit.ts): above it V8 is asked for a full
-   * collection (at most one a second). `off`: none. Default: 230 on PGlite when glibc gives freed memory back
-   * (MALLOC_TRIM_THRESHOLD_, which the server sets on Node ≥ 22.15); otherwise off.
+   * collection that also shrinks its young generation (at most one a second). `off`: none. Default: 240 on PGlite
+   * when glibc gives freed memory back (MALLOC_TRIM_THRESHOLD_, which the server sets on Node ≥ 22.15); otherwise off.
    */
   MEMORY_SOFT_LIMIT_MB: z
     .string()

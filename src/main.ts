@@ -564,13 +564,13 @@ function handleSignals(rt: Runtime, server: Server, opening: Promise<void>): voi
 }
 
 /**
- * MEMORY_SOFT_LIMIT_MB. Default: 230 on PGlite, where the database shares the process, when glibc is told to give
+ * MEMORY_SOFT_LIMIT_MB. Default: 240 on PGlite, where the database shares the process, when glibc is told to give
  * freed memory back (allocator.ts: Node ≥ 22.15 sets it); off on PostgreSQL, and without that setting (Node 20:
  * glibc's arenas alone keep the idle server at 255–280 MB, so collections could not bring it under the limit).
  */
 function watchMemory(config: Config, registry: Registry, logger: Logger): void {
   const trimming = process.env.MALLOC_TRIM_THRESHOLD_ !== undefined;
-  const setting = config.MEMORY_SOFT_LIMIT_MB ?? (!config.DATABASE_URL && trimming ? '230' : 'off');
+  const setting = config.MEMORY_SOFT_LIMIT_MB ?? (!config.DATABASE_URL && trimming ? '240' : 'off');
   if (setting === 'off') return;
   const collections = softLimitCollections(registry);
   startMemorySoftLimit({

@@ -3,10 +3,12 @@ import { collectGarbageNow } from './gc.js';
 /**
  * A soft limit on the process's resident memory (MEMORY_SOFT_LIMIT_MB), in the spirit of Go's GOMEMLIMIT: when RSS
  * is above it, V8 is asked for a full collection now rather than when its old generation next reaches its own
- * limit. Under load the server's live heap stays ~40 MB, but V8 lets garbage promoted by in-flight requests grow
- * the old generation to three times that before collecting (`--heap-growing-percent=200`, chosen for CPU per
- * request), so the peak grows with the length of the load (BENCHMARKS.md, `startup`). A lower growing factor
- * collects that often under every load; this collects only while memory is over the limit.
+ * limit, one that also shrinks its young generation (gc.ts: a regular one leaves the 2 × 16 MB that load grew it
+ * to, and collections under load then did not lower the peak). Under load the server's live heap stays ~40 MB, but
+ * V8 lets garbage promoted by in-flight requests grow the old generation to three times that before collecting
+ * (`--heap-growing-percent=200`, chosen for CPU per request), so the peak grows with the length of the load
+ * (BENCHMARKS.md, `startup`). A lower growing factor collects that often under every load; this collects only while
+ * memory is over the limit.
  *
  * Bounded in cost: at most one collection a second, and never more than 1/20 of the time (a collection that took
  * 50 ms waits 1 s). When memory is still over the limit after a collection (the live memory itself exceeds it),
@@ -48,7 +50,8 @@ const GAP_PER_COLLECTION_MS = 20;
 /** The limit's logic, driven by `check()`; no timer. */
 export function memorySoftLimit(options: MemorySoftLimitOptions): MemorySoftLimit {
   const rss = options.rss ?? (() => process.memoryUsage.rss());
-  const collect = options.collect ?? collectGarbageNow;
+  // (shrinking: a regular full collection keeps the young generation's pages, most of what load adds)
+  const collect = options.collect ?? (() => collectGarbageNow({ shrink: true }));
   const now = options.now ?? (() => performance.now());
   let collections = 0;
   let gap = MIN_GAP_MS;

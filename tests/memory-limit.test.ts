@@ -1,5 +1,7 @@
+import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { collectGarbageNow } from '../src/gc.js';
 import { memorySoftLimit } from '../src/memory-limit.js';
 
 // The memory soft limit's logic (src/memory-limit.ts) on a clock and an RSS the test sets; the real collection
@@ -96,6 +98,28 @@ describe('memory soft limit', () => {
     expect(collected).toBe(true);
     expect(limit.collections()).toBe(1);
   });
+
+  // Node 24's V8 takes the last-resort option; Node 20's makes a regular collection of it (the limit is off there).
+  it.runIf(Number(process.versions.node.split('.')[0]) >= 24)(
+    "shrinks V8's young generation, which a regular full collection leaves as load grew it",
+    () => {
+      const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+      // Garbage in the young generation until V8 has grown it past its smallest (1 MB semi-spaces).
+      const grow = () => {
+        let keep: unknown[] = [];
+        for (let i = 0; i < 3_000_000 && newSpace() <= 4 * MB; i++) {
+          keep.push({ i, s: `x${i}` });
+          if (keep.length > 50_000) keep = [];
+        }
+        return newSpace();
+      };
+      expect(grow()).toBeGreaterThan(4 * MB);
+      expect(collectGarbageNow()).toBe(true);
+      expect(newSpace()).toBeGreaterThan(4 * MB);
+      expect(collectGarbageNow({ shrink: true })).toBe(true);
+      expect(newSpace()).toBeLessThanOrEqual(2 * MB);
+    },
+  );
 
   it('MEMORY_SOFT_LIMIT_MB: a number of MB (≥ 64) or off; anything else stops the start by name', () => {
     expect(loadConfig({ MEMORY_SOFT_LIMIT_MB: '300' }).MEMORY_SOFT_LIMIT_MB).toBe('300');

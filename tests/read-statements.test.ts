@@ -84,6 +84,92 @@ const SEARCH_TITLES = graphql(`
   }
 `);
 
+const SEARCH_EDITIONS = graphql(`
+  query SearchEditions($q: String!, $orderBy: SearchOrder) {
+    searchPapers(query: $q, first: 8, orderBy: $orderBy) {
+      edges {
+        node {
+          id
+          title
+          issue {
+            id
+            title
+            slug
+            weekStart
+            publishedAt
+            version
+          }
+          again: issue {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
+
+const SEARCH_NO_EDITIONS = graphql(`
+  query SearchNoEditions($q: String!, $orderBy: SearchOrder) {
+    searchPapers(query: $q, first: 8, orderBy: $orderBy) {
+      edges {
+        node {
+          id
+          title
+        }
+      }
+    }
+  }
+`);
+
+const SEARCH_EDITION_IDS = graphql(`
+  query SearchEditionIds($q: String!) {
+    searchPapers(query: $q, first: 8) {
+      edges {
+        node {
+          id
+          issue {
+            id
+            paperCount
+          }
+        }
+      }
+    }
+  }
+`);
+
+const SEARCH_EDITION_MARKDOWN = graphql(`
+  query SearchEditionMarkdown($q: String!) {
+    searchPapers(query: $q, first: 8) {
+      edges {
+        node {
+          id
+          issue {
+            slug
+            markdown
+          }
+        }
+      }
+    }
+  }
+`);
+
+const EDITIONS = graphql(`
+  query Editions {
+    issues(first: 100) {
+      nodes {
+        id
+        title
+        slug
+        weekStart
+        publishedAt
+        version
+        paperCount
+        markdown
+      }
+    }
+  }
+`);
+
 describe('statements per read', () => {
   it('paper(issue, number) with its category and edition is one statement, and the same data as the loaders give', async () => {
     const listed = (await gql(app, SLUG)).body.data!;
@@ -113,6 +199,61 @@ describe('statements per read', () => {
     // the parse of the text (and the plan choice) is not asked of the database again
     expect(againCount).toBeLessThan(firstCount);
     expect(tdb.statements.some((s) => s.includes('querytree('))).toBe(false);
+  });
+
+  it("a search page carries its papers' editions: no statement more than without them, the editions the loader gives", async () => {
+    const editions = (await gql(app, EDITIONS)).body.data!.issues.nodes;
+    const byId = new Map(editions.map((e) => [e.id, e]));
+    // one word (title terms), two words (pairs), a phrase, a phrase with a word, and NEWEST: each page statement
+    for (const [q, orderBy] of [
+      ['reasoning', undefined],
+      ['reasoning models', undefined],
+      ['"language models"', undefined],
+      ['"language models" reasoning', undefined],
+      ['reasoning', 'NEWEST'],
+    ] as const) {
+      await gql(app, SEARCH_NO_EDITIONS, { q, orderBy });
+      tdb.resetStatements();
+      const without = (await gql(app, SEARCH_NO_EDITIONS, { q, orderBy })).body.data!.searchPapers.edges;
+      const statementsWithout = tdb.statements.length;
+      tdb.resetStatements();
+      const { body } = await gql(app, SEARCH_EDITIONS, { q, orderBy });
+      expect(body.errors, q).toBeUndefined();
+      const edges = body.data!.searchPapers.edges;
+      expect(edges.length, q).toBeGreaterThan(0);
+      expect(
+        edges.map((e) => e.node.id),
+        q,
+      ).toEqual(without.map((e) => e.node.id));
+      // the page's own statements, no statement of the editions' loader
+      expect(tdb.statements.length, q).toBe(statementsWithout);
+      expect(
+        tdb.statements.filter((x) => /from "issues"/i.test(x)),
+        q,
+      ).toEqual([]);
+      for (const { node } of edges) {
+        const e = byId.get(node.issue.id)!;
+        expect(node.issue, q).toEqual({
+          id: e.id,
+          title: e.title,
+          slug: e.slug,
+          weekStart: e.weekStart,
+          publishedAt: e.publishedAt,
+          version: e.version,
+        });
+        expect(node.again.id).toBe(e.id);
+      }
+    }
+    // Only fields resolved by the edition's id: no column carried, the same ids (paperCount by its own loader).
+    await gql(app, SEARCH_EDITION_IDS, { q: 'reasoning' });
+    const ids = (await gql(app, SEARCH_EDITION_IDS, { q: 'reasoning' })).body.data!.searchPapers.edges;
+    for (const { node } of ids) expect(node.issue.paperCount).toBe(byId.get(node.issue.id)!.paperCount);
+    // A field that needs the whole row (markdown): the whole edition carried, the same text.
+    const whole = (await gql(app, SEARCH_EDITION_MARKDOWN, { q: 'reasoning' })).body;
+    expect(whole.errors).toBeUndefined();
+    for (const { node } of whole.data!.searchPapers.edges) {
+      expect(node.issue.markdown).toBe(editions.find((e) => e.slug === node.issue.slug)!.markdown);
+    }
   });
 
   it('a search that does not show its matches does not compute headlines; the same papers in the same order', async () => {

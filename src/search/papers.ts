@@ -28,6 +28,7 @@ import {
   titleTermsPage,
   unmatchedLexemes,
 } from '../db/queries/search.js';
+import type { IssueMode } from '../db/read-model/issue.js';
 import type { PaperRow } from '../db/schema.js';
 import { userInputError } from '../graphql/errors.js';
 import { type CursorCodec, type Window, encodeCursor, isIsoDate, windowFromArgs } from '../graphql/pagination.js';
@@ -80,6 +81,8 @@ export interface SearchRequest {
   order: SearchOrder;
   /** Whether the edges' text matches are wanted (default true; without them the statement skips the headlines). */
   matches?: boolean;
+  /** Which of its edition's columns each paper carries (what is selected below `issue`); default none. */
+  issues?: IssueMode;
 }
 
 export interface SearchDeps {
@@ -150,6 +153,8 @@ interface Plan {
   matches: boolean;
   /** The query's one lexeme when it is one word, its phrase's lexemes when it is one quoted phrase (analyzeQuery). */
   fast: FastPath;
+  /** SearchRequest.issues. */
+  issues?: IssueMode;
 }
 
 /** What a first page may be read from without scoring every title match (analyzeQuery). */
@@ -179,11 +184,11 @@ interface Fix {
 }
 
 async function readPage(db: Db, vis: Visibility, plan: Plan): Promise<PageRead> {
-  const { query, terms, filter, order, window, matches } = plan;
+  const { query, terms, filter, order, window, matches, issues } = plan;
   const cursorKey = window.cursor ? (window.cursor.slice(1) as [number, number] | PaperKey) : null;
   const mode: CursorMode = window.cursor?.[0] ?? 'text';
   const planKey = JSON.stringify([query, filter ?? null]);
-  const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit };
+  const base = { terms, filter, order, cursor: cursorKey, headlines: matches, limit: window.limit, issues };
   if (mode === 'text') {
     const page = await textPage(db, vis, {
       base: { ...base, termsQuery: plan.fast.termsQuery },
@@ -551,6 +556,7 @@ export async function searchPapers(deps: SearchDeps, request: SearchRequest): Pr
     window,
     matches: request.matches ?? true,
     fast: analysis,
+    issues: request.issues,
   };
   const { rows, mode, exhaustive, terms: matched, matchMode, fixes, termsQuery } = await readPage(db, vis, plan);
   const hasMore = rows.length > window.size;

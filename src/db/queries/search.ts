@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { sql } from '../orm.js';
 import type { Db } from '../client.js';
+import { ISSUE, type IssueMode, type IssueView, issueColumns, issueFromValues } from '../read-model/issue.js';
 import type { PaperRow } from '../schema.js';
 import {
   NEWEST_FIRST,
@@ -102,6 +103,11 @@ export interface SearchArgs {
   /** Text mode: the query of papers_terms_idx when the query holds a phrase (QueryAnalysis.termsQuery). */
   termsQuery?: string | null;
   /**
+   * Which of its edition's columns each paper of the page carries (IssueMode: GraphQL looks ahead at `issue`), read
+   * in the page's statement from the edition joined to each paper of the page; default none.
+   */
+  issues?: IssueMode;
+  /**
    * NEWEST in text mode: the query is known to match fewer than FEW_MATCHES
    * papers (see `fewMatches`): the page is taken from all of them, found
    * through the GIN index, instead of walking the archive order.
@@ -200,6 +206,8 @@ export interface SearchHit extends PaperRow {
   /** The summary's first and last SUMMARY_EDGE characters (null when the headlines were not asked for). */
   summaryHead: string | null;
   summaryTail: string | null;
+  /** The paper's edition, or the columns of it that the page was asked to carry (SearchArgs.issues); absent when none. */
+  edition?: IssueView;
 }
 
 export interface SearchFacetRow {
@@ -605,8 +613,8 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
         SELECT s.id, s.score FROM scored s ${keyset}
         ORDER BY s.score DESC, s.id DESC LIMIT ${args.limit}::int
       )
-      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)}, (SELECT count(*) FROM scored)::int AS "candidateCount"
-      FROM page JOIN papers p ON p.id = page.id
+      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)}, (SELECT count(*) FROM scored)::int AS "candidateCount"${editionSelect(args)}
+      FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}
       ORDER BY page.score DESC, page.id DESC`;
   }
   // NEWEST: archive order (newest edition first, then by number), as Query.papers.
@@ -636,8 +644,8 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
             ORDER BY ${ARCHIVE_ORDER} LIMIT ${args.limit}::int
           )`;
   return sql`WITH ${page}
-    SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${headlinesSql(args, q)}
-    FROM page JOIN papers p ON p.id = page.id
+    SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${headlinesSql(args, q)}${editionSelect(args)}
+    FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}
     ORDER BY ${ARCHIVE_ORDER}`;
 }
 
@@ -697,19 +705,48 @@ export function titleTermsPageSql(args: SearchArgs, vis: Visibility, lexeme: str
     cut AS (SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score FROM page)
     SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
       NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND (cut.score IS NULL OR s.score > cut.score))
-        AND NOT EXISTS (SELECT 1 FROM scored s WHERE NOT s.matched) AS "exact"
-    FROM page JOIN papers p ON p.id = page.id
+        AND NOT EXISTS (SELECT 1 FROM scored s WHERE NOT s.matched) AS "exact"${editionSelect(args)}
+    FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}
     ORDER BY page.score DESC, page.id DESC`;
 }
 
-/** A row of a page statement before `toPaper`: the paper, its score and its headlines (HEADLINES). */
+/**
+ * The edition's columns a page's papers carry (SearchArgs.issues), as one JSON array per paper ("edition"): the
+ * values from the edition joined to each paper of the page (a primary-key lookup per paper of the page, in place of
+ * a statement of the editions' loader). The page's papers are visible, so are their editions.
+ */
+function editionSelect(args: Pick<SearchArgs, 'issues'>): SQL {
+  const columns = issueColumns(args.issues ?? 'none');
+  if (columns.length === 0) return sql``;
+  return sql.raw(`, json_build_array(${columns.map((c) => ISSUE.valueOf(c, 'i', c.column)).join(', ')}) AS "edition"`);
+}
+
+function editionJoin(args: Pick<SearchArgs, 'issues'>): SQL {
+  return issueColumns(args.issues ?? 'none').length === 0 ? sql`` : sql`JOIN issues i ON i.id = p.issue_id`;
+}
+
+/** A row of a page statement before `toHit`: the paper, its score and its headlines (HEADLINES), its edition's columns. */
 type HitRow = RawPaper & {
   score: number;
   titleHeadline: string | null;
   summaryHeadline: string | null;
   summaryHead: string | null;
   summaryTail: string | null;
+  edition?: unknown[] | string | null;
 };
+
+/** A page's row as a SearchHit, carrying its edition when the page was asked for it (SearchArgs.issues). */
+function toHit(raw: HitRow, issues: IssueMode | undefined): SearchHit {
+  const { edition: values, ...row } = raw;
+  const hit = toPaper(row) as unknown as SearchHit;
+  hit.score = Number(row.score);
+  if (issues !== undefined && issues !== 'none') {
+    // (PGlite and pg both give json as parsed values; a string is the text of one)
+    const list = typeof values === 'string' ? (JSON.parse(values) as unknown[]) : (values ?? []);
+    hit.edition = issueFromValues(hit.issueId, issueColumns(issues), list);
+  }
+  return hit;
+}
 
 /** The rows of a title-terms page statement, and whether it says the page is exact (false when empty: the flag comes with the rows). */
 /** A bounded title page: its rows, whether it is exact, and (boundedPageSql) the counts whose bounds reach its last score. */
@@ -719,10 +756,10 @@ export interface BoundedPage {
   reaching: number[];
 }
 
-async function exactPage(db: Db, statement: SQL): Promise<BoundedPage> {
+async function exactPage(db: Db, statement: SQL, issues: IssueMode | undefined): Promise<BoundedPage> {
   const rows = await selectRows<HitRow & { exact: boolean; reaching?: unknown[] | null }>(db, statement);
   return {
-    rows: rows.map(({ exact: _e, reaching: _r, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    rows: rows.map(({ exact: _e, reaching: _r, ...r }) => toHit(r, issues)),
     exact: rows.length > 0 && rows.every((r) => r.exact === true),
     reaching: (rows[0]?.reaching ?? []).map(Number),
   };
@@ -735,7 +772,7 @@ export async function titleTermsPage(
   vis: Visibility,
   lexeme: string,
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  return exactPage(db, titleTermsPageSql(args, vis, lexeme));
+  return exactPage(db, titleTermsPageSql(args, vis, lexeme), args.issues);
 }
 
 /**
@@ -947,8 +984,8 @@ function boundedPageSql(args: SearchArgs, q: SQL, candidates: SQL, n: SQL, exact
         SELECT 1 FROM bounds b WHERE b.score > cut.score OR (b.score = cut.score AND b.id > cut.id)
       )) AS "exact",
       (SELECT array_agg(DISTINCT b.c) FROM bounds b
-       WHERE cut.score IS NOT NULL AND (b.score > cut.score OR (b.score = cut.score AND b.id > cut.id))) AS "reaching"
-    FROM page JOIN papers p ON p.id = page.id, cut
+       WHERE cut.score IS NOT NULL AND (b.score > cut.score OR (b.score = cut.score AND b.id > cut.id))) AS "reaching"${editionSelect(args)}
+    FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}, cut
     ORDER BY page.score DESC, page.id DESC`;
 }
 
@@ -1015,7 +1052,7 @@ export async function titlePairPage(
   lexemes: [string, string],
   bothInTitleMax = PAIR_BOTH_IN_TITLE_MAX,
 ): Promise<{ rows: SearchHit[]; exact: boolean }> {
-  return exactPage(db, titlePairPageSql(args, vis, lexemes, bothInTitleMax));
+  return exactPage(db, titlePairPageSql(args, vis, lexemes, bothInTitleMax), args.issues);
 }
 
 /** A page of titlePhrasePageSql; `exact` as it says (false on an empty page); tests make the walk short. */
@@ -1026,7 +1063,7 @@ export async function titlePhrasePage(
   lexemes: readonly string[],
   walk: PhraseWalk = {},
 ): Promise<BoundedPage> {
-  return exactPage(db, titlePhrasePageSql(args, vis, lexemes, walk));
+  return exactPage(db, titlePhrasePageSql(args, vis, lexemes, walk), args.issues);
 }
 
 /**
@@ -1050,7 +1087,7 @@ export async function searchPageCounted(
   }
   const count = rows[0]?.candidateCount;
   return {
-    rows: rows.map(({ candidateCount: _c, ...r }) => ({ ...toPaper(r), score: Number(r.score) })),
+    rows: rows.map(({ candidateCount: _c, ...r }) => toHit(r, args.issues)),
     candidateCount: count === undefined || count === null ? undefined : Number(count),
   };
 }

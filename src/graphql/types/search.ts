@@ -12,7 +12,7 @@ import type { Highlight, TextMatchShape } from '../../search/highlights.js';
 import { type SearchEdge, type SearchResults, checkSearchText, searchPapers } from '../../search/papers.js';
 import { builder } from '../builder.js';
 import { userInputError } from '../errors.js';
-import { selectsPath } from '../lookahead.js';
+import { paperIssueMode, selectsPath } from '../lookahead.js';
 import { CategoryRef, PaperRef } from '../refs.js';
 import { PaperFilter } from './inputs.js';
 import { paperFilterArgs } from './paper.js';
@@ -180,6 +180,8 @@ builder.queryFields((t) => ({
           order: args.orderBy ?? 'RELEVANCE',
           // (the headlines are computed only for pages that show them)
           matches: selectsPath(info, ['edges', 'matches']),
+          // (each paper's edition, as far as selected, read in the page's statement: no statement of the loader)
+          issues: paperIssueMode(info),
         },
       );
       return results as never;

@@ -42,6 +42,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -317,6 +318,35 @@ function cpuTicks(pid: number): number {
   // fields[0] is field 3 (state): utime is field 14, stime field 15
   return Number(fields[11]) + Number(fields[12]);
 }
+/** utime+stime of every PostgreSQL process (the cluster's backends and helpers) by pid, in ticks. */
+function postgresTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      out.set(Number(entry), cpuTicks(Number(entry)));
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** PostgreSQL's CPU between two readings: processes present at both, plus the whole of those that started between. */
+function postgresTicksSince(before: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ticks] of postgresTicks()) sum += ticks - (before.get(pid) ?? 0);
+  return sum;
+}
+
+/** Busy (non-idle, non-iowait) and total ticks of the whole machine, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - (cpu[3] ?? 0) - (cpu[4] ?? 0), total };
+}
+
 const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -577,6 +607,12 @@ interface Sample {
   p50: number[];
   p99: number[];
   ticks: number;
+  /** PostgreSQL's CPU (every postgres process) over the measured runs, in ticks. */
+  pgTicks: number;
+  /** The benchmark's own CPU (autocannon, the load generator) over the measured runs, in µs. */
+  loadUs: number;
+  /** The whole machine's busy ticks over the measured runs. */
+  machineBusy: number;
   requests: number;
   errors: number;
   rssMb: number;
@@ -599,7 +635,14 @@ async function measure(system: System, q: QueryName, query: string, connections:
   };
   await autocannon({ ...opts, duration: WARMUP_S });
   const before = cpuTicks(system.pid);
+  const pgBefore = postgresTicks();
+  const machineBefore = machineTicks();
+  const loadBefore = process.cpuUsage();
   const r = await autocannon({ ...opts, duration: RUN_S });
+  const load = process.cpuUsage(loadBefore);
+  into.loadUs += load.user + load.system;
+  into.machineBusy += machineTicks().busy - machineBefore.busy;
+  into.pgTicks += postgresTicksSince(pgBefore);
   into.ticks += cpuTicks(system.pid) - before;
   into.requests += r.requests.total;
   into.errors += r.errors + r.timeouts + r.non2xx;
@@ -646,6 +689,9 @@ for (const node of NODES) {
               p50: [],
               p99: [],
               ticks: 0,
+              pgTicks: 0,
+              loadUs: 0,
+              machineBusy: 0,
               requests: 0,
               errors: 0,
               rssMb: 0,
@@ -704,6 +750,10 @@ const fig = (label: string, c: number, s: SystemName, q: QueryName) => {
     p50: median(x.p50),
     p99: median(x.p99),
     cpu: x.requests ? (x.ticks * 1000) / CLK_TCK / x.requests : Number.NaN,
+    /** PostgreSQL's, the load generator's and the whole machine's CPU per request, ms. */
+    pgCpu: x.requests ? (x.pgTicks * 1000) / CLK_TCK / x.requests : Number.NaN,
+    loadCpu: x.requests ? x.loadUs / 1000 / x.requests : Number.NaN,
+    machineCpu: x.requests ? (x.machineBusy * 1000) / CLK_TCK / x.requests : Number.NaN,
     rss: x.rssMb,
     errors: x.errors,
     runs: x.rps,
@@ -745,6 +795,29 @@ const ratioRows = nodeLabels.flatMap((label) =>
     } |`;
   }),
 );
+
+// Where the machine's cores go per request, and what that leaves the API's own process at 1.5× PostGraphile's rate.
+const CORES = os.cpus().length;
+const coreRows = nodeLabels
+  .flatMap((label) =>
+    QUERY_NAMES.flatMap((q) => {
+      const p = fig(label, C0, 'postgraphile', q);
+      return (['api', ...(BASELINE ? (['api (baseline)'] as const) : []), 'postgraphile'] as const).map((s) => {
+        const f = fig(label, C0, s, q);
+        if (!f || !p) return '';
+        const rest = f.machineCpu - f.cpu - f.pgCpu - f.loadCpu;
+        const busy = (f.machineCpu * f.rps) / (CORES * 1000);
+        // Rates are bounded by CORES ÷ (CPU per request) when every core is busy: the server's share at 1.5× PostGraphile
+        // is what is left of that after PostgreSQL, the load generator and the rest take theirs.
+        const budget = (CORES * 1000) / (1.5 * p.rps) - (f.pgCpu + f.loadCpu + Math.max(rest, 0));
+        const ceiling = (CORES * 1000) / (f.pgCpu + f.loadCpu) / p.rps;
+        return `| ${label} | ${QUERY_LABEL[q]} | ${s} | ${fmt(f.cpu, 3)} | ${fmt(f.pgCpu, 3)} | ${fmt(f.loadCpu, 3)} | ${fmt(rest, 3)} | ${fmt(f.machineCpu, 3)} | ${fmt(100 * busy)} % | ${
+          s === 'postgraphile' ? '— | —' : `${fmt(ceiling, 2)}× | ${fmt(budget, 3)}`
+        } |`;
+      });
+    }),
+  )
+  .filter(Boolean);
 
 const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
 const every = (pred: (q: QueryName) => boolean) => QUERY_NAMES.every(pred);
@@ -826,6 +899,19 @@ ${ratioRows.join('\n')}
 ### Targets
 
 ${targetLines.join('\n')}
+
+### Where the ${CORES} cores go, per request (ms of CPU, same runs)
+
+Server = the system's own process; PostgreSQL = every \`postgres\` process of the cluster; load = the benchmark's process
+(autocannon); rest = the machine's busy time (\`/proc/stat\`) less those (the other, idle servers, the kernel's other work);
+busy = share of the ${CORES} cores in use. **Ceiling** = requests/s if the API's process cost nothing — ${CORES} cores ÷ (its
+PostgreSQL + load CPU per request) — ÷ PostGraphile's requests/s; **budget at 1.5×** = the CPU per request the API's process may
+use for 1.5× PostGraphile's requests/s with every core busy, after its PostgreSQL, load and rest (negative: unreachable on
+this machine however cheap the server, unless PostgreSQL's share per request shrinks).
+
+| Node | query | system | server | PostgreSQL | load | rest | machine | busy | ceiling ÷ PostGraphile | budget at 1.5× |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${coreRows.join('\n')}
 
 ### Figures
 

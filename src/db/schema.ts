@@ -136,6 +136,11 @@ export const papers = pgTable(
       .generatedAlwaysAs(
         sql`setweight(to_tsvector('english', coalesce(title, '')), 'A') || setweight(to_tsvector('english', coalesce(summary, '')), 'B')`,
       ),
+    /**
+     * The title lowered, hyphens as spaces: what search compares the query as written with (a title holding "When to
+     * Think"). Kept by PostgreSQL so that ranking does not lower every matching title again (~2 µs a row).
+     */
+    titleFolded: text('title_folded').notNull().generatedAlwaysAs(sql`translate(lower(title), '-', ' ')`),
     ...timestamps,
   },
   (t) => [
@@ -218,7 +223,10 @@ export type SectionRow = typeof sections.$inferSelect;
  * list queries leave the summary out (it is most of a row's bytes): it is then
  * loaded, batched, only when a client asks for it.
  */
-export type PaperRow = Omit<typeof papers.$inferSelect, 'searchVector' | 'summary' | 'numberAsWritten'> & {
+export type PaperRow = Omit<
+  typeof papers.$inferSelect,
+  'searchVector' | 'titleFolded' | 'summary' | 'numberAsWritten'
+> & {
   summary?: string;
   /** Read only where a query selects it (paper pages, exports). */
   numberAsWritten?: string | null;

@@ -18,7 +18,7 @@ import type { IssueRows } from './issue-content.js';
  */
 const published = visibleIssues(PUBLISHED_ONLY);
 
-const { searchVector: _omit, ...paperColumns } = getTableColumns(papers);
+const { searchVector: _omit, titleFolded: _folded, ...paperColumns } = getTableColumns(papers);
 
 /**
  * The latest `limit` published editions (by week, newest first), each with

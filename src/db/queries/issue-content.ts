@@ -330,7 +330,7 @@ export async function issueRows(db: Db, slug: string, vis: Visibility): Promise<
     .innerJoin(categories, eq(categories.id, sections.categoryId))
     .where(eq(sections.issueId, issue.id))
     .orderBy(sections.number);
-  const { searchVector: _omit, ...paperColumns } = getTableColumns(papers);
+  const { searchVector: _omit, titleFolded: _folded, ...paperColumns } = getTableColumns(papers);
   const paperRows = await db
     .select(paperColumns)
     .from(papers)

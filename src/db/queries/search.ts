@@ -320,13 +320,13 @@ function titleAsWrittenSql(terms: SearchTerms): SQL {
   // (hyphens and spaces alike: "long-context" holds "long context")
   const text = words.toLowerCase().replace(/-/g, ' ');
   // Neither the text nor a run can be in a title holding none of the text's words: such a title (most matches of a
-  // common query hold their words in the summary only) skips lowering and searching its text (~2.5 µs a row).
+  // common query hold their words in the summary only) skips searching its folded text (papers.title_folded).
   // (`&` between a plainto_tsquery's terms made `|`: a lexeme never holds a space.)
   const anyWord = sql`regexp_replace(plainto_tsquery('english', ${words}::text)::text, ' & ', ' | ', 'g')::tsquery`;
   // The text itself counts in a title holding every group only: found inside other words ("drag model" holds
   // "rag model") it would lift a title without them (scopeMaxScoreOutside relies on it).
   return sql`(CASE WHEN numnode(${anyWord}) = 0 OR ${inTitle(anyWord)} THEN
-      (${coverageSql(terms, inTitle)} >= 1 AND strpos(translate(lower(p.title), '-', ' '), ${text}::text) > 0)::int
+      (${coverageSql(terms, inTitle)} >= 1 AND strpos(p.title_folded, ${text}::text) > 0)::int
       + ${shareSql(inTitle, phrases, 3)}
       ELSE 0 END)`;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "papers" ADD COLUMN "title_folded" text GENERATED ALWAYS AS (translate(lower(title), '-', ' ')) STORED NOT NULL;

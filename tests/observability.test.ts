@@ -369,6 +369,34 @@ describe('/metrics', () => {
     expect([...after.keys()].some((k) => k.includes('url="'))).toBe(false);
   });
 
+  it('label each phase: parse, validate and execute errors (with the path), the selected operation, never client text', async () => {
+    const errorResult = (s: Map<string, number>, labels: Record<string, string>) =>
+      sample(s, 'graphql_envelop_error_result', labels);
+    const before = await scrape();
+    await postJson(app, { query: '{ latestIssue { title }' });
+    await postJson(app, { query: 'query MetricsInvalid { nope }' });
+    await postJson(app, { query: 'query MetricsBadArg { papers(first: 0) { totalCount } }' });
+    await postJson(app, {
+      query: 'query MetricsA { latestIssue { slug } } query MetricsB { latestIssue { title } }',
+      operationName: 'MetricsB',
+    });
+    await postJson(app, { query: 'query MetricsC { latestIssue { slug } }', operationName: 'x" } 1\nevil{' });
+    const after = await scrape();
+    const parse = { operationName: 'Anonymous', operationType: 'unknown', phase: 'parse' };
+    expect(errorResult(after, parse) - errorResult(before, parse)).toBe(1);
+    expect(errorResult(after, { operationName: 'MetricsInvalid', operationType: 'query', phase: 'validate' })).toBe(1);
+    expect(
+      errorResult(after, { operationName: 'MetricsBadArg', operationType: 'query', phase: 'execute', path: 'papers' }),
+    ).toBe(1);
+    for (const name of [METRIC_NAMES.requests, `${METRIC_NAMES.requestDuration}_count`]) {
+      expect(sample(after, name, { operationName: 'MetricsB', operationType: 'query' })).toBe(1);
+      expect(sample(after, name, { operationName: 'MetricsA' })).toBe(0);
+    }
+    expect(sample(after, 'graphql_envelop_phase_execute_count', { operationName: 'MetricsBadArg' })).toBe(1);
+    expect(sample(after, `${METRIC_NAMES.httpDuration}_count`, { operationName: 'MetricsInvalid' })).toBe(1);
+    expect([...after.keys()].some((k) => k.includes('evil') || k.includes('MetricsC'))).toBe(false);
+  });
+
   it('dbPoolGauges works on any registry', async () => {
     const registry = new Registry();
     dbPoolGauges(registry, () => ({ total: 1, idle: 0, waiting: 5 }));

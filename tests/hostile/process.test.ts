@@ -270,6 +270,33 @@ describe('request bodies over the limit (node:http, a raw socket client)', () =>
     }
   });
 
+  it('a body framed by Content-Length is read whole at the limit, and refused when it is not JSON', async () => {
+    const port = await bodyLimitedServer();
+    const exchange = async (request: string) => {
+      const socket = net.connect(port, '127.0.0.1');
+      closers.push(() => void socket.destroy());
+      await new Promise((r) => socket.once('connect', r));
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.write(request);
+      for (let i = 0; i < 250 && !/\r\n\r\n[\s\S]*\}/.test(text); i++) await new Promise((r) => setTimeout(r, 20));
+      return text;
+    };
+    const head = (length: number) =>
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    const atLimit = ' '.repeat(LIMITS.maxBodyBytes - 26) + '{"query":"{ __typename }"}';
+    const whole = await exchange(head(atLimit.length) + atLimit);
+    expect(whole).toMatch(/^HTTP\/1\.1 200/);
+    expect(whole).toContain('"__typename":"Query"');
+
+    tdb.resetStatements();
+    const body = JSON.stringify({ query: '{ latestIssue { title } }' }).slice(0, -1);
+    const cut = await exchange(head(body.length) + body);
+    expect(cut).toMatch(/^HTTP\/1\.1 400/);
+    expect(codeOf(cut.slice(cut.indexOf('\r\n\r\n') + 4))).toBe('BAD_REQUEST');
+    expect(tdb.statements).toEqual([]);
+  });
+
   it('the same limit in the app: a body exactly at the limit is read, one byte over is refused', async () => {
     const app = createApp({ db: tdb.db });
     const at = await app.fetch('http://localhost/graphql', {

@@ -71,6 +71,12 @@ async function checkServer(env: Record<string, string | undefined>) {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/graphql_/);
     expect(metrics).toMatch(/graphql_response_cache_hits_total\{tier="response",operationName="Anonymous"\} [1-9]/);
+    // the operation series, by the operation that ran, and the HTTP duration by method and status
+    expect(metrics).toMatch(/graphql_envelop_request\{operationName="Probe",operationType="query"\} 1\n/);
+    expect(metrics).toMatch(/graphql_envelop_phase_execute_count\{operationName="Probe",operationType="query"\} 1\n/);
+    expect(metrics).toMatch(
+      /graphql_yoga_http_duration_count\{method="POST",statusCode="200",operationType="query",operationName="Probe"\} 1\n/,
+    );
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   } finally {

@@ -224,7 +224,7 @@ const UNKNOWN_OPERATION: OperationLabels = { operationName: 'Anonymous', operati
 
 /**
  * The series `@graphql-yoga/plugin-prometheus` 6.19 wrote (same names, types, labels, buckets, phases), written
- * here because that plugin cost ~15 % of a small read's CPU (BENCHMARKS.md, the tenth note): for each
+ * here because that plugin was a large share of a small read's CPU (BENCHMARKS.md, the tenth note): for each
  * observation it rebuilt and filtered label objects and spread the server context. Here the labels are one
  * object per document and operation, made once; each request records one start time and its labels.
  *

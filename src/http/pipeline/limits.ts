@@ -264,7 +264,7 @@ async function parseJsonBody(req: Request): Promise<Record<string, never>> {
 /**
  * A body node:http frames by its Content-Length (at most the limit, checked in onRequest; node:http refuses a
  * request that also says `Transfer-Encoding`, and reads no byte past the length): read whole, without a stream
- * reader (~15 µs less a request, BENCHMARKS.md, the tenth note).
+ * reader and its async iterator (BENCHMARKS.md, the tenth note).
  */
 async function parseFramedJsonBody(req: Request): Promise<Record<string, never>> {
   return parseJsonText(await req.text());

@@ -102,6 +102,22 @@ describe('exact RELEVANCE over every match', () => {
     expect(tierOnly.length).toBeLessThan(QUERIES.length);
   });
 
+  it('the first page carries its text matches however it was read (title walks and scopes compute them only then)', async () => {
+    const MATCHES = graphql(`query ExactMatches($q: String!) {
+      searchPapers(query: $q, first: 7) { edges { node { title } matches { field highlights { start end } } } }
+    }`);
+    for (const q of QUERIES) {
+      const res = await gql(app, MATCHES, { q });
+      expect(res.body.errors, q).toBeUndefined();
+      const edges = res.body.data!.searchPapers.edges;
+      expect(edges.length, q).toBe(7);
+      for (const e of edges) {
+        const marked = e.matches.reduce((n, m) => n + m.highlights.length, 0);
+        expect(marked, `${q}: ${e.node.title}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('the bound outside a title scope is above every score a match outside it gets', async () => {
     for (const q of QUERIES) {
       const terms = parseSearchQuery(q);

@@ -25,6 +25,8 @@ const VARIANTS: Array<Partial<SearchArgs>> = [
   { order: 'RELEVANCE', mode: 'text', scope: 'all' },
   { order: 'RELEVANCE', mode: 'text', scope: 'title-all', headlines: false },
   { order: 'RELEVANCE', mode: 'text', scope: 'title', cursor: [3.25, 17] },
+  { order: 'RELEVANCE', mode: 'text', scope: 'all', rankBound: ["'model'"], headlinesAbove: 4.25 },
+  { order: 'RELEVANCE', mode: 'text', scope: 'title', rankBound: ["'reward'", "'it''s'"], headlinesAbove: 3.25 },
   { order: 'RELEVANCE', mode: 'text', window: { since: '2025-01-06', walk: true }, candidates: 50 },
   {
     order: 'RELEVANCE',

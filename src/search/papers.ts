@@ -158,8 +158,14 @@ interface Plan {
 }
 
 /** What a first page may be read from without scoring every title match (analyzeQuery). */
-type FastPath = Pick<QueryAnalysis, 'lexeme' | 'phraseLexemes' | 'pairLexemes' | 'termsQuery'>;
-const NO_FAST_PATH: FastPath = { lexeme: null, phraseLexemes: null, pairLexemes: null, termsQuery: null };
+type FastPath = Pick<QueryAnalysis, 'lexeme' | 'phraseLexemes' | 'pairLexemes' | 'termsQuery' | 'rankBound'>;
+const NO_FAST_PATH: FastPath = {
+  lexeme: null,
+  phraseLexemes: null,
+  pairLexemes: null,
+  termsQuery: null,
+  rankBound: null,
+};
 
 /** The rows of one page (one more than its size, to tell whether there is a next), the mode that found them and what they match. */
 interface PageRead {
@@ -379,7 +385,8 @@ async function rankedPage(
   read: TextRead,
 ): Promise<{ rows: SearchHit[]; exhaustive: boolean }> {
   const { base, planKey, fast } = read;
-  const args = { ...base, mode: 'text' as const };
+  // (rankBound: taken by the exact scopes' first pages)
+  const args = { ...base, mode: 'text' as const, rankBound: fast.rankBound };
   // An exact page, full, whose last paper is above every paper without the query in its title.
   const servable = (page: { rows: SearchHit[]; exact: boolean }) => {
     const last = page.rows[args.limit - 1];
@@ -390,12 +397,14 @@ async function rankedPage(
     return servable(page) ? page : null;
   };
   const first = !args.cursor && !args.filter;
+  // (the title walks' pages are served only above every paper without the query in its title: headlines then only)
+  const walk = { ...args, headlinesAbove: scopeMaxScoreOutside(args.terms, 'title') };
   if (first && fast.lexeme !== null) {
-    const page = await fastPage(() => titleTermsPage(db, args, vis, fast.lexeme!));
+    const page = await fastPage(() => titleTermsPage(db, walk, vis, fast.lexeme!));
     if (page) return { rows: page.rows, exhaustive: true };
   }
   if (first && fast.phraseLexemes !== null) {
-    const page = await titlePhrasePage(db, args, vis, fast.phraseLexemes);
+    const page = await titlePhrasePage(db, walk, vis, fast.phraseLexemes);
     if (servable(page)) return { rows: page.rows, exhaustive: true };
     // Full and above the other papers, but a few counts' bounds reach the page: those counts read again, every
     // paper examined taken (at most PHRASE_WHOLE_EXAMINED a count).
@@ -407,7 +416,7 @@ async function rankedPage(
       reaching.length > 0 &&
       reaching.length <= PHRASE_WHOLE_COUNTS_MAX
     ) {
-      const again = await titlePhrasePage(db, args, vis, fast.phraseLexemes, {
+      const again = await titlePhrasePage(db, walk, vis, fast.phraseLexemes, {
         examinedPerCount: PHRASE_WHOLE_EXAMINED,
         wholeCounts: reaching,
       });
@@ -423,7 +432,7 @@ async function rankedPage(
     sizes['title-all'] <= PAIR_BOTH_IN_TITLE_MAX &&
     sizes.all > PAIR_MIN_MATCHES
   ) {
-    const page = await fastPage(() => titlePairPage(db, args, vis, fast.pairLexemes!));
+    const page = await fastPage(() => titlePairPage(db, walk, vis, fast.pairLexemes!));
     if (page) return { rows: page.rows, exhaustive: true };
   }
   // The title scopes, narrowest first (every group in the title, then any): each is tried only when it is expected
@@ -438,7 +447,7 @@ async function rankedPage(
   );
   for (const scope of scopes) {
     const bound = scopeMaxScoreOutside(args.terms, scope);
-    const page = await searchPageCounted(db, { ...args, scope }, vis);
+    const page = await searchPageCounted(db, { ...args, scope, headlinesAbove: bound }, vis);
     const last = page.rows[args.limit - 1];
     const filled = last !== undefined && last.score > bound;
     if (filled && (page.candidateCount ?? 0) <= EXACT_RANK_BOUND) return { rows: page.rows, exhaustive: true };

@@ -103,6 +103,18 @@ export interface SearchArgs {
   /** Text mode: the query of papers_terms_idx when the query holds a phrase (QueryAnalysis.termsQuery). */
   termsQuery?: string | null;
   /**
+   * Headlines only when the page is full and its last score above this (and its candidates within EXACT_RANK_BOUND):
+   * for the pages a caller serves only then (rankedPage's title scopes and title walks), whose headlines are wasted
+   * otherwise. Absent: always.
+   */
+  headlinesAbove?: number;
+  /**
+   * An exact scope's first page (no cursor): the lexemes whose count in a summary bounds its rank
+   * (QueryAnalysis.rankBound). Each match's score without the rank is computed first, and the rank only for the
+   * matches whose score with the bound can reach the page (rankBoundSql); null or absent: every match ranked.
+   */
+  rankBound?: readonly string[] | null;
+  /**
    * Which of its edition's columns each paper of the page carries (IssueMode: GraphQL looks ahead at `issue`), read
    * in the page's statement from the edition joined to each paper of the page; default none.
    */
@@ -187,6 +199,8 @@ export interface QueryAnalysis {
   pairLexemes: [string, string] | null;
   /** The query of papers_terms_idx for the query's groups when it holds a phrase (terms-query.ts), else null. */
   termsQuery: string | null;
+  /** The lexemes (tsquery literals) whose count in a summary bounds the query's rank there (rankBoundLexemes), else null. */
+  rankBound: string[] | null;
 }
 
 /** Text marking the start and end of a match in `ts_headline` output (Unicode private use, removed from the text first). */
@@ -390,15 +404,16 @@ const RECENCY = recencyOf(sql`p.week_start`);
  * nothing more), + in relaxed mode the title's word similarity to the query
  * (typos), + freshness (RECENCY, at most RECENCY_WEIGHT). Excluded terms never count.
  */
-function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>): SQL {
+function scoreSql(args: Pick<SearchArgs, 'mode' | 'terms'>, withRank = true): SQL {
   const relaxed = args.mode === 'fuzzy';
   const wanted = positiveQuery(args.terms, relaxed);
   const coverage = relaxed ? sql`2 * ${coverageSql(args.terms, inVector)}` : sql`2`;
+  // (without the rank: the score less at most the rank, in [0, 1), up to the rounding of the sum)
   const parts = [
     coverage,
     sql`1.5 * ${coverageSql(args.terms, inTitle)}`,
     ...(args.terms.fuzzy.includes(' ') ? [titleAsWrittenSql(args.terms)] : []),
-    sql`ts_rank_cd(${SUMMARY_WEIGHTS}, p.search_vector, ${wanted}, 32)`,
+    ...(withRank ? [sql`ts_rank_cd(${SUMMARY_WEIGHTS}, p.search_vector, ${wanted}, 32)`] : []),
     RECENCY,
   ];
   if (typos(args)) parts.push(sql`word_similarity(${args.terms.fuzzy}::text, p.title)`);
@@ -519,7 +534,64 @@ export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAna
         : null,
     pairLexemes: row?.pairLexemes?.length === 2 ? [row.pairLexemes[0]!, row.pairLexemes[1]!] : null,
     termsQuery: termsQuery(groupTrees),
+    rankBound: await rarestLexeme(db, rankBoundLexemes(groupTrees)),
   };
+}
+
+/**
+ * Of a rank bound's lexemes (rankBoundLexemes), the one fewest papers hold by the statistics of `search_vector` (one
+ * not among its most common elements: rare), as a one-lexeme list: counting a lexeme in a summary costs what its
+ * positions there cost (`model`: ~55 a summary in the benchmark's archive), and the rarest gives the tightest bound.
+ */
+async function rarestLexeme(db: Db, literals: string[] | null): Promise<string[] | null> {
+  if (literals === null || literals.length <= 1) return literals;
+  const plain = literals.map((l) => l.slice(1, -1).replaceAll("''", "'"));
+  const [row] = await selectRows<{ i: number }>(
+    db,
+    sql`SELECT l.i FROM (VALUES ${sql.join(
+      plain.map((lexeme, i) => sql`(${i + 1}::int, ${lexeme}::text)`),
+      sql`, `,
+    )}) AS l(i, lexeme)
+        LEFT JOIN (
+          SELECT v.val, v.freq
+          FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS v(val, freq)
+          WHERE s.schemaname = current_schema() AND s.tablename = 'papers' AND s.attname = 'search_vector'
+        ) m ON m.val = l.lexeme
+        ORDER BY coalesce(m.freq, 0), l.i
+        LIMIT 1`,
+  );
+  return [literals[Number(row?.i ?? 1) - 1]!];
+}
+
+/**
+ * The lexemes whose count in a summary bounds the rank of a two-group query there, as tsquery literals (`'model'`),
+ * from each group's alternatives as websearch_to_tsquery writes them; null when no such bound holds. The rank is
+ * ts_rank_cd over the summary's positions (weight B; a cover holding a title position weighs nothing): at most 0.4
+ * for each cover (coversRank), a cover being a shortest run of positions holding a match of each group. When each
+ * alternative is one lexeme or a phrase of them (`<->`, `<N>`: its positions a run of its own, no `&`, `|` or `!`
+ * inside) and the two groups share no lexeme, two matches never share a position (a position holds one lexeme;
+ * summaries shorter than the positions' limit, which rankBoundSql checks per row), so a cover is the span of one
+ * match of each group side by side: a match of a group is in at most two covers (with the nearest match of the
+ * other group on its left, and on its right). A group of one alternative has at most as many matches as the
+ * summary holds any one of its lexemes (each match holds it at its own position): covers ≤ 2 × that count.
+ */
+export function rankBoundLexemes(groupTrees: readonly (readonly string[])[]): string[] | null {
+  if (groupTrees.length !== 2) return null;
+  const groups = groupTrees.map((alternatives) =>
+    alternatives.map((tree) => {
+      const lexemes: string[] = [];
+      const operators = tree.replace(/'(?:[^']|'')*'/g, (literal) => {
+        lexemes.push(literal);
+        return ' ';
+      });
+      return { lexemes, contiguous: lexemes.length > 0 && /^[\s()<>\d-]*$/.test(operators) };
+    }),
+  );
+  if (groups.some((alternatives) => alternatives.length === 0 || alternatives.some((a) => !a.contiguous))) return null;
+  const [first, second] = groups.map((alternatives) => new Set(alternatives.flatMap((a) => a.lexemes)));
+  if ([...first!].some((lexeme) => second!.has(lexeme))) return null;
+  const counted = groups.filter((alternatives) => alternatives.length === 1).flatMap((a) => a[0]!.lexemes);
+  return counted.length > 0 ? [...new Set(counted)] : null;
 }
 
 const ARCHIVE_ORDER = archiveOrderSql(NEWEST_FIRST);
@@ -571,8 +643,38 @@ const HEADLINES = (
       right(translate(p.summary, ${MARKS}, ''), ${SUMMARY_EDGE}) AS "summaryTail"`;
 const NO_HEADLINES = sql`NULL::text AS "titleHeadline", NULL::text AS "summaryHeadline",
       NULL::text AS "summaryHead", NULL::text AS "summaryTail"`;
-const headlinesSql = (args: Pick<SearchArgs, 'headlines'>, q: SQL) =>
-  args.headlines === false ? NO_HEADLINES : HEADLINES(q);
+/** The page's headlines; with `when`, only when it holds (else NULL: a page its caller will not serve). */
+function headlinesSql(args: Pick<SearchArgs, 'headlines'>, q: SQL, when?: SQL): SQL {
+  if (args.headlines === false) return NO_HEADLINES;
+  if (when === undefined) return HEADLINES(q);
+  const only = (value: SQL, name: string) => sql`CASE WHEN ${when} THEN ${value} END AS ${sql.raw(`"${name}"`)}`;
+  return sql.join(
+    [
+      only(
+        sql`ts_headline('english', translate(p.title, ${MARKS}, ''), ${q}, ${TITLE_HEADLINE_OPTIONS})`,
+        'titleHeadline',
+      ),
+      only(
+        sql`ts_headline('english', translate(p.summary, ${MARKS}, ''), ${q}, ${SUMMARY_HEADLINE_OPTIONS})`,
+        'summaryHeadline',
+      ),
+      only(sql`left(translate(p.summary, ${MARKS}, ''), ${SUMMARY_EDGE})`, 'summaryHead'),
+      only(sql`right(translate(p.summary, ${MARKS}, ''), ${SUMMARY_EDGE})`, 'summaryTail'),
+    ],
+    sql`, `,
+  );
+}
+
+/**
+ * The condition for the headlines of a page its caller serves only when full, with its last score above
+ * `args.headlinesAbove` (SearchArgs): ts_headline is ~1 ms a summary when the query holds common words, most of a
+ * title scope's statement whose page is then not taken. `page` is the CTE of the page's ids and scores; `more`, a
+ * further condition.
+ */
+function servedSql(args: SearchArgs, more: SQL = sql`true`): SQL | undefined {
+  if (args.headlinesAbove === undefined) return undefined;
+  return sql`((SELECT count(*) >= ${args.limit}::int AND min(sv.score) > ${args.headlinesAbove}::float8 FROM page sv) AND ${more})`;
+}
 
 /** The statement of one page of results (exported so that tests can EXPLAIN it). */
 export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
@@ -598,13 +700,17 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
       : exact
         ? everyMatchSql(args)
         : sql`p.search_vector @@ ${q}`;
-    const scored = exact
-      ? sql`scored AS MATERIALIZED (
+    const bound = exact && !args.cursor && args.rankBound ? args.rankBound : null;
+    const candidates = bound ? sql`matched` : sql`scored`;
+    const scored = bound
+      ? rankBoundedSql(args, vis, match, bound)
+      : exact
+        ? sql`scored AS MATERIALIZED (
           SELECT p.id, ${scoreSql(args)} AS score FROM papers p
           WHERE ${match} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
           LIMIT ${EXACT_RANK_BOUND + 1}::int
         )`
-      : sql`${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
+        : sql`${candidatesSql(args, vis, args.candidates ?? RELEVANCE_CANDIDATES)},
         scored AS MATERIALIZED (
           SELECT p.id, ${scoreSql(args)} AS score FROM cand JOIN papers p ON p.id = cand.id
         )`;
@@ -613,7 +719,7 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
         SELECT s.id, s.score FROM scored s ${keyset}
         ORDER BY s.score DESC, s.id DESC LIMIT ${args.limit}::int
       )
-      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)}, (SELECT count(*) FROM scored)::int AS "candidateCount"${editionSelect(args)}
+      SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q, servedSql(args, sql`(SELECT count(*) FROM ${candidates}) <= ${EXACT_RANK_BOUND}::int`))}, (SELECT count(*) FROM ${candidates})::int AS "candidateCount"${editionSelect(args)}
       FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}
       ORDER BY page.score DESC, page.id DESC`;
   }
@@ -647,6 +753,42 @@ export function searchPageSql(args: SearchArgs, vis: Visibility): SQL {
     SELECT ${PAPER_COLUMNS}, (${scoreSql(args)})::float8 AS score, ${headlinesSql(args, q)}${editionSelect(args)}
     FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}
     ORDER BY ${ARCHIVE_ORDER}`;
+}
+
+/**
+ * Summaries this long or longer may hold positions past 16 383, which a search vector stores as 16 383 (several
+ * lexemes then share one): rankBoundLexemes's bound is not taken for them. A position counts a word of the title or
+ * the summary, each at least a character.
+ */
+const BOUNDED_TEXT_OCTETS = 16_000;
+
+/**
+ * CTEs `matched` (every match, at most EXACT_RANK_BOUND + 1: its score without the rank, `cheap`, and what bounds
+ * its rank, `occurrences`) and `scored` (the matches whose `cheap + reach` reaches the `limit`-th highest `cheap`,
+ * scored in full). A match left out scores at most `cheap + reach`, below the `limit` highest `cheap`, each at most
+ * its own score: it cannot enter the page. `reach`: the rank of twice as many covers as the fewest occurrences of
+ * the bound's lexemes in the summary (rankBoundLexemes; a lexeme's ts_rank_cd alone, unnormalized, is 0.4 an
+ * occurrence), 1 for a summary too long to tell (no count); ranking a match's common words (`model`, `language`: many positions) costs
+ * ~15 µs, counting a word's ~0.2.
+ */
+function rankBoundedSql(args: SearchArgs, vis: Visibility, match: SQL, lexemes: readonly string[]): SQL {
+  const counts = lexemes.map((l) => sql`ts_rank_cd(${SUMMARY_WEIGHTS}, p.search_vector, ${l}::tsquery, 0)`);
+  // (the count kept, its rank computed when read: coversRank would repeat the counting three times)
+  return sql`matched AS MATERIALIZED (
+      SELECT p.id, ${scoreSql(args, false)} AS cheap,
+        CASE WHEN octet_length(p.title) + octet_length(p.summary) < ${BOUNDED_TEXT_OCTETS}::int
+          THEN round(least(${sql.join(counts, sql`, `)}) / 0.4::float4::float8) END AS occurrences
+      FROM papers p
+      WHERE ${match} ${paperFilterSql(args.filter)} ${visiblePapersByRow(vis)}
+      LIMIT ${EXACT_RANK_BOUND + 1}::int
+    ),
+    scored AS MATERIALIZED (
+      -- (a subquery per match: one primary-key read each, never a join the planner could make a scan of papers)
+      SELECT m.id, (SELECT ${scoreSql(args)} FROM papers p WHERE p.id = m.id) AS score FROM matched m
+      WHERE m.cheap + coalesce(${coversRank(sql`(2 * m.occurrences)`)}, 1::float8) >= coalesce(
+        (SELECT f.cheap FROM matched f ORDER BY f.cheap DESC LIMIT 1 OFFSET ${Math.max(0, args.limit - 1)}::int), '-Infinity'
+      ) - 1e-9
+    )`;
 }
 
 /**
@@ -702,10 +844,13 @@ export function titleTermsPageSql(args: SearchArgs, vis: Visibility, lexeme: str
       FROM cand JOIN papers p ON p.id = cand.id
     ),
     page AS (SELECT s.id, s.score FROM scored s WHERE s.visible ORDER BY s.score DESC, s.id DESC LIMIT ${n}),
-    cut AS (SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score FROM page)
-    SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
-      NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND (cut.score IS NULL OR s.score > cut.score))
-        AND NOT EXISTS (SELECT 1 FROM scored s WHERE NOT s.matched) AS "exact"${editionSelect(args)}
+    cut AS (SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score FROM page),
+    verdict AS (
+      SELECT NOT EXISTS (SELECT 1 FROM scored s, cut WHERE s.rn = ${n} AND (cut.score IS NULL OR s.score > cut.score))
+        AND NOT EXISTS (SELECT 1 FROM scored s WHERE NOT s.matched) AS exact
+    )
+    SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q, servedSql(args, sql`(SELECT v.exact FROM verdict v)`))},
+      (SELECT v.exact FROM verdict v) AS "exact"${editionSelect(args)}
     FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}
     ORDER BY page.score DESC, page.id DESC`;
 }
@@ -978,11 +1123,14 @@ function boundedPageSql(args: SearchArgs, q: SQL, candidates: SQL, n: SQL, exact
       SELECT CASE WHEN count(*) < ${n} THEN NULL ELSE min(page.score) END AS score,
         (SELECT l.id FROM page l ORDER BY l.score, l.id LIMIT 1) AS id
       FROM page
-    )
-    SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q)},
-      (cut.score IS NOT NULL AND ${exactToo} AND NOT EXISTS (
+    ),
+    verdict AS (
+      SELECT (cut.score IS NOT NULL AND ${exactToo} AND NOT EXISTS (
         SELECT 1 FROM bounds b WHERE b.score > cut.score OR (b.score = cut.score AND b.id > cut.id)
-      )) AS "exact",
+      )) AS exact FROM cut
+    )
+    SELECT ${PAPER_COLUMNS}, page.score::float8 AS score, ${headlinesSql(args, q, servedSql(args, sql`(SELECT v.exact FROM verdict v)`))},
+      (SELECT v.exact FROM verdict v) AS "exact",
       (SELECT array_agg(DISTINCT b.c) FROM bounds b
        WHERE cut.score IS NOT NULL AND (b.score > cut.score OR (b.score = cut.score AND b.id > cut.id))) AS "reaching"${editionSelect(args)}
     FROM page JOIN papers p ON p.id = page.id ${editionJoin(args)}, cut

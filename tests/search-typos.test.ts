@@ -35,6 +35,27 @@ describe('correctionsOf', () => {
     // one edit from both 'reason' and 'season': the commoner first
     expect(correctionsOf('leason', vocabulary).map((c) => c.lexeme)).toEqual(['reason', 'season']);
   });
+  it('also compares the word as typed with a lexeme and a stemmer ending (a typo that kept the word from stemming)', () => {
+    const endings = [
+      { lexeme: 'annot', share: 0.1 },
+      { lexeme: 'regular', share: 0.1 },
+      { lexeme: 'compress', share: 0.1 },
+      { lexeme: 'interpret', share: 0.1 },
+      ...vocabulary,
+    ];
+    // each stem is 3+ edits from the lexeme, the word 1 from the lexeme with its ending
+    expect(correctionsOf('annotatt', endings, 3, 'annotattion')[0]?.lexeme).toBe('annot');
+    expect(correctionsOf('regulariztaion', endings, 3, 'regulariztaion')[0]?.lexeme).toBe('regular');
+    expect(correctionsOf('compresison', endings, 3, 'Compresison')[0]?.lexeme).toBe('compress');
+    expect(correctionsOf('interpretabi', endings, 3, 'interpretabiility')[0]?.lexeme).toBe('interpret');
+    expect(correctionsOf('annotatt', endings)).toEqual([]); // without the word: the stems alone
+    // the word's own allowance: 'faithfulness' is far from 'fair' + 'ness'; a short word gets none
+    expect(correctionsOf('faith', endings, 3, 'faithfulness')).toEqual([]);
+    expect(correctionsOf('ai', endings, 3, 'ai')).toEqual([]);
+    // a word under 9 letters one edit from a lexeme with an ending is mostly a word of its own ("drafted")
+    expect(correctionsOf('drafter', [{ lexeme: 'draft', share: 0.1 }], 3, 'drafter')).toEqual([]);
+  });
+
   it('shows, of the words the results write, the closest to the typed one', () => {
     expect(closestWord('resaoning', ['Reason', 'reasoning', 'Reasons'])).toBe('reasoning');
     expect(closestWord('GPT4o', ['gpt', 'GPT-4o'])).toBe('GPT-4o');

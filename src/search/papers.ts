@@ -296,7 +296,7 @@ async function correctedTerms(db: Db, terms: SearchTerms): Promise<{ terms: Sear
   // The closest lexemes of each unmatched word, then the first that a word of its own searches for.
   const candidates = asked.map((_, i) => {
     const lexeme = unmatched[i];
-    return lexeme ? correctionsOf(lexeme, vocabulary).map((c) => c.lexeme) : [];
+    return lexeme ? correctionsOf(lexeme, vocabulary, 3, asked[i]).map((c) => c.lexeme) : [];
   });
   const flat = candidates.flat();
   const found = await searchableWords(db, flat);

@@ -28,20 +28,86 @@ export function allowedEdits(length: number): number {
 }
 
 /**
+ * Endings the English (Snowball) stemmer takes off the words of the archive's
+ * summaries: a lexeme and one of them spell a word as written (`annot` +
+ * `ation`, `regular` + `ization`), which a typo may have kept from stemming
+ * (`annotattion` stems to `annotatt`, 3 edits from `annot`, 1 from "annotation").
+ */
+const ENDINGS = [
+  's',
+  'es',
+  'e',
+  'ed',
+  'ing',
+  'ings',
+  'ion',
+  'ions',
+  'ation',
+  'ations',
+  'ization',
+  'izations',
+  'ize',
+  'ized',
+  'ity',
+  'ities',
+  'ability',
+  'al',
+  'ally',
+  'ly',
+  'ness',
+  'ment',
+  'ments',
+  'er',
+  'ers',
+  'ive',
+  'ies',
+  'y',
+  'ic',
+] as const;
+
+/**
+ * The typed word is compared with a lexeme and an ending only from this length, and found there only at exactly one
+ * edit: shorter words, or none, are mostly words of their own (`drafter` is one edit from `draft` + `ed`, and
+ * `drafter` itself is a lexeme the archive lacks) — the relevance set's unmatched words lost 0.06 of nDCG@10 with 7.
+ */
+const ENDINGS_MIN_LENGTH = 9;
+
+/**
  * The archive lexemes closest to `lexeme` (the stem of a word that matches
  * nothing), best first: fewest edits within allowedEdits, then the largest
  * share, then alphabetical; at most `max`. None when none is close enough,
- * or when the vocabulary holds the lexeme itself (not a typo).
+ * or when the vocabulary holds the lexeme itself (not a typo). With the word
+ * as `typed`, a lexeme is also 1 edit away when the typed word is one edit
+ * from the lexeme with one of ENDINGS (words of ENDINGS_MIN_LENGTH or more).
  */
-export function correctionsOf(lexeme: string, vocabulary: readonly ArchiveLexeme[], max = 3): ArchiveLexeme[] {
+export function correctionsOf(
+  lexeme: string,
+  vocabulary: readonly ArchiveLexeme[],
+  max = 3,
+  typed?: string,
+): ArchiveLexeme[] {
   const allowed = allowedEdits(lexeme.length);
-  if (allowed === 0 || vocabulary.some((v) => v.lexeme === lexeme)) return [];
+  if (vocabulary.some((v) => v.lexeme === lexeme)) return [];
+  const word = typed?.toLowerCase() ?? null;
+  const wordAllowed = word !== null && word.length >= ENDINGS_MIN_LENGTH ? 1 : 0;
+  if (allowed === 0 && wordAllowed === 0) return [];
   const found: Array<{ candidate: ArchiveLexeme; edits: number }> = [];
   for (const candidate of vocabulary) {
+    let edits = Number.POSITIVE_INFINITY;
     // (a length difference above the allowance is that many edits at least)
-    if (Math.abs(candidate.lexeme.length - lexeme.length) > allowed) continue;
-    const edits = damerauLevenshtein(lexeme, candidate.lexeme).steps;
-    if (edits <= allowed) found.push({ candidate, edits });
+    if (allowed > 0 && Math.abs(candidate.lexeme.length - lexeme.length) <= allowed) {
+      const d = damerauLevenshtein(lexeme, candidate.lexeme).steps;
+      if (d <= allowed) edits = d;
+    }
+    if (word !== null && wordAllowed > 0 && edits > 0) {
+      for (const ending of ENDINGS) {
+        const spelled = candidate.lexeme + ending;
+        if (Math.abs(spelled.length - word.length) > wordAllowed) continue;
+        const d = damerauLevenshtein(word, spelled).steps;
+        if (d === wordAllowed && d < edits) edits = d;
+      }
+    }
+    if (edits !== Number.POSITIVE_INFINITY) found.push({ candidate, edits });
   }
   found.sort(
     (a, b) =>

@@ -768,8 +768,8 @@ const BOUNDED_TEXT_OCTETS = 16_000;
  * scored in full). A match left out scores at most `cheap + reach`, below the `limit` highest `cheap`, each at most
  * its own score: it cannot enter the page. `reach`: the rank of twice as many covers as the fewest occurrences of
  * the bound's lexemes in the summary (rankBoundLexemes; a lexeme's ts_rank_cd alone, unnormalized, is 0.4 an
- * occurrence), 1 for a summary too long to tell (no count); ranking a match's common words (`model`, `language`: many positions) costs
- * ~15 µs, counting a word's ~0.2.
+ * occurrence), 1 for a summary too long to tell (no count). Why: ranking a match whose summary holds common words
+ * of the query (`model`, `language`: many positions) costs ~15 µs, counting a rare word's occurrences ~0.2.
  */
 function rankBoundedSql(args: SearchArgs, vis: Visibility, match: SQL, lexemes: readonly string[]): SQL {
   const counts = lexemes.map((l) => sql`ts_rank_cd(${SUMMARY_WEIGHTS}, p.search_vector, ${l}::tsquery, 0)`);

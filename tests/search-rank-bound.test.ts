@@ -137,21 +137,26 @@ async function boundLexemes(q: string): Promise<string[] | null> {
   return rankBoundLexemes(trees);
 }
 
+/** The `all` scope's first page of 21 for `q`, with the rank bound analyzeQuery finds (no headlines). */
+async function firstPage(q: string): Promise<SearchArgs> {
+  const terms = parseSearchQuery(q);
+  const { rankBound } = await analyzeQuery(tdb.db, terms);
+  return {
+    terms,
+    order: 'RELEVANCE',
+    mode: 'text',
+    cursor: null,
+    limit: 21,
+    scope: 'all',
+    headlines: false,
+    rankBound,
+  };
+}
+
 describe('the rank bound', () => {
   it('leaves unranked the matches that cannot reach the page', async () => {
     // (the generated summaries: the tests below rewrite some)
-    const q = 'policy agent';
-    const terms = parseSearchQuery(q);
-    const { rankBound } = await analyzeQuery(tdb.db, terms);
-    const args: SearchArgs = {
-      terms,
-      order: 'RELEVANCE',
-      mode: 'text',
-      cursor: null,
-      limit: 21,
-      scope: 'all',
-      rankBound,
-    };
+    const args = { ...(await firstPage('policy agent')), headlines: true };
     const plan = (
       await selectRows<{ 'QUERY PLAN': unknown }>(
         tdb.db,
@@ -259,17 +264,7 @@ describe('the rank bound', () => {
       sql`UPDATE papers SET title = 'Other Work ' || id, summary = 'Nothing of the kind.'
           WHERE search_vector @@ to_tsquery('english', 'reward & model') AND id < ${ids[30]!}::int`,
     );
-    const terms = parseSearchQuery('reward model');
-    const { rankBound } = await analyzeQuery(tdb.db, terms);
-    const args: SearchArgs = {
-      terms,
-      order: 'RELEVANCE',
-      mode: 'text',
-      cursor: null,
-      limit: 21,
-      scope: 'all',
-      headlines: false,
-    };
+    const { rankBound, ...args } = await firstPage('reward model');
     const every = await searchPage(tdb.db, args, { drafts: false });
     const bounded = await searchPage(tdb.db, { ...args, rankBound }, { drafts: false });
     expect(every[0]!.id).toBe(ids[0]);

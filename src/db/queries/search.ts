@@ -539,6 +539,18 @@ export async function analyzeQuery(db: Db, terms: SearchTerms): Promise<QueryAna
 }
 
 /**
+ * The statistics' most common values of a column (`values`), or of its elements (`elements`: a tsvector's lexemes),
+ * with their frequencies, as rows (val, freq): a value absent from them is rare.
+ */
+function commonValuesSql(table: string, column: string, kind: 'values' | 'elements'): SQL {
+  const [vals, freqs] =
+    kind === 'values' ? ['most_common_vals', 'most_common_freqs'] : ['most_common_elems', 'most_common_elem_freqs'];
+  return sql`SELECT v.val, v.freq
+      FROM pg_stats s, unnest(s.${sql.raw(vals)}::text::text[], s.${sql.raw(freqs)}) AS v(val, freq)
+      WHERE s.schemaname = current_schema() AND s.tablename = ${table}::text AND s.attname = ${column}::text`;
+}
+
+/**
  * Of a rank bound's lexemes (rankBoundLexemes), the one fewest papers hold by the statistics of `search_vector` (one
  * not among its most common elements: rare), as a one-lexeme list: counting a lexeme in a summary costs what its
  * positions there cost (`model`: ~55 a summary in the benchmark's archive), and the rarest gives the tightest bound.
@@ -552,11 +564,7 @@ async function rarestLexeme(db: Db, literals: string[] | null): Promise<string[]
       plain.map((lexeme, i) => sql`(${i + 1}::int, ${lexeme}::text)`),
       sql`, `,
     )}) AS l(i, lexeme)
-        LEFT JOIN (
-          SELECT v.val, v.freq
-          FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS v(val, freq)
-          WHERE s.schemaname = current_schema() AND s.tablename = 'papers' AND s.attname = 'search_vector'
-        ) m ON m.val = l.lexeme
+        LEFT JOIN (${commonValuesSql('papers', 'search_vector', 'elements')}) m ON m.val = l.lexeme
         ORDER BY coalesce(m.freq, 0), l.i
         LIMIT 1`,
   );
@@ -995,11 +1003,7 @@ export function titlePhrasePageSql(
   return sql`WITH RECURSIVE lex AS MATERIALIZED (
       -- the phrase's rarest lexeme in titles, from the statistics (one missing from them is rare)
       SELECT l.lexeme FROM (VALUES ${list}) AS l(lexeme)
-      LEFT JOIN (
-        SELECT v.val, v.freq
-        FROM pg_stats s, unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS v(val, freq)
-        WHERE s.schemaname = current_schema() AND s.tablename = 'paper_title_terms' AND s.attname = 'lexeme'
-      ) m ON m.val = l.lexeme
+      LEFT JOIN (${commonValuesSql('paper_title_terms', 'lexeme', 'values')}) m ON m.val = l.lexeme
       ORDER BY coalesce(m.freq, 0), l.lexeme
       LIMIT 1
     ),

@@ -10,6 +10,7 @@ import { sql } from '../src/db/orm.js';
 import {
   type SearchArgs,
   analyzeQuery,
+  estimateRanking,
   rankBoundLexemes,
   searchPage,
   searchPageSql,
@@ -271,5 +272,44 @@ describe('the rank bound', () => {
     expect(every).toHaveLength(21);
     expect(every[20]!.title).toMatch(/^Reward Signals Study/);
     expect(bounded.map((h) => [h.id, h.score])).toEqual(every.map((h) => [h.id, h.score]));
+  });
+});
+
+describe('the estimate that chooses an exact ranking', () => {
+  it('estimates a phrase with a hyphenated word by its compound (`in-context`), not by its common parts', async () => {
+    // 24 of the oldest papers hold the phrase; `context` and `learning` are in most generated summaries
+    await tdb.db.execute(sql`UPDATE papers SET summary = summary || ' We study in-context learning for agents.'
+        WHERE id IN (SELECT id FROM papers ORDER BY id LIMIT 24)`);
+    await analyzeArchive(tdb);
+    const q = '"in-context learning"';
+    const terms = parseSearchQuery(q);
+    const [row] = await selectRows<{ n: number; context: number }>(
+      tdb.db,
+      sql`SELECT count(*) FILTER (WHERE p.search_vector @@ (${sql.join(groupQueries(q), sql` && `)}))::int AS n,
+            count(*) FILTER (WHERE p.search_vector @@ to_tsquery('english', 'context'))::int AS context
+          FROM papers p`,
+    );
+    const n = Number(row!.n);
+    expect(n).toBeGreaterThanOrEqual(24);
+    expect(Number(row!.context)).toBeGreaterThan(n * 4); // the part alone would overestimate
+    const { all } = await estimateRanking(tdb.db, { terms });
+    // an upper bound by the rarest word or compound, the groups taken as independent: within a few times
+    expect(all).toBeLessThan(n * 4);
+    expect(all).toBeGreaterThan(n / 4);
+  });
+
+  it('estimates one hyphenated word by its compound too (the planner multiplies the compound and its parts)', async () => {
+    await tdb.db.execute(sql`UPDATE papers SET title = 'Llama-Nemotron: ' || title
+        WHERE id IN (SELECT id FROM papers ORDER BY id OFFSET 30 LIMIT 24)`);
+    await analyzeArchive(tdb);
+    const [row] = await selectRows<{ n: number }>(
+      tdb.db,
+      sql`SELECT count(*)::int AS n FROM papers p WHERE p.search_vector @@ websearch_to_tsquery('english', 'Llama-Nemotron')`,
+    );
+    const n = Number(row!.n);
+    expect(n).toBeGreaterThanOrEqual(24);
+    const { all } = await estimateRanking(tdb.db, { terms: parseSearchQuery('Llama-Nemotron') });
+    expect(all).toBeLessThan(n * 4);
+    expect(all).toBeGreaterThan(n / 4);
   });
 });

@@ -54,6 +54,8 @@ describe('correctionsOf', () => {
     expect(correctionsOf('ai', endings, 3, 'ai')).toEqual([]);
     // a word under 9 letters one edit from a lexeme with an ending is mostly a word of its own ("drafted")
     expect(correctionsOf('drafter', [{ lexeme: 'draft', share: 0.1 }], 3, 'drafter')).toEqual([]);
+    // letters only: a name with digits or hyphens has no stemmer ending to restore
+    expect(correctionsOf('annotat1on', endings, 3, 'annotat1on')).toEqual([]);
   });
 
   it('shows, of the words the results write, the closest to the typed one', () => {

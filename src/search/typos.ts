@@ -90,7 +90,8 @@ export function correctionsOf(
   const allowed = allowedEdits(lexeme.length);
   if (vocabulary.some((v) => v.lexeme === lexeme)) return [];
   const word = typed?.toLowerCase() ?? null;
-  const wordAllowed = word !== null && word.length >= ENDINGS_MIN_LENGTH ? 1 : 0;
+  // (an English word of letters: a model name's typo, `DeeepSeek-V`, has no stemmer ending to restore)
+  const wordAllowed = word !== null && word.length >= ENDINGS_MIN_LENGTH && /^\p{L}+$/u.test(word) ? 1 : 0;
   if (allowed === 0 && wordAllowed === 0) return [];
   const found: Array<{ candidate: ArchiveLexeme; edits: number }> = [];
   for (const candidate of vocabulary) {
